@@ -1,0 +1,23 @@
+import { defineConfig } from '@playwright/test';
+import { chromiumArgs, chromiumExecutable } from './e2e/chromium';
+
+const port = Number(process.env.STREAMVLM_TEST_PORT ?? 5199);
+
+export default defineConfig({
+  testDir: 'e2e',
+  // SwiftShader runs kernels on the CPU: generous per-test time, one worker (2 cores here).
+  timeout: 180_000,
+  workers: 1,
+  reporter: process.env.CI ? [['list']] : [['list']],
+  use: {
+    baseURL: `http://localhost:${port}`,
+    browserName: 'chromium',
+    launchOptions: { executablePath: chromiumExecutable(), args: chromiumArgs() },
+  },
+  webServer: {
+    command: `npx vite --port ${port} --strictPort --logLevel warn`,
+    url: `http://localhost:${port}/e2e/harness.html`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 60_000,
+  },
+});

@@ -1,0 +1,50 @@
+/**
+ * Typed errors shared by every layer. A leaf module (imports nothing) so that the GPU core,
+ * the model loader and the engine can all throw the same family of errors, and callers can
+ * branch on `code` without string matching.
+ */
+export type ErrorCode =
+  | 'GPU_UNAVAILABLE'
+  | 'DEVICE_LOST'
+  | 'GPU_LIMIT'
+  | 'INPUT'
+  | 'MODEL_LOAD'
+  | 'UNSUPPORTED_MODEL';
+
+export class StreamVlmError extends Error {
+  /** What the user can do about it, in one sentence. */
+  readonly advice: string;
+  constructor(readonly code: ErrorCode, message: string, advice = '', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.advice = advice;
+  }
+}
+
+/** WebGPU is missing, no adapter was found, or the device could not be created. */
+export class GpuUnavailableError extends StreamVlmError {
+  constructor(message: string, advice: string, options?: { cause?: unknown }) {
+    super('GPU_UNAVAILABLE', message, advice, options);
+  }
+}
+
+/** The GPU device was lost (driver reset, tab backgrounded for long, out of memory, destroy()). */
+export class DeviceLostError extends StreamVlmError {
+  constructor(readonly reason: string, message: string) {
+    super('DEVICE_LOST', `GPU device lost (${reason}): ${message}`, 'Reload the model; memory already stored is kept.');
+  }
+}
+
+/** A tensor or dispatch would exceed a limit of this adapter. */
+export class GpuLimitError extends StreamVlmError {
+  constructor(message: string) {
+    super('GPU_LIMIT', message, 'Use a smaller model or input; this GPU cannot bind a buffer that large.');
+  }
+}
+
+/** The caller passed something the API cannot use (bad shape, dtype, size, option). */
+export class InputError extends StreamVlmError {
+  constructor(message: string) {
+    super('INPUT', message);
+  }
+}

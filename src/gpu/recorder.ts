@@ -1,0 +1,81 @@
+import type { GpuDevice } from './device';
+import { Tensor } from './tensor';
+import type { GpuTimer } from './timer';
+import type { UniformArena } from './uniforms';
+
+/** A storage binding: a whole tensor or buffer, or a byte range of a buffer. */
+export type Binding = Tensor | GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
+
+function bufferBinding(b: Binding): GPUBufferBinding {
+  if (b instanceof Tensor) return { buffer: b.buffer, offset: 0, size: Math.max(4, b.byteLength) };
+  if ('buffer' in b) return { buffer: b.buffer, offset: b.offset ?? 0, size: b.size };
+  return { buffer: b };
+}
+
+/**
+ * Records many dispatches into one command encoder and, between copies, one compute pass; a
+ * forward pass is then a single submit (DESIGN decision 8). Uniform blocks go through the
+ * device's arena; binding 0 of group 0 is always the kernel's uniform block, storage bindings
+ * follow from 1 in the order given.
+ */
+export class CommandRecorder {
+  private readonly encoder: GPUCommandEncoder;
+  private pass: GPUComputePassEncoder | null = null;
+  private readonly arena: UniformArena;
+  private submitted = false;
+  /** Dispatches recorded so far: a figure the benchmarks report per token. */
+  dispatches = 0;
+
+  constructor(
+    readonly gpu: GpuDevice,
+    private readonly timer?: GpuTimer,
+    label?: string,
+  ) {
+    this.encoder = gpu.device.createCommandEncoder({ label });
+    this.arena = gpu.acquireUniformArena();
+  }
+
+  dispatch(
+    pipeline: GPUComputePipeline,
+    uniforms: ArrayBuffer | null,
+    storage: readonly (Binding | null)[],
+    workgroups: readonly [number, number?, number?],
+  ): void {
+    if (this.submitted) throw new Error('recorder already submitted');
+    const entries: GPUBindGroupEntry[] = [];
+    if (uniforms) entries.push({ binding: 0, resource: this.arena.push(uniforms) });
+    storage.forEach((b, i) => {
+      // null leaves a binding number unused, for entry points that skip a buffer of the shared layout
+      if (b) entries.push({ binding: i + 1, resource: bufferBinding(b) });
+    });
+    const bindGroup = this.gpu.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    if (!this.pass) this.pass = this.encoder.beginComputePass({ timestampWrites: this.timer?.nextPass() });
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    const [x, y = 1, z = 1] = workgroups;
+    if (x === 0 || y === 0 || z === 0) return;
+    this.pass.dispatchWorkgroups(x, y, z);
+    this.dispatches++;
+  }
+
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
+    this.endPass();
+    this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  /** Ends the pass, uploads uniforms and submits everything recorded as one command buffer. */
+  submit(): void {
+    if (this.submitted) throw new Error('recorder already submitted');
+    this.endPass();
+    this.timer?.resolve(this.encoder);
+    this.arena.flush();
+    this.gpu.device.queue.submit([this.encoder.finish()]);
+    this.submitted = true;
+    this.gpu.releaseUniformArena(this.arena);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Uniform data for many dispatches packed into a few reusable buffers. Each dispatch gets a
+ * 256-byte slot; slots are written with one `writeBuffer` per chunk right before the submit.
+ * Reusing the same chunks across submits is safe: queue operations run in order, so a submit's
+ * commands read the data written just before it.
+ */
+const SLOT = 256;
+const SLOTS_PER_CHUNK = 256;
+
+export interface UniformSlot {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+export class UniformArena {
+  private readonly chunks: GPUBuffer[] = [];
+  private readonly staging: Uint8Array<ArrayBuffer>[] = [];
+  private used = 0;
+
+  constructor(private readonly device: GPUDevice) {}
+
+  /** Reserves a slot for `data` (at most 256 bytes) in the current batch. */
+  push(data: ArrayBuffer): UniformSlot {
+    if (data.byteLength > SLOT) throw new Error(`uniform block of ${data.byteLength} bytes exceeds ${SLOT}`);
+    const chunk = Math.floor(this.used / SLOTS_PER_CHUNK);
+    const slot = this.used % SLOTS_PER_CHUNK;
+    if (chunk === this.chunks.length) {
+      this.chunks.push(
+        this.device.createBuffer({ label: `uniforms ${chunk}`, size: SLOT * SLOTS_PER_CHUNK, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+      );
+      this.staging.push(new Uint8Array(SLOT * SLOTS_PER_CHUNK));
+    }
+    this.staging[chunk].set(new Uint8Array(data), slot * SLOT);
+    this.used++;
+    return { buffer: this.chunks[chunk], offset: slot * SLOT, size: Math.max(16, Math.ceil(data.byteLength / 16) * 16) };
+  }
+
+  /** Uploads the batch's slots and starts a new batch. Call right before `queue.submit`. */
+  flush(): void {
+    const chunksUsed = Math.ceil(this.used / SLOTS_PER_CHUNK);
+    for (let c = 0; c < chunksUsed; c++) {
+      const slots = Math.min(SLOTS_PER_CHUNK, this.used - c * SLOTS_PER_CHUNK);
+      this.device.queue.writeBuffer(this.chunks[c], 0, this.staging[c], 0, slots * SLOT);
+    }
+    this.used = 0;
+  }
+}
+
+/** Builds a uniform block field by field with WGSL's 4-byte scalar layout. */
+export class UniformWriter {
+  private readonly view: DataView;
+  private offset = 0;
+  constructor(readonly bytes = new ArrayBuffer(SLOT)) {
+    this.view = new DataView(bytes);
+  }
+  u32(v: number): this {
+    this.view.setUint32(this.offset, v >>> 0, true);
+    this.offset += 4;
+    return this;
+  }
+  i32(v: number): this {
+    this.view.setInt32(this.offset, v | 0, true);
+    this.offset += 4;
+    return this;
+  }
+  f32(v: number): this {
+    this.view.setFloat32(this.offset, v, true);
+    this.offset += 4;
+    return this;
+  }
+  finish(): ArrayBuffer {
+    return this.bytes.slice(0, Math.max(16, Math.ceil(this.offset / 16) * 16));
+  }
+}

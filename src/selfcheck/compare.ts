@@ -1,0 +1,40 @@
+import type { CheckResult } from './types';
+
+export interface Tolerance {
+  atol: number;
+  rtol: number;
+}
+
+/** Tolerances by math precision: f16 keeps ~3 significant digits. */
+export const TOLERANCE: Record<'f32' | 'f16', Tolerance> = {
+  f32: { atol: 1e-5, rtol: 1e-4 },
+  f16: { atol: 2e-3, rtol: 1e-2 },
+};
+
+/** Element-wise |actual − expected| ≤ atol + rtol·|expected|, over every element. */
+export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance): CheckResult {
+  let maxAbsError = 0;
+  let failures = 0;
+  let firstFailure = -1;
+  if (actual.length < expected.length) {
+    return { maxAbsError: Infinity, tolerance: '', pass: false, detail: `got ${actual.length} values, expected ${expected.length}` };
+  }
+  for (let i = 0; i < expected.length; i++) {
+    const err = Math.abs(actual[i] - expected[i]);
+    const bad = !(err <= tol.atol + tol.rtol * Math.abs(expected[i])); // NaN fails
+    if (bad) {
+      failures++;
+      if (firstFailure < 0) firstFailure = i;
+    }
+    if (err > maxAbsError || Number.isNaN(err)) maxAbsError = Number.isNaN(err) ? Infinity : err;
+  }
+  return {
+    maxAbsError,
+    tolerance: `|e| ≤ ${tol.atol} + ${tol.rtol}·|ref|`,
+    pass: failures === 0,
+    detail:
+      failures === 0
+        ? undefined
+        : `${failures}/${expected.length} out of tolerance; first at ${firstFailure}: got ${actual[firstFailure]}, expected ${expected[firstFailure]}`,
+  };
+}

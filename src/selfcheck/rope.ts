@@ -1,0 +1,3 @@
+import type { KernelCheck } from './types';
+
+export const ropeChecks: KernelCheck[] = [];

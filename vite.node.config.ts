@@ -1,0 +1,21 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'vite';
+
+// The engine for Node (Dawn through the `webgpu` package): the CLI and the GPU benchmarks.
+// Bundled so shader imports (`?raw`) resolve at build time; `webgpu` stays external (native addon).
+export default defineConfig({
+  build: {
+    outDir: 'dist-node',
+    emptyOutDir: true,
+    target: 'node20',
+    minify: false,
+    sourcemap: true,
+    ssr: true,
+    rollupOptions: {
+      input: { cli: resolve(import.meta.dirname, 'src/cli/main.ts'), bench: resolve(import.meta.dirname, 'bench/kernels-node.ts') },
+      external: ['webgpu', /^node:/],
+      output: { format: 'es', entryFileNames: '[name].js' },
+    },
+  },
+  ssr: { noExternal: true, external: ['webgpu'] },
+});
