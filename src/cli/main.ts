@@ -1,0 +1,56 @@
+import { InputError, StreamVlmError } from '../errors';
+import { option, parseArgs } from './args';
+import { acquireNodeGpu } from './node-gpu';
+import { selfcheckCommand } from './selfcheck';
+
+const USAGE = `usage: streamvlm <command> [options]
+
+commands:
+  info                          the WebGPU adapter Dawn finds, its features and limits
+  selfcheck [--filter NAME] [--precision f32|f16] [--json]
+                                run every kernel against its TypeScript reference on this GPU
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const args = parseArgs(rest, ['json', 'no-f16']);
+  switch (command) {
+    case 'info': {
+      const gpu = await acquireNodeGpu();
+      const limits: Record<string, number> = {};
+      for (const key of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup']) {
+        limits[key] = (gpu.limits as unknown as Record<string, number>)[key];
+      }
+      console.log(JSON.stringify({ adapter: gpu.adapter, features: gpu.features, limits }, null, 2));
+      gpu.destroy();
+      return 0;
+    }
+    case 'selfcheck': {
+      const precision = option(args, 'precision');
+      if (precision && precision !== 'f32' && precision !== 'f16') throw new InputError(`--precision must be f32 or f16, not ${precision}`);
+      const gpu = await acquireNodeGpu({ disableF16: args.flags.has('no-f16') });
+      const code = await selfcheckCommand(gpu, { filter: option(args, 'filter'), precision: precision as 'f32' | 'f16' | undefined, json: args.flags.has('json') });
+      gpu.destroy();
+      return code;
+    }
+    default:
+      console.error(`streamvlm: unknown command '${command}'\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    // Users get one line, not a stack trace; STREAMVLM_DEBUG=1 shows the stack.
+    if (process.env.STREAMVLM_DEBUG) console.error(error);
+    const e = error as Error;
+    const advice = error instanceof StreamVlmError && error.advice ? ` (${error.advice})` : '';
+    console.error(`streamvlm: ${e.name === 'Error' ? '' : `${e.name}: `}${e.message}${advice}`);
+    process.exit(1);
+  },
+);
