@@ -1,5 +1,6 @@
 import type { GpuDevice } from '../gpu/device';
 import type { Precision } from '../kernels/common';
+import { copyChecks } from './copy';
 import { elementwiseChecks } from './elementwise';
 import { matmulChecks } from './matmul';
 import { ropeChecks } from './rope';
@@ -19,6 +20,7 @@ export type { CheckResult, KernelCheck } from './types';
  */
 export const checks: readonly KernelCheck[] = [
   ...elementwiseChecks,
+  ...copyChecks,
   ...matmulChecks,
   ...ropeChecks,
   ...attentionChecks,
