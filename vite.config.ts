@@ -1,30 +1,35 @@
 import { resolve } from 'node:path';
-import { defineConfig } from 'vite';
+import { defineConfig, type BuildEnvironmentOptions } from 'vite';
 
-// `vite` serves the demo (index.html) and the test harness (e2e/harness.html);
-// `vite build --mode lib` builds the SDK as an ES module library.
+const here = import.meta.dirname;
+
+/** `vite build --mode lib`: the SDK as an ES module library. */
+const libraryBuild: BuildEnvironmentOptions = {
+  outDir: 'dist',
+  lib: { entry: resolve(here, 'src/index.ts'), formats: ['es'], fileName: 'streamvlm' },
+  sourcemap: true,
+};
+
+/** `vite build --mode bench`: the kernel benchmark page, served as static files by bench/kernels.mjs
+ * (no Vite on the GPU machine). */
+const benchBuild: BuildEnvironmentOptions = {
+  outDir: 'dist-bench',
+  target: 'es2022',
+  rollupOptions: { input: { index: resolve(here, 'bench/page.html') } },
+};
+
+/** `vite build`: the demo page. */
+const demoBuild: BuildEnvironmentOptions = {
+  outDir: 'dist-demo',
+  target: 'es2022',
+  rollupOptions: { input: { demo: resolve(here, 'index.html') } },
+};
+
+// `vite` serves the demo (index.html) and the test harness (e2e/harness.html).
 export default defineConfig(({ mode }) => ({
   server: { port: 5173, strictPort: false, host: 'localhost' },
   preview: { port: 4173, host: 'localhost' },
   worker: { format: 'es' },
   base: mode === 'bench' ? './' : '/',
-  build:
-    mode === 'bench'
-      ? {
-          // the kernel benchmark page, served as static files by bench/kernels.mjs (no Vite on the GPU machine)
-          outDir: 'dist-bench',
-          target: 'es2022',
-          rollupOptions: { input: { index: resolve(import.meta.dirname, 'bench/page.html') } },
-        }
-      : mode === 'lib'
-      ? {
-          outDir: 'dist',
-          lib: { entry: resolve(import.meta.dirname, 'src/index.ts'), formats: ['es'], fileName: 'streamvlm' },
-          sourcemap: true,
-        }
-      : {
-          outDir: 'dist-demo',
-          target: 'es2022',
-          rollupOptions: { input: { demo: resolve(import.meta.dirname, 'index.html') } },
-        },
+  build: mode === 'bench' ? benchBuild : mode === 'lib' ? libraryBuild : demoBuild,
 }));

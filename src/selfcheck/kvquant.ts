@@ -1,3 +1,180 @@
-import type { KernelCheck } from './types';
+import { roundToF16 } from '../gpu/f16';
+import type { GpuDevice } from '../gpu/device';
+import { CommandRecorder } from '../gpu/recorder';
+import { Tensor } from '../gpu/tensor';
+import type { Precision } from '../kernels/common';
+import {
+  createKvQuantBlock,
+  dequantizeKeys,
+  dequantizeValues,
+  destroyKvQuantBlock,
+  type KvBits,
+  type KvPartKind,
+  quantizeKeys,
+  quantizeValues,
+  readKvQuantBlock,
+} from '../kernels/kvquant';
+import {
+  dequantizeKeysRef,
+  dequantizeValuesRef,
+  keyScaleAt,
+  quantizeKeysRef,
+  quantizeValuesRef,
+  unpackParam,
+  valueScaleAt,
+  type KvQuantRef,
+} from '../reference/kvquant';
+import { Random } from '../reference/random';
+import { compare } from './compare';
+import type { CheckResult, KernelCheck } from './types';
 
-export const kvquantChecks: KernelCheck[] = [];
+const CHANNELS = 192; // 3 KV heads × 64, SmolVLM2-256M/500M
+
+/**
+ * Keys with what makes per-channel quantization hard: a large offset per channel (min rounding to
+ * f16 could then move the grid by many steps), spreads from tiny to large, a constant f16 channel
+ * (scale 0), a constant non-f16 channel and a nearly constant one (f16-subnormal scale at 8 bits).
+ */
+function keyData(rng: Random, tokens: number): Float32Array {
+  const x = new Float32Array(tokens * CHANNELS);
+  for (let c = 0; c < CHANNELS; c++) {
+    const offset = 8 * rng.normal();
+    const spread = rng.uniform(0.05, 2);
+    for (let t = 0; t < tokens; t++) {
+      let v = offset + spread * rng.normal();
+      if (c === 0) v = 0.5;
+      if (c === 1) v = 0.1;
+      if (c === 2) v = 3 + 1e-4 * rng.normal();
+      x[t * CHANNELS + c] = v;
+    }
+  }
+  return x;
+}
+
+/** Values: per-token scales vary (some tokens are outliers). */
+function valueData(rng: Random, tokens: number): Float32Array {
+  const x = new Float32Array(tokens * CHANNELS);
+  for (let t = 0; t < tokens; t++) {
+    const std = t % 7 === 3 ? 6 : rng.uniform(0.2, 1.5);
+    for (let c = 0; c < CHANNELS; c++) x[t * CHANNELS + c] = std * rng.normal();
+  }
+  return x;
+}
+
+function countDifferent(a: Uint32Array, b: Uint32Array): number {
+  let n = 0;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) n++;
+  return n + Math.abs(a.length - b.length);
+}
+
+/**
+ * Each element must reconstruct within half a quantization step of its group, plus the f32
+ * rounding of x − min and of min + code·scale (a few ulp), plus, in the f16 variant, the rounding
+ * of the f16 output: one f16 ulp of the larger of |x| and |deq|, since WGSL leaves the direction
+ * of f32 → f16 rounding to the implementation.
+ */
+function boundViolations(x: Float32Array, deq: Float32Array, q: KvQuantRef, tokens: number, kind: KvPartKind, bits: number, precision: Precision) {
+  let violations = 0;
+  let firstViolation = '';
+  let worstRatio = 0; // |error| / scale
+  const levels = 2 ** bits - 1;
+  for (let t = 0; t < tokens; t++) {
+    for (let c = 0; c < CHANNELS; c++) {
+      const i = t * CHANNELS + c;
+      const scale = kind === 'keys' ? keyScaleAt(q, t, c, CHANNELS) : valueScaleAt(q, t, c, CHANNELS);
+      const err = Math.abs(deq[i] - x[i]);
+      const f32Slack = 2 ** -22 * (Math.abs(x[i]) + Math.abs(deq[i]) + levels * scale);
+      const f16Slack = precision === 'f16' ? 2 ** -10 * Math.max(Math.abs(x[i]), Math.abs(deq[i])) + 2 ** -24 : 0;
+      if (!(err <= scale / 2 + f32Slack + f16Slack)) {
+        if (violations++ === 0) firstViolation = ` (first: ${kind} [${t}, ${c}] x ${x[i]} deq ${deq[i]} scale ${scale})`;
+      }
+      if (scale > 0) worstRatio = Math.max(worstRatio, err / scale);
+    }
+  }
+  return { violations, worstRatio, firstViolation };
+}
+
+async function roundTrip(gpu: GpuDevice, precision: Precision, bits: KvBits, tokens: number, offsets: boolean): Promise<CheckResult> {
+  const rng = new Random(50 + bits * 7 + tokens);
+  const prepare = (x: Float32Array) => (precision === 'f16' ? roundToF16(x) : x);
+  const keys = prepare(keyData(rng, tokens));
+  const values = prepare(valueData(rng, tokens));
+  // optionally place the block inside longer tensors: source rows from 3, destination rows from 2
+  const srcRow = offsets ? 3 : 0;
+  const dstRow = offsets ? 2 : 0;
+  const padded = (x: Float32Array, row: number, extra: number) => {
+    const out = new Float32Array((tokens + extra) * CHANNELS).fill(-9);
+    out.set(x, row * CHANNELS);
+    return out;
+  };
+  const tk = Tensor.from(gpu, padded(keys, srcRow, srcRow + 2), [tokens + srcRow + 2, CHANNELS], precision);
+  const tv = Tensor.from(gpu, padded(values, srcRow, srcRow + 2), [tokens + srcRow + 2, CHANNELS], precision);
+  const outK = Tensor.empty(gpu, [tokens + dstRow + 1, CHANNELS], precision);
+  const outV = Tensor.empty(gpu, [tokens + dstRow + 1, CHANNELS], precision);
+  const block = createKvQuantBlock(gpu, { tokens, channels: CHANNELS, keyBits: bits });
+  const rec = new CommandRecorder(gpu);
+  quantizeKeys(rec, tk, block, { row: srcRow });
+  quantizeValues(rec, tv, block, { row: srcRow });
+  dequantizeKeys(rec, block, outK, { row: dstRow });
+  dequantizeValues(rec, block, outV, { row: dstRow });
+  rec.submit();
+  const data = await readKvQuantBlock(block);
+  const slice = (a: Float32Array) => a.subarray(dstRow * CHANNELS, (dstRow + tokens) * CHANNELS);
+  const deqK = slice(await outK.readFloat());
+  const deqV = slice(await outV.readFloat());
+  [tk, tv, outK, outV].forEach((t) => t.destroy());
+  destroyKvQuantBlock(block);
+
+  const refK = quantizeKeysRef(keys, tokens, CHANNELS, bits);
+  const refV = quantizeValuesRef(values, tokens, CHANNELS, bits);
+  const codeMismatches =
+    countDifferent(data.keyCodes, refK.codes) + countDifferent(data.valueCodes, refV.codes);
+  const paramMismatches =
+    countDifferent(data.keyParams, refK.params) + countDifferent(data.valueParams, refV.params);
+  // Dequantization of identical codes is the same f32 arithmetic: exact in f32. The f16 variant
+  // rounds the f32 result to f16, whose rounding direction WGSL leaves to the implementation: one ulp.
+  const tol = precision === 'f32' ? { atol: 0, rtol: 0 } : { atol: 2 ** -24, rtol: 2 ** -10 };
+  const expectK = dequantizeKeysRef(refK, tokens, CHANNELS, bits);
+  const expectV = dequantizeValuesRef(refV, tokens, CHANNELS, bits);
+  const both = (a: Float32Array, b: Float32Array) => {
+    const out = new Float32Array(a.length + b.length);
+    out.set(a);
+    out.set(b, a.length);
+    return out;
+  };
+  const actual = both(deqK, deqV);
+  const expected = both(expectK, expectV);
+  const result = compare(actual, expected, tol);
+  // how often the f32 → f16 output conversion did not round to nearest (allowed by WGSL)
+  const nearest = precision === 'f16' ? roundToF16(expected) : expected;
+  const notNearest = actual.reduce((n, v, i) => n + (v !== nearest[i] ? 1 : 0), 0);
+  const boundK = boundViolations(keys, deqK, refK, tokens, 'keys', bits, precision);
+  const boundV = boundViolations(values, deqV, refV, tokens, 'values', bits, precision);
+  const zeroScales = Array.from(refK.params).filter((p) => unpackParam(p).scale === 0).length;
+  const words = refK.codes.length + refV.codes.length;
+  const pass = result.pass && codeMismatches === 0 && paramMismatches === 0 && boundK.violations + boundV.violations === 0;
+  return {
+    ...result,
+    pass,
+    tolerance: `codes/params identical; dequantized ${result.tolerance}; |x − deq| ≤ scale/2 (+ rounding)`,
+    detail:
+      `code words differing ${codeMismatches}/${words}, params differing ${paramMismatches}; ` +
+      `max |x − deq|/scale keys ${boundK.worstRatio.toFixed(4)} values ${boundV.worstRatio.toFixed(4)}, ` +
+      `bound violations ${boundK.violations + boundV.violations}${boundK.firstViolation}${boundV.firstViolation}; ` +
+      `zero-scale key groups ${zeroScales}` +
+      (precision === 'f16' ? `; f16 outputs not rounded to nearest ${notNearest}/${actual.length}` : '') +
+      (result.detail ? `; ${result.detail}` : ''),
+  };
+}
+
+// T = 70: a partial last key group (6 tokens), with the block inside longer tensors; T = 64: two
+// full groups, block at row 0.
+export const kvquantChecks: KernelCheck[] = ([8, 4, 2] as const).flatMap((bits) =>
+  [70, 64].map(
+    (tokens): KernelCheck => ({
+      name: `kvquant ${bits}-bit ${tokens}×${CHANNELS}${tokens === 70 ? ' at row offsets' : ''}`,
+      family: 'kvquant',
+      run: (gpu, precision) => roundTrip(gpu, precision, bits, tokens, tokens === 70),
+    }),
+  ),
+);

@@ -1,0 +1,95 @@
+// Row normalisations: LayerNorm (SigLIP) and RMSNorm (Llama), one workgroup per row of x [rows, H].
+// Statistics are always f32; norm weights and bias are f32 in both variants (they are tiny, and
+// f32 holds the checkpoint's bf16/f16 values exactly), activations are `act`.
+
+struct Params {
+  rows: u32,
+  width: u32, // H
+  eps: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<act>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<act>;
+
+const WG: u32 = 256u;
+
+var<workgroup> partial: array<f32, WG>;
+
+// Sum of `value` over the workgroup (tree reduction). Must be reached by every invocation.
+fn workgroup_sum(value: f32, lid: u32) -> f32 {
+  partial[lid] = value;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) {
+      partial[lid] = partial[lid] + partial[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  let total = partial[0];
+  // the next reduction overwrites `partial`: every invocation must have read the total first
+  workgroupBarrier();
+  return total;
+}
+
+// out = (x − mean) / sqrt(var + eps) · weight + bias, biased variance, as torch.nn.LayerNorm
+// (which also computes in f32 for f16 inputs and rounds once at the end). Two passes over the row
+// (mean, then centred squares) rather than E[x²] − E[x]², which cancels badly when |mean| ≫ std.
+@compute @workgroup_size(WG)
+fn layer_norm(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = linear_workgroup(wid, nwg);
+  if (row >= params.rows) { return; }
+  let h = params.width;
+  let base = row * h;
+
+  var sum = 0.0;
+  for (var i = lid; i < h; i += WG) {
+    sum += f32(x[base + i]);
+  }
+  let mean = workgroup_sum(sum, lid) / f32(h);
+
+  var squares = 0.0;
+  for (var i = lid; i < h; i += WG) {
+    let d = f32(x[base + i]) - mean;
+    squares += d * d;
+  }
+  let rstd = inverseSqrt(workgroup_sum(squares, lid) / f32(h) + params.eps);
+
+  for (var i = lid; i < h; i += WG) {
+    out[base + i] = act((f32(x[base + i]) - mean) * rstd * weight[i] + bias[i]);
+  }
+}
+
+// out = weight · (x · rsqrt(mean(x²) + eps)), as transformers' LlamaRMSNorm: statistics in f32,
+// the normalised value cast back to the activation dtype, then multiplied by the weight. With f16
+// activations and f16-exact weights, the f32 product of two f16 values is exact, so rounding it
+// once to f16 gives what torch's f16 multiply gives.
+@compute @workgroup_size(WG)
+fn rms_norm(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = linear_workgroup(wid, nwg);
+  if (row >= params.rows) { return; }
+  let h = params.width;
+  let base = row * h;
+
+  var squares = 0.0;
+  for (var i = lid; i < h; i += WG) {
+    let v = f32(x[base + i]);
+    squares += v * v;
+  }
+  let inv = inverseSqrt(workgroup_sum(squares, lid) / f32(h) + params.eps);
+
+  for (var i = lid; i < h; i += WG) {
+    let normalised = f32(act(f32(x[base + i]) * inv));
+    out[base + i] = act(normalised * weight[i]);
+  }
+}

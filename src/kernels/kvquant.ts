@@ -1,0 +1,208 @@
+import source from '../../shaders/kvquant.wgsl?raw';
+import { InputError } from '../errors';
+import type { GpuDevice } from '../gpu/device';
+import type { CommandRecorder } from '../gpu/recorder';
+import { Tensor } from '../gpu/tensor';
+import { UniformWriter } from '../gpu/uniforms';
+import { grid, pipeline } from './common';
+
+/**
+ * KIVI-style KV quantization of a block of T tokens × C channels (C = kv_heads · head_dim, a
+ * multiple of 32). Keys: per channel, groups of 32 tokens; values: per token, groups of 32
+ * channels; asymmetric, x ≈ min + code · scale, code ∈ [0, 2^bits − 1].
+ *
+ * GPU layout of one part (all u32 words):
+ *   keys   codes  [ceil(T/32)][C][bits]   params [ceil(T/32)][C]
+ *   values codes  [T][C/32][bits]         params [T][C/32]
+ * A group's 32 codes fill `bits` words: element j (token for keys, channel for values, within its
+ * group) is in word j / (32/bits), bits (j % (32/bits))·bits upwards. The padded tokens of a
+ * partial last key group have code 0. A param word is the f16 pair (scale, min): scale in the
+ * low half, min in the high half (unpack2x16float(word) = vec2(scale, min)).
+ * `shaders/kvquant.wgsl` explains why the codes are exact and the error is at most scale/2.
+ */
+export type KvBits = 8 | 4 | 2;
+export const KV_BITS: readonly KvBits[] = [8, 4, 2];
+/** Tokens per key group and channels per value group. */
+export const KV_GROUP = 32;
+
+export type KvPartKind = 'keys' | 'values';
+
+/** Sizes of one quantized part (keys or values) of a block. */
+export interface KvQuantPartLayout {
+  kind: KvPartKind;
+  bits: KvBits;
+  tokens: number;
+  channels: number;
+  /** Quantization groups, i.e. (scale, min) pairs = param words. */
+  groups: number;
+  codeWords: number;
+  paramWords: number;
+  /** Bytes on the GPU (and in a host copy): codes + params. */
+  bytes: number;
+}
+
+/** A quantized part on the GPU. */
+export interface KvQuantPart extends KvQuantPartLayout {
+  codes: Tensor; // u32 [codeWords]
+  params: Tensor; // u32 [paramWords]
+}
+
+/** One frame block's quantized keys and values (for one layer, or whatever slice the caller keeps). */
+export interface KvQuantBlock {
+  tokens: number;
+  channels: number;
+  keys: KvQuantPart;
+  values: KvQuantPart;
+  /** keys.bytes + values.bytes. */
+  bytes: number;
+}
+
+/** Host copy of a block, as stored in RAM/OPFS; `createKvQuantBlock` uploads it again. */
+export interface KvQuantBlockData {
+  keyCodes: Uint32Array;
+  keyParams: Uint32Array;
+  valueCodes: Uint32Array;
+  valueParams: Uint32Array;
+}
+
+export interface KvQuantBlockSpec {
+  tokens: number;
+  channels: number;
+  keyBits: KvBits;
+  /** Defaults to keyBits (e.g. K8/V4 is a fallback for small models). */
+  valueBits?: KvBits;
+}
+
+function checkShape(tokens: number, channels: number, bits: number): void {
+  if (!Number.isInteger(tokens) || tokens < 1) throw new InputError(`kvquant: tokens must be a positive integer, got ${tokens}`);
+  if (!Number.isInteger(channels) || channels < KV_GROUP || channels % KV_GROUP) {
+    throw new InputError(`kvquant: channels (kv_heads·head_dim) must be a positive multiple of ${KV_GROUP}, got ${channels}`);
+  }
+  if (!KV_BITS.includes(bits as KvBits)) throw new InputError(`kvquant: bits must be 8, 4 or 2, got ${bits}`);
+}
+
+export function kvQuantPartLayout(kind: KvPartKind, tokens: number, channels: number, bits: KvBits): KvQuantPartLayout {
+  checkShape(tokens, channels, bits);
+  const groups = kind === 'keys' ? Math.ceil(tokens / KV_GROUP) * channels : tokens * (channels / KV_GROUP);
+  const codeWords = groups * bits;
+  return { kind, bits, tokens, channels, groups, codeWords, paramWords: groups, bytes: (codeWords + groups) * 4 };
+}
+
+/** Bytes of a quantized block of `tokens` × `channels` keys and values (codes + params). */
+export function kvQuantBlockBytes(tokens: number, channels: number, keyBits: KvBits, valueBits: KvBits = keyBits): number {
+  return kvQuantPartLayout('keys', tokens, channels, keyBits).bytes + kvQuantPartLayout('values', tokens, channels, valueBits).bytes;
+}
+
+function createPart(gpu: GpuDevice, layout: KvQuantPartLayout, codes?: Uint32Array, params?: Uint32Array): KvQuantPart {
+  const label = `kv ${layout.kind} ${layout.bits}-bit`;
+  const make = (data: Uint32Array | undefined, words: number, what: string) => {
+    if (!data) return Tensor.empty(gpu, [words], 'u32', `${label} ${what}`);
+    if (data.length !== words) throw new InputError(`kvquant: ${label} ${what} has ${data.length} words, the layout needs ${words}`);
+    return Tensor.from(gpu, data, [words], 'u32', `${label} ${what}`);
+  };
+  return { ...layout, codes: make(codes, layout.codeWords, 'codes'), params: make(params, layout.paramWords, 'params') };
+}
+
+/** Allocates a block's tensors (zeroed), or uploads a host copy of one. */
+export function createKvQuantBlock(gpu: GpuDevice, spec: KvQuantBlockSpec, data?: KvQuantBlockData): KvQuantBlock {
+  const { tokens, channels, keyBits, valueBits = keyBits } = spec;
+  const keys = createPart(gpu, kvQuantPartLayout('keys', tokens, channels, keyBits), data?.keyCodes, data?.keyParams);
+  const values = createPart(gpu, kvQuantPartLayout('values', tokens, channels, valueBits), data?.valueCodes, data?.valueParams);
+  return { tokens, channels, keys, values, bytes: keys.bytes + values.bytes };
+}
+
+/** Reads a block back to the host (one readback per tensor; not for the per-token path). */
+export async function readKvQuantBlock(block: KvQuantBlock): Promise<KvQuantBlockData> {
+  const [keyCodes, keyParams, valueCodes, valueParams] = await Promise.all(
+    [block.keys.codes, block.keys.params, block.values.codes, block.values.params].map(async (t) => (await t.read()) as Uint32Array),
+  );
+  return { keyCodes, keyParams, valueCodes, valueParams };
+}
+
+export function destroyKvQuantBlock(block: KvQuantBlock): void {
+  for (const part of [block.keys, block.values]) {
+    part.codes.destroy();
+    part.params.destroy();
+  }
+}
+
+export interface KvRowOptions {
+  /** Row of the act tensor where the block's first token is (default 0): a block inside a longer cache. */
+  row?: number;
+}
+
+const QUANT_WG = 64;
+const DEQUANT_WG = 256;
+
+/** Checks the act tensor holds rows [row, row + tokens) of width `channels`; returns the precision. */
+function checkAct(what: string, t: Tensor, part: KvQuantPart, row: number): 'f32' | 'f16' {
+  if (t.dtype !== 'f32' && t.dtype !== 'f16') throw new InputError(`${what}: expected an f32 or f16 activation tensor, got ${t.dtype}`);
+  const width = t.shape[t.shape.length - 1];
+  if (width !== part.channels) throw new InputError(`${what}: rows of ${width} channels, the block has ${part.channels}`);
+  if (!Number.isInteger(row) || row < 0) throw new InputError(`${what}: row must be a non-negative integer, got ${row}`);
+  const rows = t.size / width;
+  if (row + part.tokens > rows) throw new InputError(`${what}: rows [${row}, ${row + part.tokens}) do not fit a tensor of ${rows} rows`);
+  return t.dtype;
+}
+
+function uniforms(part: KvQuantPart, row: number): ArrayBuffer {
+  // 1/levels rounded to f32 here: the shader multiplies by it (WGSL division is not correctly
+  // rounded) and the reference does the same
+  return new UniformWriter()
+    .u32(part.tokens)
+    .u32(part.channels)
+    .u32(row)
+    .f32(Math.fround(1 / (2 ** part.bits - 1)))
+    .finish();
+}
+
+function quantize(rec: CommandRecorder, kind: KvPartKind, src: Tensor, part: KvQuantPart, options: KvRowOptions): void {
+  const what = kind === 'keys' ? 'quantizeKeys' : 'quantizeValues';
+  if (part.kind !== kind) throw new InputError(`${what}: got the block's ${part.kind} part`);
+  const row = options.row ?? 0;
+  const precision = checkAct(what, src, part, row);
+  const p = pipeline(rec.gpu, {
+    name: 'kvquant',
+    source,
+    precision,
+    overrides: { BITS: part.bits },
+    entryPoint: kind === 'keys' ? 'quantize_keys' : 'quantize_values',
+  });
+  rec.dispatch(p, uniforms(part, row), [src, part.codes, part.params, null, null, null], grid(rec.gpu, Math.ceil(part.groups / QUANT_WG)));
+}
+
+function dequantize(rec: CommandRecorder, kind: KvPartKind, part: KvQuantPart, dst: Tensor, options: KvRowOptions): void {
+  const what = kind === 'keys' ? 'dequantizeKeys' : 'dequantizeValues';
+  if (part.kind !== kind) throw new InputError(`${what}: got the block's ${part.kind} part`);
+  const row = options.row ?? 0;
+  const precision = checkAct(what, dst, part, row);
+  const p = pipeline(rec.gpu, {
+    name: 'kvquant',
+    source,
+    precision,
+    overrides: { BITS: part.bits },
+    entryPoint: kind === 'keys' ? 'dequantize_keys' : 'dequantize_values',
+  });
+  const elements = part.tokens * part.channels;
+  rec.dispatch(p, uniforms(part, row), [null, null, null, part.codes, part.params, dst], grid(rec.gpu, Math.ceil(elements / DEQUANT_WG)));
+}
+
+/** Quantizes keys act [≥ row + T, C] (rows row … row+T−1) into block.keys. */
+export function quantizeKeys(rec: CommandRecorder, keys: Tensor, block: KvQuantBlock, options: KvRowOptions = {}): void {
+  quantize(rec, 'keys', keys, block.keys, options);
+}
+
+/** Quantizes values act [≥ row + T, C] (rows row … row+T−1) into block.values. */
+export function quantizeValues(rec: CommandRecorder, values: Tensor, block: KvQuantBlock, options: KvRowOptions = {}): void {
+  quantize(rec, 'values', values, block.values, options);
+}
+
+/** Writes block.keys, dequantized, into rows row … row+T−1 of out act [≥ row + T, C]. */
+export function dequantizeKeys(rec: CommandRecorder, block: KvQuantBlock, out: Tensor, options: KvRowOptions = {}): void {
+  dequantize(rec, 'keys', block.keys, out, options);
+}
+
+/** Writes block.values, dequantized, into rows row … row+T−1 of out act [≥ row + T, C]. */
+export function dequantizeValues(rec: CommandRecorder, block: KvQuantBlock, out: Tensor, options: KvRowOptions = {}): void {
+  dequantize(rec, 'values', block.values, out, options);
+}

@@ -1,0 +1,54 @@
+import source from '../../shaders/norm.wgsl?raw';
+import { InputError } from '../errors';
+import type { CommandRecorder } from '../gpu/recorder';
+import type { Tensor } from '../gpu/tensor';
+import { UniformWriter } from '../gpu/uniforms';
+import { expectDType, grid, pipeline, type Precision } from './common';
+
+/** SigLIP's `layer_norm_eps`. */
+export const LAYER_NORM_EPS = 1e-6;
+/** Llama's (SmolVLM2 text model's) `rms_norm_eps`. */
+export const RMS_NORM_EPS = 1e-5;
+
+export interface NormOptions {
+  /** Added to the variance before the square root (defaults: 1e-6 LayerNorm, 1e-5 RMSNorm). */
+  eps?: number;
+}
+
+/** Rows and width of a normalisation over the last axis of `x`, after checking every operand. */
+function rowsOf(kernel: string, x: Tensor, params: Tensor[], out: Tensor): { rows: number; width: number; precision: Precision } {
+  if (x.dtype !== 'f32' && x.dtype !== 'f16') throw new InputError(`${kernel}: x must be an f32 or f16 activation tensor, got ${x.dtype}`);
+  expectDType(out, x.dtype, `${kernel} out`);
+  const width = x.shape[x.shape.length - 1] ?? 0;
+  if (width === 0) throw new InputError(`${kernel}: x [${x.shape.join(', ')}] has an empty last axis`);
+  if (out.size !== x.size) throw new InputError(`${kernel}: out has ${out.size} elements, x has ${x.size}`);
+  for (const p of params) {
+    // weights stay f32 in both precisions: small, and exact for bf16/f16 checkpoints
+    expectDType(p, 'f32', `${kernel} weight/bias`);
+    if (p.size !== width) throw new InputError(`${kernel}: weight/bias has ${p.size} elements, rows have ${width}`);
+  }
+  return { rows: x.size / width, width, precision: x.dtype };
+}
+
+/**
+ * LayerNorm over the last axis: out = (x − mean) / sqrt(var + eps) · weight + bias (biased variance).
+ * x, out: act [rows, H] (same dtype, f32 or f16 = the precision); weight, bias: f32 [H].
+ * One workgroup per row, f32 statistics.
+ */
+export function layerNorm(rec: CommandRecorder, x: Tensor, weight: Tensor, bias: Tensor, out: Tensor, options: NormOptions = {}): void {
+  const { rows, width, precision } = rowsOf('layerNorm', x, [weight, bias], out);
+  const p = pipeline(rec.gpu, { name: 'norm', source, precision, entryPoint: 'layer_norm' });
+  const uniforms = new UniformWriter().u32(rows).u32(width).f32(options.eps ?? LAYER_NORM_EPS).finish();
+  rec.dispatch(p, uniforms, [x, weight, bias, out], grid(rec.gpu, rows));
+}
+
+/**
+ * RMSNorm over the last axis, as transformers' LlamaRMSNorm: out = weight · act(x · rsqrt(mean(x²) + eps)).
+ * x, out: act [rows, H]; weight: f32 [H]. One workgroup per row, f32 statistics.
+ */
+export function rmsNorm(rec: CommandRecorder, x: Tensor, weight: Tensor, out: Tensor, options: NormOptions = {}): void {
+  const { rows, width, precision } = rowsOf('rmsNorm', x, [weight], out);
+  const p = pipeline(rec.gpu, { name: 'norm', source, precision, entryPoint: 'rms_norm' });
+  const uniforms = new UniformWriter().u32(rows).u32(width).f32(options.eps ?? RMS_NORM_EPS).finish();
+  rec.dispatch(p, uniforms, [x, weight, null, out], grid(rec.gpu, rows));
+}
