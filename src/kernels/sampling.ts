@@ -1,0 +1,113 @@
+import source from '../../shaders/sampling.wgsl?raw';
+import { InputError } from '../errors';
+import type { CommandRecorder } from '../gpu/recorder';
+import { readBuffer, type Tensor } from '../gpu/tensor';
+import { UniformWriter } from '../gpu/uniforms';
+import { pipeline, type Precision } from './common';
+
+/**
+ * Token selection on the GPU: greedy (`argmax`) or temperature / top-k / top-p sampling
+ * (`sampleTopP`). Both read one row of a logits tensor — shape [V] or [T, V], f32 or f16 — and
+ * write the chosen id into a u32 tensor, so a decode step reads back 4 bytes (`readTokenId`) or
+ * hands the id to the next step's embedding lookup without leaving the GPU. Each call is one
+ * dispatch of one workgroup.
+ */
+
+/** Where to read and write: the logits row and the element of `outId` that gets the id. */
+export interface TokenSlot {
+  /** Row of a [..., V] logits tensor; defaults to the last row (the newest position after a prefill). */
+  row?: number;
+  /** Element of `outId` written; defaults to 0. */
+  outIndex?: number;
+}
+
+export interface SamplingOptions extends TokenSlot {
+  /** Logits are divided by it before the softmax (transformers' TemperatureLogitsWarper); > 0. */
+  temperature: number;
+  /**
+   * Nucleus: keep the smallest set of most probable tokens whose probability reaches `topP`
+   * (always at least one; tokens tied with the last one kept stay too). In [0, 1]; 1 = off (default).
+   */
+  topP?: number;
+  /** Keep the `topK` largest logits (and any tied with the k-th) before top-p; 0 = off (default). */
+  topK?: number;
+  /**
+   * The uniform draw in [0, 1), from the caller's seeded generator (used as an f32). The token
+   * picked is the first kept one, in index order, whose cumulative renormalised probability
+   * exceeds `u`.
+   */
+  u: number;
+}
+
+const WORKGROUP = 1; // one workgroup per row: see shaders/sampling.wgsl
+
+interface Row {
+  vocab: number;
+  offset: number;
+  outIndex: number;
+  precision: Precision;
+}
+
+function locateRow(what: string, logits: Tensor, outId: Tensor, slot: TokenSlot): Row {
+  if (logits.dtype !== 'f32' && logits.dtype !== 'f16') throw new InputError(`${what}: logits must be f32 or f16, got ${logits.dtype}`);
+  if (outId.dtype !== 'u32') throw new InputError(`${what}: the token id tensor must be u32, got ${outId.dtype}`);
+  const vocab = logits.shape[logits.shape.length - 1] ?? 0;
+  if (logits.shape.length === 0 || vocab < 1) throw new InputError(`${what}: logits shape [${logits.shape.join(', ')}] has no vocabulary axis`);
+  const rows = logits.size / vocab;
+  const row = slot.row ?? rows - 1;
+  if (!Number.isInteger(row) || row < 0 || row >= rows) throw new InputError(`${what}: row ${row} is outside the ${rows} rows of the logits`);
+  const outIndex = slot.outIndex ?? 0;
+  if (!Number.isInteger(outIndex) || outIndex < 0 || outIndex >= outId.size) {
+    throw new InputError(`${what}: outIndex ${outIndex} is outside the ${outId.size}-element id tensor`);
+  }
+  // f32 logits take the f32 variant even on f16 devices: sampling math is f32 in both variants,
+  // so the variant only decides how logits are read.
+  return { vocab, offset: row * vocab, outIndex, precision: logits.dtype };
+}
+
+/** Greedy decoding: outId[outIndex] = argmax of the row; ties go to the lowest index (torch.argmax). */
+export function argmax(rec: CommandRecorder, logits: Tensor, outId: Tensor, slot: TokenSlot = {}): void {
+  const row = locateRow('argmax', logits, outId, slot);
+  const p = pipeline(rec.gpu, { name: 'sampling', source, precision: row.precision, entryPoint: 'argmax' });
+  rec.dispatch(p, params(row, { top_k: 0, inv_temperature: 1, top_p: 1, u: 0 }), [logits, outId], [WORKGROUP]);
+}
+
+/**
+ * Sampling as transformers' `generate(do_sample=True)` filters it: logits / temperature → top-k →
+ * softmax → top-p → draw with `u`. outId[outIndex] = the drawn id.
+ */
+export function sampleTopP(rec: CommandRecorder, logits: Tensor, outId: Tensor, options: SamplingOptions): void {
+  const row = locateRow('sampleTopP', logits, outId, options);
+  const { temperature, topP = 1, topK = 0, u } = options;
+  const invTemperature = Math.fround(1 / temperature);
+  if (!(temperature > 0) || !Number.isFinite(invTemperature)) {
+    throw new InputError(`sampleTopP: temperature must be > 0 (got ${temperature}); for greedy decoding use argmax`);
+  }
+  if (!(topP >= 0 && topP <= 1)) throw new InputError(`sampleTopP: topP must be in [0, 1], got ${topP}`);
+  if (!Number.isInteger(topK) || topK < 0) throw new InputError(`sampleTopP: topK must be a non-negative integer, got ${topK}`);
+  if (!(u >= 0 && u < 1)) throw new InputError(`sampleTopP: u must be a uniform draw in [0, 1), got ${u}`);
+  const p = pipeline(rec.gpu, { name: 'sampling', source, precision: row.precision, entryPoint: 'sample' });
+  const uniforms = params(row, { top_k: topK, inv_temperature: invTemperature, top_p: topP, u });
+  rec.dispatch(p, uniforms, [logits, outId], [WORKGROUP]);
+}
+
+/** Reads outId[index] back (4 bytes). Call after the recorder that wrote it was submitted. */
+export async function readTokenId(outId: Tensor, index = 0): Promise<number> {
+  if (outId.dtype !== 'u32') throw new InputError(`readTokenId: the token id tensor must be u32, got ${outId.dtype}`);
+  if (!Number.isInteger(index) || index < 0 || index >= outId.size) throw new InputError(`readTokenId: index ${index} is outside the ${outId.size}-element tensor`);
+  const bytes = await readBuffer(outId.gpu, outId.buffer, index * 4, 4);
+  return new Uint32Array(bytes)[0];
+}
+
+function params(row: Row, s: { top_k: number; inv_temperature: number; top_p: number; u: number }): ArrayBuffer {
+  // Field order of `Params` in shaders/sampling.wgsl.
+  return new UniformWriter()
+    .u32(row.vocab)
+    .u32(row.offset)
+    .u32(row.outIndex)
+    .u32(s.top_k)
+    .f32(s.inv_temperature)
+    .f32(s.top_p)
+    .f32(s.u)
+    .finish();
+}
