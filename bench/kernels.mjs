@@ -80,7 +80,7 @@ for (const run of runs) {
   md += `\n### ${run.host}: ${a.vendor} ${a.architecture} ${a.description ?? ''} (shader-f16: ${run.features?.f16 ? 'yes' : 'no'})${run.quick ? ' — QUICK sizes' : ''}\n\n`;
   md += '| math | case | figure | ms/iter | timing |\n| --- | --- | --- | --- | --- |\n';
   for (const r of run.results) {
-    md += `| ${r.precision} | ${r.name} | ${r.value.toFixed(1)} ${r.unit} | ${r.msPerIteration.toFixed(4)} | ${r.timing} |\n`;
+    md += `| ${r.precision} | ${r.name} | ${r.value.toPrecision(4)} ${r.unit} | ${r.msPerIteration.toPrecision(4)} | ${r.timing} |\n`;
   }
 }
 console.log(md);

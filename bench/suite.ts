@@ -2,6 +2,7 @@ import type { GpuDevice } from '../src/gpu/device';
 import { Tensor } from '../src/gpu/tensor';
 import type { Precision } from '../src/kernels/common';
 import { copyBytes } from '../src/kernels/copy';
+import { decodeTailCases, kvDequantCases } from './cases-memory';
 import { measure, type BenchCase, type BenchResult } from './measure';
 
 export interface SuiteOptions {
@@ -39,7 +40,7 @@ function baselineCases(quick: boolean): BenchCase[] {
 /** Kernel cases per precision; each family module appends its own. */
 export type CaseFactory = (precision: Precision, quick: boolean) => BenchCase[];
 
-export const kernelCaseFactories: CaseFactory[] = [];
+export const kernelCaseFactories: CaseFactory[] = [kvDequantCases, decodeTailCases];
 
 export async function runSuite(gpu: GpuDevice, options: SuiteOptions): Promise<(BenchResult & { precision: Precision | '-' })[]> {
   const results: (BenchResult & { precision: Precision | '-' })[] = [];
