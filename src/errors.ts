@@ -48,3 +48,17 @@ export class InputError extends StreamVlmError {
     super('INPUT', message);
   }
 }
+
+/** A model file is missing, truncated, malformed or inconsistent with its config. Names the file. */
+export class ModelLoadError extends StreamVlmError {
+  constructor(readonly file: string, problem: string, options?: { cause?: unknown }) {
+    super('MODEL_LOAD', `${file}: ${problem}`, 'Check the model URL or folder; files must be the unmodified Hugging Face ones.', options);
+  }
+}
+
+/** The files are fine but describe a model this runtime does not run. */
+export class UnsupportedModelError extends StreamVlmError {
+  constructor(message: string) {
+    super('UNSUPPORTED_MODEL', message, 'Use a SmolVLM / SmolVLM2 (Idefics3 family) model.');
+  }
+}

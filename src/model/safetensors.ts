@@ -1,0 +1,106 @@
+import { ModelLoadError } from '../errors';
+import { fromF16Bits } from '../gpu/f16';
+
+/**
+ * The safetensors format: 8-byte little-endian header length N, N bytes of JSON
+ * ({name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {...}}), then the data.
+ * Everything is validated against the file size before any tensor is read, so a header that
+ * lies is refused before large allocations.
+ */
+export type SafetensorsDType = 'F32' | 'F16' | 'BF16';
+
+const DTYPE_BYTES: Record<SafetensorsDType, number> = { F32: 4, F16: 2, BF16: 2 };
+
+export interface TensorEntry {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  /** Byte range in the file (absolute, header included). */
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsHeader {
+  file: string;
+  /** Bytes before the data section: 8 + header length. */
+  dataStart: number;
+  tensors: Map<string, TensorEntry>;
+  metadata: Record<string, string>;
+}
+
+/** Header length is capped: real headers are well under a few MB; a huge value is a corrupt file. */
+const MAX_HEADER_BYTES = 100 << 20;
+
+/** Reads the header length from the first 8 bytes. */
+export function headerLength(file: string, first8: Uint8Array, fileSize: number): number {
+  if (first8.byteLength < 8 || fileSize < 8) throw new ModelLoadError(file, `file is ${fileSize} bytes, too short for a safetensors header`);
+  const view = new DataView(first8.buffer, first8.byteOffset, 8);
+  const n = Number(view.getBigUint64(0, true));
+  if (n > MAX_HEADER_BYTES) throw new ModelLoadError(file, `header length ${n} is implausibly large (corrupt file?)`);
+  if (8 + n > fileSize) throw new ModelLoadError(file, `header length ${n} is larger than the file (${fileSize} bytes): truncated or corrupt`);
+  return n;
+}
+
+/** Parses and validates the JSON header against the file size. */
+export function parseHeader(file: string, headerJson: Uint8Array, fileSize: number): SafetensorsHeader {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(headerJson));
+  } catch (cause) {
+    throw new ModelLoadError(file, 'header is not valid JSON', { cause });
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ModelLoadError(file, 'header is not a JSON object');
+  const dataStart = 8 + headerJson.byteLength;
+  const dataBytes = fileSize - dataStart;
+  const tensors = new Map<string, TensorEntry>();
+  let metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      metadata = (value ?? {}) as Record<string, string>;
+      continue;
+    }
+    const v = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof v?.dtype !== 'string' || !(v.dtype in DTYPE_BYTES)) {
+      throw new ModelLoadError(file, `tensor ${name} has unsupported dtype ${JSON.stringify(v?.dtype)} (supported: F32, F16, BF16)`);
+    }
+    const dtype = v.dtype as SafetensorsDType;
+    if (!Array.isArray(v.shape) || !v.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new ModelLoadError(file, `tensor ${name} has an invalid shape ${JSON.stringify(v.shape)}`);
+    }
+    const offsets = v.data_offsets;
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
+      throw new ModelLoadError(file, `tensor ${name} has invalid data_offsets ${JSON.stringify(offsets)}`);
+    }
+    const [b, e] = offsets as [number, number];
+    if (e > dataBytes) {
+      throw new ModelLoadError(file, `tensor ${name} ends at byte ${e} of the data section, past its end (${dataBytes} bytes): truncated or corrupt`);
+    }
+    const shape = v.shape as number[];
+    const expected = shape.reduce((a, d) => a * d, 1) * DTYPE_BYTES[dtype];
+    if (e - b !== expected) {
+      throw new ModelLoadError(file, `tensor ${name}: ${e - b} bytes for shape [${shape.join(', ')}] ${dtype} (expected ${expected})`);
+    }
+    tensors.set(name, { name, dtype, shape, begin: dataStart + b, end: dataStart + e });
+  }
+  return { file, dataStart, tensors, metadata };
+}
+
+/** Converts a tensor's bytes to f32 (bf16 → f32 is exact: the bits shifted up by 16). */
+export function toFloat32(entry: TensorEntry, bytes: Uint8Array): Float32Array {
+  const count = (entry.end - entry.begin) / DTYPE_BYTES[entry.dtype];
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  switch (entry.dtype) {
+    case 'F32':
+      return new Float32Array(aligned.buffer, aligned.byteOffset, count).slice();
+    case 'BF16': {
+      const src = new Uint16Array(aligned.buffer, aligned.byteOffset, count);
+      const out = new Uint32Array(count);
+      for (let i = 0; i < count; i++) out[i] = src[i] << 16;
+      return new Float32Array(out.buffer);
+    }
+    case 'F16': {
+      const src = new Uint16Array(aligned.buffer, aligned.byteOffset, count);
+      return fromF16Bits(src, count);
+    }
+  }
+}
