@@ -1,15 +1,20 @@
 // Node entry of the kernel benchmark (Dawn). Prints one JSON line per result and a final summary line.
 import { acquireNodeGpu } from '../src/cli/node-gpu';
-import { precisionsOf } from '../src/selfcheck/index';
+import { precisionsOf, runChecks } from '../src/selfcheck/index';
 import { runSuite } from './suite';
 
 const quick = process.argv.includes('--quick');
 const gpu = await acquireNodeGpu();
+// Correctness before speed: every kernel against its reference on this GPU, both precisions.
+const reports = await runChecks(gpu);
+const failures = reports.filter((r) => !r.pass).map((r) => `${r.name} [${r.precision}]: ${r.detail}`);
+const checks = { passed: reports.length - failures.length, failed: failures.length, failures };
+console.error(`[node] self-check: ${checks.passed} passed, ${checks.failed} failed`);
 const results = await runSuite(gpu, {
   quick,
   precisions: precisionsOf(gpu),
   onResult: (r) => console.error(`[node] ${r.precision} ${r.name}: ${r.value.toFixed(1)} ${r.unit} (${r.msPerIteration.toFixed(3)} ms, ${r.timing})`),
 });
-console.log(JSON.stringify({ host: 'node-dawn', adapter: gpu.adapter, features: gpu.features, quick, results }));
+console.log(JSON.stringify({ host: 'node-dawn', adapter: gpu.adapter, features: gpu.features, quick, checks, results }));
 gpu.destroy();
 process.exit(0);

@@ -78,6 +78,7 @@ let md = '';
 for (const run of runs) {
   const a = run.adapter ?? {};
   md += `\n### ${run.host}: ${a.vendor} ${a.architecture} ${a.description ?? ''} (shader-f16: ${run.features?.f16 ? 'yes' : 'no'})${run.quick ? ' — QUICK sizes' : ''}\n\n`;
+  if (run.checks) md += `Kernel self-check on this adapter: ${run.checks.passed} passed, ${run.checks.failed} failed${run.checks.failures.length ? ` (${run.checks.failures.join('; ')})` : ''}\n\n`;
   md += '| math | case | figure | ms/iter | timing |\n| --- | --- | --- | --- | --- |\n';
   for (const r of run.results) {
     md += `| ${r.precision} | ${r.name} | ${r.value.toPrecision(4)} ${r.unit} | ${r.msPerIteration.toPrecision(4)} | ${r.timing} |\n`;

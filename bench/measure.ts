@@ -9,8 +9,11 @@ export interface BenchCase {
   unit: 'GFLOP/s' | 'GB/s';
   /** FLOPs (for GFLOP/s) or bytes read + written (for GB/s) per iteration. */
   work: number;
-  /** Allocates inputs; returns how to record one iteration and how to free. */
-  setup(gpu: GpuDevice): { record(rec: CommandRecorder): void; destroy(): void };
+  /**
+   * Allocates inputs; returns how to record one iteration and how to free, and the work per
+   * iteration when it is only known once the inputs exist (bytes of a packed weight).
+   */
+  setup(gpu: GpuDevice): { record(rec: CommandRecorder): void; destroy(): void; work?: number };
 }
 
 export interface BenchResult {
@@ -35,7 +38,7 @@ async function submitAndWait(gpu: GpuDevice, record: (rec: CommandRecorder) => v
  * submit-and-wait otherwise. Iterations grow until a run lasts at least `minMs`.
  */
 export async function measure(gpu: GpuDevice, c: BenchCase, minMs = 30): Promise<BenchResult> {
-  const { record, destroy } = c.setup(gpu);
+  const { record, destroy, work = c.work } = c.setup(gpu);
   const timer = gpu.features.timestamps ? new GpuTimer(gpu.device, 4) : undefined;
   try {
     await submitAndWait(gpu, record); // warm-up: pipeline compilation, first-touch of buffers
@@ -50,11 +53,10 @@ export async function measure(gpu: GpuDevice, c: BenchCase, minMs = 30): Promise
       const ms = gpuNs > 0 ? gpuNs / 1e6 : wallMs;
       if (ms >= minMs || iterations >= 4096) {
         const msPerIteration = ms / iterations;
-        const scale = c.unit === 'GFLOP/s' ? 1e9 : 1e9;
         return {
           name: c.name,
           unit: c.unit,
-          value: c.work / (msPerIteration / 1e3) / scale,
+          value: work / (msPerIteration / 1e3) / 1e9,
           msPerIteration,
           iterations,
           timing: gpuNs > 0 ? 'timestamp-query' : 'wall-clock',

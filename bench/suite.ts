@@ -2,6 +2,7 @@ import type { GpuDevice } from '../src/gpu/device';
 import { Tensor } from '../src/gpu/tensor';
 import type { Precision } from '../src/kernels/common';
 import { copyBytes } from '../src/kernels/copy';
+import { attentionCases, matmulCases, matvecCases, plainMatmulCases } from './cases-compute';
 import { decodeTailCases, kvDequantCases } from './cases-memory';
 import { measure, type BenchCase, type BenchResult } from './measure';
 
@@ -40,7 +41,14 @@ function baselineCases(quick: boolean): BenchCase[] {
 /** Kernel cases per precision; each family module appends its own. */
 export type CaseFactory = (precision: Precision, quick: boolean) => BenchCase[];
 
-export const kernelCaseFactories: CaseFactory[] = [kvDequantCases, decodeTailCases];
+export const kernelCaseFactories: CaseFactory[] = [
+  plainMatmulCases,
+  matmulCases,
+  matvecCases,
+  attentionCases,
+  kvDequantCases,
+  decodeTailCases,
+];
 
 export async function runSuite(gpu: GpuDevice, options: SuiteOptions): Promise<(BenchResult & { precision: Precision | '-' })[]> {
   const results: (BenchResult & { precision: Precision | '-' })[] = [];
