@@ -1,3 +1,153 @@
-import type { KernelCheck } from './types';
+import type { GpuDevice } from '../gpu/device';
+import { roundToF16 } from '../gpu/f16';
+import { CommandRecorder } from '../gpu/recorder';
+import { Tensor } from '../gpu/tensor';
+import type { Precision } from '../kernels/common';
+import { matmul, matmulTiled, matvec, plainMatmul, type MatvecConfig } from '../kernels/matmul';
+import { destroyWeight, uploadWeight, WEIGHT_FORMATS, type WeightFormat } from '../kernels/weights';
+import { linearRef, matmulRef } from '../reference/matmul';
+import { dequantizedWeights, packWeight, quantizationErrorRatio } from '../reference/quantize-weights';
+import { Random } from '../reference/random';
+import { compare, TOLERANCE } from './compare';
+import type { CheckResult, KernelCheck } from './types';
 
-export const matmulChecks: KernelCheck[] = [];
+type Kernel = 'tiled' | 'matvec' | 'auto';
+type Shape = readonly [m: number, k: number, n: number];
+
+// Tiled: 67×45×70 is off the 64×64 tile in M and N, K = 45 is neither a multiple of the 16-deep
+// slice nor of the quantization group (rows padded to 64) and takes the scalar-x path; 64×64×64
+// is exactly one tile. Matrix-vector: 131 outputs leave the last workgroup (16 rows) partly
+// empty, K = 600 (not a multiple of 32) makes the 64 lanes stride more than once (all but q4);
+// 3×200×33 runs three x rows at once with a small work split (MATVEC_SMALL_SPLIT).
+const TILED_SHAPES: readonly Shape[] = [
+  [67, 45, 70],
+  [64, 64, 64],
+];
+const MATVEC_SHAPES: readonly Shape[] = [
+  [1, 600, 131],
+  [3, 200, 33],
+];
+
+/**
+ * Used for the second matrix-vector shape: with 8 lanes every format's lanes stride along K more
+ * than once (the default 64 lanes do not for q4 at these sizes), and 3 rows per set is
+ * not a power of two.
+ */
+const MATVEC_SMALL_SPLIT: Partial<MatvecConfig> = { lanes: 8, sets: 4, rows: 3 };
+
+const activation = (values: Float32Array, precision: Precision) => (precision === 'f16' ? roundToF16(values) : values);
+
+/**
+ * One linear layer on random data against `linearRef` with the weights the GPU actually holds
+ * (dequantized), so quantization error is not part of the comparison. `biasKind` 'act' is a bias
+ * in the activation dtype, 'f32' an f32 bias (the same thing in f32 math).
+ */
+async function runLinear(
+  gpu: GpuDevice,
+  precision: Precision,
+  kernel: Kernel,
+  format: WeightFormat,
+  [m, k, n]: Shape,
+  biasKind: 'none' | 'act' | 'f32',
+  seed: number,
+  config?: Partial<MatvecConfig>,
+): Promise<CheckResult> {
+  const random = new Random(seed);
+  const x = activation(random.floats(m * k), precision);
+  const wValues = random.floats(n * k);
+  const biasValues = biasKind === 'none' ? null : biasKind === 'act' ? activation(random.floats(n), precision) : random.floats(n);
+  const tx = Tensor.from(gpu, x, [m, k], precision);
+  const bias = biasValues ? Tensor.from(gpu, biasValues, [n], biasKind === 'act' ? precision : 'f32') : null;
+  const w = uploadWeight(gpu, wValues, n, k, format, { bias });
+  const out = Tensor.empty(gpu, [m, n], precision);
+  const rec = new CommandRecorder(gpu);
+  if (kernel === 'tiled') matmulTiled(rec, tx, w, out);
+  else if (kernel === 'matvec') matvec(rec, tx, w, out, { config });
+  else matmul(rec, tx, w, out);
+  rec.submit();
+  const expected = linearRef(x, dequantizedWeights(wValues, n, k, format), m, k, n, biasValues);
+  const result = compare(await out.readFloat(), expected, TOLERANCE[precision]);
+  destroyWeight(w, { bias: true });
+  tx.destroy();
+  out.destroy();
+  return result;
+}
+
+function linearChecks(kernel: 'tiled' | 'matvec', shapes: readonly Shape[]): KernelCheck[] {
+  return WEIGHT_FORMATS.flatMap((format) =>
+    shapes.flatMap((shape, s) =>
+      (['none', s === 0 ? 'act' : 'f32'] as const).map((biasKind, b) => ({
+        name: `matmul ${kernel} ${format} ${shape.join('×')}${biasKind === 'none' ? '' : ` bias ${biasKind}`}${kernel === 'matvec' && s === 1 ? ' lanes 8 rows 3' : ''}`,
+        family: 'matmul',
+        run: (gpu: GpuDevice, precision: Precision) =>
+          runLinear(gpu, precision, kernel, format, shape, biasKind, 100 + 10 * s + b, kernel === 'matvec' && s === 1 ? MATVEC_SMALL_SPLIT : undefined),
+      })),
+    ),
+  );
+}
+
+/** The quantizers against their documented bound |x − dequantize(x)| ≤ scale / 2 (f16: half an ulp). */
+function quantizerCheck(format: 'f16' | 'q8' | 'q4'): KernelCheck {
+  return {
+    name: `matmul quantizer ${format} round trip 37×100`,
+    family: 'matmul',
+    async run() {
+      const [out, inF] = [37, 100];
+      // normal values with a few large outliers, the case where a group's scale matters most
+      const random = new Random(7);
+      const values = random.normals(out * inF, 0.5);
+      for (let i = 0; i < values.length; i += 97) values[i] *= 20;
+      const ratio = quantizationErrorRatio(values, packWeight(values, out, inF, format));
+      return {
+        maxAbsError: ratio,
+        tolerance: 'max |x − deq(x)| / bound ≤ 1',
+        pass: ratio <= 1,
+        detail: `worst error is ${(ratio * 100).toFixed(1)}% of the bound`,
+      };
+    },
+  };
+}
+
+const plainCheck: KernelCheck = {
+  name: 'matmul plain 64×128×64',
+  family: 'matmul',
+  async run(gpu, precision) {
+    const [m, k, n] = [64, 128, 64];
+    const random = new Random(11);
+    const a = activation(random.floats(m * k), precision);
+    const b = activation(random.floats(k * n), precision);
+    const ta = Tensor.from(gpu, a, [m, k], precision);
+    const tb = Tensor.from(gpu, b, [k, n], precision);
+    const tc = Tensor.empty(gpu, [m, n], precision);
+    const rec = new CommandRecorder(gpu);
+    plainMatmul(rec, ta, tb, tc);
+    rec.submit();
+    // f16 math accumulates in f16 here (the baseline is a peak figure, not a model kernel): each
+    // of the 128 additions rounds a partial sum below 16 by at most 2^-8, so the worst case is 0.5
+    // and a random walk of the roundings is a few hundredths (0.06 seen on an H100); 0.1 allows it.
+    const tolerance = precision === 'f16' ? { atol: 0.1, rtol: 1e-2 } : TOLERANCE.f32;
+    const result = compare(await tc.readFloat(), matmulRef(a, b, m, k, n), tolerance);
+    [ta, tb, tc].forEach((t) => t.destroy());
+    return result;
+  },
+};
+
+/** `matmul` itself: 5 rows go to the tiled kernel, 1 to the matrix-vector kernel. */
+const dispatchChecks: KernelCheck[] = [
+  [5, 64, 40],
+  [1, 64, 40],
+].map((shape) => ({
+  name: `matmul auto q4 ${shape.join('×')} bias`,
+  family: 'matmul',
+  run: (gpu: GpuDevice, precision: Precision) => runLinear(gpu, precision, 'auto', 'q4', shape as unknown as Shape, 'act', 300),
+}));
+
+export const matmulChecks: KernelCheck[] = [
+  ...linearChecks('tiled', TILED_SHAPES),
+  ...linearChecks('matvec', MATVEC_SHAPES),
+  ...dispatchChecks,
+  plainCheck,
+  quantizerCheck('f16'),
+  quantizerCheck('q8'),
+  quantizerCheck('q4'),
+];

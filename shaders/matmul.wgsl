@@ -1,0 +1,222 @@
+// Tiled matmul for prefill: y[M, N] = x[M, K] · wᵀ (+ bias), w in Hugging Face layout [N, K].
+//
+// Each workgroup of 8×8 threads computes a 64×64 output tile; each thread owns an 8×8 block of it
+// in registers (rows ty·8.., columns tx·8..). K is walked in slices of 16: thread t stages row t of
+// the x slice and row t of the w slice into workgroup memory, k-major, dequantizing w to f32 on the
+// way, so the inner loop reads two vec4 of x and two vec4 of w per k for 64 FMAs. The next slice's
+// global loads are issued before the current slice is multiplied (raw words held in registers), so
+// memory latency overlaps the math. Tiles and accumulators are f32 in both precisions: the F16
+// variant only reads x and writes y as f16. Quantized codes become floats through exact bit
+// tricks (q8_codes, q4_codes) rather than int→float conversions.
+//
+// Variants (defines): W_F32 / W_F16 / W_Q8 / W_Q4 (weight format), X_VEC4 (K % 4 == 0: x is read
+// as vec4). The bias (none, f32 or f16) is a uniform switch. Any M, N, K: loads outside the
+// matrices read zeros and stores outside are skipped. Weight rows are stored padded with zeros to
+// `row_stride` (a multiple of 32), so weight loads need no check along K.
+
+struct Params {
+  m: u32,
+  n: u32,
+  k: u32,
+  // elements per stored weight row: k rounded up to a multiple of 32
+  row_stride: u32,
+  // 0: no bias, 1: f32 bias, 2: f16 bias
+  bias_kind: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+#if X_VEC4
+@group(0) @binding(1) var<storage, read> x: array<vec4<act>>;
+#else
+@group(0) @binding(1) var<storage, read> x: array<act>;
+#endif
+#if W_F32
+@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+#elif W_Q4
+@group(0) @binding(2) var<storage, read> w: array<vec2<u32>>;
+#else
+@group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;
+#endif
+// q8/q4: f16 scale of (row, group) at row·(row_stride/32) + group, two per word
+@group(0) @binding(3) var<storage, read> scales: array<u32>;
+// bias as raw words: f32 values or f16 pairs (params.bias_kind), so one pipeline serves all three
+@group(0) @binding(4) var<storage, read> bias: array<u32>;
+@group(0) @binding(5) var<storage, read_write> y: array<act>;
+
+fn bias_at(i: u32) -> f32 {
+  if (params.bias_kind == 1u) { return bitcast<f32>(bias[i]); }
+  if (params.bias_kind == 2u) { return f16_from_words(bias[i / 2u], i); }
+  return 0.0;
+}
+
+const TILE: u32 = 64u;
+const TILE_K: u32 = 16u;
+// vec4 columns of one k-row of a staged slice
+const TILE_V: u32 = TILE / 4u;
+
+// Staged slices, k-major so the inner loop reads 4 consecutive rows (or columns) as one vec4:
+// xs[k·TILE_V + i/4][i%4] = x[m0 + i, k0 + k], ws[k·TILE_V + j/4][j%4] = w[n0 + j, k0 + k].
+var<workgroup> xs: array<vec4<f32>, TILE_K * TILE_V>;
+var<workgroup> ws: array<vec4<f32>, TILE_K * TILE_V>;
+
+// ---- x: one thread stages 16 consecutive k of one row ----
+
+fn load_x(row: u32, k0: u32) -> array<vec4<act>, 4> {
+  var v: array<vec4<act>, 4>;
+  if (row >= params.m) { return v; }
+#if X_VEC4
+  let base = (row * params.k + k0) / 4u;
+  for (var j = 0u; j < 4u; j++) {
+    if (k0 + 4u * j < params.k) { v[j] = x[base + j]; }
+  }
+#else
+  let base = row * params.k;
+  for (var j = 0u; j < 16u; j++) {
+    if (k0 + j < params.k) { v[j / 4u][j % 4u] = x[base + k0 + j]; }
+  }
+#endif
+  return v;
+}
+
+fn store_x(v: array<vec4<act>, 4>, i: u32) {
+  for (var j = 0u; j < 4u; j++) {
+    for (var c = 0u; c < 4u; c++) {
+      xs[(4u * j + c) * TILE_V + i / 4u][i % 4u] = f32(v[j][c]);
+    }
+  }
+}
+
+// ---- w: one thread stages the 16 k of one row, kept as raw words until it is stored ----
+
+// Codes to f32 without int→float conversions (a quarter of the FMA rate on NVIDIA): OR the
+// unsigned bits into the mantissa of 2^23 and subtract 2^23 plus the offset. Exact.
+const MAGIC: u32 = 0x4B000000u;
+
+// The four int8 codes of a word; flipping each sign bit stores b + 128.
+fn q8_codes(word: u32) -> vec4<f32> {
+  let biased = (vec4<u32>(word ^ 0x80808080u) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xFFu);
+  return bitcast<vec4<f32>>(biased | vec4<u32>(MAGIC)) - 8388736.0;
+}
+
+// Four 4-bit codes of a word from bit `shift` on (nibbles hold code + 8).
+fn q4_codes(word: u32, shift: u32) -> vec4<f32> {
+  let biased = (vec4<u32>(word >> shift) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xFu);
+  return bitcast<vec4<f32>>(biased | vec4<u32>(MAGIC)) - 8388616.0;
+}
+
+#if W_F32
+struct WSlice { v: array<vec4<f32>, 4> }
+#elif W_F16
+struct WSlice { v: array<vec4<u32>, 2> }
+#elif W_Q8
+struct WSlice { codes: vec4<u32>, scale_word: u32, scale_index: u32 }
+#else
+struct WSlice { codes: vec2<u32>, scale_word: u32, scale_index: u32 }
+#endif
+
+fn load_w(row: u32, k0: u32) -> WSlice {
+  var s: WSlice;
+  if (row >= params.n) { return s; }
+  // k0 is a multiple of 16 and rows hold whole groups of 32, so the slice never leaves its row
+  let element = row * params.row_stride + k0;
+#if W_F32
+  for (var j = 0u; j < 4u; j++) { s.v[j] = w[element / 4u + j]; }
+#elif W_F16
+  for (var j = 0u; j < 2u; j++) { s.v[j] = w[element / 8u + j]; }
+#elif W_Q8
+  s.codes = w[element / 16u];
+#else
+  s.codes = w[element / 16u];
+#endif
+#if W_Q8
+  s.scale_index = row * (params.row_stride / 32u) + k0 / 32u;
+  s.scale_word = scales[s.scale_index / 2u];
+#elif W_Q4
+  s.scale_index = row * (params.row_stride / 32u) + k0 / 32u;
+  s.scale_word = scales[s.scale_index / 2u];
+#endif
+  return s;
+}
+
+fn store_w(s: WSlice, j: u32) {
+  let col = j / 4u;
+  let lane = j % 4u;
+#if W_F32
+  for (var q = 0u; q < 4u; q++) {
+    for (var c = 0u; c < 4u; c++) { ws[(4u * q + c) * TILE_V + col][lane] = s.v[q][c]; }
+  }
+#elif W_F16
+  for (var q = 0u; q < 2u; q++) {
+    for (var c = 0u; c < 4u; c++) {
+      let pair = unpack2x16float(s.v[q][c]);
+      let k = 8u * q + 2u * c;
+      ws[k * TILE_V + col][lane] = pair.x;
+      ws[(k + 1u) * TILE_V + col][lane] = pair.y;
+    }
+  }
+#elif W_Q8
+  let scale = f16_from_words(s.scale_word, s.scale_index);
+  for (var q = 0u; q < 4u; q++) {
+    let v = q8_codes(s.codes[q]) * scale;
+    for (var c = 0u; c < 4u; c++) { ws[(4u * q + c) * TILE_V + col][lane] = v[c]; }
+  }
+#else
+  let scale = f16_from_words(s.scale_word, s.scale_index);
+  for (var q = 0u; q < 2u; q++) {
+    let lo = q4_codes(s.codes[q], 0u) * scale;
+    let hi = q4_codes(s.codes[q], 16u) * scale;
+    for (var c = 0u; c < 4u; c++) {
+      ws[(8u * q + c) * TILE_V + col][lane] = lo[c];
+      ws[(8u * q + 4u + c) * TILE_V + col][lane] = hi[c];
+    }
+  }
+#endif
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let tx = lid % 8u;
+  let ty = lid / 8u;
+  let m0 = wid.y * TILE;
+  let n0 = wid.x * TILE;
+  // acc[2i + h]: row ty·8 + i, columns tx·8 + 4h .. +4
+  var acc: array<vec4<f32>, 16>;
+  let slices = (params.k + TILE_K - 1u) / TILE_K;
+
+  var xr = load_x(m0 + lid, 0u);
+  var wr = load_w(n0 + lid, 0u);
+  for (var s = 0u; s < slices; s++) {
+    store_x(xr, lid);
+    store_w(wr, lid);
+    workgroupBarrier();
+    if (s + 1u < slices) {
+      xr = load_x(m0 + lid, (s + 1u) * TILE_K);
+      wr = load_w(n0 + lid, (s + 1u) * TILE_K);
+    }
+    for (var k = 0u; k < TILE_K; k++) {
+      let a = array<vec4<f32>, 2>(xs[k * TILE_V + 2u * ty], xs[k * TILE_V + 2u * ty + 1u]);
+      let b0 = ws[k * TILE_V + 2u * tx];
+      let b1 = ws[k * TILE_V + 2u * tx + 1u];
+      for (var i = 0u; i < 8u; i++) {
+        let ai = vec4<f32>(a[i / 4u][i % 4u]);
+        acc[2u * i] = fma(ai, b0, acc[2u * i]);
+        acc[2u * i + 1u] = fma(ai, b1, acc[2u * i + 1u]);
+      }
+    }
+    workgroupBarrier();
+  }
+
+  let col0 = n0 + 8u * tx;
+  var bias_v: array<f32, 8>;
+  for (var j = 0u; j < 8u; j++) {
+    if (col0 + j < params.n) { bias_v[j] = bias_at(col0 + j); }
+  }
+  for (var i = 0u; i < 8u; i++) {
+    let row = m0 + 8u * ty + i;
+    if (row >= params.m) { break; }
+    for (var j = 0u; j < 8u; j++) {
+      let col = col0 + j;
+      if (col < params.n) { y[row * params.n + col] = act(acc[2u * i + j / 4u][j % 4u] + bias_v[j]); }
+    }
+  }
+}

@@ -1,0 +1,196 @@
+// Matrix-vector product for decode: y[M, N] = x[M, K] · wᵀ (+ bias) for a few rows of x (M ≤ 4),
+// w in Hugging Face layout [N, K]. Memory-bound: every weight byte is read once.
+//
+// A workgroup holds SETS sets of LANES threads; each set computes ROWS consecutive output rows.
+// The LANES threads of a set stride along K one "unit" at a time — 4 values of each of their
+// ROWS weight rows for f32 (a vec4), 8 for f16 (vec4<u32>) and q8 (vec2<u32>), 16 for q4
+// (vec2<u32>) — and multiply it with the matching x values, which are read once per unit and
+// reused across the ROWS rows. Units are kept small because the lanes' x reads stride by the
+// unit size (wide units made x reads, not weight reads, the limit), and codes are turned into
+// floats with exact bit tricks rather than int→float conversions (see MAGIC). The per-thread
+// partial sums are then reduced through workgroup memory (SUBGROUPS would let subgroupAdd do the
+// first steps; that path is not written yet, the workgroup path is complete).
+//
+// Variants (defines): W_F32 / W_F16 / W_Q8 / W_Q4, X_VEC4 (K % 4 == 0). The bias (none, f32 or
+// f16) is a uniform switch.
+// Overrides: M_ROWS (rows of x, 1..4, fixed per pipeline so accumulators stay in registers),
+// LANES (a power of two), SETS, ROWS (≤ 4).
+
+struct Params {
+  n: u32,
+  k: u32,
+  // elements per stored weight row: k rounded up to a multiple of 32
+  row_stride: u32,
+  // 0: no bias, 1: f32 bias, 2: f16 bias
+  bias_kind: u32,
+}
+
+// defaults as DEFAULT_MATVEC_CONFIG in src/kernels/matmul.ts, which always passes them
+override M_ROWS: u32 = 1u;
+override LANES: u32 = 64u;
+override SETS: u32 = 4u;
+override ROWS: u32 = 4u;
+
+const MAX_M: u32 = 4u;
+const MAX_ROWS: u32 = 4u;
+
+@group(0) @binding(0) var<uniform> params: Params;
+#if X_VEC4
+@group(0) @binding(1) var<storage, read> x: array<vec4<act>>;
+#else
+@group(0) @binding(1) var<storage, read> x: array<act>;
+#endif
+#if W_F32
+@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+#elif W_F16
+@group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;
+#else
+@group(0) @binding(2) var<storage, read> w: array<vec2<u32>>;
+#endif
+@group(0) @binding(3) var<storage, read> scales: array<u32>;
+// bias as raw words: f32 values or f16 pairs (params.bias_kind), so one pipeline serves all three
+@group(0) @binding(4) var<storage, read> bias: array<u32>;
+@group(0) @binding(5) var<storage, read_write> y: array<act>;
+
+fn bias_at(i: u32) -> f32 {
+  if (params.bias_kind == 1u) { return bitcast<f32>(bias[i]); }
+  if (params.bias_kind == 2u) { return f16_from_words(bias[i / 2u], i); }
+  return 0.0;
+}
+
+#if W_F32
+const UNIT: u32 = 4u;
+alias WUnit = vec4<f32>;
+#elif W_F16
+const UNIT: u32 = 8u;
+alias WUnit = vec4<u32>;
+#elif W_Q8
+const UNIT: u32 = 8u;
+alias WUnit = vec2<u32>;
+#else
+const UNIT: u32 = 16u;
+alias WUnit = vec2<u32>;
+#endif
+
+var<workgroup> partial: array<f32, LANES * SETS * ROWS>;
+
+// x[m, k .. k+4] as f32; zero past the end of the row
+fn x4(m: u32, k: u32) -> vec4<f32> {
+#if X_VEC4
+  // K % 4 == 0 and k % 4 == 0, so a vec4 is either wholly inside the row or wholly past it
+  if (k >= params.k) { return vec4<f32>(); }
+  return vec4<f32>(x[(m * params.k + k) / 4u]);
+#else
+  var v = vec4<f32>();
+  for (var c = 0u; c < 4u; c++) {
+    if (k + c < params.k) { v[c] = f32(x[m * params.k + k + c]); }
+  }
+  return v;
+#endif
+}
+
+// Codes to f32 without int→float conversions (a quarter of the FMA rate on NVIDIA, which made q4
+// ALU-bound): OR the unsigned bits into the mantissa of 2^23 and subtract 2^23 plus the offset.
+// Exact for these small integers.
+const MAGIC: u32 = 0x4B000000u;
+
+// The four int8 codes of a word; flipping each sign bit stores b + 128.
+fn q8_codes(word: u32) -> vec4<f32> {
+  let biased = (vec4<u32>(word ^ 0x80808080u) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xFFu);
+  return bitcast<vec4<f32>>(biased | vec4<u32>(MAGIC)) - 8388736.0;
+}
+
+// Four 4-bit codes of a word from bit `shift` on (nibbles hold code + 8).
+fn q4_codes(word: u32, shift: u32) -> vec4<f32> {
+  let biased = (vec4<u32>(word >> shift) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xFu);
+  return bitcast<vec4<f32>>(biased | vec4<u32>(MAGIC)) - 8388616.0;
+}
+
+// One weight unit as floats (before the group scale), UNIT / 4 vec4s.
+alias UnitFloats = array<vec4<f32>, UNIT / 4u>;
+
+fn dequantize(u: WUnit) -> UnitFloats {
+#if W_F32
+  return UnitFloats(u);
+#elif W_F16
+  return UnitFloats(vec4<f32>(unpack2x16float(u.x), unpack2x16float(u.y)),
+                    vec4<f32>(unpack2x16float(u.z), unpack2x16float(u.w)));
+#elif W_Q8
+  return UnitFloats(q8_codes(u.x), q8_codes(u.y));
+#else
+  return UnitFloats(q4_codes(u.x, 0u), q4_codes(u.x, 16u), q4_codes(u.y, 0u), q4_codes(u.y, 16u));
+#endif
+}
+
+fn unit_dot(a: UnitFloats, b: UnitFloats) -> f32 {
+  var sum = 0.0;
+  for (var q = 0u; q < UNIT / 4u; q++) { sum += dot(a[q], b[q]); }
+  return sum;
+}
+
+@compute @workgroup_size(LANES * SETS)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let row_set = lid / LANES;
+  let lane = lid % LANES;
+  let row0 = (linear_workgroup(wid, nwg) * SETS + row_set) * ROWS;
+  let units = params.row_stride / UNIT;
+  let groups = params.row_stride / 32u;
+
+  // acc[r][m]: row row0 + r, x row m
+  var acc: array<array<f32, MAX_M>, MAX_ROWS>;
+  for (var u = lane; u < units; u += LANES) {
+    // each row's unit is dequantized once, then used for every x row
+    var wf: array<UnitFloats, MAX_ROWS>;
+    var scale: array<f32, MAX_ROWS>;
+    for (var r = 0u; r < ROWS; r++) {
+      // rows past N re-read the last row; their sums are never stored
+      let row = min(row0 + r, params.n - 1u);
+      wf[r] = dequantize(w[row * units + u]);
+#if W_Q8
+      let g = row * groups + u * UNIT / 32u;
+      scale[r] = f16_from_words(scales[g / 2u], g);
+#elif W_Q4
+      let g = row * groups + u * UNIT / 32u;
+      scale[r] = f16_from_words(scales[g / 2u], g);
+#endif
+    }
+    for (var m = 0u; m < M_ROWS; m++) {
+      // x values of this unit, read once and used for all ROWS rows
+      var xv: UnitFloats;
+      for (var q = 0u; q < UNIT / 4u; q++) { xv[q] = x4(m, u * UNIT + 4u * q); }
+      for (var r = 0u; r < ROWS; r++) {
+#if W_Q8
+        acc[r][m] += unit_dot(wf[r], xv) * scale[r];
+#elif W_Q4
+        acc[r][m] += unit_dot(wf[r], xv) * scale[r];
+#else
+        acc[r][m] += unit_dot(wf[r], xv);
+#endif
+      }
+    }
+  }
+
+  // Reduce the LANES partial sums of each (row, m) by halving; one x row at a time so the
+  // workgroup buffer stays LANES·SETS·ROWS floats.
+  for (var m = 0u; m < M_ROWS; m++) {
+    for (var r = 0u; r < ROWS; r++) { partial[(row_set * ROWS + r) * LANES + lane] = acc[r][m]; }
+    workgroupBarrier();
+    for (var stride = LANES / 2u; stride > 0u; stride /= 2u) {
+      if (lane < stride) {
+        for (var r = 0u; r < ROWS; r++) {
+          let i = (row_set * ROWS + r) * LANES + lane;
+          partial[i] += partial[i + stride];
+        }
+      }
+      workgroupBarrier();
+    }
+    if (lane < ROWS) {
+      let row = row0 + lane;
+      if (row < params.n) {
+        y[m * params.n + row] = act(partial[(row_set * ROWS + lane) * LANES] + bias_at(row));
+      }
+    }
+    workgroupBarrier();
+  }
+}
