@@ -77,12 +77,11 @@ export function matvecCases(precision: Precision, quick: boolean): BenchCase[] {
     : [
         { label: 'lm_head', k: 576, n: 49280 },
         { label: 'down_proj', k: 1536, n: 576 },
-        { label: 'wide', k: 4096, n: 16384 },
       ];
   const cases: BenchCase[] = [];
   for (const s of shapes) {
+    const values = new Random(5).normals(s.n * s.k, 0.05);
     for (const format of FORMATS) {
-      const values = new Random(5).normals(s.n * s.k, 0.05);
       cases.push({
         name: `matvec ${s.label} ${s.k}→${s.n} ${format} weights`,
         unit: 'GB/s',

@@ -67,8 +67,9 @@ async function browserRun(extraArgs, label) {
 
 if (!argv.includes('--skip-browser')) {
   const gpuArgs = (process.env.CHROMIUM_GPU_ARGS ?? '').split(/\s+/).filter(Boolean);
-  runs.push(await browserRun(gpuArgs, 'chromium'));
-  if (process.env.CHROMIUM_GPU_F16_ARGS) {
+  // --browser-f16-only: the shader-f16 browser run alone (each command on the GPU machine is time-limited)
+  if (!argv.includes('--browser-f16-only')) runs.push(await browserRun(gpuArgs, 'chromium'));
+  if (process.env.CHROMIUM_GPU_F16_ARGS && !argv.includes('--browser-f32-only')) {
     runs.push(await browserRun(process.env.CHROMIUM_GPU_F16_ARGS.split(/\s+/).filter(Boolean), 'chromium-f16'));
   }
 }

@@ -43,12 +43,17 @@ export function precisionsOf(gpu: GpuDevice): Precision[] {
   return gpu.features.f16 ? ['f32', 'f16'] : ['f32'];
 }
 
-/** Runs checks (optionally those whose name or family contains `filter`) and reports each. */
+/**
+ * Runs checks and reports each: all of them, or with `filter` the family of that name, or else the
+ * checks whose name contains it.
+ */
 export async function runChecks(
   gpu: GpuDevice,
   options: { filter?: string; precisions?: Precision[]; onResult?: (r: CheckReport) => void } = {},
 ): Promise<CheckReport[]> {
-  const selected = checks.filter((c) => !options.filter || c.family === options.filter || c.name.includes(options.filter));
+  const filter = options.filter;
+  const isFamily = checks.some((c) => c.family === filter);
+  const selected = checks.filter((c) => !filter || (isFamily ? c.family === filter : c.name.includes(filter)));
   const reports: CheckReport[] = [];
   for (const precision of options.precisions ?? precisionsOf(gpu)) {
     for (const check of selected) {
