@@ -15,9 +15,10 @@ export default defineConfig({
     launchOptions: { executablePath: chromiumExecutable(), args: chromiumArgs() },
   },
   webServer: {
-    command: `npx vite --port ${port} --strictPort --logLevel warn`,
+    command: `STREAMVLM_NO_HMR=1 npx vite --port ${port} --strictPort --logLevel warn`,
     url: `http://localhost:${port}/e2e/harness.html`,
-    reuseExistingServer: !process.env.CI,
+    // never reuse: a server left by another checkout on this port would serve its code, not ours
+    reuseExistingServer: false,
     timeout: 60_000,
   },
 });

@@ -25,11 +25,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-#if X_VEC4
-@group(0) @binding(1) var<storage, read> x: array<vec4<act>>;
-#else
-@group(0) @binding(1) var<storage, read> x: array<act>;
-#endif
+// x, scales, bias, y and their helpers: shaders/linear_io.wgsl
 #if W_F32
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
 #elif W_Q4
@@ -37,17 +33,6 @@ struct Params {
 #else
 @group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;
 #endif
-// q8/q4: f16 scale of (row, group) at row·(row_stride/32) + group, two per word
-@group(0) @binding(3) var<storage, read> scales: array<u32>;
-// bias as raw words: f32 values or f16 pairs (params.bias_kind), so one pipeline serves all three
-@group(0) @binding(4) var<storage, read> bias: array<u32>;
-@group(0) @binding(5) var<storage, read_write> y: array<act>;
-
-fn bias_at(i: u32) -> f32 {
-  if (params.bias_kind == 1u) { return bitcast<f32>(bias[i]); }
-  if (params.bias_kind == 2u) { return f16_from_words(bias[i / 2u], i); }
-  return 0.0;
-}
 
 const TILE: u32 = 64u;
 const TILE_K: u32 = 16u;
@@ -88,21 +73,7 @@ fn store_x(v: array<vec4<act>, 4>, i: u32) {
 
 // ---- w: one thread stages the 16 k of one row, kept as raw words until it is stored ----
 
-// Codes to f32 without int→float conversions (a quarter of the FMA rate on NVIDIA): OR the
-// unsigned bits into the mantissa of 2^23 and subtract 2^23 plus the offset. Exact.
-const MAGIC: u32 = 0x4B000000u;
-
-// The four int8 codes of a word; flipping each sign bit stores b + 128.
-fn q8_codes(word: u32) -> vec4<f32> {
-  let biased = (vec4<u32>(word ^ 0x80808080u) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xFFu);
-  return bitcast<vec4<f32>>(biased | vec4<u32>(MAGIC)) - 8388736.0;
-}
-
-// Four 4-bit codes of a word from bit `shift` on (nibbles hold code + 8).
-fn q4_codes(word: u32, shift: u32) -> vec4<f32> {
-  let biased = (vec4<u32>(word >> shift) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xFu);
-  return bitcast<vec4<f32>>(biased | vec4<u32>(MAGIC)) - 8388616.0;
-}
+// q8_codes / q4_codes: shaders/linear_io.wgsl
 
 #if W_F32
 struct WSlice { v: array<vec4<f32>, 4> }

@@ -35,11 +35,7 @@ const MAX_M: u32 = 4u;
 const MAX_ROWS: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> params: Params;
-#if X_VEC4
-@group(0) @binding(1) var<storage, read> x: array<vec4<act>>;
-#else
-@group(0) @binding(1) var<storage, read> x: array<act>;
-#endif
+// x, scales, bias, y and their helpers: shaders/linear_io.wgsl
 #if W_F32
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
 #elif W_F16
@@ -47,16 +43,6 @@ const MAX_ROWS: u32 = 4u;
 #else
 @group(0) @binding(2) var<storage, read> w: array<vec2<u32>>;
 #endif
-@group(0) @binding(3) var<storage, read> scales: array<u32>;
-// bias as raw words: f32 values or f16 pairs (params.bias_kind), so one pipeline serves all three
-@group(0) @binding(4) var<storage, read> bias: array<u32>;
-@group(0) @binding(5) var<storage, read_write> y: array<act>;
-
-fn bias_at(i: u32) -> f32 {
-  if (params.bias_kind == 1u) { return bitcast<f32>(bias[i]); }
-  if (params.bias_kind == 2u) { return f16_from_words(bias[i / 2u], i); }
-  return 0.0;
-}
 
 #if W_F32
 const UNIT: u32 = 4u;
@@ -89,22 +75,7 @@ fn x4(m: u32, k: u32) -> vec4<f32> {
 #endif
 }
 
-// Codes to f32 without int→float conversions (a quarter of the FMA rate on NVIDIA, which made q4
-// ALU-bound): OR the unsigned bits into the mantissa of 2^23 and subtract 2^23 plus the offset.
-// Exact for these small integers.
-const MAGIC: u32 = 0x4B000000u;
-
-// The four int8 codes of a word; flipping each sign bit stores b + 128.
-fn q8_codes(word: u32) -> vec4<f32> {
-  let biased = (vec4<u32>(word ^ 0x80808080u) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xFFu);
-  return bitcast<vec4<f32>>(biased | vec4<u32>(MAGIC)) - 8388736.0;
-}
-
-// Four 4-bit codes of a word from bit `shift` on (nibbles hold code + 8).
-fn q4_codes(word: u32, shift: u32) -> vec4<f32> {
-  let biased = (vec4<u32>(word >> shift) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xFu);
-  return bitcast<vec4<f32>>(biased | vec4<u32>(MAGIC)) - 8388616.0;
-}
+// q8_codes / q4_codes: shaders/linear_io.wgsl
 
 // One weight unit as floats (before the group scale), UNIT / 4 vec4s.
 alias UnitFloats = array<vec4<f32>, UNIT / 4u>;

@@ -24,12 +24,12 @@ export function checkPrecision(gpu: GpuDevice, precision: Precision): void {
 /** Looks up (or compiles) a kernel's pipeline with the shared prelude and the precision switch. */
 export function pipeline(
   gpu: GpuDevice,
-  spec: { name: string; source: string; precision: Precision; defines?: Record<string, boolean>; overrides?: Record<string, number>; entryPoint?: string },
+  spec: { name: string; source: string | readonly string[]; precision: Precision; defines?: Record<string, boolean>; overrides?: Record<string, number>; entryPoint?: string },
 ): GPUComputePipeline {
   checkPrecision(gpu, spec.precision);
   const full: PipelineSpec = {
     name: spec.name,
-    sources: [prelude, spec.source],
+    sources: [prelude, ...(typeof spec.source === 'string' ? [spec.source] : spec.source)],
     defines: { F16: spec.precision === 'f16', SUBGROUPS: false, ...spec.defines },
     overrides: spec.overrides,
     entryPoint: spec.entryPoint,

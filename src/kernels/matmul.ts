@@ -7,6 +7,7 @@
  * the precision is x's dtype. Accumulation is f32 in both kernels.
  */
 import matmulSource from '../../shaders/matmul.wgsl?raw';
+import linearIo from '../../shaders/linear_io.wgsl?raw';
 import matvecSource from '../../shaders/matvec.wgsl?raw';
 import plainSource from '../../shaders/plain_matmul.wgsl?raw';
 import { InputError } from '../errors';
@@ -118,7 +119,7 @@ export function matmulTiled(rec: CommandRecorder, x: Tensor, w: Weight, out: Ten
   const tilesM = Math.ceil(p.m / TILE);
   const max = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   if (tilesN > max || tilesM > max) throw new InputError(`matmulTiled: ${p.m}×${p.n} output needs more than ${max} tiles per dimension`);
-  const pipe = pipeline(rec.gpu, { name: 'matmul', source: matmulSource, precision: p.precision, defines: linearDefines(w.format, p) });
+  const pipe = pipeline(rec.gpu, { name: 'matmul', source: [matmulSource, linearIo], precision: p.precision, defines: linearDefines(w.format, p) });
   const uniforms = new UniformWriter().u32(p.m).u32(p.n).u32(p.k).u32(w.rowStride).u32(biasKind(p.bias)).finish();
   rec.dispatch(pipe, uniforms, linearBindings(x, w, p, out), [tilesN, tilesM]);
 }
@@ -144,7 +145,7 @@ export function matvec(
   }
   const pipe = pipeline(rec.gpu, {
     name: 'matvec',
-    source: matvecSource,
+    source: [matvecSource, linearIo],
     precision: p.precision,
     defines: linearDefines(w.format, p),
     overrides: { M_ROWS: p.m, LANES: lanes, SETS: sets, ROWS: rows },
