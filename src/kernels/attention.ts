@@ -1,4 +1,5 @@
 import decodeSource from '../../shaders/attention_decode.wgsl?raw';
+import ioSource from '../../shaders/attention_io.wgsl?raw';
 import prefillSource from '../../shaders/attention_prefill.wgsl?raw';
 import { InputError } from '../errors';
 import type { CommandRecorder } from '../gpu/recorder';
@@ -214,7 +215,7 @@ function defines(g: Geometry, split: boolean): Record<string, boolean> {
 function combine(rec: CommandRecorder, g: Geometry, o: AttentionOptions, s: Split, out: Tensor, scratch: Tensor): void {
   const p = pipeline(rec.gpu, {
     name: 'attention_decode',
-    source: decodeSource,
+    source: [decodeSource, ioSource],
     precision: g.precision,
     defines: defines(g, true),
     overrides: { HEAD_DIM: g.headDim },
@@ -243,7 +244,7 @@ export function attentionPrefill(rec: CommandRecorder, q: Tensor, k: Tensor, v: 
   if (rowTiles > limit || s.splits > limit) throw new InputError(`attentionPrefill: ${g.tq} queries need ${rowTiles} workgroups, over this GPU's ${limit}`);
   const p = pipeline(rec.gpu, {
     name: 'attention_prefill',
-    source: prefillSource,
+    source: [prefillSource, ioSource],
     precision: g.precision,
     defines: defines(g, split),
     overrides: { HEAD_DIM: g.headDim, ROWS: rows, KEYS_PER_TILE: prefillKeysPerTile(g.headDim) },
@@ -275,7 +276,7 @@ export function attentionDecode(rec: CommandRecorder, q: Tensor, k: Tensor, v: T
   if (s.splits > rec.gpu.limits.maxComputeWorkgroupsPerDimension) throw new InputError(`attentionDecode: ${s.splits} chunks is over this GPU's dispatch limit`);
   const p = pipeline(rec.gpu, {
     name: 'attention_decode',
-    source: decodeSource,
+    source: [decodeSource, ioSource],
     precision: g.precision,
     defines: defines(g, split),
     overrides: { HEAD_DIM: g.headDim, KEYS_PER_TILE: decodeKeysPerTile(g.headDim) },
