@@ -1,0 +1,128 @@
+import { Tokenizer } from '@huggingface/tokenizers';
+import { ModelLoadError } from '../errors';
+import type { SmolVlmConfig } from './config';
+
+/**
+ * SmolVLM's tokenizer: tokenizer.json (+ tokenizer_config.json) run by @huggingface/tokenizers.
+ * SmolVLM adds no BOS/EOS (the template writes `<|im_start|>` itself), so `encode` never adds
+ * special tokens; added tokens (`<image>`, `<row_1_col_1>`, …) are matched as whole strings.
+ */
+export const IMAGE_TOKEN = '<image>';
+export const FAKE_TOKEN = '<fake_token_around_image>';
+export const GLOBAL_IMAGE_TOKEN = '<global-img>';
+export const END_OF_UTTERANCE = '<end_of_utterance>';
+export const IM_START = '<|im_start|>';
+export const rowColToken = (row: number, col: number) => `<row_${row}_col_${col}>`;
+
+export interface SpecialTokenIds {
+  image: number;
+  fakeTokenAroundImage: number;
+  globalImage: number;
+  endOfUtterance: number;
+  imStart: number;
+}
+
+const TOKENIZER = 'tokenizer.json';
+const TOKENIZER_CONFIG = 'tokenizer_config.json';
+
+function parseObject(file: string, text: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new ModelLoadError(file, 'not valid JSON', { cause });
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ModelLoadError(file, 'not a JSON object');
+  return raw as Record<string, unknown>;
+}
+
+export class SmolVlmTokenizer {
+  readonly specials: SpecialTokenIds;
+  /** Ids that end generation: `<end_of_utterance>` (and the config's eos_token if different). */
+  readonly stopIds: readonly number[];
+  private readonly rowCol = new Map<string, number>();
+
+  private constructor(private readonly tok: Tokenizer, config: Record<string, unknown>) {
+    const addedIds = new Set(tok.get_added_tokens_decoder().keys());
+    const need = (token: string): number => {
+      const id = tok.token_to_id(token);
+      if (id === undefined) throw new ModelLoadError(TOKENIZER, `has no ${token} token; not a SmolVLM tokenizer`);
+      if (!addedIds.has(id)) throw new ModelLoadError(TOKENIZER, `${token} is not an added token, so it would not be matched whole`);
+      const enc = tok.encode(token, { add_special_tokens: false }).ids;
+      if (enc.length !== 1 || enc[0] !== id) throw new ModelLoadError(TOKENIZER, `${token} does not encode to its own id ${id} (got ${JSON.stringify(enc)})`);
+      return id;
+    };
+    this.specials = {
+      image: need(IMAGE_TOKEN),
+      fakeTokenAroundImage: need(FAKE_TOKEN),
+      globalImage: need(GLOBAL_IMAGE_TOKEN),
+      endOfUtterance: need(END_OF_UTTERANCE),
+      imStart: need(IM_START),
+    };
+    for (let r = 1; r <= 6; r++) {
+      for (let c = 1; c <= 6; c++) {
+        const id = tok.token_to_id(rowColToken(r, c));
+        if (id !== undefined && addedIds.has(id)) this.rowCol.set(`${r},${c}`, id);
+      }
+    }
+    const stop = [this.specials.endOfUtterance];
+    const eos = typeof config.eos_token === 'string' ? config.eos_token : undefined;
+    const eosId = eos !== undefined ? tok.token_to_id(eos) : undefined;
+    if (eosId !== undefined && !stop.includes(eosId)) stop.push(eosId);
+    this.stopIds = stop;
+  }
+
+  /**
+   * Builds the tokenizer from the texts of tokenizer.json and (optionally) tokenizer_config.json.
+   * Malformed files and tokenizers lacking SmolVLM's image tokens → ModelLoadError naming the file.
+   */
+  static fromJson(tokenizerJson: string, tokenizerConfigJson?: string): SmolVlmTokenizer {
+    const json = parseObject(TOKENIZER, tokenizerJson);
+    const config = tokenizerConfigJson !== undefined ? parseObject(TOKENIZER_CONFIG, tokenizerConfigJson) : {};
+    if (!json.model || typeof json.model !== 'object') throw new ModelLoadError(TOKENIZER, 'has no "model" section');
+    if (!Array.isArray(json.added_tokens)) throw new ModelLoadError(TOKENIZER, 'has no "added_tokens" list');
+    let tok: Tokenizer;
+    try {
+      tok = new Tokenizer(json, config);
+    } catch (cause) {
+      throw new ModelLoadError(TOKENIZER, `could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    }
+    return new SmolVlmTokenizer(tok, config);
+  }
+
+  /** Token ids of `text`, special tokens matched whole, no BOS/EOS added. */
+  encode(text: string): number[] {
+    return this.tok.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
+    return this.tok.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false });
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.tok.token_to_id(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.tok.id_to_token(id);
+  }
+
+  /** Id of `<row_{row}_col_{col}>` (1-based), undefined when the tokenizer lacks it. */
+  rowColId(row: number, col: number): number | undefined {
+    return this.rowCol.get(`${row},${col}`);
+  }
+
+  /** The largest tile grid side this tokenizer has `<row_r_col_c>` tokens for (6 for SmolVLM). */
+  get maxGridSide(): number {
+    let n = 0;
+    while (n < 6 && this.rowCol.has(`${n + 1},${n + 1}`)) n++;
+    return n;
+  }
+
+  /** config.json's image_token_id must be this tokenizer's `<image>`. */
+  assertMatchesConfig(config: SmolVlmConfig): void {
+    if (config.imageTokenId !== this.specials.image) {
+      throw new ModelLoadError(TOKENIZER, `<image> is id ${this.specials.image} but config.json says image_token_id ${config.imageTokenId}`);
+    }
+  }
+}
