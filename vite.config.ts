@@ -27,6 +27,8 @@ const demoBuild: BuildEnvironmentOptions = {
 
 // `vite` serves the demo (index.html) and the test harness (e2e/harness.html).
 export default defineConfig(({ mode }) => ({
+  // multi-page: a missing file is a 404, not the index.html fallback (model loading relies on it)
+  appType: 'mpa',
   // no HMR: a test page must not reload when a file changes mid-run
   server: { port: 5173, strictPort: false, host: 'localhost', hmr: process.env.STREAMVLM_NO_HMR ? false : undefined },
   preview: { port: 4173, host: 'localhost' },

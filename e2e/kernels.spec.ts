@@ -2,7 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 
 // Every kernel family with parity checks. Listed here so each is its own test; the first test
 // fails if the registry holds a family this list misses, so none goes untested.
-const FAMILIES = ['elementwise', 'copy', 'matmul', 'rope', 'attention', 'norm', 'softmax', 'embedding', 'kvquant', 'sampling'];
+const FAMILIES = ['elementwise', 'copy', 'matmul', 'rope', 'attention', 'norm', 'softmax', 'embedding', 'kvquant', 'sampling', 'resize', 'vision-ops'];
 
 async function openHarness(page: Page) {
   const errors: string[] = [];

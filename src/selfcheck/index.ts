@@ -2,6 +2,8 @@ import type { GpuDevice } from '../gpu/device';
 import type { Precision } from '../kernels/common';
 import { copyChecks } from './copy';
 import { elementwiseChecks } from './elementwise';
+import { resizeChecks } from './resize';
+import { visionOpsChecks } from './vision-ops';
 import { matmulChecks } from './matmul';
 import { ropeChecks } from './rope';
 import { attentionChecks } from './attention';
@@ -29,6 +31,8 @@ export const checks: readonly KernelCheck[] = [
   ...embeddingChecks,
   ...kvquantChecks,
   ...samplingChecks,
+  ...resizeChecks,
+  ...visionOpsChecks,
 ];
 
 export interface CheckReport extends CheckResult {
