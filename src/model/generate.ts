@@ -1,0 +1,76 @@
+import { InputError } from '../errors';
+import { CommandRecorder } from '../gpu/recorder';
+import { Tensor } from '../gpu/tensor';
+import { argmax, readTokenId } from '../kernels/sampling';
+import type { KvCache } from './kv-cache';
+import type { TextModel } from './text-model';
+
+export interface GenerateOptions {
+  /** Stop after this many new tokens. */
+  maxNewTokens: number;
+  /** Stop after emitting any of these (the eos token is included in the result, as transformers does). */
+  eosTokenIds: readonly number[];
+  /** Called with each new token as soon as it is read back. */
+  onToken?: (id: number) => void;
+}
+
+/**
+ * The eos ids transformers' generate() stops on: `generation_config.json`'s `eos_token_id`
+ * (a number or a list), plus any extra ids given (config / tokenizer eos), deduplicated.
+ */
+export function eosTokenIds(generationConfigJson: string | null, ...extra: (number | undefined | null)[]): number[] {
+  const ids = new Set<number>();
+  if (generationConfigJson) {
+    const eos = (JSON.parse(generationConfigJson) as { eos_token_id?: unknown }).eos_token_id;
+    for (const id of Array.isArray(eos) ? eos : [eos]) if (typeof id === 'number') ids.add(id);
+  }
+  for (const id of extra) if (typeof id === 'number') ids.add(id);
+  return [...ids];
+}
+
+/** u32 [count] positions start … start+count−1 (plain 1-D positions, spec §6.5). */
+export function positionTensor(model: TextModel, start: number, count: number): Tensor {
+  return Tensor.from(model.gpu, Array.from({ length: count }, (_, i) => start + i), [count], 'u32', 'positions');
+}
+
+/**
+ * Greedy decoding (do_sample=False): prefills `embeddings` [T, hidden] into `cache` (appended after
+ * whatever it holds), then decodes one token per step. Each step is one recorder and one submit;
+ * the chosen id stays on the GPU for the next step's embedding gather and only its 4 bytes are read
+ * back (for the stop check and the result). Returns the new token ids.
+ */
+export async function generateGreedy(model: TextModel, cache: KvCache, embeddings: Tensor, options: GenerateOptions): Promise<number[]> {
+  const { maxNewTokens, eosTokenIds: eos, onToken } = options;
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new InputError(`generate: maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
+  const generated: number[] = [];
+  if (maxNewTokens === 0) return generated;
+  const gpu = model.gpu;
+  const tokens = embeddings.size / model.config.hiddenSize;
+  // stop before the cache would overflow: a decode step needs one more row
+  cache.reserve(tokens + maxNewTokens - 1);
+  const tokenId = Tensor.empty(gpu, [1], 'u32', 'next token');
+  const stepEmbedding = model.createEmbeddings(1);
+  const stepPosition = Tensor.empty(gpu, [1], 'u32', 'decode position');
+  const prefillPositions = positionTensor(model, cache.length, tokens);
+  try {
+    let rec = new CommandRecorder(gpu, undefined, 'prefill');
+    let logits = model.forward(rec, cache, embeddings, prefillPositions, 'last');
+    argmax(rec, logits, tokenId);
+    rec.submit();
+    for (;;) {
+      const id = await readTokenId(tokenId);
+      generated.push(id);
+      onToken?.(id);
+      if (eos.includes(id) || generated.length >= maxNewTokens) break;
+      stepPosition.write([cache.length]);
+      rec = new CommandRecorder(gpu, undefined, 'decode');
+      model.embed(rec, tokenId, stepEmbedding);
+      logits = model.forward(rec, cache, stepEmbedding, stepPosition, 'last');
+      argmax(rec, logits, tokenId);
+      rec.submit();
+    }
+  } finally {
+    for (const t of [tokenId, stepEmbedding, stepPosition, prefillPositions]) t.destroy();
+  }
+  return generated;
+}

@@ -1,0 +1,337 @@
+import { InputError, ModelLoadError } from '../errors';
+import type { GpuDevice } from '../gpu/device';
+import type { CommandRecorder } from '../gpu/recorder';
+import { Tensor, type DType } from '../gpu/tensor';
+import { attention, attentionScratchElements } from '../kernels/attention';
+import type { Precision } from '../kernels/common';
+import { copyBytes } from '../kernels/copy';
+import { add, siluMul } from '../kernels/elementwise';
+import { embedding } from '../kernels/embedding';
+import { matmul } from '../kernels/matmul';
+import { rmsNorm } from '../kernels/norm';
+import { applyRope, ropeInvFreq, RopeTable, type RopeConfig } from '../kernels/rope';
+import { destroyWeight, uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
+import type { Checkpoint } from './checkpoint';
+import type { SmolVlmConfig, TextConfig } from './config';
+import { KvCache } from './kv-cache';
+
+const PREFIX = 'model.text_model';
+
+export interface TextModelOptions {
+  /** Storage of the linear layers and the head (default f32). */
+  weightFormat?: WeightFormat;
+  /** Storage of the embedding table for the gather (default f32; f16 halves it). */
+  embeddingDType?: 'f32' | 'f16';
+  /** Activation dtype = math precision (default f32; f16 needs shader-f16). */
+  precision?: Precision;
+  /**
+   * Rounding of RoPE's inverse frequencies (default 'f32', as transformers computes them). 'bf16'
+   * rounds them to bfloat16 first: what a model whose buffers were cast to bf16 and back
+   * (`model.to(torch.bfloat16)` then `.to(torch.float32)`, as tools/fixtures/make_fixtures.py does
+   * for bf16 storage) computes, since `inv_freq` is a floating buffer that `.to()` casts.
+   */
+  ropeInvFreq?: 'f32' | 'bf16';
+}
+
+interface Layer {
+  inputNorm: Tensor;
+  q: Weight;
+  k: Weight;
+  v: Weight;
+  o: Weight;
+  postNorm: Tensor;
+  gate: Weight;
+  up: Weight;
+  down: Weight;
+}
+
+/** Which rows get logits: the newest only (generation) or every row (parity tests, scoring). */
+export type LogitRows = 'last' | 'all';
+
+/** Activations of one step of T tokens, reused by every step of that size. */
+interface Workspace {
+  tokens: number;
+  x: Tensor;
+  h: Tensor;
+  y: Tensor;
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  attn: Tensor;
+  o: Tensor;
+  gate: Tensor;
+  up: Tensor;
+  act: Tensor;
+  last: Tensor;
+  lastNormed: Tensor;
+  lastLogits: Tensor;
+  allNormed?: Tensor;
+  allLogits?: Tensor;
+}
+
+/** The same buffer seen with another shape (matmul wants [T, N], RoPE/attention [T, heads, D]). */
+function view(t: Tensor, shape: readonly number[]): Tensor {
+  return new Tensor(t.gpu, t.buffer, shape, t.dtype);
+}
+
+/**
+ * SmolVLM's Llama text decoder (spec §6.5) on WebGPU: embedding table, L pre-norm layers with
+ * grouped-query attention over a KV cache (keys stored unrotated, RoPE applied by the attention
+ * kernel from the cache's positions), final RMSNorm and the LM head.
+ *
+ * Every forward is recorded into the caller's CommandRecorder; nothing is read back here.
+ * Workspace tensors are owned by the model and reused: the logits a call returns stay valid
+ * until the next call with the same number of tokens.
+ */
+export class TextModel {
+  private readonly workspaces = new Map<number, Workspace>();
+  private scratch: Tensor | null = null;
+
+  private constructor(
+    readonly gpu: GpuDevice,
+    readonly config: TextConfig,
+    readonly precision: Precision,
+    /** [vocab, hidden] f32 or f16, for the gather. */
+    readonly embedTable: Tensor,
+    private readonly layers: Layer[],
+    readonly finalNorm: Tensor,
+    readonly head: Weight,
+    readonly rope: RopeTable,
+  ) {}
+
+  /**
+   * Uploads the text decoder from a checkpoint. The head is `lm_head.weight`, or the embedding
+   * matrix when it is absent and the config ties them. A missing or mis-shaped tensor throws
+   * ModelLoadError naming it.
+   */
+  static load(gpu: GpuDevice, checkpoint: Checkpoint, config: SmolVlmConfig, options: TextModelOptions = {}): TextModel {
+    const format = options.weightFormat ?? 'f32';
+    const precision = options.precision ?? 'f32';
+    if (precision === 'f16' && !gpu.features.f16) throw new InputError('TextModel: f16 math needs the shader-f16 feature');
+    const t = config.text;
+    const { hiddenSize: hidden, numHeads: hq, numKvHeads: hkv, headDim: d, intermediateSize: ff, vocabSize: vocab } = t;
+
+    // everything uploaded so far, freed if a later tensor is missing or mis-shaped
+    const created: (Tensor | Weight)[] = [];
+    const keep = <T extends Tensor | Weight>(x: T): T => {
+      created.push(x);
+      return x;
+    };
+    try {
+      const embedName = `${PREFIX}.embed_tokens.weight`;
+      const embedValues = checkpoint.float32(embedName, [vocab, hidden]);
+      let head: Weight;
+      if (checkpoint.has('lm_head.weight')) {
+        head = keep(checkpoint.linear(gpu, 'lm_head', vocab, hidden, format));
+      } else if (config.tieWordEmbeddings) {
+        head = keep(uploadWeight(gpu, embedValues, vocab, hidden, format, { label: 'lm_head (tied)' }));
+      } else {
+        throw new ModelLoadError('model.safetensors', 'missing tensor lm_head.weight (and tie_word_embeddings is false)');
+      }
+      const embedDType: DType = options.embeddingDType ?? 'f32';
+      const embedTable = keep(Tensor.from(gpu, embedValues, [vocab, hidden], embedDType, embedName));
+
+      const layers: Layer[] = [];
+      for (let i = 0; i < t.numLayers; i++) {
+        const p = `${PREFIX}.layers.${i}`;
+        const linear = (name: string, out: number, inFeatures: number) => keep(checkpoint.linear(gpu, `${p}.${name}`, out, inFeatures, format));
+        layers.push({
+          inputNorm: keep(checkpoint.vector(gpu, `${p}.input_layernorm.weight`, [hidden])),
+          q: linear('self_attn.q_proj', hq * d, hidden),
+          k: linear('self_attn.k_proj', hkv * d, hidden),
+          v: linear('self_attn.v_proj', hkv * d, hidden),
+          o: linear('self_attn.o_proj', hidden, hq * d),
+          postNorm: keep(checkpoint.vector(gpu, `${p}.post_attention_layernorm.weight`, [hidden])),
+          gate: linear('mlp.gate_proj', ff, hidden),
+          up: linear('mlp.up_proj', ff, hidden),
+          down: linear('mlp.down_proj', hidden, ff),
+        });
+      }
+      const finalNorm = keep(checkpoint.vector(gpu, `${PREFIX}.norm.weight`, [hidden]));
+      const ropeConfig = { headDim: d, theta: t.ropeTheta, maxPositions: t.maxPositions };
+      const rope = RopeTable.create(gpu, ropeConfig);
+      if (options.ropeInvFreq === 'bf16') rope.tensor.write(ropeTableDataBf16(ropeConfig));
+      return new TextModel(gpu, t, precision, embedTable, layers, finalNorm, head, rope);
+    } catch (e) {
+      for (const x of created) {
+        if (x instanceof Tensor) x.destroy();
+        else destroyWeight(x);
+      }
+      throw e;
+    }
+  }
+
+  /** A KV cache for this model holding `capacity` tokens (at most max_position_embeddings). */
+  createCache(capacity: number): KvCache {
+    const t = this.config;
+    return KvCache.create(this.gpu, { layers: t.numLayers, capacity, kvHeads: t.numKvHeads, headDim: t.headDim, dtype: this.precision });
+  }
+
+  /** An activation tensor [tokens, hidden] for embeddings. */
+  createEmbeddings(tokens: number): Tensor {
+    return Tensor.empty(this.gpu, [tokens, this.config.hiddenSize], this.precision, 'text embeddings');
+  }
+
+  /** Records out[t] = embed_tokens[ids[t]] (ids: u32 [T], out: [T, hidden]). */
+  embed(rec: CommandRecorder, ids: Tensor, out: Tensor): void {
+    embedding(rec, ids, this.embedTable, out);
+  }
+
+  /**
+   * Records one forward step of T tokens: their embeddings [T, hidden] at `positions` (u32 [T],
+   * written into the cache's positions too) are appended to `cache`, which then holds them, and
+   * logits are computed for the last row ([1, vocab]) or every row ([T, vocab]).
+   * Prefill and decode are the same step (decode is T = 1); the kernels adapt to T.
+   */
+  forward(rec: CommandRecorder, cache: KvCache, embeddings: Tensor, positions: Tensor, rows: LogitRows = 'last'): Tensor {
+    const t = this.config;
+    const hidden = t.hiddenSize;
+    const tokens = embeddings.size / hidden;
+    if (!Number.isInteger(tokens) || tokens < 1 || embeddings.shape[embeddings.shape.length - 1] !== hidden) {
+      throw new InputError(`TextModel.forward: embeddings [${embeddings.shape.join(', ')}] must be [T, ${hidden}]`);
+    }
+    if (embeddings.dtype !== this.precision) throw new InputError(`TextModel.forward: embeddings are ${embeddings.dtype}, the model computes in ${this.precision}`);
+    if (positions.dtype !== 'u32' || positions.size !== tokens) throw new InputError(`TextModel.forward: positions must be u32 [${tokens}]`);
+    cache.reserve(tokens);
+    const ws = this.workspace(tokens);
+    const past = cache.length;
+    const keys = past + tokens;
+    const scratch = this.scratchFor(tokens, keys);
+    cache.recordPositions(rec, positions);
+    const q3 = view(ws.q, [tokens, t.numHeads, t.headDim]);
+    const attn3 = view(ws.attn, [tokens, t.numHeads, t.headDim]);
+    const eps = { eps: t.rmsNormEps };
+
+    let x = embeddings;
+    this.layers.forEach((layer, l) => {
+      rmsNorm(rec, x, layer.inputNorm, ws.y, eps);
+      matmul(rec, ws.y, layer.q, ws.q);
+      matmul(rec, ws.y, layer.k, ws.k);
+      matmul(rec, ws.y, layer.v, ws.v);
+      // queries are rotated here; keys go into the cache unrotated and are rotated as attention reads them
+      applyRope(rec, q3, positions, this.rope, q3);
+      cache.append(rec, l, ws.k, ws.v);
+      attention(rec, q3, cache.keys[l], cache.values[l], attn3, {
+        mask: 'causal',
+        keys,
+        qStart: past,
+        kPositions: cache.positions,
+        rope: this.rope,
+        scratch: scratch ?? undefined,
+      });
+      matmul(rec, ws.attn, layer.o, ws.o);
+      add(rec, x, ws.o, ws.h);
+      rmsNorm(rec, ws.h, layer.postNorm, ws.y, eps);
+      matmul(rec, ws.y, layer.gate, ws.gate);
+      matmul(rec, ws.y, layer.up, ws.up);
+      siluMul(rec, ws.gate, ws.up, ws.act);
+      matmul(rec, ws.act, layer.down, ws.o);
+      add(rec, ws.h, ws.o, ws.x);
+      x = ws.x;
+    });
+    cache.advance(tokens);
+
+    if (rows === 'all') {
+      ws.allNormed ??= Tensor.empty(this.gpu, [tokens, hidden], this.precision, 'final norm (all rows)');
+      ws.allLogits ??= Tensor.empty(this.gpu, [tokens, t.vocabSize], this.precision, 'logits (all rows)');
+      rmsNorm(rec, x, this.finalNorm, ws.allNormed, eps);
+      matmul(rec, ws.allNormed, this.head, ws.allLogits);
+      return ws.allLogits;
+    }
+    const rowBytes = ws.last.byteLength;
+    copyBytes(rec, x, (tokens - 1) * rowBytes, ws.last, 0, rowBytes);
+    rmsNorm(rec, ws.last, this.finalNorm, ws.lastNormed, eps);
+    matmul(rec, ws.lastNormed, this.head, ws.lastLogits);
+    return ws.lastLogits;
+  }
+
+  private workspace(tokens: number): Workspace {
+    const found = this.workspaces.get(tokens);
+    if (found) return found;
+    // keep the decode workspace (T = 1) and the latest prefill size; older prefill sizes are freed
+    for (const [n, old] of this.workspaces) {
+      if (n !== 1) {
+        destroyWorkspace(old);
+        this.workspaces.delete(n);
+      }
+    }
+    const t = this.config;
+    const make = (shape: number[], label: string) => Tensor.empty(this.gpu, shape, this.precision, `text ${label} [${tokens}]`);
+    const qw = t.numHeads * t.headDim;
+    const kw = t.numKvHeads * t.headDim;
+    const ws: Workspace = {
+      tokens,
+      x: make([tokens, t.hiddenSize], 'x'),
+      h: make([tokens, t.hiddenSize], 'h'),
+      y: make([tokens, t.hiddenSize], 'y'),
+      q: make([tokens, qw], 'q'),
+      k: make([tokens, kw], 'k'),
+      v: make([tokens, kw], 'v'),
+      attn: make([tokens, qw], 'attn'),
+      o: make([tokens, t.hiddenSize], 'o'),
+      gate: make([tokens, t.intermediateSize], 'gate'),
+      up: make([tokens, t.intermediateSize], 'up'),
+      act: make([tokens, t.intermediateSize], 'act'),
+      last: make([1, t.hiddenSize], 'last row'),
+      lastNormed: make([1, t.hiddenSize], 'last row normed'),
+      lastLogits: make([1, t.vocabSize], 'logits'),
+    };
+    this.workspaces.set(tokens, ws);
+    return ws;
+  }
+
+  /** Attention scratch for this call, grown as the cache fills (it needs more splits for more keys). */
+  private scratchFor(tokens: number, keys: number): Tensor | null {
+    const t = this.config;
+    const needed = attentionScratchElements({ tq: tokens, hq: t.numHeads, hkv: t.numKvHeads, headDim: t.headDim, keys });
+    if (needed === 0) return this.scratch;
+    if (!this.scratch || this.scratch.size < needed) {
+      // destroy() waits for submitted work that still uses the old buffer
+      this.scratch?.destroy();
+      this.scratch = Tensor.empty(this.gpu, [needed], 'f32', 'attention scratch');
+    }
+    return this.scratch;
+  }
+
+  destroy(): void {
+    for (const ws of this.workspaces.values()) destroyWorkspace(ws);
+    this.workspaces.clear();
+    this.scratch?.destroy();
+    for (const l of this.layers) {
+      for (const w of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) destroyWeight(w);
+      l.inputNorm.destroy();
+      l.postNorm.destroy();
+    }
+    destroyWeight(this.head);
+    this.embedTable.destroy();
+    this.finalNorm.destroy();
+    this.rope.destroy();
+  }
+}
+
+function destroyWorkspace(ws: Workspace): void {
+  for (const v of Object.values(ws)) if (v instanceof Tensor) v.destroy();
+}
+
+/** bf16 rounding (round to nearest even) of an f32 value. */
+function roundBf16(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer);
+  u[0] = ((u[0] + 0x7fff + ((u[0] >>> 16) & 1)) & 0xffff0000) >>> 0;
+  return f[0];
+}
+
+/** ropeTableData's layout ([P, 2, D/2]: cos then sin) with the inverse frequencies rounded to bf16. */
+function ropeTableDataBf16({ headDim, theta, maxPositions }: RopeConfig): Float32Array {
+  const half = headDim / 2;
+  const invFreq = ropeInvFreq(headDim, theta).map(roundBf16);
+  const data = new Float32Array(maxPositions * headDim);
+  for (let p = 0; p < maxPositions; p++) {
+    for (let i = 0; i < half; i++) {
+      const angle = Math.fround(Math.fround(p) * invFreq[i]);
+      data[p * headDim + i] = Math.cos(angle);
+      data[p * headDim + half + i] = Math.sin(angle);
+    }
+  }
+  return data;
+}
