@@ -38,7 +38,7 @@ export interface LoadErrorResult {
 declare global {
   interface Window {
     textHarness: {
-      runCase: (model: string, caseName: string, format: WeightFormat, ropeInvFreq?: 'f32' | 'bf16') => Promise<CaseResult>;
+      runCase: (model: string, caseName: string, format: WeightFormat) => Promise<CaseResult>;
       loadError: (model: string, change: 'extra-layer' | 'untie') => Promise<LoadErrorResult | null>;
       cacheOverflow: (model: string) => Promise<{ error: LoadErrorResult | null; lengthAfter: number }>;
     };
@@ -99,13 +99,13 @@ function maxAbs(a: Float32Array, b: Float32Array): number {
 }
 
 window.textHarness = {
-  async runCase(modelName, caseName, format, ropeInvFreq = 'f32') {
+  async runCase(modelName, caseName, format) {
     const gpu = await gpuPromise;
     const fx = await fixture(modelName);
     const c = fx.expected.cases[caseName];
     const base = `/tools/fixtures/${modelName}/`;
     const t0 = performance.now();
-    const model = TextModel.load(gpu, fx.checkpoint, fx.config, { weightFormat: format, ropeInvFreq });
+    const model = TextModel.load(gpu, fx.checkpoint, fx.config, { weightFormat: format });
     const hidden = fx.config.text.hiddenSize;
     const ids = c.input_ids;
     const T = ids.length;

@@ -7,11 +7,6 @@ import { readFileSync } from 'node:fs';
 
 const MODELS = ['tiny-gqa', 'tiny-split'] as const;
 
-// make_fixtures.py saves bf16 checkpoints with an in-place `model.to(torch.bfloat16)` and casts
-// back to f32 before running the reference, which also rounds RoPE's `inv_freq` buffer to bf16;
-// that reference is reproduced with ropeInvFreq 'bf16' (with f32 frequencies the last logits differ
-// by 2–4e-2; a numpy replica of the model confirms both figures).
-const ROPE_INV_FREQ = { 'tiny-gqa': 'f32', 'tiny-split': 'bf16' } as const;
 
 interface Expected {
   cases: Record<string, { generated: number[]; logits_summary: { sum: number; abs_sum: number; first: number[] } }>;
@@ -39,7 +34,7 @@ for (const model of MODELS) {
   for (const [caseName, c] of Object.entries(expected.cases)) {
     test(`${model} / ${caseName}: prefill logits and 12 greedy tokens match transformers`, async ({ page }) => {
       const errors = await openHarness(page);
-      const r = await page.evaluate(([m, cn, rf]) => window.textHarness.runCase(m, cn, 'f32', rf), [model, caseName, ROPE_INV_FREQ[model]] as const);
+      const r = await page.evaluate(([m, cn]) => window.textHarness.runCase(m, cn, 'f32'), [model, caseName] as const);
       console.log(
         `${model}/${caseName}: T=${r.tokens} last-logits max|e|=${r.lastLogitsMaxAbs.toExponential(2)} ` +
           `sum=${r.allLogitsSum.toFixed(3)} (expected ${c.logits_summary.sum.toFixed(3)}) all-vs-last=${r.allVsLastMaxAbs.toExponential(2)} ` +

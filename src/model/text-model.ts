@@ -9,7 +9,7 @@ import { add, siluMul } from '../kernels/elementwise';
 import { embedding } from '../kernels/embedding';
 import { matmul } from '../kernels/matmul';
 import { rmsNorm } from '../kernels/norm';
-import { applyRope, ropeInvFreq, RopeTable, type RopeConfig } from '../kernels/rope';
+import { applyRope, RopeTable } from '../kernels/rope';
 import { destroyWeight, uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
 import type { Checkpoint } from './checkpoint';
 import type { SmolVlmConfig, TextConfig } from './config';
@@ -24,13 +24,6 @@ export interface TextModelOptions {
   embeddingDType?: 'f32' | 'f16';
   /** Activation dtype = math precision (default f32; f16 needs shader-f16). */
   precision?: Precision;
-  /**
-   * Rounding of RoPE's inverse frequencies (default 'f32', as transformers computes them). 'bf16'
-   * rounds them to bfloat16 first: what a model whose buffers were cast to bf16 and back
-   * (`model.to(torch.bfloat16)` then `.to(torch.float32)`, as tools/fixtures/make_fixtures.py does
-   * for bf16 storage) computes, since `inv_freq` is a floating buffer that `.to()` casts.
-   */
-  ropeInvFreq?: 'f32' | 'bf16';
 }
 
 interface Layer {
@@ -148,9 +141,7 @@ export class TextModel {
         });
       }
       const finalNorm = keep(checkpoint.vector(gpu, `${PREFIX}.norm.weight`, [hidden]));
-      const ropeConfig = { headDim: d, theta: t.ropeTheta, maxPositions: t.maxPositions };
-      const rope = RopeTable.create(gpu, ropeConfig);
-      if (options.ropeInvFreq === 'bf16') rope.tensor.write(ropeTableDataBf16(ropeConfig));
+      const rope = RopeTable.create(gpu, { headDim: d, theta: t.ropeTheta, maxPositions: t.maxPositions });
       return new TextModel(gpu, t, precision, embedTable, layers, finalNorm, head, rope);
     } catch (e) {
       for (const x of created) {
@@ -311,27 +302,4 @@ export class TextModel {
 
 function destroyWorkspace(ws: Workspace): void {
   for (const v of Object.values(ws)) if (v instanceof Tensor) v.destroy();
-}
-
-/** bf16 rounding (round to nearest even) of an f32 value. */
-function roundBf16(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer);
-  u[0] = ((u[0] + 0x7fff + ((u[0] >>> 16) & 1)) & 0xffff0000) >>> 0;
-  return f[0];
-}
-
-/** ropeTableData's layout ([P, 2, D/2]: cos then sin) with the inverse frequencies rounded to bf16. */
-function ropeTableDataBf16({ headDim, theta, maxPositions }: RopeConfig): Float32Array {
-  const half = headDim / 2;
-  const invFreq = ropeInvFreq(headDim, theta).map(roundBf16);
-  const data = new Float32Array(maxPositions * headDim);
-  for (let p = 0; p < maxPositions; p++) {
-    for (let i = 0; i < half; i++) {
-      const angle = Math.fround(Math.fround(p) * invFreq[i]);
-      data[p * headDim + i] = Math.cos(angle);
-      data[p * headDim + half + i] = Math.sin(angle);
-    }
-  }
-  return data;
 }
