@@ -1,6 +1,7 @@
 /**
- * streamvlm — the browser SDK entry. For now it exposes the GPU core and the kernel self-check;
- * the model, streaming memory and `StreamVLM` API build on these.
+ * streamvlm — the browser SDK entry. For now it exposes the GPU core, the kernel self-check and
+ * the SmolVLM model (load from a URL, generate from images/video + text); streaming memory and
+ * the `StreamVLM` API build on these.
  */
 export { GpuDevice, type AcquireOptions, type AdapterDescription, type GpuFeatures } from './gpu/device';
 export { Tensor, type DType } from './gpu/tensor';
@@ -8,4 +9,6 @@ export { CommandRecorder } from './gpu/recorder';
 export { GpuTimer } from './gpu/timer';
 export type { Precision } from './kernels/common';
 export { checks, runChecks, precisionsOf, type CheckReport, type KernelCheck } from './selfcheck/index';
+export { SmolVlm } from './model/smolvlm';
+export { UrlSource, type ModelSource } from './model/source';
 export * from './errors';
