@@ -41,3 +41,23 @@ test('fixture safetensors: f32 and bf16 files, every tensor the config implies, 
   expect(bits.every((b) => (b & 0xffff) === 0)).toBe(true);
   expect(values.every(Number.isFinite)).toBe(true);
 });
+
+test('the tensor manifest a config implies matches both fixture checkpoints exactly', async () => {
+  const { Checkpoint } = await import('../src/model/checkpoint');
+  const { checkManifest, expectedTensors } = await import('../src/model/manifest');
+  const { ModelLoadError } = await import('../src/errors');
+  for (const name of ['tiny-gqa', 'tiny-split']) {
+    const source = { location: dir(name), bytes: async (f: string) => { try { return new Uint8Array(readFileSync(`${dir(name)}/${f}`)); } catch { return null; } } };
+    const checkpoint = await Checkpoint.open(source);
+    const config = parseConfig(readFileSync(`${dir(name)}/config.json`, 'utf8'));
+    checkManifest(config, checkpoint);
+    // nothing more, nothing less: every stored tensor is one the runtime uses
+    expect([...expectedTensors(config).keys()].sort()).toEqual(checkpoint.names.sort());
+    // a config that disagrees with the file is refused before any upload, naming the tensor
+    const deeper = parseConfig(JSON.stringify({ ...JSON.parse(readFileSync(`${dir(name)}/config.json`, 'utf8')), text_config: { ...JSON.parse(readFileSync(`${dir(name)}/config.json`, 'utf8')).text_config, num_hidden_layers: 9 } }));
+    expect(() => checkManifest(deeper, checkpoint)).toThrow(ModelLoadError);
+    expect(() => checkManifest(deeper, checkpoint)).toThrow(/missing tensor model\.text_model\.layers\.\d+\.input_layernorm\.weight/);
+    const wider = { ...config, text: { ...config.text, intermediateSize: config.text.intermediateSize + 1 } };
+    expect(() => checkManifest(wider, checkpoint)).toThrow(/gate_proj\.weight has shape \[\d+, \d+\], config\.json implies/);
+  }
+});

@@ -13,6 +13,7 @@ import { actDType, type Precision } from '../kernels/common';
 import type { WeightFormat } from '../kernels/weights';
 import { findChatTemplate, renderChat, type ChatContent } from './chat-template';
 import { Checkpoint } from './checkpoint';
+import { checkManifest } from './manifest';
 import { parseConfig, type SmolVlmConfig } from './config';
 import { Connector } from './connector';
 import { eosTokenIds, generateGreedy } from './generate';
@@ -124,6 +125,8 @@ export class SmolVlm {
     if (eos.length === 0) eos = [...tokenizer.stopIds];
 
     const checkpoint = await Checkpoint.open(source);
+    // every tensor present with its config shape before anything is uploaded
+    checkManifest(config, checkpoint);
     const format = options.weightFormat ?? 'f32';
     const precision = options.precision ?? 'f32';
     const loaded: Disposable[] = [];
