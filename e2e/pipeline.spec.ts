@@ -31,22 +31,26 @@ async function openHarness(page: Page) {
   return errors;
 }
 
+// One page per model: the model loads once and serves every case (loading dominates on a CPU adapter).
 for (const model of MODELS) {
   const expected = expectedOf(model);
-  for (const caseName of CASES) {
-    const c = expected.cases[caseName];
-    test(`${model} / ${caseName}: pixels → prompt ids and 12 greedy tokens equal transformers'`, async ({ page }) => {
-      const errors = await openHarness(page);
-      // the fixtures' video frames went through the image processor unsplit (make_fixtures.py)
-      const r = await page.evaluate(([m, cn]) => window.pipelineHarness.runCase(m, cn, 'image'), [model, caseName] as const);
-      console.log(`${model}/${caseName}: T=${r.promptIds.length} generated=${JSON.stringify(r.tokens)} expected=${JSON.stringify(c.generated)} (${r.ms.toFixed(0)} ms)`);
-      expect(r.promptIds).toEqual(c.input_ids);
-      if (caseName === 'video') expect(r.promptText).toBe(c.prompt);
-      expect(r.tokens).toEqual(c.generated);
-      expect(r.streamed).toEqual(r.tokens);
-      expect(errors).toEqual([]);
-    });
-  }
+  test(`${model}: pixels → prompt ids and 12 greedy tokens equal transformers' for every case`, async ({ page }) => {
+    test.setTimeout(300_000);
+    const errors = await openHarness(page);
+    for (const caseName of CASES) {
+      const c = expected.cases[caseName];
+      await test.step(caseName, async () => {
+        // the fixtures' video frames went through the image processor unsplit (make_fixtures.py)
+        const r = await page.evaluate(([m, cn]) => window.pipelineHarness.runCase(m, cn, 'image'), [model, caseName] as const);
+        console.log(`${model}/${caseName}: T=${r.promptIds.length} generated=${JSON.stringify(r.tokens)} expected=${JSON.stringify(c.generated)} (${r.ms.toFixed(0)} ms)`);
+        expect.soft(r.promptIds, `${caseName} prompt ids`).toEqual(c.input_ids);
+        if (caseName === 'video') expect.soft(r.promptText, 'video prompt text').toBe(c.prompt);
+        expect.soft(r.tokens, `${caseName} tokens`).toEqual(c.generated);
+        expect.soft(r.streamed, `${caseName} streamed tokens`).toEqual(r.tokens);
+      });
+    }
+    expect(errors).toEqual([]);
+  });
 }
 
 test('a model folder that does not exist is a ModelLoadError naming config.json', async ({ page }) => {

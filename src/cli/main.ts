@@ -1,5 +1,6 @@
 import { InputError, StreamVlmError } from '../errors';
 import { option, parseArgs } from './args';
+import { generateCommand, generateOptions } from './generate';
 import { acquireNodeGpu } from './node-gpu';
 import { selfcheckCommand } from './selfcheck';
 
@@ -9,6 +10,11 @@ commands:
   info                          the WebGPU adapter Dawn finds, its features and limits
   selfcheck [--filter NAME] [--precision f32|f16] [--json]
                                 run every kernel against its TypeScript reference on this GPU
+  generate --model <folder|url> [--image <png|jpg>]... [--video <file.y4m>] --prompt <text>
+           [--max-new-tokens N] [--json]
+                                answer one question greedily; images come first, then the video
+                                (sampled at the model's fps), then the prompt; --json prints
+                                {"tokens":[…],"text":"…"} as the last line
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -37,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       gpu.destroy();
       return code;
     }
+    case 'generate':
+      return generateCommand(generateOptions(args));
     default:
       console.error(`streamvlm: unknown command '${command}'\n${USAGE}`);
       return 2;

@@ -1,0 +1,79 @@
+import { InputError } from '../errors';
+import type { RgbImage } from '../model/preprocess';
+import { SmolVlm, type VideoInput } from '../model/smolvlm';
+import { option, type ParsedArgs } from './args';
+import { modelSourceOf } from './fs-source';
+import { readImageFile } from './images';
+import { acquireNodeGpu } from './node-gpu';
+import { readY4m, sampleY4m, type Y4mVideo } from './y4m';
+
+export interface GenerateOptions {
+  model: string;
+  images: string[];
+  video?: string;
+  prompt: string;
+  maxNewTokens: number;
+  json: boolean;
+}
+
+export function generateOptions(args: ParsedArgs): GenerateOptions {
+  const model = option(args, 'model');
+  if (!model) throw new InputError('generate needs --model <folder|url>');
+  const prompt = option(args, 'prompt');
+  if (prompt === undefined) throw new InputError('generate needs --prompt <text>');
+  const videos = args.options.get('video') ?? [];
+  if (videos.length > 1) throw new InputError('generate takes one --video');
+  const raw = option(args, 'max-new-tokens');
+  const maxNewTokens = raw === undefined ? 64 : Number(raw);
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new InputError(`--max-new-tokens must be a positive integer, not ${raw}`);
+  if (args.positional.length > 0) throw new InputError(`unexpected argument '${args.positional[0]}'`);
+  const known = new Set(['model', 'image', 'video', 'prompt', 'max-new-tokens']);
+  for (const name of args.options.keys()) if (!known.has(name)) throw new InputError(`generate has no option --${name}`);
+  return { model, images: args.options.get('image') ?? [], video: videos[0], prompt, maxNewTokens, json: args.flags.has('json') };
+}
+
+/**
+ * `streamvlm generate`: one user turn (images, then the video, then the prompt) answered greedily.
+ * Inputs are read and checked before the GPU and the model are touched, so a bad file fails fast.
+ * Plain mode streams the answer as it is decoded; --json prints one line {"tokens","text"} last.
+ */
+export async function generateCommand(options: GenerateOptions): Promise<number> {
+  const images: RgbImage[] = [];
+  for (const path of options.images) images.push(await readImageFile(path));
+  const y4m: Y4mVideo | undefined = options.video ? await readY4m(options.video) : undefined;
+
+  const gpu = await acquireNodeGpu();
+  try {
+    const vlm = await SmolVlm.load(gpu, modelSourceOf(options.model));
+    let video: VideoInput | undefined;
+    if (y4m) {
+      // sampled as SmolVLMVideoProcessor does, at the model's fps and max_frames
+      const s = sampleY4m(y4m, vlm.processor.video);
+      video = { frames: s.frames, timestampsSec: s.timestampsSec, durationSec: s.durationSec };
+    }
+
+    // Streaming: decode everything so far and print what is new; a token can complete a
+    // multi-byte character only together with the next, so text ending in U+FFFD waits.
+    const streamed: number[] = [];
+    let printed = '';
+    const onToken = options.json
+      ? undefined
+      : (id: number) => {
+          streamed.push(id);
+          const text = vlm.tokenizer.decode(streamed, { skipSpecialTokens: true });
+          if (text.endsWith('\uFFFD') || !text.startsWith(printed)) return;
+          process.stdout.write(text.slice(printed.length));
+          printed = text;
+        };
+    const result = await vlm.generate({ images, video, text: options.prompt, maxNewTokens: options.maxNewTokens, onToken });
+    if (options.json) {
+      console.log(JSON.stringify({ tokens: result.tokens, text: result.text }));
+    } else {
+      process.stdout.write(result.text.startsWith(printed) ? `${result.text.slice(printed.length)}\n` : `\n${result.text}\n`);
+    }
+    await vlm.dispose();
+    return 0;
+  } finally {
+    gpu.destroy();
+  }
+}
