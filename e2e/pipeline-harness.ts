@@ -6,6 +6,7 @@ import { GpuDevice } from '../src/gpu/device';
 import type { RgbImage } from '../src/model/preprocess';
 import { SmolVlm } from '../src/model/smolvlm';
 import { UrlSource, type ModelSource } from '../src/model/source';
+import { decodePng } from './fixture-page';
 
 export interface PipelineCaseResult {
   tokens: number[];
@@ -43,21 +44,6 @@ const viteFetch: typeof fetch = async (input, init) => {
   return r;
 };
 
-async function fetchOk(url: string): Promise<Response> {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return r;
-}
-
-/** PNG → RGBA bytes, without colour management or premultiplication (the fixtures are plain sRGB). */
-async function decodePng(url: string): Promise<RgbImage> {
-  const bitmap = await createImageBitmap(await (await fetchOk(url)).blob(), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d')!;
-  ctx.drawImage(bitmap, 0, 0);
-  const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
-  return { width: bitmap.width, height: bitmap.height, data, channels: 4 };
-}
 
 /** The inputs and question of each case (tools/fixtures/make_fixtures.py). */
 const CASES: Record<string, { images?: string[]; video?: true; text: string }> = {

@@ -3,9 +3,8 @@
 // and compares with the pixel values transformers' SmolVLMImageProcessorPil wrote.
 import { GpuDevice } from '../src/gpu/device';
 import { parseProcessorConfig } from '../src/model/processor-config';
-import { preprocessImages, type RgbImage } from '../src/model/preprocess';
-import { resizeChecks } from '../src/selfcheck/resize';
-import type { CheckResult } from '../src/selfcheck/types';
+import { preprocessImages } from '../src/model/preprocess';
+import { decodePng, fetchOk } from './fixture-page';
 
 interface ArrayRef {
   file: string;
@@ -30,7 +29,6 @@ export interface PreprocessReport {
 declare global {
   interface Window {
     preprocessHarness: {
-      checks: () => Promise<(CheckResult & { name: string })[]>;
       cases: (model: string) => Promise<string[]>;
       runCase: (model: string, name: string) => Promise<PreprocessReport>;
     };
@@ -40,21 +38,6 @@ declare global {
 const gpuPromise = GpuDevice.acquire();
 const base = (model: string) => `/tools/fixtures/${model}/`;
 
-async function fetchOk(url: string): Promise<Response> {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return r;
-}
-
-/** PNG → RGBA bytes, without colour management or premultiplication (the fixtures are plain sRGB). */
-async function decodePng(url: string): Promise<RgbImage> {
-  const bitmap = await createImageBitmap(await (await fetchOk(url)).blob(), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d')!;
-  ctx.drawImage(bitmap, 0, 0);
-  const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
-  return { width: bitmap.width, height: bitmap.height, data, channels: 4 };
-}
 
 /** Which input PNGs each fixture case used (tools/fixtures/make_fixtures.py). */
 function inputsOf(name: string, frames: number): string[] {
@@ -73,23 +56,6 @@ function inputsOf(name: string, frames: number): string[] {
 }
 
 window.preprocessHarness = {
-  async checks() {
-    const gpu = await gpuPromise;
-    const out: (CheckResult & { name: string })[] = [];
-    for (const check of resizeChecks) {
-      gpu.device.pushErrorScope('validation');
-      let r: CheckResult;
-      try {
-        r = await check.run(gpu, 'f32');
-      } catch (e) {
-        r = { maxAbsError: Infinity, tolerance: '', pass: false, detail: `threw: ${(e as Error).message}` };
-      }
-      const err = await gpu.device.popErrorScope();
-      if (err) r = { ...r, pass: false, detail: `GPU validation error: ${err.message}` };
-      out.push({ name: check.name, ...r });
-    }
-    return out;
-  },
   async cases(model) {
     const expected = (await (await fetchOk(`${base(model)}expected.json`)).json()) as Expected;
     return Object.keys(expected.cases).filter((k) => expected.cases[k].pixel_values);

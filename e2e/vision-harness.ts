@@ -5,15 +5,12 @@ import { StreamVlmError } from '../src/errors';
 import { GpuDevice } from '../src/gpu/device';
 import { CommandRecorder } from '../src/gpu/recorder';
 import { Tensor } from '../src/gpu/tensor';
-import type { Precision } from '../src/kernels/common';
 import type { WeightFormat } from '../src/kernels/weights';
 import { Checkpoint } from '../src/model/checkpoint';
 import { parseConfig, type SmolVlmConfig } from '../src/model/config';
 import { Connector } from '../src/model/connector';
 import { UrlSource } from '../src/model/source';
 import { VisionTower } from '../src/model/vision';
-import type { CheckResult } from '../src/selfcheck/types';
-import { visionOpsChecks } from '../src/selfcheck/vision-ops';
 
 interface ArrayRef {
   file: string;
@@ -40,7 +37,6 @@ export interface CaseReport {
 declare global {
   interface Window {
     visionHarness: {
-      opsChecks: (precision: Precision) => Promise<(CheckResult & { name: string })[]>;
       f16: () => Promise<boolean>;
       cases: (model: string) => Promise<string[]>;
       runCase: (model: string, name: string, maxTilesPerBatch?: number, format?: WeightFormat) => Promise<CaseReport>;
@@ -115,23 +111,6 @@ function maxAbs(a: Float32Array, b: Float32Array): number {
 }
 
 window.visionHarness = {
-  async opsChecks(precision) {
-    const gpu = await gpuPromise;
-    const out: (CheckResult & { name: string })[] = [];
-    for (const check of visionOpsChecks) {
-      gpu.device.pushErrorScope('validation');
-      let r: CheckResult;
-      try {
-        r = await check.run(gpu, precision);
-      } catch (e) {
-        r = { maxAbsError: Infinity, tolerance: '', pass: false, detail: `threw: ${(e as Error).message}` };
-      }
-      const err = await gpu.device.popErrorScope();
-      if (err) r = { ...r, pass: false, detail: `GPU validation error: ${err.message}` };
-      out.push({ name: check.name, ...r });
-    }
-    return out;
-  },
   async f16() {
     return (await gpuPromise).features.f16;
   },
