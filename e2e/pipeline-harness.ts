@@ -37,12 +37,6 @@ declare global {
 const gpuPromise = GpuDevice.acquire();
 const base = (model: string) => `/tools/fixtures/${model}/`;
 
-/** Model files are never HTML: a dev-server fallback page is a missing file. */
-const viteFetch: typeof fetch = async (input, init) => {
-  const r = await fetch(input, init);
-  if (r.ok && (r.headers.get('content-type') ?? '').includes('text/html')) return new Response(null, { status: 404 });
-  return r;
-};
 
 
 /** The inputs and question of each case (tools/fixtures/make_fixtures.py). */
@@ -57,7 +51,7 @@ const models = new Map<string, Promise<SmolVlm>>();
 function load(model: string): Promise<SmolVlm> {
   let m = models.get(model);
   if (!m) {
-    m = (async () => SmolVlm.load(await gpuPromise, new UrlSource(base(model), viteFetch)))();
+    m = (async () => SmolVlm.load(await gpuPromise, new UrlSource(base(model))))();
     models.set(model, m);
   }
   return m;
@@ -80,8 +74,8 @@ window.pipelineHarness = {
       // every frameN.png the folder has, in order
       const frames: RgbImage[] = [];
       for (let i = 0; ; i++) {
-        const r = await viteFetch(`${base(model)}inputs/frame${i}.png`);
-        if (!r.ok || r.status === 404) break;
+        const r = await fetch(`${base(model)}inputs/frame${i}.png`, { method: 'HEAD' });
+        if (!r.ok) break;
         frames.push(await decodePng(`${base(model)}inputs/frame${i}.png`));
       }
       video = { frames, resize: videoResize };
@@ -96,10 +90,10 @@ window.pipelineHarness = {
     const gpu = await gpuPromise;
     let source: ModelSource;
     if (what === 'missing-folder') {
-      source = new UrlSource('/tools/fixtures/no-such-model/', viteFetch);
+      source = new UrlSource('/tools/fixtures/no-such-model/');
     } else {
       // tiny-gqa with config.json's model_type changed: every other file as it is
-      const real = new UrlSource(base('tiny-gqa'), viteFetch);
+      const real = new UrlSource(base('tiny-gqa'));
       source = {
         location: real.location,
         async bytes(name) {

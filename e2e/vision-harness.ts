@@ -60,16 +60,6 @@ async function fetchF32(url: string): Promise<Float32Array> {
   return new Float32Array(await r.arrayBuffer());
 }
 
-/**
- * Vite's dev server answers a missing file with its HTML fallback page (200), which UrlSource
- * would take for the file (e.g. a sharded checkpoint's index). Model files are never HTML: report
- * such answers as 404.
- */
-const viteFetch: typeof fetch = async (input, init) => {
-  const r = await fetch(input, init);
-  if (r.ok && (r.headers.get('content-type') ?? '').includes('text/html')) return new Response(null, { status: 404 });
-  return r;
-};
 
 interface Loaded {
   config: SmolVlmConfig;
@@ -89,7 +79,7 @@ function load(model: string, format: WeightFormat = 'f32'): Promise<Loaded> {
       const gpu = await gpuPromise;
       const configText = await (await fetch(`${base(model)}config.json`)).text();
       const config = parseConfig(configText);
-      const checkpoint = await Checkpoint.open(new UrlSource(base(model), viteFetch));
+      const checkpoint = await Checkpoint.open(new UrlSource(base(model)));
       const expected = await fetchJson<Expected>(`${base(model)}expected.json`);
       const vision = VisionTower.load(gpu, checkpoint, config, { format });
       const connector = Connector.load(gpu, checkpoint, config, { format });

@@ -156,33 +156,29 @@ function uniforms(part: KvQuantPart, row: number): ArrayBuffer {
     .finish();
 }
 
-function quantize(rec: CommandRecorder, kind: KvPartKind, src: Tensor, part: KvQuantPart, options: KvRowOptions): void {
-  const what = kind === 'keys' ? 'quantizeKeys' : 'quantizeValues';
+/** Validates a quantize/dequantize call and returns its pipeline (one module, four entry points). */
+function kvPipeline(rec: CommandRecorder, op: 'quantize' | 'dequantize', kind: KvPartKind, act: Tensor, part: KvQuantPart, row: number): GPUComputePipeline {
+  const what = `${op}${kind === 'keys' ? 'Keys' : 'Values'}`;
   if (part.kind !== kind) throw new InputError(`${what}: got the block's ${part.kind} part`);
-  const row = options.row ?? 0;
-  const precision = checkAct(what, src, part, row);
-  const p = pipeline(rec.gpu, {
+  const precision = checkAct(what, act, part, row);
+  return pipeline(rec.gpu, {
     name: 'kvquant',
     source,
     precision,
     overrides: { BITS: part.bits },
-    entryPoint: kind === 'keys' ? 'quantize_keys' : 'quantize_values',
+    entryPoint: `${op}_${kind}`,
   });
+}
+
+function quantize(rec: CommandRecorder, kind: KvPartKind, src: Tensor, part: KvQuantPart, options: KvRowOptions): void {
+  const row = options.row ?? 0;
+  const p = kvPipeline(rec, 'quantize', kind, src, part, row);
   rec.dispatch(p, uniforms(part, row), [src, part.codes, part.params, null, null, null], grid(rec.gpu, Math.ceil(part.groups / QUANT_WG)));
 }
 
 function dequantize(rec: CommandRecorder, kind: KvPartKind, part: KvQuantPart, dst: Tensor, options: KvRowOptions): void {
-  const what = kind === 'keys' ? 'dequantizeKeys' : 'dequantizeValues';
-  if (part.kind !== kind) throw new InputError(`${what}: got the block's ${part.kind} part`);
   const row = options.row ?? 0;
-  const precision = checkAct(what, dst, part, row);
-  const p = pipeline(rec.gpu, {
-    name: 'kvquant',
-    source,
-    precision,
-    overrides: { BITS: part.bits },
-    entryPoint: kind === 'keys' ? 'dequantize_keys' : 'dequantize_values',
-  });
+  const p = kvPipeline(rec, 'dequantize', kind, dst, part, row);
   const elements = part.tokens * part.channels;
   rec.dispatch(p, uniforms(part, row), [null, null, null, part.codes, part.params, dst], grid(rec.gpu, Math.ceil(elements / DEQUANT_WG)));
 }

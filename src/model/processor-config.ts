@@ -15,7 +15,15 @@ import type { SmolVlmConfig } from './config';
  * back to the value config.json implies (the class default 169 is wrong for every SmolVLM2). A
  * folder with no image processor settings at all is refused (the class defaults fit no SmolVLM2).
  */
-export interface ImageProcessorSettings {
+
+/** Rescale and normalization, shared by the image and the video processor. */
+export interface PixelNormalization {
+  rescaleFactor: number;
+  imageMean: [number, number, number];
+  imageStd: [number, number, number];
+}
+
+export interface ImageProcessorSettings extends PixelNormalization {
   doConvertRgb: boolean;
   doResize: boolean;
   doImageSplitting: boolean;
@@ -28,12 +36,9 @@ export interface ImageProcessorSettings {
   maxImageSize: number;
   /** PIL resample code (1 = LANCZOS). */
   resample: number;
-  rescaleFactor: number;
-  imageMean: [number, number, number];
-  imageStd: [number, number, number];
 }
 
-export interface VideoProcessorSettings {
+export interface VideoProcessorSettings extends PixelNormalization {
   /** Target sampling rate, frames per second (video_sampling.fps). */
   fps: number;
   /** Most frames sampled (video_sampling.max_frames / num_frames). */
@@ -46,9 +51,6 @@ export interface VideoProcessorSettings {
   /** Frames are then squashed to exactly maxImageSize × maxImageSize. */
   maxImageSize: number;
   resample: number;
-  rescaleFactor: number;
-  imageMean: [number, number, number];
-  imageStd: [number, number, number];
 }
 
 export interface ProcessorSettings {
