@@ -86,9 +86,10 @@ export class SmolVlm {
     readonly chatTemplate: string | undefined,
     readonly eosTokenIds: readonly number[],
     readonly precision: Precision,
-    private readonly vision: VisionTower,
-    private readonly connector: Connector,
-    private readonly text: TextModel,
+    /** The networks, for engines that drive them step by step (src/engine). */
+    readonly vision: VisionTower,
+    readonly connector: Connector,
+    readonly text: TextModel,
   ) {}
 
   /**

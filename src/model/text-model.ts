@@ -38,8 +38,21 @@ interface Layer {
   down: Weight;
 }
 
-/** Which rows get logits: the newest only (generation) or every row (parity tests, scoring). */
-export type LogitRows = 'last' | 'all';
+/**
+ * Which rows get logits: the newest only (generation), every row (parity tests, scoring), or none
+ * (a prefill that only fills the cache, e.g. a streamed frame).
+ */
+export type LogitRows = 'last' | 'all' | 'none';
+
+export interface ForwardOptions {
+  /** Default 'last'. */
+  rows?: LogitRows;
+  /**
+   * Receives every layer's queries before RoPE: [layers, T, heads·headDim] in the activation dtype
+   * (retrieval scores questions with them, ReKV-style). Recorded copies; nothing is read back here.
+   */
+  captureQueries?: Tensor;
+}
 
 /** Activations of one step of T tokens, reused by every step of that size. */
 interface Workspace {
@@ -171,10 +184,13 @@ export class TextModel {
   /**
    * Records one forward step of T tokens: their embeddings [T, hidden] at `positions` (u32 [T],
    * written into the cache's positions too) are appended to `cache`, which then holds them, and
-   * logits are computed for the last row ([1, vocab]) or every row ([T, vocab]).
+   * logits are computed for the last row ([1, vocab]) or every row ([T, vocab]); with rows 'none'
+   * the last hidden states [T, hidden] are returned instead (valid until the next same-size call).
    * Prefill and decode are the same step (decode is T = 1); the kernels adapt to T.
    */
-  forward(rec: CommandRecorder, cache: KvCache, embeddings: Tensor, positions: Tensor, rows: LogitRows = 'last'): Tensor {
+  forward(rec: CommandRecorder, cache: KvCache, embeddings: Tensor, positions: Tensor, rowsOrOptions: LogitRows | ForwardOptions = 'last'): Tensor {
+    const options = typeof rowsOrOptions === 'string' ? { rows: rowsOrOptions } : rowsOrOptions;
+    const rows = options.rows ?? 'last';
     const t = this.config;
     const hidden = t.hiddenSize;
     const tokens = embeddings.size / hidden;
@@ -185,6 +201,11 @@ export class TextModel {
     if (positions.dtype !== 'u32' || positions.size !== tokens) throw new InputError(`TextModel.forward: positions must be u32 [${tokens}]`);
     cache.reserve(tokens);
     const ws = this.workspace(tokens);
+    const capture = options.captureQueries;
+    const qBytes = ws.q.byteLength;
+    if (capture && (capture.dtype !== this.precision || capture.byteLength < qBytes * t.numLayers)) {
+      throw new InputError(`TextModel.forward: captureQueries must be ${this.precision} [${t.numLayers}, ${tokens}, ${t.numHeads * t.headDim}]`);
+    }
     const past = cache.length;
     const keys = past + tokens;
     const scratch = this.scratchFor(tokens, keys);
@@ -199,6 +220,7 @@ export class TextModel {
       matmul(rec, ws.y, layer.q, ws.q);
       matmul(rec, ws.y, layer.k, ws.k);
       matmul(rec, ws.y, layer.v, ws.v);
+      if (capture) copyBytes(rec, ws.q, 0, capture, l * qBytes, qBytes);
       // queries are rotated here; keys go into the cache unrotated and are rotated as attention reads them
       applyRope(rec, q3, positions, this.rope, q3);
       cache.append(rec, l, ws.k, ws.v);
@@ -222,6 +244,7 @@ export class TextModel {
     });
     cache.advance(tokens);
 
+    if (rows === 'none') return x;
     if (rows === 'all') {
       ws.allNormed ??= Tensor.empty(this.gpu, [tokens, hidden], this.precision, 'final norm (all rows)');
       ws.allLogits ??= Tensor.empty(this.gpu, [tokens, t.vocabSize], this.precision, 'logits (all rows)');
