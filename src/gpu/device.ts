@@ -90,6 +90,26 @@ export class GpuDevice extends EventTarget {
     this.addEventListener('lost', (e) => listener((e as CustomEvent<DeviceLostError>).detail), { once: true });
   }
 
+  private readonly live = new Set<GPUBuffer>();
+  private liveBytes = 0;
+
+  /** Bytes of the tensors created on this device and not yet destroyed (GPU memory in use by tensors). */
+  get tensorBytes(): number {
+    return this.liveBytes;
+  }
+
+  /** Counts a buffer in `tensorBytes` (Tensor does this; views of one buffer are counted once). */
+  trackAllocation(buffer: GPUBuffer): void {
+    if (this.live.has(buffer)) return;
+    this.live.add(buffer);
+    this.liveBytes += buffer.size;
+  }
+
+  trackRelease(buffer: GPUBuffer): void {
+    if (!this.live.delete(buffer)) return;
+    this.liveBytes -= buffer.size;
+  }
+
   /** A uniform arena for one recorder; returned after its submit (arenas are reused, not freed). */
   acquireUniformArena(): UniformArena {
     return this.arenas.pop() ?? new UniformArena(this.device);

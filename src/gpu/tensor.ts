@@ -50,6 +50,7 @@ export class Tensor {
       );
     }
     const buffer = gpu.device.createBuffer({ label, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    gpu.trackAllocation(buffer);
     return new Tensor(gpu, buffer, shape, dtype);
   }
 
@@ -114,6 +115,7 @@ export class Tensor {
   }
 
   destroy(): void {
+    this.gpu.trackRelease(this.buffer);
     this.buffer.destroy();
   }
 }

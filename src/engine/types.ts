@@ -1,0 +1,79 @@
+import type { KvStoreBits, Thumbnail } from '../memory/frame-block';
+
+export interface StreamEngineOptions {
+  /** Frames kept at full precision on the GPU after the sinks (the recent window). Default 16. */
+  windowFrames?: number;
+  /** How evicted frames are stored. Default 4. */
+  kvBits?: KvStoreBits;
+  /** Frames retrieved from memory per question (the window is always added). Default 8. */
+  topK?: number;
+  /** Longest question piece accepted, in tokens. Default 256. */
+  maxQuestionTokens?: number;
+  /** Longest answer, in tokens (also the default of ask's maxNewTokens). Default 128. */
+  maxAnswerTokens?: number;
+  /**
+   * The frames' resize. 'video' (default) is SmolVLMVideoProcessor's (longest edge, then the square
+   * tile); 'image' the image processor's without splitting (how the parity fixtures were built).
+   */
+  frameResize?: 'video' | 'image';
+  /** Longest edge of the stored thumbnails, px. Default 96. */
+  thumbnailEdge?: number;
+}
+
+/** A frame an answer used. */
+export interface Moment {
+  frameIndex: number;
+  timestampMs: number;
+  /** Retrieval score (mean cosine of the question's queries and the frame's key summary); null for window frames, which are always used. */
+  score: number | null;
+  from: 'memory' | 'window';
+}
+
+export type AskEvent =
+  /** First: the frames the answer sees, in time order. */
+  | { type: 'moments'; moments: Moment[] }
+  /** Then one per generated token; `text` is the new text it adds (may be '' mid-character). */
+  | { type: 'token'; id: number; text: string }
+  /** Last. */
+  | { type: 'done'; tokens: number[]; text: string; timing: AskTiming };
+
+export interface AskTiming {
+  /** Question asked → first token read back. */
+  firstTokenMs: number;
+  totalMs: number;
+  retrieveMs: number;
+  tokensPerSecond: number;
+}
+
+export interface AskOptions {
+  topK?: number;
+  maxNewTokens?: number;
+}
+
+export interface IngestResult {
+  frameIndex: number;
+  timestampMs: number;
+  /** The frame this ingest moved from the window into the store, if any. */
+  evictedFrameIndex: number | null;
+  ms: { encode: number; prefill: number; evict: number; total: number };
+}
+
+export interface FrameSummary {
+  frameIndex: number;
+  timestampMs: number;
+  where: 'memory' | 'window';
+  thumbnail: Thumbnail;
+}
+
+export interface EngineStats {
+  framesIngested: number;
+  windowFrames: number;
+  windowBytes: number;
+  storeFrames: number;
+  storeBytes: number;
+  /** Bytes of every GPU buffer the engine and model hold. */
+  gpuBytes: number;
+  /** Mean milliseconds per stage over the last frames (wall time, GPU work awaited). */
+  stageMs: { encode: number; prefill: number; evict: number };
+  lastTimestampMs: number | null;
+}

@@ -1,0 +1,44 @@
+import type { KvBits } from '../kernels/kvquant';
+
+/**
+ * How a frame block's K/V are kept off the GPU: KIVI-quantized at 8/4/2 bits (keys per channel,
+ * values per token, groups of 32; src/kernels/kvquant.ts), or 'none' = the cache rows as they were
+ * (f32 or f16), which restores them bit for bit.
+ */
+export type KvStoreBits = KvBits | 'none';
+
+/** A small picture of the frame for timelines: RGB, interleaved, longest edge ≤ the engine's setting. */
+export interface Thumbnail {
+  width: number;
+  height: number;
+  /** width·height·3 bytes. */
+  data: Uint8Array;
+}
+
+/**
+ * The unit of memory (DESIGN decision 4): one frame's tokens' K/V for every layer, evicted from the
+ * GPU window, plus what retrieval and the UI need without touching the K/V.
+ *
+ * `payload` holds, layer after layer, that layer's keys then values:
+ * - bits 'none': keys rows [tokens, channels] then values rows [tokens, channels] in `dtype`;
+ * - bits 8/4/2: key codes, key params, value codes, value params (u32 words, the GPU layout of
+ *   kvQuantPartLayout('keys' | 'values', tokens, channels, bits)).
+ * So its size follows from (layers, tokens, channels, bits, dtype) alone: `framePayloadBytes`.
+ */
+export interface FrameBlock {
+  /** 0-based index of the frame in the stream (ingest order). */
+  index: number;
+  timestampMs: number;
+  /** Rows (tokens) of this frame's piece: `Frame from MM:SS:` and its image tokens. */
+  tokens: number;
+  layers: number;
+  /** kv_heads · head_dim. */
+  channels: number;
+  bits: KvStoreBits;
+  /** Element type of the GPU cache rows (the raw payload's type when bits is 'none'). */
+  dtype: 'f32' | 'f16';
+  payload: Uint8Array;
+  /** f32 [layers, kv_heads, head_dim]: per layer and KV head, the mean of the frame's pre-RoPE keys. */
+  keySummary: Float32Array;
+  thumbnail: Thumbnail;
+}
