@@ -1,0 +1,90 @@
+import { InputError } from '../errors';
+import type { FrameBlock, KvStoreBits } from './frame-block';
+
+/** What a store's blocks were made by; a store reopened later must match the engine that reads it. */
+export interface StoreMeta {
+  /** Identifies the model (its config and weights' tensor manifest); see StreamEngine. */
+  modelKey: string;
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+  bits: KvStoreBits;
+  dtype: 'f32' | 'f16';
+}
+
+/**
+ * The long-term memory: frame blocks that left the GPU window, in RAM, in stream order. Retrieval
+ * reads only the key summaries (`summaries`), kept in one flat array so scoring a question against
+ * an hour of frames is a single pass over contiguous memory; the K/V payloads are touched only for
+ * the frames a question restores. Persistence (OPFS) lives in persist.ts.
+ */
+export class MemoryStore {
+  private readonly list: FrameBlock[] = [];
+  private bytesHeld = 0;
+  /** f32 [frames, layers·kvHeads·headDim], grown by doubling. */
+  private summaryRows: Float32Array;
+
+  constructor(readonly meta: StoreMeta) {
+    this.summaryRows = new Float32Array(64 * this.summaryLength);
+  }
+
+  /** Floats in one frame's key summary. */
+  get summaryLength(): number {
+    return this.meta.layers * this.meta.kvHeads * this.meta.headDim;
+  }
+
+  get frames(): number {
+    return this.list.length;
+  }
+
+  /** Bytes of the K/V payloads, summaries and thumbnails held. */
+  get bytes(): number {
+    return this.bytesHeld;
+  }
+
+  /** Appends a block; blocks come in stream order (index increasing). */
+  add(block: FrameBlock): void {
+    const m = this.meta;
+    if (block.layers !== m.layers || block.channels !== m.kvHeads * m.headDim || block.bits !== m.bits || block.dtype !== m.dtype) {
+      throw new InputError(`MemoryStore: block ${block.index} (${block.layers} layers, ${block.channels} channels, ${block.bits} bits, ${block.dtype}) does not match the store`);
+    }
+    if (block.keySummary.length !== this.summaryLength) throw new InputError(`MemoryStore: block ${block.index} has a key summary of ${block.keySummary.length} floats, expected ${this.summaryLength}`);
+    const last = this.list[this.list.length - 1];
+    if (last && block.index <= last.index) throw new InputError(`MemoryStore: block ${block.index} arrives after block ${last.index}`);
+    const n = this.list.length;
+    if ((n + 1) * this.summaryLength > this.summaryRows.length) {
+      const grown = new Float32Array(this.summaryRows.length * 2);
+      grown.set(this.summaryRows);
+      this.summaryRows = grown;
+    }
+    this.summaryRows.set(block.keySummary, n * this.summaryLength);
+    this.list.push(block);
+    this.bytesHeld += blockBytes(block);
+  }
+
+  /** The i-th stored block (stream order), 0 ≤ i < frames. */
+  at(i: number): FrameBlock {
+    const b = this.list[i];
+    if (!b) throw new InputError(`MemoryStore: no block at ${i} (${this.list.length} stored)`);
+    return b;
+  }
+
+  /** Every block, in stream order (a copy of the list; the blocks themselves are shared). */
+  blocks(): FrameBlock[] {
+    return [...this.list];
+  }
+
+  /** f32 [frames, summaryLength] view of every block's key summary, in stream order. */
+  summaries(): Float32Array {
+    return this.summaryRows.subarray(0, this.list.length * this.summaryLength);
+  }
+
+  clear(): void {
+    this.list.length = 0;
+    this.bytesHeld = 0;
+  }
+}
+
+export function blockBytes(b: FrameBlock): number {
+  return b.payload.byteLength + b.keySummary.byteLength + b.thumbnail.data.byteLength;
+}
