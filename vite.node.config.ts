@@ -12,7 +12,12 @@ export default defineConfig({
     sourcemap: true,
     ssr: true,
     rollupOptions: {
-      input: { cli: resolve(import.meta.dirname, 'src/cli/main.ts'), bench: resolve(import.meta.dirname, 'bench/kernels-node.ts'), model: resolve(import.meta.dirname, 'bench/model-node.ts') },
+      input: {
+        cli: resolve(import.meta.dirname, 'src/cli/main.ts'),
+        bench: resolve(import.meta.dirname, 'bench/kernels-node.ts'),
+        model: resolve(import.meta.dirname, 'bench/model-node.ts'),
+        'model-host': resolve(import.meta.dirname, 'bench/model-host.ts'),
+      },
       external: ['webgpu', /^node:/],
       output: { format: 'es', entryFileNames: '[name].js' },
     },

@@ -11,4 +11,8 @@ export type { Precision } from './kernels/common';
 export { checks, runChecks, precisionsOf, type CheckReport, type KernelCheck } from './selfcheck/index';
 export { SmolVlm } from './model/smolvlm';
 export { UrlSource, type ModelSource } from './model/source';
+export type { FileReadOptions } from './model/source';
+export { CachedUrlSource, clearModelCache, cachedModelFiles, MODEL_CACHE_NAME } from './model/cached-source';
+export type { LoadProgress, LoadPhase, LoadProgressCallback } from './model/progress';
+export type { SmolVlmLoadOptions } from './model/smolvlm';
 export * from './errors';

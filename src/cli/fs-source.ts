@@ -1,7 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ModelLoadError } from '../errors';
-import { UrlSource, type ModelSource } from '../model/source';
+import { UrlSource, type FileReadOptions, type ModelSource } from '../model/source';
+
+/** Files are read in pieces of this size, so progress moves while a 500 MB file is read. */
+const READ_CHUNK_BYTES = 16 << 20;
 
 /**
  * A model folder on disk (what `huggingface-cli download` leaves): the Node twin of UrlSource.
@@ -14,15 +17,45 @@ export class FsSource implements ModelSource {
     this.location = resolve(folder);
   }
 
-  async bytes(name: string): Promise<Uint8Array | null> {
+  async bytes(name: string, options: FileReadOptions = {}): Promise<Uint8Array | null> {
+    let handle: Awaited<ReturnType<typeof open>>;
     try {
-      const b = await readFile(join(this.location, name));
-      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      handle = await open(join(this.location, name), 'r');
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-      throw new ModelLoadError(name, `could not be read from ${this.location} (${code ?? 'error'})`, { cause });
+      throw this.readError(name, cause);
     }
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw new ModelLoadError(name, `could not be read from ${this.location} (EISDIR)`);
+      const size = stat.size;
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(size);
+      } catch (cause) {
+        throw new ModelLoadError(name, `is ${size} bytes, more than this JavaScript heap can hold`, { cause });
+      }
+      options.onBytes?.(0, size, false);
+      let at = 0;
+      while (at < size) {
+        const { bytesRead } = await handle.read(bytes, at, Math.min(READ_CHUNK_BYTES, size - at), at);
+        if (bytesRead === 0) throw new ModelLoadError(name, `truncated while reading: ${at} of ${size} bytes (the file changed?)`);
+        at += bytesRead;
+        options.onBytes?.(at, size, false);
+      }
+      return bytes;
+    } catch (cause) {
+      if (cause instanceof ModelLoadError) throw cause;
+      throw this.readError(name, cause);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private readError(name: string, cause: unknown): ModelLoadError {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return new ModelLoadError(name, `could not be read from ${this.location} (${code ?? 'error'})`, { cause });
   }
 }
 

@@ -2,23 +2,50 @@ import { ModelLoadError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import { Tensor } from '../gpu/tensor';
 import { uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
+import type { TensorReadReporter } from './progress';
 import { headerLength, parseHeader, toFloat32, type TensorEntry } from './safetensors';
 import { readText, requireBytes, type ModelSource } from './source';
 
+/** One safetensors file, held until every tensor in it has been read (when released on read). */
+interface CheckpointFile {
+  name: string;
+  bytes: Uint8Array | null;
+  /** Bytes of tensor data in the file, and how many of them have been read. */
+  tensorBytes: number;
+  readBytes: number;
+  unread: number;
+}
+
 interface Located {
   entry: TensorEntry;
-  bytes: Uint8Array;
+  file: CheckpointFile;
+  read: boolean;
+}
+
+export interface CheckpointOpenOptions {
+  /** Told, per file, how many tensor bytes have been read (for upload) so far. */
+  onTensorRead?: TensorReadReporter;
+  /**
+   * Drop each file's bytes as soon as every tensor in it has been read once, instead of when the
+   * Checkpoint is garbage: for a loader that reads each tensor once (SmolVlm.load). A tensor read
+   * again after that is a ModelLoadError.
+   */
+  releaseFilesOnceRead?: boolean;
 }
 
 /**
  * The tensors of a checkpoint: `model.safetensors`, or the shards `model.safetensors.index.json`
  * lists. Headers are validated against each file's size when it is opened, so a lying header is
- * refused before any tensor is uploaded.
+ * refused before any tensor is uploaded (and the source told to forget that file, so a cached
+ * copy of a corrupt download is not served again).
  */
 export class Checkpoint {
-  private constructor(private readonly tensors: Map<string, Located>) {}
+  private constructor(
+    private readonly tensors: Map<string, Located>,
+    private readonly options: CheckpointOpenOptions,
+  ) {}
 
-  static async open(source: ModelSource): Promise<Checkpoint> {
+  static async open(source: ModelSource, options: CheckpointOpenOptions = {}): Promise<Checkpoint> {
     const index = await readText(source, 'model.safetensors.index.json');
     let files: string[];
     if (index !== null) {
@@ -26,6 +53,7 @@ export class Checkpoint {
       try {
         parsed = JSON.parse(index);
       } catch (cause) {
+        await source.forget?.('model.safetensors.index.json');
         throw new ModelLoadError('model.safetensors.index.json', 'not valid JSON', { cause });
       }
       if (!parsed.weight_map || typeof parsed.weight_map !== 'object') {
@@ -36,13 +64,23 @@ export class Checkpoint {
       files = ['model.safetensors'];
     }
     const tensors = new Map<string, Located>();
-    for (const file of files) {
-      const bytes = await requireBytes(source, file);
-      const n = headerLength(file, bytes.subarray(0, 8), bytes.length);
-      const header = parseHeader(file, bytes.subarray(8, 8 + n), bytes.length);
-      for (const [name, entry] of header.tensors) tensors.set(name, { entry, bytes });
+    for (const name of files) {
+      const bytes = await requireBytes(source, name);
+      let header;
+      try {
+        const n = headerLength(name, bytes.subarray(0, 8), bytes.length);
+        header = parseHeader(name, bytes.subarray(8, 8 + n), bytes.length);
+      } catch (e) {
+        await source.forget?.(name);
+        throw e;
+      }
+      const file: CheckpointFile = { name, bytes, tensorBytes: 0, readBytes: 0, unread: header.tensors.size };
+      for (const [tensor, entry] of header.tensors) {
+        tensors.set(tensor, { entry, file, read: false });
+        file.tensorBytes += entry.end - entry.begin;
+      }
     }
-    return new Checkpoint(tensors);
+    return new Checkpoint(tensors, options);
   }
 
   has(name: string): boolean {
@@ -59,14 +97,27 @@ export class Checkpoint {
 
   /** The tensor as f32 values, checked against the shape the config implies. */
   float32(name: string, expectedShape?: readonly number[]): Float32Array {
-    const { entry, bytes } = this.locate(name);
+    const located = this.locate(name);
+    const { entry, file } = located;
     if (expectedShape && entry.shape.join() !== expectedShape.join()) {
       throw new ModelLoadError(
-        'model.safetensors',
+        file.name,
         `tensor ${name} has shape [${entry.shape.join(', ')}], the config implies [${expectedShape.join(', ')}]`,
       );
     }
-    return toFloat32(entry, bytes.subarray(entry.begin, entry.end));
+    if (!file.bytes) throw new ModelLoadError(file.name, `tensor ${name} was read after the file was released (each tensor is read once when loading)`);
+    const values = toFloat32(entry, file.bytes.subarray(entry.begin, entry.end));
+    if (!located.read) this.markRead(located);
+    return values;
+  }
+
+  private markRead(located: Located): void {
+    const { entry, file } = located;
+    located.read = true;
+    file.readBytes += entry.end - entry.begin;
+    file.unread--;
+    this.options.onTensorRead?.(file.name, file.readBytes, file.tensorBytes);
+    if (file.unread === 0 && this.options.releaseFilesOnceRead) file.bytes = null;
   }
 
   /** A Linear layer's `[out, in]` weight (and bias, if present) in the chosen storage format. */

@@ -30,6 +30,7 @@ export class KvCache {
   readonly positions: Tensor;
   /** Valid rows. */
   length = 0;
+  private scratch: Tensor | null = null;
 
   private constructor(
     readonly gpu: GpuDevice,
@@ -41,6 +42,10 @@ export class KvCache {
       this.values.push(Tensor.empty(gpu, [capacity, kvHeads, headDim], dtype, `kv cache v.${l}`));
     }
     this.positions = Tensor.empty(gpu, [capacity], 'u32', 'kv cache positions');
+    // Every row starts at the position equal to its index (contiguous positions, StreamingLLM / ReKV):
+    // rows placed by copies (restored frames, moved windows) then need no position writes, and a
+    // forward that appends at positions length… writes the same values again.
+    this.positions.write(Uint32Array.from({ length: capacity }, (_, i) => i));
   }
 
   static create(gpu: GpuDevice, config: KvCacheConfig): KvCache {
@@ -104,8 +109,64 @@ export class KvCache {
     this.length = 0;
   }
 
+  /** Keeps the first `rows` rows and forgets the rest (rows written by copies become valid this way too). */
+  truncate(rows: number): void {
+    if (!Number.isInteger(rows) || rows < 0 || rows > this.capacity) throw new InputError(`KvCache.truncate: ${rows} rows of ${this.capacity}`);
+    this.length = rows;
+  }
+
+  /** Layer `layer`'s keys or values seen as [capacity, kvHeads·headDim] rows (kvquant and summaries take rows of channels). */
+  rows(layer: number, part: 'keys' | 'values'): Tensor {
+    const t = (part === 'keys' ? this.keys : this.values)[layer];
+    return new Tensor(this.gpu, t.buffer, [this.capacity, this.config.kvHeads * this.config.headDim], t.dtype);
+  }
+
+  /**
+   * Records the removal of rows [start, start+count) of every layer: later valid rows move down
+   * (through a scratch buffer, since a buffer cannot be copied onto itself) and `length` shrinks.
+   * Keys are unrotated, so moved rows need no rewrite: they take the positions of their new index.
+   */
+  removeRows(rec: CommandRecorder, start: number, count: number): void {
+    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > this.length) {
+      throw new InputError(`KvCache.removeRows: rows [${start}, ${start + count}) are not within the ${this.length} valid rows`);
+    }
+    const row = this.rowBytes;
+    const tail = this.length - start - count;
+    if (tail > 0) {
+      this.scratch ??= Tensor.empty(this.gpu, [this.capacity * row / 4], 'u32', 'kv cache move scratch');
+      for (const t of [...this.keys, ...this.values]) {
+        copyBytes(rec, t, (start + count) * row, this.scratch, 0, tail * row);
+        copyBytes(rec, this.scratch, 0, t, start * row, tail * row);
+      }
+    }
+    this.length -= count;
+  }
+
+  /**
+   * Records the copy of rows [srcRow, srcRow+count) of every layer of `src` into this cache at
+   * `dstRow` (same model: same layers, heads and dtype). Does not change `length`.
+   */
+  copyRowsFrom(rec: CommandRecorder, src: KvCache, srcRow: number, dstRow: number, count: number): void {
+    const c = this.config;
+    const o = src.config;
+    if (o.layers !== c.layers || o.kvHeads !== c.kvHeads || o.headDim !== c.headDim || o.dtype !== c.dtype) throw new InputError('KvCache.copyRowsFrom: the caches belong to different models');
+    if (count === 0) return;
+    if (srcRow < 0 || srcRow + count > src.capacity || dstRow < 0 || dstRow + count > this.capacity) throw new InputError(`KvCache.copyRowsFrom: ${count} rows from ${srcRow} to ${dstRow} are out of bounds`);
+    const row = this.rowBytes;
+    for (let l = 0; l < c.layers; l++) {
+      copyBytes(rec, src.keys[l], srcRow * row, this.keys[l], dstRow * row, count * row);
+      copyBytes(rec, src.values[l], srcRow * row, this.values[l], dstRow * row, count * row);
+    }
+  }
+
+  /** Bytes of the K/V buffers (all layers, full capacity). */
+  get bytes(): number {
+    return 2 * this.config.layers * this.capacity * this.rowBytes;
+  }
+
   destroy(): void {
     for (const t of [...this.keys, ...this.values, this.positions]) t.destroy();
+    this.scratch?.destroy();
   }
 }
 

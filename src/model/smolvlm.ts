@@ -21,6 +21,7 @@ import { mergeImageFeatures } from './merge-image-features';
 import { preprocessImages, preprocessVideoFrames, type PreprocessedImages, type RgbImage } from './preprocess';
 import { parseProcessorConfig, type ProcessorSettings } from './processor-config';
 import { buildPromptIds, type ImageGrid, type VideoPromptInfo } from './prompt';
+import { LoadProgressTracker, type LoadProgressCallback } from './progress';
 import { readText, type ModelSource } from './source';
 import { TextModel } from './text-model';
 import { SmolVlmTokenizer } from './tokenizer';
@@ -31,6 +32,8 @@ export interface SmolVlmLoadOptions {
   weightFormat?: WeightFormat;
   /** Activation precision. Default f32 (f16 needs shader-f16). */
   precision?: Precision;
+  /** Download and upload progress in bytes, per file and across files, then 'done' (see LoadProgress). */
+  onProgress?: LoadProgressCallback;
 }
 
 export interface VideoInput {
@@ -97,6 +100,8 @@ export class SmolVlm {
    * the file; a model this runtime does not run → UnsupportedModelError.
    */
   static async load(gpu: GpuDevice, source: ModelSource, options: SmolVlmLoadOptions = {}): Promise<SmolVlm> {
+    const progress = new LoadProgressTracker(source.location, options.onProgress);
+    source = progress.track(source);
     // config.json first: a wrong folder or model type should fail before the big downloads
     const configText = await readText(source, 'config.json');
     if (configText === null) throw new ModelLoadError('config.json', `not found in ${source.location}`);
@@ -125,7 +130,7 @@ export class SmolVlm {
     // no generation_config.json (or no eos in it): the tokenizer's end of utterance
     if (eos.length === 0) eos = [...tokenizer.stopIds];
 
-    const checkpoint = await Checkpoint.open(source);
+    const checkpoint = await Checkpoint.open(source, { onTensorRead: progress.tensorRead, releaseFilesOnceRead: true });
     // every tensor present with its config shape before anything is uploaded
     checkManifest(config, checkpoint);
     const format = options.weightFormat ?? 'f32';
@@ -137,6 +142,7 @@ export class SmolVlm {
       const connector = Connector.load(gpu, checkpoint, config, { format });
       loaded.push(connector);
       const text = TextModel.load(gpu, checkpoint, config, { weightFormat: format, precision });
+      progress.done();
       return new SmolVlm(gpu, config, processor, tokenizer, chatTemplate, eos, precision, vision, connector, text);
     } catch (e) {
       loaded.forEach((x) => x.destroy());

@@ -11,6 +11,7 @@ import { normChecks } from './norm';
 import { softmaxChecks } from './softmax';
 import { embeddingChecks } from './embedding';
 import { kvquantChecks } from './kvquant';
+import { kvSummaryChecks } from './kv-summary';
 import { samplingChecks } from './sampling';
 import type { CheckResult, KernelCheck } from './types';
 
@@ -30,6 +31,7 @@ export const checks: readonly KernelCheck[] = [
   ...softmaxChecks,
   ...embeddingChecks,
   ...kvquantChecks,
+  ...kvSummaryChecks,
   ...samplingChecks,
   ...resizeChecks,
   ...visionOpsChecks,

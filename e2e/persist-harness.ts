@@ -1,0 +1,180 @@
+// The page Playwright drives for memory persistence: frame blocks of real layouts (payload sizes from
+// the engine's own payload layout) with random contents, saved to this page's OPFS and reopened,
+// then files damaged on disk in the ways a crash or a bad disk does.
+import { StreamVlmError } from '../src/errors';
+import type { FrameBlock, KvStoreBits } from '../src/memory/frame-block';
+import { framePayloadBytes } from '../src/memory/payload';
+import { blockFileName, blockFingerprint, deleteMemory, listMemories, openMemory, saveMemory, type SaveReport } from '../src/memory/persist';
+import type { StoreMeta } from '../src/memory/store';
+
+export interface ErrorResult {
+  name: string;
+  code: string;
+  message: string;
+  file?: string;
+}
+
+export type Damage = 'truncate-block' | 'flip-payload-byte' | 'flip-header-byte' | 'missing-block' | 'swap-blocks' | 'truncate-index' | 'flip-index-byte' | 'index-version' | 'empty-index';
+
+declare global {
+  interface Window {
+    persistHarness: {
+      roundTrip: (bits: KvStoreBits, dtype: 'f32' | 'f16') => Promise<{ reports: SaveReport[]; equal: boolean[]; names: string[]; counts: number[] }>;
+      damage: (kind: Damage) => Promise<{ error: ErrorResult | null; recovered: boolean; resaved: boolean }>;
+      refusals: () => Promise<Record<string, ErrorResult | null>>;
+    };
+  }
+}
+
+const META = (bits: KvStoreBits, dtype: 'f32' | 'f16'): StoreMeta => ({ modelKey: 'tiny-gqa:test', layers: 2, kvHeads: 1, headDim: 64, bits, dtype });
+
+/** A deterministic pseudo-random byte stream (so a block's content follows from its seed). */
+function fill(bytes: Uint8Array, seed: number): Uint8Array {
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < bytes.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    bytes[i] = x & 0xff;
+  }
+  return bytes;
+}
+
+function makeBlock(meta: StoreMeta, index: number, seed: number): FrameBlock {
+  const tokens = 17; // `Frame from MM:SS:` + 4 image tokens + markers, as tiny-gqa's frame piece
+  const channels = meta.kvHeads * meta.headDim;
+  const payload = fill(new Uint8Array(framePayloadBytes({ layers: meta.layers, tokens, channels, bits: meta.bits, dtype: meta.dtype })), seed);
+  const keySummary = new Float32Array(meta.layers * channels).map((_, i) => Math.sin(seed * 7.3 + i));
+  const thumbnail = { width: 8, height: 6, data: fill(new Uint8Array(8 * 6 * 3), seed + 1) };
+  return { index, timestampMs: index * 1000 + 0.5, tokens, layers: meta.layers, channels, bits: meta.bits, dtype: meta.dtype, payload, keySummary, thumbnail };
+}
+
+function sameBlock(a: FrameBlock, b: FrameBlock): boolean {
+  const eq = (x: ArrayBufferView, y: ArrayBufferView) => {
+    const u = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+    const v = new Uint8Array(y.buffer, y.byteOffset, y.byteLength);
+    return u.length === v.length && u.every((e, i) => e === v[i]);
+  };
+  return (
+    a.index === b.index && a.timestampMs === b.timestampMs && a.tokens === b.tokens && a.layers === b.layers && a.channels === b.channels && a.bits === b.bits && a.dtype === b.dtype &&
+    a.keySummary instanceof Float32Array && eq(a.payload, b.payload) && eq(a.keySummary, b.keySummary) &&
+    a.thumbnail.width === b.thumbnail.width && a.thumbnail.height === b.thumbnail.height && eq(a.thumbnail.data, b.thumbnail.data)
+  );
+}
+
+function errorResult(e: unknown): ErrorResult {
+  if (!(e instanceof StreamVlmError)) throw e;
+  const file = (e as { file?: unknown }).file;
+  return { name: e.name, code: e.code, message: e.message, ...(typeof file === 'string' ? { file } : {}) };
+}
+
+async function dirOf(name: string): Promise<FileSystemDirectoryHandle> {
+  const root = await navigator.storage.getDirectory();
+  return (await root.getDirectoryHandle('streamvlm-memory')).getDirectoryHandle(name);
+}
+
+async function readRaw(dir: FileSystemDirectoryHandle, file: string): Promise<Uint8Array> {
+  return new Uint8Array(await (await (await dir.getFileHandle(file)).getFile()).arrayBuffer());
+}
+
+async function writeRaw(dir: FileSystemDirectoryHandle, file: string, bytes: Uint8Array): Promise<void> {
+  const w = await (await dir.getFileHandle(file, { create: true })).createWritable();
+  await w.write(bytes as Uint8Array<ArrayBuffer>);
+  await w.close();
+}
+
+window.persistHarness = {
+  async roundTrip(bits, dtype) {
+    const name = `round-${bits}-${dtype}`;
+    await deleteMemory(name);
+    const meta = META(bits, dtype);
+    const stream = Array.from({ length: 12 }, (_, i) => makeBlock(meta, i, i + 1));
+    const reports: SaveReport[] = [];
+    const equal: boolean[] = [];
+    const counts: number[] = [];
+    const check = async (expected: FrameBlock[]) => {
+      const back = await openMemory(name);
+      counts.push(back.blocks.length);
+      equal.push(JSON.stringify(back.meta) === JSON.stringify(meta) && back.blocks.length === expected.length && back.blocks.every((b, i) => sameBlock(b, expected[i])));
+    };
+    // the first 8 frames, then the same stream 4 frames later (incremental), then the same again
+    reports.push(await saveMemory(name, meta, stream.slice(0, 8)));
+    await check(stream.slice(0, 8));
+    reports.push(await saveMemory(name, meta, stream));
+    await check(stream);
+    reports.push(await saveMemory(name, meta, stream));
+    // a window slid on: frames 0-1 gone from what is saved (e.g. a store that dropped them)
+    reports.push(await saveMemory(name, meta, stream.slice(2)));
+    await check(stream.slice(2));
+    // another stream under the same name: same indices and times, other content → all rewritten
+    const other = Array.from({ length: 3 }, (_, i) => makeBlock(meta, i, 100 + i));
+    reports.push(await saveMemory(name, meta, other));
+    await check(other);
+    const names = await listMemories();
+    return { reports, equal, names, counts };
+  },
+
+  async damage(kind) {
+    const name = `damaged-${kind}`;
+    await deleteMemory(name);
+    const meta = META(4, 'f32');
+    const blocks = Array.from({ length: 4 }, (_, i) => makeBlock(meta, i, 50 + i));
+    await saveMemory(name, meta, blocks);
+    const dir = await dirOf(name);
+    const file = (i: number) => blockFileName(blocks[i].index, blockFingerprint(blocks[i]));
+    const block2 = await readRaw(dir, file(2));
+    const index = await readRaw(dir, 'index.svmi');
+    if (kind === 'truncate-block') await writeRaw(dir, file(2), block2.subarray(0, block2.length - 100));
+    if (kind === 'flip-payload-byte') await writeRaw(dir, file(2), block2.map((b, i) => (i === 64 + 500 ? b ^ 0x10 : b)));
+    if (kind === 'flip-header-byte') await writeRaw(dir, file(2), block2.map((b, i) => (i === 24 ? b ^ 0x01 : b)));
+    if (kind === 'missing-block') await dir.removeEntry(file(2));
+    if (kind === 'swap-blocks') await writeRaw(dir, file(2), await readRaw(dir, file(1)));
+    if (kind === 'truncate-index') await writeRaw(dir, 'index.svmi', index.subarray(0, index.length - 10));
+    if (kind === 'flip-index-byte') await writeRaw(dir, 'index.svmi', index.map((b, i) => (i === 20 ? b ^ 0x04 : b)));
+    if (kind === 'index-version') await writeRaw(dir, 'index.svmi', index.map((b, i) => (i === 4 ? 2 : b)));
+    if (kind === 'empty-index') await writeRaw(dir, 'index.svmi', new Uint8Array(0));
+    let error: ErrorResult | null = null;
+    try {
+      await openMemory(name);
+    } catch (e) {
+      error = errorResult(e);
+    }
+    // saving again over a missing or cut file rewrites it (sizes are checked, contents are not
+    // re-read); any damage goes with deleteMemory and a save, as the error's advice says
+    await saveMemory(name, meta, blocks);
+    const resaved = await openMemory(name).then(() => true, () => false);
+    if (!resaved) {
+      await deleteMemory(name);
+      await saveMemory(name, meta, blocks);
+    }
+    const back = await openMemory(name);
+    const recovered = back.blocks.length === 4 && back.blocks.every((b, i) => sameBlock(b, blocks[i]));
+    return { error, recovered, resaved };
+  },
+
+  async refusals() {
+    const out: Record<string, ErrorResult | null> = {};
+    const attempt = async (what: string, f: () => Promise<unknown>) => {
+      try {
+        await f();
+        out[what] = null;
+      } catch (e) {
+        out[what] = errorResult(e);
+      }
+    };
+    const meta = META(8, 'f32');
+    const b = [makeBlock(meta, 0, 1), makeBlock(meta, 1, 2)];
+    await attempt('missing', () => openMemory('never-saved'));
+    await attempt('bad name', () => saveMemory('../escape', meta, b));
+    await attempt('out of order', () => saveMemory('order', meta, [b[1], b[0]]));
+    await attempt('meta mismatch', () => saveMemory('mismatch', META(4, 'f32'), b));
+    await attempt('deleted', async () => {
+      await saveMemory('to-delete', meta, b);
+      if (!(await deleteMemory('to-delete'))) throw new Error('deleteMemory said nothing was there');
+      await openMemory('to-delete');
+    });
+    return out;
+  },
+};
+
+document.querySelector('#status')!.textContent = 'ready';

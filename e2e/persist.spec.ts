@@ -1,0 +1,72 @@
+import { expect, test, type Page } from '@playwright/test';
+import type { Damage } from './persist-harness';
+
+// Memory persistence in Chromium's Origin Private File System (src/memory/persist.ts): frame blocks
+// saved and reopened bit for bit, saves that write only what changed, and files damaged on disk
+// refused with a MemoryFileError naming the file, with nothing half-loaded.
+
+async function open(page: Page) {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/e2e/persist-harness.html');
+  await expect(page.locator('#status')).toHaveText('ready', { timeout: 60_000 });
+  return errors;
+}
+
+test('round trip: blocks reopen bit for bit; saves are incremental; a new stream replaces the old', async ({ page }) => {
+  const errors = await open(page);
+  for (const [bits, dtype] of [[4, 'f32'], [2, 'f16'], ['none', 'f16'], ['none', 'f32']] as const) {
+    const r = await page.evaluate(([b, d]) => window.persistHarness.roundTrip(b, d), [bits, dtype] as const);
+    expect(r.equal, `${bits}/${dtype}`).toEqual([true, true, true, true]);
+    expect(r.counts).toEqual([8, 12, 10, 3]);
+    const summary = r.reports.map(({ blocks, written, kept, removed }) => ({ blocks, written, kept, removed }));
+    expect(summary).toEqual([
+      { blocks: 8, written: 8, kept: 0, removed: 0 },
+      { blocks: 12, written: 4, kept: 8, removed: 0 }, // only the 4 new frames are written
+      { blocks: 12, written: 0, kept: 12, removed: 0 },
+      { blocks: 10, written: 0, kept: 10, removed: 2 },
+      { blocks: 3, written: 3, kept: 0, removed: 10 },
+    ]);
+    expect(r.reports[2].bytesWritten).toBeLessThan(1000); // the index alone
+    expect(r.names).toContain(`round-${bits}-${dtype}`);
+  }
+  expect(errors).toEqual([]);
+});
+
+// [damage, file named, problem, whether a plain save over it repairs it]
+const DAMAGE: [Damage, RegExp, RegExp, boolean][] = [
+  ['truncate-block', /b0000002-[0-9a-f]{8}\.svmb$/, /bytes, the index says/, true],
+  ['flip-payload-byte', /b0000002-[0-9a-f]{8}\.svmb$/, /checksum mismatch/, false],
+  ['flip-header-byte', /b0000002-[0-9a-f]{8}\.svmb$/, /checksum mismatch/, false],
+  ['missing-block', /b0000002-[0-9a-f]{8}\.svmb$/, /missing \(listed in the index\)/, true],
+  ['swap-blocks', /b0000002-[0-9a-f]{8}\.svmb$/, /checksum mismatch with the index/, false],
+  ['truncate-index', /index\.svmi$/, /truncated or corrupt/, true],
+  ['flip-index-byte', /index\.svmi$/, /checksum mismatch|not valid JSON/, true],
+  ['index-version', /index\.svmi$/, /format version 2; this streamvlm reads version 1/, true],
+  ['empty-index', /index\.svmi$/, /truncated \(0 bytes\)/, true],
+];
+
+test('damaged files: a MemoryFileError naming the file; nothing half-loaded; saving again repairs', async ({ page }) => {
+  const errors = await open(page);
+  for (const [kind, file, problem, saveRepairs] of DAMAGE) {
+    const r = await page.evaluate((k) => window.persistHarness.damage(k), kind);
+    expect(r.error, kind).not.toBeNull();
+    expect(r.error!.name, kind).toBe('MemoryFileError');
+    expect(r.error!.file, kind).toMatch(new RegExp(`^streamvlm-memory/damaged-${kind}/`));
+    expect(r.error!.file, kind).toMatch(file);
+    expect(r.error!.message, kind).toMatch(problem);
+    expect(r.resaved, `${kind}: a plain save over it repairs it`).toBe(saveRepairs);
+    expect(r.recovered, `${kind}: repaired, the memory opens whole`).toBe(true);
+  }
+  expect(errors).toEqual([]);
+});
+
+test('refusals: unknown name, unsafe name, blocks out of order or unlike the meta are InputErrors', async ({ page }) => {
+  await open(page);
+  const r = await page.evaluate(() => window.persistHarness.refusals());
+  expect(r['missing']).toMatchObject({ name: 'InputError', message: expect.stringContaining('nothing is saved as "never-saved"') });
+  expect(r['bad name']).toMatchObject({ name: 'InputError', message: expect.stringContaining('memory name "../escape"') });
+  expect(r['out of order']).toMatchObject({ name: 'InputError', message: expect.stringContaining('stream order') });
+  expect(r['meta mismatch']).toMatchObject({ name: 'InputError', message: expect.stringContaining("does not match the store's meta") });
+  expect(r['deleted']).toMatchObject({ name: 'InputError', message: expect.stringContaining('nothing is saved as "to-delete"') });
+});

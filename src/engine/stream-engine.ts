@@ -1,0 +1,437 @@
+import { InputError } from '../errors';
+import { CommandRecorder } from '../gpu/recorder';
+import { Tensor } from '../gpu/tensor';
+import { mergeImageFeatures } from '../model/merge-image-features';
+import type { RgbImage } from '../model/preprocess';
+import type { SmolVlm } from '../model/smolvlm';
+import { generateGreedy, positionTensor } from '../model/generate';
+import type { KvCache } from '../model/kv-cache';
+import { FrameBlockWriter } from '../memory/evict';
+import type { FrameBlock, KvStoreBits, Thumbnail } from '../memory/frame-block';
+import { checkPayload } from '../memory/payload';
+import { FrameBlockReader } from '../memory/restore';
+import { questionVectors, scoreFrames, topK } from '../memory/retriever';
+import { MemoryStore, type StoreMeta } from '../memory/store';
+import { makeThumbnail } from '../memory/thumbnail';
+import { AsyncChannel } from './async-channel';
+import { checkFrame, FrameEncoder } from './frame-encoder';
+import { modelKey } from './model-key';
+import { StreamPrompt } from './stream-prompt';
+import type { AskEvent, AskOptions, EngineStats, FrameSummary, IngestResult, Moment, StreamEngineOptions } from './types';
+
+/** A frame in the GPU window: rows [start, start + tokens) of the stream cache. */
+interface WindowFrame {
+  index: number;
+  timestampMs: number;
+  start: number;
+  tokens: number;
+  thumbnail: Thumbnail;
+}
+
+const KV_STORE_BITS: readonly KvStoreBits[] = [8, 4, 2, 'none'];
+const now = () => performance.now();
+
+/** Thrown from the token callback when the consumer stopped reading an answer. */
+const CANCELLED = Symbol('answer cancelled');
+
+function positiveInt(name: string, v: number, min = 1): number {
+  if (!Number.isInteger(v) || v < min) throw new InputError(`StreamEngine: ${name} must be a whole number ≥ ${min}, got ${v}`);
+  return v;
+}
+
+/**
+ * Watches a stream and answers questions about all of it at a cost that does not grow with its
+ * length (DESIGN data flow). Two KV caches on the GPU, both sized once:
+ *
+ * - the stream cache: [sinks = the stream prefix][recent window of W frames], full precision.
+ *   `ingest` encodes a frame (vision tower + connector) and prefills its piece on top of the sinks
+ *   and the window (ReKV / StreamingLLM sliding-window encoding). When the window is full, the
+ *   oldest frame first leaves it: its rows become a FrameBlock (K/V quantized, key summary,
+ *   thumbnail) in the MemoryStore, and the later rows move down.
+ * - the answer cache: rebuilt for each question as [sinks][retrieved frames, in time order]
+ *   [window][question][answer].
+ *
+ * Position scheme. Keys are cached before RoPE (DESIGN decision 3) and every row's position is its
+ * index in the cache it is in: contiguous positions, as StreamingLLM (within the cache) and ReKV (at
+ * question time) do. A frame is encoded at position S + (rows of the window before it), so positions
+ * never exceed S + W·F while ingesting, and S + (k + W)·F + question + answer while answering —
+ * bounded by the settings, never by the stream's length, and checked against the model's
+ * max_position_embeddings at creation. Gaps between retrieved frames vanish (their timestamps stay
+ * in their `Frame from MM:SS:` text). With a window that holds the whole stream, every position
+ * equals its position in the one-shot prompt, so the answer is transformers' (tested).
+ *
+ * Calls run one at a time in call order; an answer holds the engine until its last token, so it
+ * never sees frames that arrive after its question (the worker's scheduler queues them and lets
+ * questions go first).
+ */
+export class StreamEngine {
+  readonly store: MemoryStore;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+  private readonly window: WindowFrame[] = [];
+  private nextIndex = 0;
+  private lastTimestamp: number | null = null;
+  private readonly stage = { encode: 0, prefill: 0, evict: 0 };
+  private stageSamples = 0;
+
+  private constructor(
+    readonly model: SmolVlm,
+    readonly options: Required<StreamEngineOptions>,
+    readonly meta: StoreMeta,
+    private readonly prompt: StreamPrompt,
+    /** Rows of the stream prefix (the sinks). */
+    readonly sinkTokens: number,
+    /** Most rows a frame piece can take (the caches are sized with it). */
+    readonly maxFrameTokens: number,
+    private readonly streamCache: KvCache,
+    private readonly answerCache: KvCache,
+    private readonly encoder: FrameEncoder,
+    private readonly writer: FrameBlockWriter,
+    private readonly reader: FrameBlockReader,
+  ) {
+    this.store = new MemoryStore(meta);
+  }
+
+  static async create(model: SmolVlm, options: StreamEngineOptions = {}): Promise<StreamEngine> {
+    const o: Required<StreamEngineOptions> = {
+      windowFrames: positiveInt('windowFrames', options.windowFrames ?? 16),
+      kvBits: options.kvBits ?? 4,
+      topK: positiveInt('topK', options.topK ?? 8, 0),
+      maxQuestionTokens: positiveInt('maxQuestionTokens', options.maxQuestionTokens ?? 256),
+      maxAnswerTokens: positiveInt('maxAnswerTokens', options.maxAnswerTokens ?? 128),
+      frameResize: options.frameResize ?? 'video',
+      thumbnailEdge: positiveInt('thumbnailEdge', options.thumbnailEdge ?? 96, 8),
+    };
+    if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamEngine: kvBits must be 8, 4, 2 or 'none', got ${String(o.kvBits)}`);
+    if (o.frameResize !== 'video' && o.frameResize !== 'image') throw new InputError(`StreamEngine: frameResize must be 'video' or 'image', got ${String(o.frameResize)}`);
+
+    const text = model.text;
+    const t = model.config.text;
+    const prompt = new StreamPrompt(model.tokenizer, model.processor.imageSeqLen);
+    const prefix = prompt.prefixIds();
+    // timestamps up to 999:59 (16 h) may add digits; two rows of slack beyond the longest seen
+    const maxFrameTokens = Math.max(prompt.frameIds(0).length, prompt.frameIds(999 * 60_000 + 59_000).length) + 2;
+    const S = prefix.length;
+    const streamRows = S + o.windowFrames * maxFrameTokens;
+    const answerRows = S + (o.topK + o.windowFrames) * maxFrameTokens + o.maxQuestionTokens + o.maxAnswerTokens;
+    if (answerRows > t.maxPositions) {
+      throw new InputError(
+        `StreamEngine: ${o.windowFrames} window + ${o.topK} retrieved frames of ≤ ${maxFrameTokens} tokens, ${o.maxQuestionTokens} question and ${o.maxAnswerTokens} answer tokens need ${answerRows} positions; the model has ${t.maxPositions}. Use a smaller window or top-k.`,
+      );
+    }
+    const meta: StoreMeta = { modelKey: modelKey(model.config), layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim, bits: o.kvBits, dtype: model.precision };
+    const streamCache = text.createCache(streamRows);
+    const answerCache = text.createCache(answerRows);
+    const engine = new StreamEngine(model, o, meta, prompt, S, maxFrameTokens, streamCache, answerCache, new FrameEncoder(model, o.frameResize), new FrameBlockWriter(model.gpu, meta), new FrameBlockReader(model.gpu));
+    // the sinks: the prefix, prefilled once
+    const rec = new CommandRecorder(model.gpu, undefined, 'stream prefix');
+    const done = engine.recordPiece(rec, streamCache, prefix, null);
+    rec.submit();
+    done();
+    await model.gpu.device.queue.onSubmittedWorkDone();
+    return engine;
+  }
+
+  /** Runs `fn` after every call before it (one at a time). */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.disposed) return Promise.reject(new InputError('this StreamEngine was disposed'));
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Records the prefill of a prompt piece (ids, with the frame's image embeddings at its image
+   * tokens) appended to `cache` at positions = rows. Returns the cleanup of its temporaries, to run
+   * after the submit.
+   */
+  private recordPiece(rec: CommandRecorder, cache: KvCache, ids: number[], features: Tensor | null, captureQueries?: Tensor): () => void {
+    const text = this.model.text;
+    const idTensor = Tensor.from(this.model.gpu, ids, [ids.length], 'u32', 'piece ids');
+    const embeddings = text.createEmbeddings(ids.length);
+    const positions = positionTensor(text, cache.length, ids.length);
+    mergeImageFeatures(rec, text, ids, idTensor, features, this.model.config.imageTokenId, embeddings);
+    text.forward(rec, cache, embeddings, positions, { rows: 'none', captureQueries });
+    return () => [idTensor, embeddings, positions].forEach((x) => x.destroy());
+  }
+
+  /**
+   * Encodes a frame and adds it to the stream at `timestampMs` (ms since the stream began; never
+   * decreasing). Bad frames and timestamps are refused with InputError before anything changes.
+   */
+  ingest(frame: RgbImage, timestampMs: number): Promise<IngestResult> {
+    try {
+      checkFrame(frame);
+      if (!Number.isFinite(timestampMs) || timestampMs < 0) throw new InputError(`ingest: timestamp ${timestampMs} ms is not a time ≥ 0`);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // the pixels are read on the host now (thumbnail) and by the preprocessing upload at its turn;
+    // keep a reference only, the caller must not reuse the buffer before the promise settles
+    return this.exclusive(() => this.runIngest(frame, timestampMs));
+  }
+
+  private async runIngest(frame: RgbImage, timestampMs: number): Promise<IngestResult> {
+    if (this.lastTimestamp !== null && timestampMs < this.lastTimestamp) {
+      throw new InputError(`ingest: timestamp ${timestampMs} ms goes back before the previous frame's ${this.lastTimestamp} ms`);
+    }
+    const gpu = this.model.gpu;
+    const ids = this.prompt.frameIds(timestampMs);
+    if (ids.length > this.maxFrameTokens) throw new InputError(`ingest: the frame piece has ${ids.length} tokens, more than the ${this.maxFrameTokens} the caches were sized for`);
+    const thumbnail = makeThumbnail(frame, this.options.thumbnailEdge);
+    const t0 = now();
+
+    // 1. the oldest frame leaves the window first, so the new one sees the sinks + W−1 frames
+    let evicted: number | null = null;
+    if (this.window.length >= this.options.windowFrames) {
+      const old = this.window[0];
+      const block = await this.writer.write(this.streamCache, old.start, old.tokens, old);
+      this.store.add(block);
+      const rec = new CommandRecorder(gpu, undefined, 'window shift');
+      this.streamCache.removeRows(rec, old.start, old.tokens);
+      rec.submit();
+      this.window.shift();
+      for (const w of this.window) w.start -= old.tokens;
+      evicted = old.index;
+    }
+    const t1 = now();
+
+    // 2. encode (preprocess, vision, connector), 3. prefill the frame's piece
+    let rec = new CommandRecorder(gpu, undefined, 'frame encode');
+    const cleanEncode = this.encoder.record(rec, frame);
+    rec.submit();
+    await gpu.device.queue.onSubmittedWorkDone();
+    cleanEncode();
+    const t2 = now();
+    const start = this.streamCache.length;
+    rec = new CommandRecorder(gpu, undefined, 'frame prefill');
+    const cleanPrefill = this.recordPiece(rec, this.streamCache, ids, this.encoder.features);
+    rec.submit();
+    await gpu.device.queue.onSubmittedWorkDone();
+    cleanPrefill();
+    const t3 = now();
+
+    const index = this.nextIndex++;
+    this.window.push({ index, timestampMs, start, tokens: ids.length, thumbnail });
+    this.lastTimestamp = timestampMs;
+    const ms = { evict: t1 - t0, encode: t2 - t1, prefill: t3 - t2, total: t3 - t0 };
+    this.recordStage(ms);
+    return { frameIndex: index, timestampMs, evictedFrameIndex: evicted, ms };
+  }
+
+  private recordStage(ms: { encode: number; prefill: number; evict: number }): void {
+    // running mean over the last ~32 frames
+    const a = Math.max(1 / 32, 1 / ++this.stageSamples);
+    for (const k of ['encode', 'prefill', 'evict'] as const) this.stage[k] += a * (ms[k] - this.stage[k]);
+  }
+
+  /**
+   * Answers a question about everything seen so far: retrieves the top-k frames from memory,
+   * restores them with the window behind the sinks, prefills the question and decodes greedily.
+   * Yields the moments used, then each token, then 'done'. Stopping the iteration early ends the
+   * answer at the next token.
+   */
+  async *ask(question: string, options: AskOptions = {}): AsyncGenerator<AskEvent> {
+    const channel = new AsyncChannel<AskEvent>();
+    const state = { cancelled: false };
+    const run = this.exclusive(() => this.answer(question, options, channel, state));
+    run.then(
+      () => channel.close(),
+      (e) => channel.close(e === CANCELLED ? undefined : e),
+    );
+    try {
+      yield* channel;
+    } finally {
+      state.cancelled = true;
+    }
+  }
+
+  private async answer(question: string, options: AskOptions, channel: AsyncChannel<AskEvent>, state: { cancelled: boolean }): Promise<void> {
+    const o = this.options;
+    const k = options.topK ?? o.topK;
+    const maxNew = options.maxNewTokens ?? o.maxAnswerTokens;
+    if (!Number.isInteger(k) || k < 0 || k > o.topK) throw new InputError(`ask: topK must be a whole number in 0…${o.topK} (the engine's setting), got ${k}`);
+    if (!Number.isInteger(maxNew) || maxNew < 1 || maxNew > o.maxAnswerTokens) throw new InputError(`ask: maxNewTokens must be a whole number in 1…${o.maxAnswerTokens}, got ${maxNew}`);
+    if (this.store.frames + this.window.length === 0) throw new InputError('ask: no frame has been seen yet; ingest frames before asking');
+    const ids = this.prompt.questionIds(question);
+    if (ids.length > o.maxQuestionTokens) throw new InputError(`ask: the question is ${ids.length} tokens; at most ${o.maxQuestionTokens} fit the context budget`);
+
+    const gpu = this.model.gpu;
+    const text = this.model.text;
+    const S = this.sinkTokens;
+    const t0 = now();
+
+    // 1. retrieval: score every stored frame against the bare question's queries
+    let chosen: number[] = [];
+    let scores: Float32Array = new Float32Array(0);
+    if (this.store.frames > 0 && k > 0) {
+      scores = await this.scoreStore(question);
+      chosen = topK(scores, k);
+    }
+
+    // 2. context: sinks, retrieved frames in time order, the window — contiguous rows = positions
+    const cache = this.answerCache;
+    cache.reset();
+    let rec = new CommandRecorder(gpu, undefined, 'answer context');
+    cache.copyRowsFrom(rec, this.streamCache, 0, 0, S);
+    rec.submit();
+    let row = S;
+    for (const i of chosen) {
+      const block = this.store.at(i);
+      this.reader.restore(cache, block, row);
+      row += block.tokens;
+    }
+    const windowRows = this.streamCache.length - S;
+    rec = new CommandRecorder(gpu, undefined, 'answer window');
+    cache.copyRowsFrom(rec, this.streamCache, S, row, windowRows);
+    rec.submit();
+    cache.truncate(row + windowRows);
+    const moments: Moment[] = [
+      ...chosen.map((i) => {
+        const b = this.store.at(i);
+        return { frameIndex: b.index, timestampMs: b.timestampMs, score: scores[i], from: 'memory' as const };
+      }),
+      ...this.window.map((w) => ({ frameIndex: w.index, timestampMs: w.timestampMs, score: null, from: 'window' as const })),
+    ];
+    channel.push({ type: 'moments', moments });
+    const retrieveMs = now() - t0;
+
+    // 3. the question, then greedy decoding
+    const idTensor = Tensor.from(gpu, ids, [ids.length], 'u32', 'question ids');
+    const embeddings = text.createEmbeddings(ids.length);
+    let firstTokenMs = 0;
+    const tokens: number[] = [];
+    let shown = '';
+    try {
+      rec = new CommandRecorder(gpu, undefined, 'question embed');
+      text.embed(rec, idTensor, embeddings);
+      rec.submit();
+      await generateGreedy(text, cache, embeddings, {
+        maxNewTokens: maxNew,
+        eosTokenIds: this.model.eosTokenIds,
+        onToken: (id) => {
+          if (tokens.length === 0) firstTokenMs = now() - t0;
+          tokens.push(id);
+          const full = this.model.tokenizer.decode(tokens, { skipSpecialTokens: true });
+          // text decoded so far minus what was shown (a partial character decodes to '' until complete)
+          const added = full.startsWith(shown) ? full.slice(shown.length) : '';
+          if (full.startsWith(shown)) shown = full;
+          channel.push({ type: 'token', id, text: added });
+          if (state.cancelled) throw CANCELLED;
+        },
+      });
+    } finally {
+      idTensor.destroy();
+      embeddings.destroy();
+    }
+    const totalMs = now() - t0;
+    const decodeMs = totalMs - firstTokenMs;
+    channel.push({
+      type: 'done',
+      tokens,
+      text: this.model.tokenizer.decode(tokens, { skipSpecialTokens: true }),
+      timing: { firstTokenMs, totalMs, retrieveMs, tokensPerSecond: tokens.length > 1 ? ((tokens.length - 1) * 1000) / decodeMs : 0 },
+    });
+  }
+
+  /**
+   * ReKV-style scores of every stored frame: the bare question is prefilled on top of the sinks
+   * alone (in the answer cache, discarded after) while every layer's pre-RoPE queries are captured;
+   * see memory/retriever.ts for the similarity.
+   */
+  private async scoreStore(question: string): Promise<Float32Array> {
+    const gpu = this.model.gpu;
+    const t = this.model.config.text;
+    let ids = this.prompt.bareQuestionIds(question);
+    if (ids.length === 0) ids = this.prompt.questionIds(question);
+    ids = ids.slice(0, this.options.maxQuestionTokens);
+    const cache = this.answerCache;
+    cache.reset();
+    const capture = Tensor.empty(gpu, [t.numLayers, ids.length, t.numHeads * t.headDim], this.model.precision, 'question queries');
+    try {
+      const rec = new CommandRecorder(gpu, undefined, 'retrieval queries');
+      cache.copyRowsFrom(rec, this.streamCache, 0, 0, this.sinkTokens);
+      cache.truncate(this.sinkTokens);
+      const clean = this.recordPiece(rec, cache, ids, null, capture);
+      rec.submit();
+      const queries = await capture.readFloat();
+      clean();
+      const q = questionVectors(queries, { layers: t.numLayers, tokens: ids.length, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim });
+      return scoreFrames(q, this.store.summaries(), this.store.frames, t.headDim);
+    } finally {
+      capture.destroy();
+      cache.reset();
+    }
+  }
+
+  stats(): EngineStats {
+    const rowBytes = this.streamCache.rowBytes;
+    const windowRows = this.streamCache.length - this.sinkTokens;
+    return {
+      framesIngested: this.nextIndex,
+      windowFrames: this.window.length,
+      windowBytes: 2 * this.meta.layers * windowRows * rowBytes,
+      storeFrames: this.store.frames,
+      storeBytes: this.store.bytes,
+      gpuBytes: this.model.gpu.tensorBytes,
+      stageMs: { ...this.stage },
+      lastTimestampMs: this.lastTimestamp,
+    };
+  }
+
+  /** Every frame seen, in time order: stored ones then the window's. */
+  timeline(): FrameSummary[] {
+    return [
+      ...this.store.blocks().map((b) => ({ frameIndex: b.index, timestampMs: b.timestampMs, where: 'memory' as const, thumbnail: b.thumbnail })),
+      ...this.window.map((w) => ({ frameIndex: w.index, timestampMs: w.timestampMs, where: 'window' as const, thumbnail: w.thumbnail })),
+    ];
+  }
+
+  /** The whole memory as blocks: the store's, plus the window's frames packed the same way (they stay in the window). */
+  memorySnapshot(): Promise<{ meta: StoreMeta; blocks: FrameBlock[] }> {
+    return this.exclusive(async () => {
+      const blocks = this.store.blocks();
+      for (const w of this.window) blocks.push(await this.writer.write(this.streamCache, w.start, w.tokens, w));
+      return { meta: { ...this.meta }, blocks };
+    });
+  }
+
+  /**
+   * Replaces the memory of a fresh engine (no frame ingested) with saved blocks; the stream goes on
+   * after the last of them. A memory made by another model or with other KV settings is refused.
+   */
+  restoreMemory(meta: StoreMeta, blocks: FrameBlock[]): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.nextIndex > 0 || this.store.frames > 0) throw new InputError('restoreMemory: the engine already holds frames; restore into a fresh engine');
+      for (const key of Object.keys(this.meta) as (keyof StoreMeta)[]) {
+        if (meta[key] !== this.meta[key]) throw new InputError(`restoreMemory: the saved memory has ${key} ${String(meta[key])}, this engine ${String(this.meta[key])}`);
+      }
+      const sorted = [...blocks].sort((a, b) => a.index - b.index);
+      const staged = new MemoryStore(this.meta);
+      for (const b of sorted) {
+        checkPayload(b);
+        staged.add(b);
+      }
+      for (const b of staged.blocks()) this.store.add(b);
+      const last = sorted[sorted.length - 1];
+      if (last) {
+        this.nextIndex = last.index + 1;
+        this.lastTimestamp = last.timestampMs;
+      }
+    });
+  }
+
+  /** Frees the engine's GPU buffers (not the model's) after the calls already queued. */
+  dispose(): Promise<void> {
+    if (this.disposed) return this.queue.then(() => undefined);
+    const done = this.exclusive(async () => {
+      this.streamCache.destroy();
+      this.answerCache.destroy();
+      this.encoder.destroy();
+      this.writer.destroy();
+      this.reader.destroy();
+    });
+    this.disposed = true;
+    return done;
+  }
+}

@@ -1,0 +1,510 @@
+import { InputError, StreamVlmError } from '../errors';
+import type { FrameBlock, KvStoreBits } from './frame-block';
+import { framePayloadBytes } from './payload';
+import type { StoreMeta } from './store';
+
+/**
+ * The memory store on disk: the browser's Origin Private File System (OPFS), in the page or the
+ * worker. "The store lives in RAM, persists to OPFS on request and reopens after a reload."
+ *
+ * Layout: `streamvlm-memory/<name>/` holds one file per frame block (`b<index>-<fingerprint>.svmb`)
+ * and an index (`index.svmi`: the StoreMeta and one entry per block). One file per block keeps
+ * saving incremental: a save writes only the blocks that the directory does not already hold (an
+ * hour of stream is 3600 blocks; saving every minute writes 60), then replaces the index. OPFS's
+ * `createWritable` commits a file on close, so the index swap is atomic: a save that fails half way
+ * (quota, closed tab) leaves the previous save readable, and its stray block files are swept by the
+ * next save. Opening reads and checks every file before returning anything: a corrupt or truncated
+ * file is a MemoryFileError naming it, and nothing is half-loaded.
+ *
+ * Format v1, little-endian (every WebGPU platform is):
+ *   block  'SVMB' u32 version u32 headerBytes(=64) u32 index f64 timestampMs u32 tokens u32 layers
+ *          u32 channels u8 bits(0=none) u8 dtype(0=f32,1=f16) u16 0 u32 thumbWidth u32 thumbHeight
+ *          u32 payloadBytes u32 summaryFloats u32 0 u32 0 | payload | key summary f32 | thumbnail RGB
+ *          | u32 crc32 of everything before it
+ *   index  'SVMI' u32 version u32 metaBytes | meta JSON (UTF-8) | u32 count | count × (u32 index
+ *          f64 timestampMs u32 fileBytes u32 fingerprint u32 the block's crc32) | u32 crc32 of everything before
+ */
+
+export const MEMORY_FORMAT_VERSION = 1;
+const BLOCK_MAGIC = 'SVMB';
+const INDEX_MAGIC = 'SVMI';
+const BLOCK_HEADER_BYTES = 64;
+const INDEX_ENTRY_BYTES = 24;
+const INDEX_FILE = 'index.svmi';
+const ROOT_DIR = 'streamvlm-memory';
+
+/** A saved memory file is missing, truncated, corrupt, of another format version, or does not match its index. */
+export class MemoryFileError extends StreamVlmError {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super('INPUT', `${file}: ${problem}`, 'The saved memory is damaged; delete it (deleteMemory) and save the stream again.');
+  }
+}
+
+export interface SavedMemory {
+  meta: StoreMeta;
+  blocks: FrameBlock[];
+}
+
+export interface SaveReport {
+  /** Blocks in the saved memory. */
+  blocks: number;
+  /** Block files written by this save. */
+  written: number;
+  /** Block files already there from an earlier save and kept as they were. */
+  kept: number;
+  /** Files of earlier saves no longer referenced, removed. */
+  removed: number;
+  /** Bytes written (block files and the index). */
+  bytesWritten: number;
+}
+
+export interface PersistOptions {
+  /** Directory the memories live under; default the OPFS root (navigator.storage.getDirectory()). */
+  root?: FileSystemDirectoryHandle;
+}
+
+// ---- CRC-32 (IEEE), to tell a corrupt file from a good one ----
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  let c = ~crc >>> 0;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/**
+ * A block file's own checksum (its last 4 bytes), which the index repeats. (A CRC over a whole file
+ * that ends in its own CRC is the same constant for every file, so the index keeps this one.)
+ */
+function trailingCrc(file: Uint8Array): number {
+  return new DataView(file.buffer, file.byteOffset + file.byteLength - 4, 4).getUint32(0, true);
+}
+
+const asBytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * What identifies a block's content without serializing its payload: index, time, sizes and the CRC
+ * of its key summary and thumbnail (two different frames never share key summaries). A save keeps a
+ * file whose fingerprint matches; a new stream saved under the same name rewrites its blocks.
+ */
+export function blockFingerprint(b: FrameBlock): number {
+  const head = new DataView(new ArrayBuffer(24));
+  head.setUint32(0, b.index, true);
+  head.setFloat64(4, b.timestampMs, true);
+  head.setUint32(12, b.payload.byteLength, true);
+  head.setUint32(16, b.tokens, true);
+  head.setUint32(20, bitsCode(b.bits) | (b.dtype === 'f16' ? 0x100 : 0), true);
+  return crc32(b.thumbnail.data, crc32(asBytes(b.keySummary), crc32(new Uint8Array(head.buffer))));
+}
+
+export function blockFileName(index: number, fingerprint: number): string {
+  return `b${String(index).padStart(7, '0')}-${fingerprint.toString(16).padStart(8, '0')}.svmb`;
+}
+
+function bitsCode(bits: KvStoreBits): number {
+  return bits === 'none' ? 0 : bits;
+}
+
+function bitsOf(code: number): KvStoreBits | null {
+  return code === 0 ? 'none' : code === 8 || code === 4 || code === 2 ? code : null;
+}
+
+function writeMagic(view: DataView, magic: string): void {
+  for (let i = 0; i < 4; i++) view.setUint8(i, magic.charCodeAt(i));
+}
+
+function readMagic(view: DataView): string {
+  return String.fromCharCode(view.getUint8(0), view.getUint8(1), view.getUint8(2), view.getUint8(3));
+}
+
+// ---- one block ----
+
+export function encodeBlock(b: FrameBlock): Uint8Array {
+  const summaryBytes = b.keySummary.byteLength;
+  const thumbBytes = b.thumbnail.data.byteLength;
+  const total = BLOCK_HEADER_BYTES + b.payload.byteLength + summaryBytes + thumbBytes + 4;
+  const out = new Uint8Array(total);
+  const v = new DataView(out.buffer);
+  writeMagic(v, BLOCK_MAGIC);
+  v.setUint32(4, MEMORY_FORMAT_VERSION, true);
+  v.setUint32(8, BLOCK_HEADER_BYTES, true);
+  v.setUint32(12, b.index, true);
+  v.setFloat64(16, b.timestampMs, true);
+  v.setUint32(24, b.tokens, true);
+  v.setUint32(28, b.layers, true);
+  v.setUint32(32, b.channels, true);
+  v.setUint8(36, bitsCode(b.bits));
+  v.setUint8(37, b.dtype === 'f16' ? 1 : 0);
+  v.setUint32(40, b.thumbnail.width, true);
+  v.setUint32(44, b.thumbnail.height, true);
+  v.setUint32(48, b.payload.byteLength, true);
+  v.setUint32(52, b.keySummary.length, true);
+  let at = BLOCK_HEADER_BYTES;
+  out.set(b.payload, at);
+  at += b.payload.byteLength;
+  out.set(asBytes(b.keySummary), at);
+  at += summaryBytes;
+  out.set(b.thumbnail.data, at);
+  at += thumbBytes;
+  v.setUint32(at, crc32(out.subarray(0, at)), true);
+  return out;
+}
+
+/** Parses and checks one block file (magic, version, sizes, CRC, shape against meta). */
+export function decodeBlock(bytes: Uint8Array, file: string, meta?: StoreMeta): FrameBlock {
+  const bad = (problem: string): never => {
+    throw new MemoryFileError(file, problem);
+  };
+  if (bytes.byteLength < BLOCK_HEADER_BYTES + 4) bad(`truncated (${bytes.byteLength} bytes, a block file has at least ${BLOCK_HEADER_BYTES + 4})`);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (readMagic(v) !== BLOCK_MAGIC) bad('not a streamvlm frame block file');
+  const version = v.getUint32(4, true);
+  if (version !== MEMORY_FORMAT_VERSION) bad(`format version ${version}; this streamvlm reads version ${MEMORY_FORMAT_VERSION}`);
+  if (v.getUint32(8, true) !== BLOCK_HEADER_BYTES) bad('bad header size');
+  const bits = bitsOf(v.getUint8(36));
+  const dtypeCode = v.getUint8(37);
+  if (bits === null || dtypeCode > 1) bad(`unknown bit width ${v.getUint8(36)} or element type ${dtypeCode}`);
+  const dtype = dtypeCode === 1 ? 'f16' : 'f32';
+  const index = v.getUint32(12, true);
+  const timestampMs = v.getFloat64(16, true);
+  const tokens = v.getUint32(24, true);
+  const layers = v.getUint32(28, true);
+  const channels = v.getUint32(32, true);
+  const tw = v.getUint32(40, true);
+  const th = v.getUint32(44, true);
+  const payloadBytes = v.getUint32(48, true);
+  const summaryFloats = v.getUint32(52, true);
+  const thumbBytes = tw * th * 3;
+  const expectedTotal = BLOCK_HEADER_BYTES + payloadBytes + summaryFloats * 4 + thumbBytes + 4;
+  if (bytes.byteLength < expectedTotal) bad(`truncated (${bytes.byteLength} of ${expectedTotal} bytes)`);
+  if (bytes.byteLength > expectedTotal) bad(`${bytes.byteLength - expectedTotal} bytes more than its header describes`);
+  const end = expectedTotal - 4;
+  if (crc32(bytes.subarray(0, end)) !== v.getUint32(end, true)) bad('checksum mismatch (the file is corrupt)');
+  let expectedPayload: number;
+  try {
+    expectedPayload = framePayloadBytes({ layers, tokens, channels, bits: bits as KvStoreBits, dtype });
+  } catch (e) {
+    return bad(`impossible block shape (${(e as Error).message})`);
+  }
+  if (payloadBytes !== expectedPayload) bad(`payload of ${payloadBytes} bytes, its shape needs ${expectedPayload}`);
+  if (meta) {
+    if (layers !== meta.layers || channels !== meta.kvHeads * meta.headDim || bits !== meta.bits || dtype !== meta.dtype) {
+      bad(`block (${layers} layers, ${channels} channels, ${bits} bits, ${dtype}) does not match the index's store`);
+    }
+    if (summaryFloats !== meta.layers * meta.kvHeads * meta.headDim) bad(`key summary of ${summaryFloats} floats, the store needs ${meta.layers * meta.kvHeads * meta.headDim}`);
+  }
+  // copies: the blocks outlive the file buffer and must not alias each other
+  let at = BLOCK_HEADER_BYTES;
+  const payload = bytes.slice(at, at + payloadBytes);
+  at += payloadBytes;
+  const keySummary = new Float32Array(bytes.slice(at, at + summaryFloats * 4).buffer);
+  at += summaryFloats * 4;
+  const thumbnail = { width: tw, height: th, data: bytes.slice(at, at + thumbBytes) };
+  return { index, timestampMs, tokens, layers, channels, bits: bits as KvStoreBits, dtype, payload, keySummary, thumbnail };
+}
+
+// ---- the index ----
+
+export interface IndexEntry {
+  index: number;
+  timestampMs: number;
+  fileBytes: number;
+  fingerprint: number;
+  crc: number;
+}
+
+export function encodeIndex(meta: StoreMeta, entries: IndexEntry[]): Uint8Array {
+  const metaBytes = new TextEncoder().encode(JSON.stringify(meta));
+  const total = 12 + metaBytes.length + 4 + entries.length * INDEX_ENTRY_BYTES + 4;
+  const out = new Uint8Array(total);
+  const v = new DataView(out.buffer);
+  writeMagic(v, INDEX_MAGIC);
+  v.setUint32(4, MEMORY_FORMAT_VERSION, true);
+  v.setUint32(8, metaBytes.length, true);
+  out.set(metaBytes, 12);
+  let at = 12 + metaBytes.length;
+  v.setUint32(at, entries.length, true);
+  at += 4;
+  for (const e of entries) {
+    v.setUint32(at, e.index, true);
+    v.setFloat64(at + 4, e.timestampMs, true);
+    v.setUint32(at + 12, e.fileBytes, true);
+    v.setUint32(at + 16, e.fingerprint, true);
+    v.setUint32(at + 20, e.crc, true);
+    at += INDEX_ENTRY_BYTES;
+  }
+  v.setUint32(at, crc32(out.subarray(0, at)), true);
+  return out;
+}
+
+export function decodeIndex(bytes: Uint8Array, file: string): { meta: StoreMeta; entries: IndexEntry[] } {
+  const bad = (problem: string): never => {
+    throw new MemoryFileError(file, problem);
+  };
+  if (bytes.byteLength < 20) bad(`truncated (${bytes.byteLength} bytes)`);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (readMagic(v) !== INDEX_MAGIC) bad('not a streamvlm memory index');
+  const version = v.getUint32(4, true);
+  if (version !== MEMORY_FORMAT_VERSION) bad(`format version ${version}; this streamvlm reads version ${MEMORY_FORMAT_VERSION}`);
+  const metaLength = v.getUint32(8, true);
+  if (12 + metaLength + 8 > bytes.byteLength) bad(`truncated (${bytes.byteLength} bytes, the meta alone needs ${12 + metaLength + 8})`);
+  const countAt = 12 + metaLength;
+  const count = v.getUint32(countAt, true);
+  const expected = countAt + 4 + count * INDEX_ENTRY_BYTES + 4;
+  if (bytes.byteLength !== expected) bad(`${bytes.byteLength} bytes, ${count} entries need ${expected} (truncated or corrupt)`);
+  if (crc32(bytes.subarray(0, expected - 4)) !== v.getUint32(expected - 4, true)) bad('checksum mismatch (the file is corrupt)');
+  let meta: StoreMeta;
+  try {
+    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, countAt)));
+  } catch {
+    return bad('the store description is not valid JSON');
+  }
+  if (!isStoreMeta(meta)) bad('the store description lacks fields (modelKey, layers, kvHeads, headDim, bits, dtype)');
+  const entries: IndexEntry[] = [];
+  let at = countAt + 4;
+  for (let i = 0; i < count; i++, at += INDEX_ENTRY_BYTES) {
+    const e = { index: v.getUint32(at, true), timestampMs: v.getFloat64(at + 4, true), fileBytes: v.getUint32(at + 12, true), fingerprint: v.getUint32(at + 16, true), crc: v.getUint32(at + 20, true) };
+    if (i > 0 && e.index <= entries[i - 1].index) bad(`entry ${i} (block ${e.index}) is out of order`);
+    entries.push(e);
+  }
+  return { meta, entries };
+}
+
+function isStoreMeta(m: unknown): m is StoreMeta {
+  const o = m as Record<string, unknown>;
+  return (
+    !!o &&
+    typeof o.modelKey === 'string' &&
+    [o.layers, o.kvHeads, o.headDim].every((x) => Number.isInteger(x) && (x as number) > 0) &&
+    (o.bits === 'none' || o.bits === 8 || o.bits === 4 || o.bits === 2) &&
+    (o.dtype === 'f32' || o.dtype === 'f16')
+  );
+}
+
+function sameMeta(a: StoreMeta, b: StoreMeta): boolean {
+  return a.modelKey === b.modelKey && a.layers === b.layers && a.kvHeads === b.kvHeads && a.headDim === b.headDim && a.bits === b.bits && a.dtype === b.dtype;
+}
+
+// ---- OPFS ----
+
+function checkName(name: string): void {
+  if (typeof name !== 'string' || !/^[\w.-]{1,100}$/.test(name) || name === '.' || name === '..') {
+    throw new InputError(`memory name "${String(name)}": use 1–100 letters, digits, '_', '-' or '.'`);
+  }
+}
+
+async function memoriesRoot(options: PersistOptions, create: boolean): Promise<FileSystemDirectoryHandle | null> {
+  let root = options.root;
+  if (!root) {
+    const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
+    if (!storage?.getDirectory) throw new InputError('Saving memory needs the Origin Private File System (navigator.storage.getDirectory), which this environment lacks; use a recent browser over https:// or http://localhost.');
+    root = await storage.getDirectory();
+  }
+  try {
+    return await root.getDirectoryHandle(ROOT_DIR, { create });
+  } catch (e) {
+    if (!create && (e as DOMException).name === 'NotFoundError') return null;
+    throw e;
+  }
+}
+
+async function memoryDir(name: string, options: PersistOptions, create: boolean): Promise<FileSystemDirectoryHandle | null> {
+  checkName(name);
+  const root = await memoriesRoot(options, create);
+  if (!root) return null;
+  try {
+    return await root.getDirectoryHandle(name, { create });
+  } catch (e) {
+    if (!create && (e as DOMException).name === 'NotFoundError') return null;
+    throw e;
+  }
+}
+
+async function readFileBytes(dir: FileSystemDirectoryHandle, file: string): Promise<Uint8Array | null> {
+  try {
+    const handle = await dir.getFileHandle(file);
+    return new Uint8Array(await (await handle.getFile()).arrayBuffer());
+  } catch (e) {
+    if ((e as DOMException).name === 'NotFoundError') return null;
+    throw e;
+  }
+}
+
+async function fileSize(dir: FileSystemDirectoryHandle, file: string): Promise<number> {
+  try {
+    return (await (await dir.getFileHandle(file)).getFile()).size;
+  } catch {
+    return -1;
+  }
+}
+
+type SyncHandle = { write(b: Uint8Array, o?: { at: number }): number; truncate(n: number): void; flush(): void; close(): void };
+
+/** Writes a whole file. createWritable commits on close (atomic); Safari's workers only have sync access handles. */
+async function writeFileBytes(dir: FileSystemDirectoryHandle, file: string, bytes: Uint8Array, where: string): Promise<void> {
+  try {
+    const handle = await dir.getFileHandle(file, { create: true });
+    if (typeof handle.createWritable === 'function') {
+      const w = await handle.createWritable();
+      try {
+        await w.write(bytes as Uint8Array<ArrayBuffer>);
+        await w.close();
+      } catch (e) {
+        await w.abort().catch(() => {});
+        throw e;
+      }
+      return;
+    }
+    const sync = await (handle as unknown as { createSyncAccessHandle(): Promise<SyncHandle> }).createSyncAccessHandle();
+    try {
+      sync.truncate(0);
+      sync.write(bytes, { at: 0 });
+      sync.flush();
+    } finally {
+      sync.close();
+    }
+  } catch (e) {
+    if ((e as DOMException).name === 'QuotaExceededError') {
+      throw new InputError(`saveMemory: the browser's storage quota is full writing ${where}/${file}; free space (deleteMemory of old saves) and save again. The previous save is intact.`);
+    }
+    throw e;
+  }
+}
+
+/** One save or open at a time per memory name (in this realm). */
+const locks = new Map<string, Promise<unknown>>();
+function locked<T>(name: string, task: () => Promise<T>): Promise<T> {
+  const run = (locks.get(name) ?? Promise.resolve()).then(task, task);
+  locks.set(name, run.catch(() => {}));
+  return run;
+}
+
+/**
+ * Saves the store's blocks (stream order) under `name`, writing only blocks that an earlier save
+ * there does not already hold. Blocks not in this save are removed afterwards.
+ */
+export function saveMemory(name: string, meta: StoreMeta, blocks: FrameBlock[], options: PersistOptions = {}): Promise<SaveReport> {
+  checkName(name);
+  if (!isStoreMeta(meta)) throw new InputError('saveMemory: meta is not a StoreMeta (modelKey, layers, kvHeads, headDim, bits, dtype)');
+  for (let i = 0; i < blocks.length; i++) {
+    const b = blocks[i];
+    if (i > 0 && b.index <= blocks[i - 1].index) throw new InputError(`saveMemory: block ${b.index} comes after block ${blocks[i - 1].index}; blocks must be in stream order`);
+    if (b.layers !== meta.layers || b.channels !== meta.kvHeads * meta.headDim || b.bits !== meta.bits || b.dtype !== meta.dtype) {
+      throw new InputError(`saveMemory: block ${b.index} does not match the store's meta`);
+    }
+  }
+  return locked(name, async () => {
+    const dir = (await memoryDir(name, options, true))!;
+    const where = `${ROOT_DIR}/${name}`;
+    // what an earlier save left; a damaged or foreign index just means nothing is reused
+    let previous = new Map<string, IndexEntry>();
+    const oldIndex = await readFileBytes(dir, INDEX_FILE);
+    if (oldIndex) {
+      try {
+        const old = decodeIndex(oldIndex, INDEX_FILE);
+        if (sameMeta(old.meta, meta)) previous = new Map(old.entries.map((e) => [blockFileName(e.index, e.fingerprint), e]));
+      } catch {
+        previous = new Map();
+      }
+    }
+    const existing = new Set<string>();
+    for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) existing.add(key);
+
+    const report: SaveReport = { blocks: blocks.length, written: 0, kept: 0, removed: 0, bytesWritten: 0 };
+    const entries: IndexEntry[] = [];
+    for (const b of blocks) {
+      const fingerprint = blockFingerprint(b);
+      const file = blockFileName(b.index, fingerprint);
+      const old = previous.get(file);
+      // kept only when the file is there whole (a size check reads metadata, not the file)
+      if (old && existing.has(file) && old.timestampMs === b.timestampMs && (await fileSize(dir, file)) === old.fileBytes) {
+        entries.push(old);
+        report.kept++;
+        continue;
+      }
+      const bytes = encodeBlock(b);
+      await writeFileBytes(dir, file, bytes, where);
+      entries.push({ index: b.index, timestampMs: b.timestampMs, fileBytes: bytes.byteLength, fingerprint, crc: trailingCrc(bytes) });
+      report.written++;
+      report.bytesWritten += bytes.byteLength;
+    }
+    const index = encodeIndex(meta, entries);
+    await writeFileBytes(dir, INDEX_FILE, index, where);
+    report.bytesWritten += index.byteLength;
+    // only now (the new index committed) are the old files unreferenced
+    const live = new Set(entries.map((e) => blockFileName(e.index, e.fingerprint)));
+    for (const file of existing) {
+      if (file === INDEX_FILE || live.has(file)) continue;
+      await dir.removeEntry(file).catch(() => {});
+      report.removed++;
+    }
+    return report;
+  });
+}
+
+/**
+ * Reads the memory saved under `name`: every file is read and checked before anything is returned.
+ * No such memory → InputError; a damaged file → MemoryFileError naming it.
+ */
+export function openMemory(name: string, options: PersistOptions = {}): Promise<SavedMemory> {
+  checkName(name);
+  return locked(name, async () => {
+    const dir = await memoryDir(name, options, false);
+    const where = `${ROOT_DIR}/${name}`;
+    const indexBytes = dir ? await readFileBytes(dir, INDEX_FILE) : null;
+    if (!dir || !indexBytes) throw new InputError(`openMemory: nothing is saved as "${name}" (no ${where}/${INDEX_FILE}); save a stream's memory under that name first`);
+    const { meta, entries } = decodeIndex(indexBytes, `${where}/${INDEX_FILE}`);
+    const blocks: FrameBlock[] = [];
+    for (const e of entries) {
+      const file = blockFileName(e.index, e.fingerprint);
+      const path = `${where}/${file}`;
+      const bytes = await readFileBytes(dir, file);
+      if (!bytes) throw new MemoryFileError(path, 'missing (listed in the index)');
+      if (bytes.byteLength !== e.fileBytes) throw new MemoryFileError(path, `${bytes.byteLength} bytes, the index says ${e.fileBytes} (truncated or overwritten)`);
+      if (trailingCrc(bytes) !== e.crc) throw new MemoryFileError(path, 'checksum mismatch with the index (the file is corrupt or another block)');
+      const block = decodeBlock(bytes, path, meta);
+      if (block.index !== e.index || block.timestampMs !== e.timestampMs) throw new MemoryFileError(path, `holds frame ${block.index} at ${block.timestampMs} ms, the index says frame ${e.index} at ${e.timestampMs} ms`);
+      blocks.push(block);
+    }
+    return { meta, blocks };
+  });
+}
+
+/** Names of the memories saved in this origin. */
+export async function listMemories(options: PersistOptions = {}): Promise<string[]> {
+  const root = await memoriesRoot(options, false);
+  if (!root) return [];
+  const names: string[] = [];
+  for await (const [key, handle] of (root as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+    if (handle.kind === 'directory') names.push(key);
+  }
+  return names.sort();
+}
+
+/** Removes a saved memory; false when there was none. */
+export function deleteMemory(name: string, options: PersistOptions = {}): Promise<boolean> {
+  checkName(name);
+  return locked(name, async () => {
+    const root = await memoriesRoot(options, false);
+    if (!root) return false;
+    try {
+      await root.removeEntry(name, { recursive: true });
+      return true;
+    } catch (e) {
+      if ((e as DOMException).name === 'NotFoundError') return false;
+      throw e;
+    }
+  });
+}

@@ -1,0 +1,213 @@
+// The engine's Web Worker: the GPU device, the model, the StreamEngine and the Scheduler live here,
+// exposed to the page through comlink (src/worker/client.ts is the page's side). Start it with
+// `new Worker(new URL('./engine-worker.ts', import.meta.url), { type: 'module' })`.
+import * as Comlink from 'comlink';
+import { StreamEngine } from '../engine/stream-engine';
+import type { AskEvent, AskOptions, FrameSummary } from '../engine/types';
+import { InputError } from '../errors';
+import { GpuDevice } from '../gpu/device';
+import { deleteMemory, listMemories, openMemory, saveMemory, type SaveReport } from '../memory/persist';
+import { CachedUrlSource } from '../model/cached-source';
+import type { LoadProgress } from '../model/progress';
+import { SmolVlm } from '../model/smolvlm';
+import { UrlSource } from '../model/source';
+import { checkWorkerFrame, releaseFrame, toRgbImage, type WorkerFrame } from './frames';
+import type { OpenMemoryReport, WorkerLoadInfo, WorkerLoadOptions, WorkerStats } from './protocol';
+import { Scheduler, type OfferResult, type SchedulerStats } from './scheduler';
+import { installTypedErrors } from './typed-errors';
+
+installTypedErrors();
+
+type DoneEvent = Extract<AskEvent, { type: 'done' }>;
+
+interface Loaded {
+  gpu: GpuDevice;
+  model: SmolVlm;
+  /** Replaced when a saved memory is opened into a stream that already holds frames. */
+  engine: StreamEngine;
+  scheduler: Scheduler<WorkerFrame, AskOptions, AskEvent>;
+  engineOptions: WorkerLoadOptions['engine'];
+}
+
+let loaded: Loaded | null = null;
+let loading: Promise<WorkerLoadInfo> | null = null;
+let deviceLost: string | null = null;
+/** Questions in flight by id, so the page can stop one (`cancelAsk`). */
+const asks = new Map<number, { aborted: boolean }>();
+/** Scheduler stats before load: nothing offered yet. */
+const EMPTY_STATS: SchedulerStats = new Scheduler({ ingest: async () => {}, ask: async function* () {} }).stats();
+
+function ready(what: string): Loaded {
+  if (!loaded) throw new InputError(`${what}: no model is loaded; call load(modelUrl) first`);
+  return loaded;
+}
+
+async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgress?: (p: LoadProgress) => void): Promise<WorkerLoadInfo> {
+  if (loaded || loading) throw new InputError('load: this worker already has a model; dispose() it and start another worker');
+  if (typeof modelUrl !== 'string' || modelUrl === '') throw new InputError('load: modelUrl must be the URL of a model folder (…/resolve/main/)');
+  loading = (async () => {
+    const gpu = await GpuDevice.acquire();
+    gpu.onLost((e) => (deviceLost = e.message));
+    try {
+      const source = options.cache === false ? new UrlSource(modelUrl) : new CachedUrlSource(modelUrl);
+      const progress = onProgress
+        ? (p: LoadProgress) => {
+            // a page that went away must not stop the load
+            Promise.resolve(onProgress(p)).catch(() => {});
+          }
+        : undefined;
+      const model = await SmolVlm.load(gpu, source, { ...options.model, onProgress: progress });
+      let engine: StreamEngine;
+      try {
+        engine = await StreamEngine.create(model, options.engine);
+      } catch (e) {
+        await model.dispose();
+        throw e;
+      }
+      const scheduler = new Scheduler<WorkerFrame, AskOptions, AskEvent>(
+        {
+          // the current engine at each call (openMemory may replace it)
+          ingest: async (frame, ts) => loaded!.engine.ingest(await toRgbImage(frame), ts),
+          ask: (question, askOptions) => loaded!.engine.ask(question, askOptions),
+        },
+        { fps: options.fps, queueCapacity: options.queueCapacity, release: releaseFrame },
+      );
+      loaded = { gpu, model, engine, scheduler, engineOptions: options.engine };
+      return { adapter: gpu.adapter, precision: model.precision, meta: { ...engine.meta }, engine: { ...engine.options } };
+    } catch (e) {
+      gpu.destroy();
+      throw e;
+    }
+  })();
+  try {
+    return await loading;
+  } finally {
+    loading = null;
+  }
+}
+
+/**
+ * Offers a frame (transfer VideoFrames and ImageBitmaps; this side closes them). Returns at once
+ * whether the sampler took it; a bad frame or timestamp throws InputError and changes nothing.
+ */
+function pushFrame(frame: WorkerFrame, timestampMs: number): OfferResult {
+  let l: Loaded;
+  try {
+    l = ready('pushFrame');
+    checkWorkerFrame(frame);
+  } catch (e) {
+    releaseFrame(frame);
+    throw e;
+  }
+  return l.scheduler.offer(frame, timestampMs);
+}
+
+/**
+ * Answers a question ahead of waiting frames; `onEvent` gets moments, tokens and done as they come
+ * (not awaited: the answer does not wait for the page). Resolves with the done event.
+ */
+async function ask(question: string, options: AskOptions | undefined, onEvent?: (e: AskEvent) => void, id?: number): Promise<DoneEvent> {
+  const l = ready('ask');
+  const signal = { aborted: false };
+  if (id !== undefined) asks.set(id, signal);
+  let done: DoneEvent | null = null;
+  try {
+    await l.scheduler.ask(question, options, (e) => {
+      if (e.type === 'done') done = e;
+      if (onEvent) Promise.resolve(onEvent(e)).catch(() => {});
+    }, signal);
+  } finally {
+    if (id !== undefined) asks.delete(id);
+  }
+  if (!done) throw new InputError('ask: the answer was stopped before it finished');
+  return done;
+}
+
+function cancelAsk(id: number): void {
+  const signal = asks.get(id);
+  if (signal) signal.aborted = true;
+}
+
+function stats(): WorkerStats {
+  return { frames: loaded ? loaded.scheduler.stats() : EMPTY_STATS, engine: loaded ? loaded.engine.stats() : null, deviceLost };
+}
+
+function timeline(): FrameSummary[] {
+  return ready('timeline').engine.timeline();
+}
+
+/** Saves the whole memory (store + window) to OPFS under `name`, incrementally. */
+async function saveMemoryAs(name: string): Promise<SaveReport> {
+  const l = ready('saveMemory');
+  // a consistent cut between engine calls; the writing itself does not hold up the stream
+  const { meta, blocks } = await l.scheduler.exclusive(() => l.engine.memorySnapshot());
+  return saveMemory(name, meta, blocks);
+}
+
+/**
+ * Opens a memory saved under `name` as this stream's memory. Everything is read and checked first;
+ * a damaged file or a memory of another model or KV setting is refused and the current stream is
+ * kept as it was. A stream that already holds frames is replaced by the saved one.
+ */
+async function openMemoryNamed(name: string): Promise<OpenMemoryReport> {
+  const l = ready('openMemory');
+  const saved = await openMemory(name);
+  for (const key of Object.keys(l.engine.meta) as (keyof typeof saved.meta)[]) {
+    if (saved.meta[key] !== l.engine.meta[key]) throw new InputError(`openMemory: "${name}" was saved with ${key} ${String(saved.meta[key])}; this engine has ${String(l.engine.meta[key])}`);
+  }
+  return l.scheduler.exclusive(async () => {
+    const current = l.engine;
+    const fresh = current.stats().framesIngested === 0 && current.store.frames === 0;
+    // restore into a new engine first, so a failure leaves the current stream untouched
+    const target = fresh ? current : await StreamEngine.create(l.model, l.engineOptions);
+    try {
+      await target.restoreMemory(saved.meta, saved.blocks);
+    } catch (e) {
+      if (target !== current) await target.dispose();
+      throw e;
+    }
+    if (target !== current) {
+      l.engine = target;
+      await current.dispose();
+    }
+    const last = target.stats().lastTimestampMs;
+    l.scheduler.setClock(last);
+    return { frames: target.store.frames, lastTimestampMs: last };
+  });
+}
+
+async function dispose(): Promise<void> {
+  if (loading) await loading.catch(() => {});
+  const l = loaded;
+  loaded = null;
+  if (!l) return;
+  await l.scheduler.close();
+  await l.engine.dispose();
+  await l.model.dispose();
+  l.gpu.destroy();
+}
+
+const api = {
+  load,
+  pushFrame,
+  ask,
+  cancelAsk,
+  stats,
+  timeline,
+  pause: () => ready('pause').scheduler.pause(),
+  resume: () => ready('resume').scheduler.resume(),
+  setFps: (fps: number) => {
+    ready('setFps').scheduler.fps = fps;
+  },
+  /** Resolves when every taken frame is ingested and no question waits. */
+  idle: () => ready('idle').scheduler.idle(),
+  saveMemory: saveMemoryAs,
+  openMemory: openMemoryNamed,
+  listMemories: () => listMemories(),
+  deleteMemory: (name: string) => deleteMemory(name),
+  dispose,
+};
+
+export type EngineWorkerApi = typeof api;
+
+Comlink.expose(api);

@@ -1,0 +1,44 @@
+import type { EngineStats, StreamEngineOptions } from '../engine/types';
+import type { AdapterDescription } from '../gpu/device';
+import type { StoreMeta } from '../memory/store';
+import type { SmolVlmLoadOptions } from '../model/smolvlm';
+import type { SchedulerStats } from './scheduler';
+
+/** What the page and the engine worker say to each other (types only; both sides import them). */
+
+export interface WorkerLoadOptions {
+  /** The engine's settings (window, KV bits, top-k, …). */
+  engine?: StreamEngineOptions;
+  /** Weight storage and activation precision (SmolVlm.load's defaults: f32 weights, f32 math). */
+  model?: Omit<SmolVlmLoadOptions, 'onProgress'>;
+  /** Frames per second taken from the pushed frames (default 1). */
+  fps?: number;
+  /** Frames that may wait while the engine is busy (default 4); the oldest is dropped beyond it. */
+  queueCapacity?: number;
+  /** Keep the model files in the browser's Cache Storage (default true). */
+  cache?: boolean;
+}
+
+export interface WorkerLoadInfo {
+  adapter: AdapterDescription;
+  precision: 'f32' | 'f16';
+  meta: StoreMeta;
+  /** The engine settings in force (defaults filled in). */
+  engine: Required<StreamEngineOptions>;
+}
+
+export interface WorkerStats {
+  /** Frames offered, taken, ingested, dropped (and why), queue depth, questions waiting. */
+  frames: SchedulerStats;
+  /** Window and store sizes in frames and bytes, GPU bytes, time per stage; null before load. */
+  engine: EngineStats | null;
+  /** Set once the GPU device is lost (the worker must be reloaded; saved memory is kept). */
+  deviceLost: string | null;
+}
+
+export interface OpenMemoryReport {
+  /** Frames restored into the memory store. */
+  frames: number;
+  /** The stream's clock after restoring: new frames must come later than this. */
+  lastTimestampMs: number | null;
+}
