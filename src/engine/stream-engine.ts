@@ -302,10 +302,22 @@ export class StreamEngine {
     let firstTokenMs = 0;
     const tokens: number[] = [];
     let shown = '';
+    let firstLogits: Float32Array | undefined;
     try {
       rec = new CommandRecorder(gpu, undefined, 'question embed');
       text.embed(rec, idTensor, embeddings);
       rec.submit();
+      if (options.withLogits) {
+        // the question's prefill alone, its logits read back, then the rows are dropped again
+        const before = cache.length;
+        const positions = positionTensor(text, before, ids.length);
+        rec = new CommandRecorder(gpu, undefined, 'question logits');
+        const logits = text.forward(rec, cache, embeddings, positions, { rows: 'last' });
+        rec.submit();
+        firstLogits = (await logits.readFloat()).slice();
+        positions.destroy();
+        cache.truncate(before);
+      }
       await generateGreedy(text, cache, embeddings, {
         maxNewTokens: maxNew,
         eosTokenIds: this.model.eosTokenIds,
@@ -331,6 +343,7 @@ export class StreamEngine {
       tokens,
       text: this.model.tokenizer.decode(tokens, { skipSpecialTokens: true }),
       timing: { firstTokenMs, totalMs, retrieveMs, tokensPerSecond: tokens.length > 1 ? ((tokens.length - 1) * 1000) / decodeMs : 0 },
+      firstLogits,
     });
   }
 

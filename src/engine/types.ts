@@ -35,7 +35,7 @@ export type AskEvent =
   /** Then one per generated token; `text` is the new text it adds (may be '' mid-character). */
   | { type: 'token'; id: number; text: string }
   /** Last. */
-  | { type: 'done'; tokens: number[]; text: string; timing: AskTiming };
+  | { type: 'done'; tokens: number[]; text: string; timing: AskTiming; firstLogits?: Float32Array };
 
 export interface AskTiming {
   /** Question asked → first token read back. */
@@ -48,6 +48,11 @@ export interface AskTiming {
 export interface AskOptions {
   topK?: number;
   maxNewTokens?: number;
+  /**
+   * Also return the logits that chose the first answer token (f32 [vocab]) in 'done'; costs a
+   * second prefill of the question. For measuring KV quantization against full precision.
+   */
+  withLogits?: boolean;
 }
 
 export interface IngestResult {

@@ -1,0 +1,232 @@
+// Streaming-memory benchmark in Node (Dawn): SmolVLM2 shapes with random weights (bench/synthetic-model.ts)
+// watching a simulated stream at 1 frame/s, answering questions at checkpoints.
+//
+//   node dist-node/stream.js --mode memory   [--500m] [--minutes 1,10,60] [--kv-bits 4] [--window 16] [--top-k 8]
+//   node dist-node/stream.js --mode full-kv  [--minutes 1,10,60]   baseline: every frame's KV stays on the GPU
+//   node dist-node/stream.js --mode reencode [--minutes 1,10,60]   baseline: re-encode 8 sampled frames per question
+//   node dist-node/stream.js --mode quality  [--minutes 5]         8/4/2-bit stores vs raw on the same stream
+//   common: [--precision f16|f32] [--quick] [--out file.json]
+//
+// Progress on stderr; a markdown summary and one JSON line (last) on stdout.
+import { writeFileSync } from 'node:fs';
+import { acquireNodeGpu } from '../src/cli/node-gpu';
+import { StreamEngine } from '../src/engine/stream-engine';
+import type { AskEvent, StreamEngineOptions } from '../src/engine/types';
+import type { GpuDevice } from '../src/gpu/device';
+import type { Precision } from '../src/kernels/common';
+import { parseConfig } from '../src/model/config';
+import type { RgbImage } from '../src/model/preprocess';
+import { SmolVlm } from '../src/model/smolvlm';
+import type { KvStoreBits } from '../src/memory/frame-block';
+import { CONFIG_JSON, type ModelName } from './model-shapes';
+import { syntheticModelSource } from './synthetic-model';
+
+const argv = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
+};
+const quick = argv.includes('--quick');
+const modelName: ModelName = quick ? 'quick' : argv.includes('--500m') ? '500m' : '256m';
+const mode = option('--mode', 'memory');
+const minutes = option('--minutes', mode === 'quality' ? '5' : '1,10,60').split(',').map(Number);
+const log = (line: string) => console.error(`[stream-bench] ${line}`);
+const QUESTIONS = ['What did I put on the table?', 'What colour was the car that drove past?', 'When did the person leave the room?'];
+const ANSWER_TOKENS = 16;
+const FRAME_W = quick ? 96 : 640;
+const FRAME_H = quick ? 72 : 480;
+
+/** A simulated camera frame: a drifting gradient with a moving block, different every second. */
+function frameAt(i: number): RgbImage {
+  const data = new Uint8Array(FRAME_W * FRAME_H * 3);
+  const bx = (i * 7) % FRAME_W;
+  const by = (i * 3) % FRAME_H;
+  for (let y = 0; y < FRAME_H; y++) {
+    for (let x = 0; x < FRAME_W; x++) {
+      const o = (y * FRAME_W + x) * 3;
+      const inBlock = x >= bx && x < bx + FRAME_W / 6 && y >= by && y < by + FRAME_H / 6;
+      data[o] = inBlock ? 240 : (x + i * 5) & 255;
+      data[o + 1] = inBlock ? 200 : (y * 2 + i) & 255;
+      data[o + 2] = inBlock ? 30 : (i * 11) & 255;
+    }
+  }
+  return { width: FRAME_W, height: FRAME_H, data, channels: 3 };
+}
+
+async function loadModel(gpu: GpuDevice, precision: Precision, maxPositions?: number): Promise<SmolVlm> {
+  const json = structuredClone(CONFIG_JSON[modelName]) as { text_config: Record<string, unknown> };
+  if (maxPositions) json.text_config.max_position_embeddings = maxPositions;
+  const config = parseConfig(JSON.stringify(json));
+  const t0 = performance.now();
+  const { source, fileBytes } = syntheticModelSource(json, config);
+  const model = await SmolVlm.load(gpu, source, { weightFormat: 'f16', precision });
+  log(`model ${modelName} (${(fileBytes / 2 ** 20).toFixed(0)} MiB f16, max positions ${config.text.maxPositions}) loaded in ${((performance.now() - t0) / 1e3).toFixed(1)} s`);
+  return model;
+}
+
+interface AskFigures {
+  firstTokenMs: number;
+  retrieveMs: number;
+  tokensPerSecond: number;
+  tokens: number[];
+  firstLogits?: Float32Array;
+  moments: number;
+}
+
+async function ask(engine: StreamEngine, q: string, withLogits = false): Promise<AskFigures> {
+  let done: Extract<AskEvent, { type: 'done' }> | null = null;
+  let moments = 0;
+  for await (const ev of engine.ask(q, { maxNewTokens: ANSWER_TOKENS, withLogits })) {
+    if (ev.type === 'done') done = ev;
+    if (ev.type === 'moments') moments = ev.moments.length;
+  }
+  const d = done!;
+  return { firstTokenMs: d.timing.firstTokenMs, retrieveMs: d.timing.retrieveMs, tokensPerSecond: d.timing.tokensPerSecond, tokens: d.tokens, firstLogits: d.firstLogits, moments };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Streams to each checkpoint and asks there; window/store/GPU figures per checkpoint. */
+async function streamWithCheckpoints(engine: StreamEngine, label: string) {
+  const rows: Record<string, unknown>[] = [];
+  let frame = 0;
+  let recent: number[] = [];
+  for (const m of minutes) {
+    const until = Math.round(m * 60);
+    const t0 = performance.now();
+    for (; frame < until; frame++) {
+      const t = performance.now();
+      await engine.ingest(frameAt(frame), frame * 1000);
+      recent.push(performance.now() - t);
+      if (recent.length > 120) recent = recent.slice(-120);
+      if (frame % 300 === 299) log(`${label}: ${frame + 1} frames, ${(engine.stats().gpuBytes / 2 ** 20).toFixed(0)} MiB GPU, last ingest ${recent[recent.length - 1].toFixed(1)} ms`);
+    }
+    const s = engine.stats();
+    const asks: AskFigures[] = [];
+    for (const q of QUESTIONS) asks.push(await ask(engine, q));
+    const row = {
+      minutes: m,
+      frames: s.framesIngested,
+      firstTokenMs: median(asks.map((a) => a.firstTokenMs)),
+      retrieveMs: median(asks.map((a) => a.retrieveMs)),
+      decodeTokensPerSecond: median(asks.map((a) => a.tokensPerSecond)),
+      momentsUsed: asks[0].moments,
+      gpuMiB: s.gpuBytes / 2 ** 20,
+      windowFrames: s.windowFrames,
+      windowMiB: s.windowBytes / 2 ** 20,
+      storeFrames: s.storeFrames,
+      storeMiB: s.storeBytes / 2 ** 20,
+      storeBytesPerFrame: s.storeFrames ? s.storeBytes / s.storeFrames : 0,
+      ingestMsMedianLast120: median(recent),
+      ingestFps: 1000 / median(recent),
+      stageMs: s.stageMs,
+      streamSeconds: (performance.now() - t0) / 1e3,
+    };
+    log(`${label} @${m} min: ${JSON.stringify(row)}`);
+    rows.push(row);
+  }
+  return rows;
+}
+
+const gpu = await acquireNodeGpu();
+const precision = (option('--precision', gpu.features.f16 ? 'f16' : 'f32')) as Precision;
+log(`adapter: ${gpu.adapter.vendor} ${gpu.adapter.architecture} ${gpu.adapter.description} (shader-f16 ${gpu.features.f16}); ${precision} math`);
+const window = Number(option('--window', '16'));
+const topK = Number(option('--top-k', '8'));
+const bitsArg = option('--kv-bits', '4');
+const kvBits: KvStoreBits = bitsArg === 'none' ? 'none' : (Number(bitsArg) as KvStoreBits);
+const result: Record<string, unknown> = { host: 'node-dawn', adapter: gpu.adapter, model: modelName, precision, mode, window, topK, kvBits, frame: [FRAME_W, FRAME_H], answerTokens: ANSWER_TOKENS };
+
+if (mode === 'memory') {
+  const model = await loadModel(gpu, precision);
+  const engine = await StreamEngine.create(model, { windowFrames: window, topK, kvBits, maxAnswerTokens: ANSWER_TOKENS });
+  result.maxFrameTokens = engine.maxFrameTokens;
+  result.sinkTokens = engine.sinkTokens;
+  result.checkpoints = await streamWithCheckpoints(engine, `memory ${String(kvBits)}-bit W${window} k${topK}`);
+} else if (mode === 'full-kv') {
+  // every frame's KV on the GPU at full precision: a window as long as the stream (positions raised to fit)
+  const frames = Math.round(Math.max(...minutes) * 60);
+  const model = await loadModel(gpu, precision, 100 + frames * 90 + 512);
+  const engine = await StreamEngine.create(model, { windowFrames: frames, topK: 0, kvBits: 'none', maxAnswerTokens: ANSWER_TOKENS });
+  result.checkpoints = await streamWithCheckpoints(engine, 'full-kv');
+} else if (mode === 'reencode') {
+  // what single-request browser runtimes do: at question time, encode 8 frames sampled over the stream
+  const model = await loadModel(gpu, precision);
+  const rows = [];
+  for (const m of minutes) {
+    const n = Math.round(m * 60);
+    const picks = Array.from({ length: 8 }, (_, i) => Math.floor(((i + 0.5) * n) / 8));
+    const times: number[] = [];
+    for (const q of QUESTIONS) {
+      const t0 = performance.now();
+      let first = 0;
+      await model.generate({ video: { frames: picks.map(frameAt), timestampsSec: picks, durationSec: n }, text: q, maxNewTokens: ANSWER_TOKENS, onToken: () => (first ||= performance.now() - t0) });
+      times.push(first);
+    }
+    rows.push({ minutes: m, frames: n, sampledFrames: 8, firstTokenMs: median(times), gpuMiB: gpu.tensorBytes / 2 ** 20 });
+    log(`reencode @${m} min: ${JSON.stringify(rows[rows.length - 1])}`);
+  }
+  result.checkpoints = rows;
+} else if (mode === 'quality') {
+  // the same stream into raw, 8, 4 and 2-bit stores; questions at 4 points; first-token logits compared
+  const model = await loadModel(gpu, precision);
+  const settings: StreamEngineOptions = { windowFrames: window, topK, maxAnswerTokens: ANSWER_TOKENS };
+  const variants: KvStoreBits[] = ['none', 8, 4, 2];
+  const engines = await Promise.all(variants.map((kv) => StreamEngine.create(model, { ...settings, kvBits: kv })));
+  const total = Math.round(minutes[0] * 60);
+  const askAt = [0.25, 0.5, 0.75, 1].map((f) => Math.round(f * total) - 1);
+  const per: Record<string, { maxAbs: number[]; relRms: number[]; top1: number[]; sameTokens: number[] }> = {};
+  for (const v of variants.slice(1)) per[String(v)] = { maxAbs: [], relRms: [], top1: [], sameTokens: [] };
+  for (let f = 0; f < total; f++) {
+    const img = frameAt(f);
+    for (const e of engines) await e.ingest(img, f * 1000);
+    if (!askAt.includes(f)) continue;
+    for (const q of QUESTIONS) {
+      const answers = [];
+      for (const e of engines) answers.push(await ask(e, q, true));
+      const ref = answers[0];
+      const refLogits = ref.firstLogits!;
+      let refSq = 0;
+      let mean = 0;
+      for (const x of refLogits) mean += x / refLogits.length;
+      for (const x of refLogits) refSq += (x - mean) ** 2;
+      const refStd = Math.sqrt(refSq / refLogits.length);
+      const argmax = (a: Float32Array) => a.reduce((bi, x, i, arr) => (x > arr[bi] ? i : bi), 0);
+      answers.slice(1).forEach((a, i) => {
+        const l = a.firstLogits!;
+        let maxAbs = 0;
+        let sq = 0;
+        for (let j = 0; j < l.length; j++) {
+          const d = Math.abs(l[j] - refLogits[j]);
+          maxAbs = Math.max(maxAbs, d);
+          sq += d * d;
+        }
+        const p = per[String(variants[i + 1])];
+        p.maxAbs.push(maxAbs);
+        p.relRms.push(Math.sqrt(sq / l.length) / refStd);
+        p.top1.push(argmax(l) === argmax(refLogits) ? 1 : 0);
+        let same = 0;
+        while (same < ref.tokens.length && a.tokens[same] === ref.tokens[same]) same++;
+        p.sameTokens.push(same / ref.tokens.length);
+      });
+    }
+    log(`quality: asked at frame ${f}`);
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  result.quality = Object.fromEntries(
+    Object.entries(per).map(([bits, p]) => [
+      bits,
+      { questions: p.top1.length, logitMaxAbs: Math.max(...p.maxAbs), logitRmsOverStd: mean(p.relRms), top1Agreement: mean(p.top1), answerPrefixAgreement: mean(p.sameTokens) },
+    ]),
+  );
+  result.storeBytesPerFrame = Object.fromEntries(engines.map((e, i) => [String(variants[i]), e.stats().storeBytes / Math.max(1, e.stats().storeFrames)]));
+  log(`quality: ${JSON.stringify(result.quality)} bytes/frame ${JSON.stringify(result.storeBytesPerFrame)}`);
+} else {
+  throw new Error(`--mode must be memory, full-kv, reencode or quality, got ${mode}`);
+}
+
+console.log(JSON.stringify(result));
+const out = option('--out', '');
+if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), ...result }, null, 1));
+gpu.destroy();
+process.exit(0);
