@@ -63,10 +63,14 @@ async function load(request: LoadRequest): Promise<LoadResult> {
   }
 }
 
-/** Shadows window.caches with undefined; returns the undo. */
+/** Replaces window.caches with undefined; returns the undo. (Window's attributes are its own properties.) */
 function hideCacheStorage(): () => void {
+  const own = Object.getOwnPropertyDescriptor(window, 'caches');
   Object.defineProperty(window, 'caches', { value: undefined, configurable: true, writable: true });
-  return () => void delete (window as { caches?: unknown }).caches;
+  return () => {
+    if (own) Object.defineProperty(window, 'caches', own);
+    else delete (window as { caches?: unknown }).caches;
+  };
 }
 
 window.cacheHarness = {

@@ -166,8 +166,12 @@ test('without Cache Storage, or with a full one, the model still loads, uncached
   expect(full.events.at(-1)).toMatchObject({ phase: 'done', fromCache: false });
   const entries = await page.evaluate(() => window.cacheHarness.entries());
   expect(entries.map((e) => e.url)).not.toContainEqual(expect.stringContaining(WEIGHTS));
-  console.log('WARN', warnings, entries);
+  expect(entries.map((e) => e.url)).toContainEqual(expect.stringContaining('config.json')); // what fitted is kept
   expect(warnings.some((w) => w.includes('without the browser cache'))).toBe(true);
+  // with room again, the next load stores the weights and the one after reads them from disk
+  expect((await page.evaluate((m) => window.cacheHarness.load({ model: m }), MODEL)).error).toBeUndefined();
+  const reload = await page.evaluate((m) => window.cacheHarness.load({ model: m }), MODEL);
+  expect(perFile(reload.events, 'download').get(WEIGHTS)!.every((e) => e.fromCache)).toBe(true);
   expect(errors).toEqual([]);
 });
 

@@ -106,6 +106,8 @@ test('bad timestamps are InputErrors for that frame only; queue and stream stay 
   expect(() => scheduler.offer({ id: 6 }, '3000' as unknown as number)).toThrow(InputError);
   expect(released).toEqual([2, 3, 4, 5, 6]);
   expect(scheduler.stats()).toMatchObject({ rejected: 5, queueDepth: 1 });
+  scheduler.noteRejected(); // a frame the worker refused for its pixels
+  expect(scheduler.stats()).toMatchObject({ offered: 8, rejected: 6 });
   scheduler.offer({ id: 7 }, 3000);
   hold.open();
   await scheduler.idle();

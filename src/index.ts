@@ -16,3 +16,8 @@ export { CachedUrlSource, clearModelCache, cachedModelFiles, MODEL_CACHE_NAME } 
 export type { LoadProgress, LoadPhase, LoadProgressCallback } from './model/progress';
 export type { SmolVlmLoadOptions } from './model/smolvlm';
 export * from './errors';
+export { EngineWorkerClient } from './worker/client';
+export type { WorkerLoadOptions, WorkerLoadInfo, WorkerStats, OpenMemoryReport } from './worker/protocol';
+export type { WorkerFrame } from './worker/frames';
+export { Scheduler, type SchedulableEngine, type SchedulerOptions, type SchedulerStats, type OfferResult } from './worker/scheduler';
+export { saveMemory, openMemory, listMemories, deleteMemory, MemoryFileError, MEMORY_FORMAT_VERSION, type SaveReport, type SavedMemory, type PersistOptions } from './memory/persist';

@@ -3,6 +3,8 @@ import { option, parseArgs } from './args';
 import { generateCommand, generateOptions } from './generate';
 import { acquireNodeGpu } from './node-gpu';
 import { selfcheckCommand } from './selfcheck';
+import { watchCommand } from './watch';
+import { watchOptions } from './watch-options';
 
 const USAGE = `usage: streamvlm <command> [options]
 
@@ -15,6 +17,14 @@ commands:
                                 answer one question greedily; images come first, then the video
                                 (sampled at the model's fps), then the prompt; --json prints
                                 {"tokens":[…],"text":"…"} as the last line
+  watch --model <folder|url> --video <file.y4m> --ask "<question>[@<seconds>]"...
+        [--fps 1] [--window W] [--kv-bits 8|4|2|none] [--top-k K] [--max-new-tokens N]
+        [--frame-resize video|image] [--json]
+                                stream the video through the engine (frames sampled at --fps);
+                                each question is asked at its video time (the frames up to then)
+                                or, without @, at the end; answers print with the moments (MM:SS)
+                                they used; --json prints one line per answer, last:
+                                {"question","askedAtMs","tokens","text","moments":[…]}
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -45,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'generate':
       return generateCommand(generateOptions(args));
+    case 'watch':
+      return watchCommand(watchOptions(args));
     default:
       console.error(`streamvlm: unknown command '${command}'\n${USAGE}`);
       return 2;

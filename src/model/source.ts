@@ -145,7 +145,11 @@ export class UrlSource implements ModelSource {
 
   /** The file's absolute URL (also its key in the browser cache). */
   urlOf(name: string): string {
-    return new URL(name, new URL(this.location, globalThis.location?.href ?? undefined)).href;
+    try {
+      return new URL(name, new URL(this.location, globalThis.location?.href ?? undefined)).href;
+    } catch (cause) {
+      throw new ModelLoadError(name, `${this.location} is not a URL (outside a page, give an absolute http(s) URL)`, { cause });
+    }
   }
 
   async bytes(name: string, options: FileReadOptions = {}): Promise<Uint8Array | null> {

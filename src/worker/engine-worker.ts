@@ -37,6 +37,12 @@ const asks = new Map<number, { aborted: boolean }>();
 /** Scheduler stats before load: nothing offered yet. */
 const EMPTY_STATS: SchedulerStats = new Scheduler({ ingest: async () => {}, ask: async function* () {} }).stats();
 
+/** Closes the port of a page callback comlink proxied here (after the calls made through it). */
+function releaseCallback(callback: unknown): void {
+  const release = (callback as { [Comlink.releaseProxy]?: () => void } | undefined)?.[Comlink.releaseProxy];
+  if (typeof release === 'function') release();
+}
+
 function ready(what: string): Loaded {
   if (!loaded) throw new InputError(`${what}: no model is loaded; call load(modelUrl) first`);
   return loaded;
@@ -83,6 +89,7 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
     return await loading;
   } finally {
     loading = null;
+    releaseCallback(onProgress);
   }
 }
 
@@ -94,9 +101,14 @@ function pushFrame(frame: WorkerFrame, timestampMs: number): OfferResult {
   let l: Loaded;
   try {
     l = ready('pushFrame');
-    checkWorkerFrame(frame);
   } catch (e) {
     releaseFrame(frame);
+    throw e;
+  }
+  try {
+    checkWorkerFrame(frame);
+  } catch (e) {
+    l.scheduler.noteRejected();
     throw e;
   }
   return l.scheduler.offer(frame, timestampMs);
@@ -111,13 +123,19 @@ async function ask(question: string, options: AskOptions | undefined, onEvent?: 
   const signal = { aborted: false };
   if (id !== undefined) asks.set(id, signal);
   let done: DoneEvent | null = null;
+  // the page's callback runs on its own message port: its calls are not awaited one by one (the
+  // answer does not wait for the page), but all are before this returns, so the page sees every
+  // event before the call resolves
+  const delivered: Promise<unknown>[] = [];
   try {
     await l.scheduler.ask(question, options, (e) => {
       if (e.type === 'done') done = e;
-      if (onEvent) Promise.resolve(onEvent(e)).catch(() => {});
+      if (onEvent) delivered.push(Promise.resolve(onEvent(e)).catch(() => {}));
     }, signal);
+    await Promise.all(delivered);
   } finally {
     if (id !== undefined) asks.delete(id);
+    releaseCallback(onEvent);
   }
   if (!done) throw new InputError('ask: the answer was stopped before it finished');
   return done;

@@ -40,7 +40,7 @@ export interface SchedulerStats {
   droppedQueueFull: number;
   /** Frames offered while paused. */
   droppedPaused: number;
-  /** Frames refused with an error (bad timestamp). */
+  /** Frames refused with an InputError (bad timestamp; bad pixels or type, see noteRejected). */
   rejected: number;
   /** Frames whose ingest failed (bad pixels, engine error); see lastError. */
   failed: number;
@@ -159,6 +159,12 @@ export class Scheduler<F, O, E> {
     this.queue.push({ frame, timestampMs });
     this.pump();
     return { accepted: true, queueDepth: this.queue.length };
+  }
+
+  /** Counts a frame refused before it reached `offer` (bad pixels or type), as offered and rejected. */
+  noteRejected(): void {
+    this.counts.offered++;
+    this.counts.rejected++;
   }
 
   /**

@@ -1,0 +1,60 @@
+import type { StreamEngineOptions } from '../engine/types';
+import { InputError } from '../errors';
+import type { KvStoreBits } from '../memory/frame-block';
+import { checkKnownOptions, numberOption, option, type ParsedArgs } from './args';
+
+// `streamvlm watch` options, apart from the command so they can be checked without a GPU.
+
+export interface WatchQuestion {
+  question: string;
+  /** Video time the question is asked at, ms (it sees the frames up to then); null = at the end. */
+  atMs: number | null;
+}
+
+export interface WatchOptions {
+  model: string;
+  video: string;
+  fps: number;
+  engine: StreamEngineOptions;
+  maxNewTokens: number;
+  questions: WatchQuestion[];
+  json: boolean;
+}
+
+/** `"What is on the table?@12.5"` → the question and 12 500 ms; no `@<seconds>` suffix → asked at the end. */
+export function parseQuestion(raw: string): WatchQuestion {
+  const m = /^([\s\S]*?)@(\d+(?:\.\d+)?)\s*$/.exec(raw);
+  const question = (m ? m[1] : raw).trim();
+  if (question === '') throw new InputError(`--ask "${raw}": the question is empty`);
+  return { question, atMs: m ? Number(m[2]) * 1000 : null };
+}
+
+export function watchOptions(args: ParsedArgs): WatchOptions {
+  checkKnownOptions(args, 'watch', ['model', 'video', 'fps', 'window', 'kv-bits', 'top-k', 'ask', 'max-new-tokens', 'frame-resize']);
+  const model = option(args, 'model');
+  if (!model) throw new InputError('watch needs --model <folder|url>');
+  const videos = args.options.get('video') ?? [];
+  if (videos.length !== 1) throw new InputError('watch needs one --video <file.y4m>');
+  const questions = (args.options.get('ask') ?? []).map(parseQuestion);
+  if (questions.length === 0) throw new InputError('watch needs at least one --ask "<question>[@<seconds>]"');
+  const fps = numberOption(args, 'fps', { above: 0, integer: false }) ?? 1;
+  const engine: StreamEngineOptions = {};
+  const window = numberOption(args, 'window', { min: 1 });
+  if (window !== undefined) engine.windowFrames = window;
+  const topK = numberOption(args, 'top-k', { min: 0 });
+  if (topK !== undefined) engine.topK = topK;
+  const bits = option(args, 'kv-bits');
+  if (bits !== undefined) {
+    if (!['8', '4', '2', 'none'].includes(bits)) throw new InputError(`--kv-bits must be 8, 4, 2 or none, not ${bits}`);
+    engine.kvBits = (bits === 'none' ? 'none' : Number(bits)) as KvStoreBits;
+  }
+  const resize = option(args, 'frame-resize');
+  if (resize !== undefined) {
+    if (resize !== 'video' && resize !== 'image') throw new InputError(`--frame-resize must be video or image, not ${resize}`);
+    engine.frameResize = resize;
+  }
+  const maxNewTokens = numberOption(args, 'max-new-tokens', { min: 1 }) ?? 64;
+  engine.maxAnswerTokens = maxNewTokens;
+  if (args.positional.length > 0) throw new InputError(`unexpected argument '${args.positional[0]}'`);
+  return { model, video: videos[0], fps, engine, maxNewTokens, questions, json: args.flags.has('json') };
+}

@@ -1,0 +1,98 @@
+import { StreamEngine } from '../engine/stream-engine';
+import type { AskEvent, AskOptions, Moment } from '../engine/types';
+import { frameTimestamp } from '../model/prompt';
+import { SmolVlm } from '../model/smolvlm';
+import { Scheduler } from '../worker/scheduler';
+import { modelSourceOf } from './fs-source';
+import { acquireNodeGpu } from './node-gpu';
+import type { WatchOptions } from './watch-options';
+import { frameToRgb, readY4m, type Y4mVideo } from './y4m';
+
+export interface WatchAnswer {
+  question: string;
+  /** When it was asked, in video time (the end of the video for untimed questions). */
+  askedAtMs: number;
+  tokens: number[];
+  text: string;
+  moments: (Moment & { time: string })[];
+}
+
+const time = (ms: number) => frameTimestamp(ms / 1000);
+
+/**
+ * `streamvlm watch`: plays a .y4m video through the streaming engine as a live camera would feed it
+ * (frames sampled at --fps by their timestamps, the Scheduler's policy), asks each question at its
+ * video time (`@<seconds>`; the answer sees only the frames up to then) or at the end, and prints
+ * each answer with the moments it used as MM:SS. --json prints one JSON line per answer, last.
+ * The file is read and checked before the GPU is touched, so a bad file fails fast.
+ */
+export async function watchCommand(o: WatchOptions): Promise<number> {
+  const video: Y4mVideo = await readY4m(o.video);
+  const frameMs = (1000 * video.header.fpsDen) / video.header.fpsNum;
+  const durationMs = video.frameOffsets.length * frameMs;
+  // asked in video-time order; untimed ones (and those past the end) at the end, as given
+  const questions = o.questions.map((q, order) => ({ ...q, order, dueMs: q.atMs === null ? Infinity : q.atMs })).sort((a, b) => a.dueMs - b.dueMs || a.order - b.order);
+
+  const gpu = await acquireNodeGpu();
+  try {
+    const model = await SmolVlm.load(gpu, modelSourceOf(o.model));
+    const engine = await StreamEngine.create(model, o.engine);
+    const answers: WatchAnswer[] = [];
+    // y4m frame numbers wait in the queue; a frame is converted to RGB only when ingested
+    const scheduler = new Scheduler<number, AskOptions, AskEvent>(
+      { ingest: (i, ts) => engine.ingest(frameToRgb(video, i), ts), ask: (q, a) => engine.ask(q, a) },
+      { fps: o.fps, queueCapacity: 1, onIngestError: (e) => (ingestError ??= e) },
+    );
+    let ingestError: unknown = null;
+    const askNow = async (q: (typeof questions)[number], atMs: number) => {
+      await scheduler.idle();
+      if (!o.json) process.stdout.write(`[${time(atMs)}] ${q.question}\n`);
+      let moments: Moment[] = [];
+      let done: Extract<AskEvent, { type: 'done' }> | null = null;
+      await scheduler.ask(q.question, { maxNewTokens: o.maxNewTokens }, (e) => {
+        if (e.type === 'moments') moments = e.moments;
+        else if (e.type === 'token' && !o.json) process.stdout.write(e.text);
+        else if (e.type === 'done') done = e;
+      });
+      const d = done as Extract<AskEvent, { type: 'done' }> | null;
+      if (!d) throw new Error(`the answer to "${q.question}" ended without a done event`);
+      const answer: WatchAnswer = { question: q.question, askedAtMs: atMs, tokens: d.tokens, text: d.text, moments: moments.map((m) => ({ ...m, time: time(m.timestampMs) })) };
+      answers.push(answer);
+      if (!o.json) {
+        const used = answer.moments.map((m) => (m.from === 'memory' ? `${m.time}*` : m.time)).join(' ');
+        process.stdout.write(`\n  moments: ${used}  (* = from memory)\n`);
+      }
+    };
+
+    let next = 0;
+    for (let i = 0; i < video.frameOffsets.length; i++) {
+      const ts = i * frameMs;
+      // a question asked at t sees the frames up to t
+      while (next < questions.length && questions[next].dueMs < ts) {
+        await askNow(questions[next], questions[next].dueMs);
+        next++;
+      }
+      scheduler.offer(i, ts);
+      // a file is not a live camera: wait for each frame instead of dropping behind
+      await scheduler.idle();
+      if (ingestError) throw ingestError;
+    }
+    for (; next < questions.length; next++) await askNow(questions[next], Math.min(questions[next].dueMs, durationMs));
+    await scheduler.close();
+
+    const s = scheduler.stats();
+    const e = engine.stats();
+    if (o.json) {
+      // answers[k] answers questions[k]; printed in the order the questions were given
+      const given = answers.map((a, k) => ({ a, order: questions[k].order })).sort((x, y) => x.order - y.order);
+      for (const { a } of given) console.log(JSON.stringify(a));
+    } else {
+      console.log(`watched ${time(durationMs)}: ${s.ingested} of ${video.frameOffsets.length} frames at ${o.fps} fps; window ${e.windowFrames} frames, memory ${e.storeFrames} frames (${(e.storeBytes / 1024).toFixed(0)} KiB)`);
+    }
+    await engine.dispose();
+    await model.dispose();
+    return 0;
+  } finally {
+    gpu.destroy();
+  }
+}
