@@ -10,7 +10,7 @@ import { FrameBlockWriter } from '../memory/evict';
 import type { FrameBlock, KvStoreBits, Thumbnail } from '../memory/frame-block';
 import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
-import { questionVectors, scoreFrames, topK } from '../memory/retriever';
+import { questionVectors, retrieve } from '../memory/retriever';
 import { MemoryStore, type StoreMeta } from '../memory/store';
 import { makeThumbnail } from '../memory/thumbnail';
 import { AsyncChannel } from './async-channel';
@@ -263,11 +263,8 @@ export class StreamEngine {
 
     // 1. retrieval: score every stored frame against the bare question's queries
     let chosen: number[] = [];
-    let scores: Float32Array = new Float32Array(0);
-    if (this.store.frames > 0 && k > 0) {
-      scores = await this.scoreStore(question);
-      chosen = topK(scores, k);
-    }
+    let scores = new Map<number, number>();
+    if (this.store.frames > 0 && k > 0) ({ chosen, scores } = await this.retrieveFrames(question, k));
 
     // 2. context: sinks, retrieved frames in time order, the window — contiguous rows = positions
     const cache = this.answerCache;
@@ -289,7 +286,7 @@ export class StreamEngine {
     const moments: Moment[] = [
       ...chosen.map((i) => {
         const b = this.store.at(i);
-        return { frameIndex: b.index, timestampMs: b.timestampMs, score: scores[i], from: 'memory' as const };
+        return { frameIndex: b.index, timestampMs: b.timestampMs, score: scores.get(i) ?? null, from: 'memory' as const };
       }),
       ...this.window.map((w) => ({ frameIndex: w.index, timestampMs: w.timestampMs, score: null, from: 'window' as const })),
     ];
@@ -348,11 +345,11 @@ export class StreamEngine {
   }
 
   /**
-   * ReKV-style scores of every stored frame: the bare question is prefilled on top of the sinks
+   * ReKV-style retrieval over every stored frame: the bare question is prefilled on top of the sinks
    * alone (in the answer cache, discarded after) while every layer's pre-RoPE queries are captured;
    * see memory/retriever.ts for the similarity.
    */
-  private async scoreStore(question: string): Promise<Float32Array> {
+  private async retrieveFrames(question: string, k: number): Promise<{ chosen: number[]; scores: Map<number, number> }> {
     const gpu = this.model.gpu;
     const t = this.model.config.text;
     let ids = this.prompt.bareQuestionIds(question);
@@ -370,7 +367,7 @@ export class StreamEngine {
       const queries = await capture.readFloat();
       clean();
       const q = questionVectors(queries, { layers: t.numLayers, tokens: ids.length, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim });
-      return scoreFrames(q, this.store.summaries(), this.store.frames, t.headDim);
+      return retrieve(q, this.store.unitSummaries(), this.store.frames, { layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim }, k);
     } finally {
       capture.destroy();
       cache.reset();

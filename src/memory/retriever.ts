@@ -1,4 +1,5 @@
 import { InputError } from '../errors';
+import { unitSlices } from './store';
 
 export interface QueryShape {
   layers: number;
@@ -45,34 +46,20 @@ export function questionVectors(queries: Float32Array, s: QueryShape): Float32Ar
  * the same in every layer. Why all layers: early layers carry the visual content, late layers the
  * question's semantics; averaging is the least tuned choice (no per-model layer selection).
  *
- * `summaries` is [frames, layers·kvHeads·headDim] (MemoryStore.summaries()).
+ * `unitSummaries` is [frames, layers·kvHeads·headDim] with unit-length slices
+ * (MemoryStore.unitSummaries()), so a frame's score is one dot product with the question's unit
+ * slices, divided by the number of slices: O(frames · layers · kvHeads · headDim), contiguous.
  */
-export function scoreFrames(question: Float32Array, summaries: Float32Array, frames: number, headDim: number): Float32Array {
+export function scoreFrames(question: Float32Array, unitSummaries: Float32Array, frames: number, headDim: number): Float32Array {
   const per = question.length;
-  if (summaries.length < frames * per) throw new InputError(`scoreFrames: ${summaries.length} summary values for ${frames} frames of ${per}`);
+  if (unitSummaries.length < frames * per) throw new InputError(`scoreFrames: ${unitSummaries.length} summary values for ${frames} frames of ${per}`);
+  const q = unitSlices(question, headDim);
   const slices = per / headDim;
-  const qNorms = new Float32Array(slices);
-  for (let s = 0; s < slices; s++) {
-    let n = 0;
-    for (let d = 0; d < headDim; d++) n += question[s * headDim + d] ** 2;
-    qNorms[s] = Math.sqrt(n);
-  }
   const scores = new Float32Array(frames);
-  for (let f = 0; f < frames; f++) {
-    const base = f * per;
-    let total = 0;
-    for (let s = 0; s < slices; s++) {
-      let dot = 0;
-      let kn = 0;
-      for (let d = 0; d < headDim; d++) {
-        const k = summaries[base + s * headDim + d];
-        dot += question[s * headDim + d] * k;
-        kn += k * k;
-      }
-      const denom = qNorms[s] * Math.sqrt(kn);
-      total += denom > 0 ? dot / denom : 0;
-    }
-    scores[f] = total / slices;
+  for (let f = 0, base = 0; f < frames; f++, base += per) {
+    let dot = 0;
+    for (let i = 0; i < per; i++) dot += q[i] * unitSummaries[base + i];
+    scores[f] = dot / slices;
   }
   return scores;
 }
@@ -82,4 +69,57 @@ export function topK(scores: Float32Array, k: number): number[] {
   if (!Number.isInteger(k) || k < 0) throw new InputError(`topK: k must be a whole number ≥ 0, got ${k}`);
   const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
   return order.slice(0, k).sort((a, b) => a - b);
+}
+
+/** Scores of `frames` restricted to some (layer, KV head) slices (offsets of their first value): the passes of `retrieve`. */
+function scoreSlices(q: Float32Array, unitSummaries: Float32Array, frames: Int32Array, per: number, headDim: number, sliceStarts: Int32Array): Float32Array {
+  const out = new Float32Array(frames.length);
+  const n = sliceStarts.length;
+  for (let i = 0; i < frames.length; i++) {
+    const base = frames[i] * per;
+    let dot = 0;
+    for (let s = 0; s < n; s++) {
+      const o = sliceStarts[s];
+      const b = base + o;
+      for (let d = 0; d < headDim; d++) dot += q[o + d] * unitSummaries[b + d];
+    }
+    out[i] = dot / n;
+  }
+  return out;
+}
+
+export interface RetrievalShape {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+/**
+ * The k frames to restore for a question vector, in time order, with their scores (scoreFrames).
+ * Scoring every frame on every layer costs layers·kvHeads·headDim multiply-adds per frame (5,760 for
+ * 256M: ~25–75 ms of host time for an hour at 1 frame/s), which would make the time to the first
+ * token grow with the stream. So large stores are ranked in two passes: a coarse score on every
+ * fifth layer ranks all frames, and the best max(8k, 256) of them are rescored on every layer.
+ * Stores up to that size get the full score directly (so small streams are ranked exactly).
+ * Returned scores are the full scores of the chosen frames.
+ */
+export function retrieve(question: Float32Array, unitSummaries: Float32Array, frames: number, shape: RetrievalShape, k: number): { chosen: number[]; scores: Map<number, number> } {
+  const { layers, kvHeads, headDim } = shape;
+  const per = layers * kvHeads * headDim;
+  const candidates = Math.max(8 * k, 256);
+  let pool = Int32Array.from({ length: frames }, (_, i) => i);
+  const q = unitSlices(question, headDim);
+  if (frames > candidates) {
+    const coarseSlices: number[] = [];
+    for (let l = 2; l < layers; l += 5) for (let h = 0; h < kvHeads; h++) coarseSlices.push((l * kvHeads + h) * headDim);
+    const coarse = scoreSlices(q, unitSummaries, pool, per, headDim, Int32Array.from(coarseSlices));
+    const all = pool;
+    pool = Int32Array.from(topK(coarse, candidates), (i) => all[i]);
+  }
+  const every = Int32Array.from({ length: layers * kvHeads }, (_, s) => s * headDim);
+  const full = scoreSlices(q, unitSummaries, pool, per, headDim, every);
+  const chosen = topK(full, k).map((i) => pool[i]);
+  const scores = new Map<number, number>();
+  pool.forEach((f, n) => scores.set(f, full[n]));
+  return { chosen, scores };
 }

@@ -21,7 +21,11 @@ export interface StoreMeta {
 export class MemoryStore {
   private readonly list: FrameBlock[] = [];
   private bytesHeld = 0;
-  /** f32 [frames, layers·kvHeads·headDim], grown by doubling. */
+  /**
+   * f32 [frames, layers·kvHeads·headDim], grown by doubling: each frame's key summary with every
+   * (layer, KV head) slice scaled to unit length, so scoring a question (a cosine per slice) is only
+   * dot products over contiguous memory.
+   */
   private summaryRows: Float32Array;
 
   constructor(readonly meta: StoreMeta) {
@@ -57,7 +61,7 @@ export class MemoryStore {
       grown.set(this.summaryRows);
       this.summaryRows = grown;
     }
-    this.summaryRows.set(block.keySummary, n * this.summaryLength);
+    this.summaryRows.set(unitSlices(block.keySummary, m.headDim), n * this.summaryLength);
     this.list.push(block);
     this.bytesHeld += blockBytes(block);
   }
@@ -74,8 +78,8 @@ export class MemoryStore {
     return [...this.list];
   }
 
-  /** f32 [frames, summaryLength] view of every block's key summary, in stream order. */
-  summaries(): Float32Array {
+  /** f32 [frames, summaryLength]: every block's key summary with unit-length (layer, KV head) slices, in stream order. */
+  unitSummaries(): Float32Array {
     return this.summaryRows.subarray(0, this.list.length * this.summaryLength);
   }
 
@@ -83,6 +87,18 @@ export class MemoryStore {
     this.list.length = 0;
     this.bytesHeld = 0;
   }
+}
+
+/** A copy of `v` with each run of `width` values scaled to unit length (zero runs stay zero). */
+export function unitSlices(v: Float32Array, width: number): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let s = 0; s < v.length; s += width) {
+    let n = 0;
+    for (let d = 0; d < width; d++) n += v[s + d] * v[s + d];
+    const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+    for (let d = 0; d < width; d++) out[s + d] = v[s + d] * inv;
+  }
+  return out;
 }
 
 export function blockBytes(b: FrameBlock): number {
