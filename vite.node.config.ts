@@ -17,6 +17,7 @@ export default defineConfig({
         bench: resolve(import.meta.dirname, 'bench/kernels-node.ts'),
         model: resolve(import.meta.dirname, 'bench/model-node.ts'),
         'model-host': resolve(import.meta.dirname, 'bench/model-host.ts'),
+        parity: resolve(import.meta.dirname, 'bench/parity-node.ts'),
         stream: resolve(import.meta.dirname, 'bench/stream-node.ts'),
       },
       external: ['webgpu', /^node:/],

@@ -1,5 +1,5 @@
-// Shared by matmul.wgsl and matvec.wgsl (appended after each, which declares `params` with a
-// `bias_kind` field and the weight binding `w`): the other bindings of a linear layer y = x·Wᵀ + b,
+// Shared by matmul.wgsl and matvec.wgsl (appended after each, which declares `params` with
+// `bias_kind`, the output-part fields and the weight binding `w`): the other bindings of a linear layer y = x·Wᵀ + b,
 // and the exact code-to-float conversions of the quantized weight formats.
 
 #if X_VEC4
@@ -13,6 +13,37 @@
 // bias as raw words: f32 values or f16 pairs (params.bias_kind), so one pipeline serves all three
 @group(0) @binding(4) var<storage, read> bias: array<u32>;
 @group(0) @binding(5) var<storage, read_write> y: array<act>;
+// Y_PARTS2 / Y_PARTS3: the output columns go to two or three tensors (a fused q/k/v or gate/up
+// weight): columns [0, part1) to y, [part1, part2) to y1, [part2, n) to y2, each part row-major
+// with its own width, from element offset0/1/2 of its tensor (e.g. the next free row of a cache).
+#if Y_PARTS3
+@group(0) @binding(6) var<storage, read_write> y1: array<act>;
+@group(0) @binding(7) var<storage, read_write> y2: array<act>;
+#elif Y_PARTS2
+@group(0) @binding(6) var<storage, read_write> y1: array<act>;
+#endif
+
+// Stores output (row m, column col). Without parts, part1 = n and offset0 = 0: y[m·n + col].
+fn store_y(m: u32, col: u32, value: act) {
+#if Y_PARTS3
+  if (col >= params.part2) {
+    y2[params.offset2 + m * (params.n - params.part2) + col - params.part2] = value;
+    return;
+  }
+#endif
+#if Y_PARTS3
+  if (col >= params.part1) {
+    y1[params.offset1 + m * (params.part2 - params.part1) + col - params.part1] = value;
+    return;
+  }
+#elif Y_PARTS2
+  if (col >= params.part1) {
+    y1[params.offset1 + m * (params.part2 - params.part1) + col - params.part1] = value;
+    return;
+  }
+#endif
+  y[params.offset0 + m * params.part1 + col] = value;
+}
 
 fn bias_at(i: u32) -> f32 {
   if (params.bias_kind == 1u) { return bitcast<f32>(bias[i]); }

@@ -10,9 +10,10 @@
 // tricks (q8_codes, q4_codes) rather than int→float conversions.
 //
 // Variants (defines): W_F32 / W_F16 / W_Q8 / W_Q4 (weight format), X_VEC4 (K % 4 == 0: x is read
-// as vec4). The bias (none, f32 or f16) is a uniform switch. Any M, N, K: loads outside the
-// matrices read zeros and stores outside are skipped. Weight rows are stored padded with zeros to
-// `row_stride` (a multiple of 32), so weight loads need no check along K.
+// as vec4), Y_PARTS2 / Y_PARTS3 (output columns split over two or three tensors, linear_io.wgsl).
+// The bias (none, f32 or f16) is a uniform switch. Any M, N, K: loads outside the matrices read
+// zeros and stores outside are skipped. Weight rows are stored padded with zeros to `row_stride`
+// (a multiple of 32), so weight loads need no check along K.
 
 struct Params {
   m: u32,
@@ -22,6 +23,13 @@ struct Params {
   row_stride: u32,
   // 0: no bias, 1: f32 bias, 2: f16 bias
   bias_kind: u32,
+  // output parts (see store_y in linear_io.wgsl): first columns of parts 1 and 2, element
+  // offsets of the three parts; without parts part1 = part2 = n and offsets are 0
+  part1: u32,
+  part2: u32,
+  offset0: u32,
+  offset1: u32,
+  offset2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -187,7 +195,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (row >= params.m) { break; }
     for (var j = 0u; j < 8u; j++) {
       let col = col0 + j;
-      if (col < params.n) { y[row * params.n + col] = act(acc[2u * i + j / 4u][j % 4u] + bias_v[j]); }
+      if (col < params.n) { store_y(row, col, act(acc[2u * i + j / 4u][j % 4u] + bias_v[j])); }
     }
   }
 }

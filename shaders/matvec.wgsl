@@ -11,7 +11,8 @@
 // partial sums are then reduced through workgroup memory (SUBGROUPS would let subgroupAdd do the
 // first steps; that path is not written yet, the workgroup path is complete).
 //
-// Variants (defines): W_F32 / W_F16 / W_Q8 / W_Q4, X_VEC4 (K % 4 == 0). The bias (none, f32 or
+// Variants (defines): W_F32 / W_F16 / W_Q8 / W_Q4, X_VEC4 (K % 4 == 0), Y_PARTS2 / Y_PARTS3
+// (output columns split over two or three tensors, linear_io.wgsl). The bias (none, f32 or
 // f16) is a uniform switch.
 // Overrides: M_ROWS (rows of x, 1..4, fixed per pipeline so accumulators stay in registers),
 // LANES (a power of two), SETS, ROWS (≤ 4).
@@ -23,6 +24,13 @@ struct Params {
   row_stride: u32,
   // 0: no bias, 1: f32 bias, 2: f16 bias
   bias_kind: u32,
+  // output parts (see store_y in linear_io.wgsl): first columns of parts 1 and 2, element
+  // offsets of the three parts; without parts part1 = part2 = n and offsets are 0
+  part1: u32,
+  part2: u32,
+  offset0: u32,
+  offset1: u32,
+  offset2: u32,
 }
 
 // defaults as DEFAULT_MATVEC_CONFIG in src/kernels/matmul.ts, which always passes them
@@ -159,7 +167,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (lane < ROWS) {
       let row = row0 + lane;
       if (row < params.n) {
-        y[m * params.n + row] = act(partial[(row_set * ROWS + lane) * LANES] + bias_at(row));
+        store_y(m, row, act(partial[(row_set * ROWS + lane) * LANES] + bias_at(row)));
       }
     }
     workgroupBarrier();

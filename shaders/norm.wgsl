@@ -13,6 +13,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<act>;
+// add_rms_norm only: the residual added to x, and where the sum goes
+@group(0) @binding(5) var<storage, read> residual: array<act>;
+@group(0) @binding(6) var<storage, read_write> sum_out: array<act>;
 
 const WG: u32 = 256u;
 
@@ -90,6 +93,37 @@ fn rms_norm(
 
   for (var i = lid; i < h; i += WG) {
     let normalised = f32(act(f32(x[base + i]) * inv));
+    out[base + i] = act(normalised * weight[i]);
+  }
+}
+
+// A residual add and the RMSNorm after it in one pass (Llama's `h = x + attn(x)` then
+// `post_attention_layernorm(h)`, and the same between layers): sum_out = act(x + residual), then
+// out = rms_norm(sum_out) exactly as rms_norm computes it from the stored (rounded) sum, so the
+// two results are bit-identical to the add kernel followed by rms_norm.
+@compute @workgroup_size(WG)
+fn add_rms_norm(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = linear_workgroup(wid, nwg);
+  if (row >= params.rows) { return; }
+  let h = params.width;
+  let base = row * h;
+
+  var squares = 0.0;
+  for (var i = lid; i < h; i += WG) {
+    let s = act(f32(x[base + i]) + f32(residual[base + i]));
+    sum_out[base + i] = s;
+    let v = f32(s);
+    squares += v * v;
+  }
+  let inv = inverseSqrt(workgroup_sum(squares, lid) / f32(h) + params.eps);
+
+  for (var i = lid; i < h; i += WG) {
+    // each thread reads back only the elements it wrote above
+    let normalised = f32(act(f32(sum_out[base + i]) * inv));
     out[base + i] = act(normalised * weight[i]);
   }
 }

@@ -12,6 +12,30 @@ function bufferBinding(b: Binding): GPUBufferBinding {
   return { buffer: b };
 }
 
+/** A number per buffer, for bind group keys (ids are never reused, so a destroyed buffer's key never matches again). */
+const bufferIds = new WeakMap<GPUBuffer, number>();
+let nextBufferId = 1;
+
+function bufferId(buffer: GPUBuffer): number {
+  let id = bufferIds.get(buffer);
+  if (id === undefined) {
+    id = nextBufferId++;
+    bufferIds.set(buffer, id);
+  }
+  return id;
+}
+
+/**
+ * Bind groups already created, per pipeline (an 'auto' layout belongs to its pipeline), by the
+ * buffer ranges they bind. A decode step binds the same weights, workspaces and cache buffers
+ * every token, and its uniform blocks land in the same arena slots (the arena is reused and filled
+ * in the same order), so from the second token on every bind group comes from here: creating
+ * them was most of a token's host time. Bounded: a pipeline's map is cleared when it grows past
+ * MAX_BIND_GROUPS_PER_PIPELINE (stale entries, e.g. of destroyed prefill workspaces, go then).
+ */
+const bindGroupCache = new WeakMap<GPUComputePipeline, Map<string, GPUBindGroup>>();
+const MAX_BIND_GROUPS_PER_PIPELINE = 2048;
+
 /**
  * Records many dispatches into one command encoder and, between copies, one compute pass; a
  * forward pass is then a single submit (DESIGN decision 8). Uniform blocks go through the
@@ -42,13 +66,23 @@ export class CommandRecorder {
     workgroups: readonly [number, number?, number?],
   ): void {
     if (this.submitted) throw new Error('recorder already submitted');
-    const entries: GPUBindGroupEntry[] = [];
-    if (uniforms) entries.push({ binding: 0, resource: this.arena.push(uniforms) });
-    storage.forEach((b, i) => {
+    const slot = uniforms ? this.arena.push(uniforms) : null;
+    const bindings = storage.map((b) => (b ? bufferBinding(b) : null));
+    // key: every binding's buffer id, offset and size, in binding order ('-' for an unused number)
+    let key = slot ? `${bufferId(slot.buffer)}:${slot.offset}:${slot.size}` : '-';
+    for (const b of bindings) key += b ? `|${bufferId(b.buffer)}:${b.offset ?? 0}:${b.size ?? ''}` : '|-';
+    let groups = bindGroupCache.get(pipeline);
+    if (!groups) bindGroupCache.set(pipeline, (groups = new Map()));
+    let bindGroup = groups.get(key);
+    if (!bindGroup) {
+      const entries: GPUBindGroupEntry[] = [];
+      if (slot) entries.push({ binding: 0, resource: slot });
       // null leaves a binding number unused, for entry points that skip a buffer of the shared layout
-      if (b) entries.push({ binding: i + 1, resource: bufferBinding(b) });
-    });
-    const bindGroup = this.gpu.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+      bindings.forEach((b, i) => b && entries.push({ binding: i + 1, resource: b }));
+      bindGroup = this.gpu.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+      if (groups.size >= MAX_BIND_GROUPS_PER_PIPELINE) groups.clear();
+      groups.set(key, bindGroup);
+    }
     if (!this.pass) this.pass = this.encoder.beginComputePass({ timestampWrites: this.timer?.nextPass() });
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);

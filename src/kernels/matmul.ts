@@ -23,6 +23,22 @@ export const MATVEC_MAX_ROWS = 4;
 /** Output tile of the tiled kernel (and of the plain baseline): TILE × TILE. */
 const TILE = 64;
 
+/**
+ * A slice of a linear layer's output columns written to its own tensor: a fused q/k/v (or
+ * gate/up) weight computed in one dispatch, each part landing where the next kernel wants it.
+ * Parts take the columns in order; each is row-major `[M, columns]` from element `offset` of
+ * `tensor` (the activation dtype), e.g. the next free row of a KV cache.
+ */
+export interface OutputPart {
+  tensor: Tensor;
+  columns: number;
+  /** Element of `tensor` where row 0 of this part starts (default 0). */
+  offset?: number;
+}
+
+/** A linear layer's output: one `[..., N]` tensor, or up to three parts whose columns add up to N. */
+export type LinearOutput = Tensor | readonly OutputPart[];
+
 export interface MatmulOptions {
   /** `[N]` bias, f32 or the activation dtype; defaults to the weight's own bias. */
   bias?: Tensor | null;
@@ -51,11 +67,15 @@ interface LinearProblem {
   k: number;
   precision: Precision;
   bias: Tensor | null;
+  /** The output tensors (1–3) and the part fields of the shaders' uniforms. */
+  outs: Tensor[];
+  part1: number;
+  part2: number;
+  offsets: [number, number, number];
 }
 
-function linearProblem(kernel: string, x: Tensor, w: Weight, out: Tensor, options: MatmulOptions): LinearProblem {
+function linearProblem(kernel: string, x: Tensor, w: Weight, out: LinearOutput, options: MatmulOptions): LinearProblem {
   if (x.dtype !== 'f32' && x.dtype !== 'f16') throw new InputError(`${kernel}: x must be an f32 or f16 tensor, got ${x.dtype}`);
-  if (out.dtype !== x.dtype) throw new InputError(`${kernel}: out is ${out.dtype} but x is ${x.dtype}; they must match`);
   const precision = x.dtype;
   const k = w.inFeatures;
   const n = w.outFeatures;
@@ -63,8 +83,38 @@ function linearProblem(kernel: string, x: Tensor, w: Weight, out: Tensor, option
     throw new InputError(`${kernel}: x has shape [${x.shape.join(', ')}], its last dimension must be the weight's ${k} inputs`);
   }
   const m = x.size / k;
-  if (out.shape.length === 0 || out.shape[out.shape.length - 1] !== n || out.size !== m * n) {
-    throw new InputError(`${kernel}: out has shape [${out.shape.join(', ')}], expected ${m} rows of the weight's ${n} outputs`);
+  let outs: Tensor[];
+  let part1 = n;
+  let part2 = n;
+  const offsets: [number, number, number] = [0, 0, 0];
+  if (!Array.isArray(out)) {
+    const y = out as Tensor;
+    if (y.dtype !== x.dtype) throw new InputError(`${kernel}: out is ${y.dtype} but x is ${x.dtype}; they must match`);
+    if (y.shape.length === 0 || y.shape[y.shape.length - 1] !== n || y.size !== m * n) {
+      throw new InputError(`${kernel}: out has shape [${y.shape.join(', ')}], expected ${m} rows of the weight's ${n} outputs`);
+    }
+    outs = [y];
+  } else {
+    const parts = out as readonly OutputPart[];
+    if (parts.length < 1 || parts.length > 3) throw new InputError(`${kernel}: ${parts.length} output parts; give 1 to 3`);
+    let columns = 0;
+    parts.forEach((part, i) => {
+      const offset = part.offset ?? 0;
+      if (!Number.isInteger(part.columns) || part.columns < 1) throw new InputError(`${kernel}: output part ${i} has ${part.columns} columns`);
+      if (!Number.isInteger(offset) || offset < 0) throw new InputError(`${kernel}: output part ${i} offset ${offset} must be a non-negative integer`);
+      if (part.tensor.dtype !== x.dtype) throw new InputError(`${kernel}: output part ${i} is ${part.tensor.dtype} but x is ${x.dtype}; they must match`);
+      if (part.tensor.size < offset + m * part.columns) {
+        throw new InputError(`${kernel}: output part ${i} needs ${offset + m * part.columns} elements from offset ${offset}, its tensor has ${part.tensor.size}`);
+      }
+      // two writable bindings of one buffer in a dispatch are a WebGPU validation error
+      if (parts.some((other, j) => j < i && other.tensor.buffer === part.tensor.buffer)) throw new InputError(`${kernel}: output parts ${i} and an earlier one share a buffer`);
+      offsets[i] = offset;
+      columns += part.columns;
+      if (i === 0) part1 = columns;
+      if (i === 1) part2 = columns;
+    });
+    if (columns !== n) throw new InputError(`${kernel}: output parts have ${columns} columns in all, the weight has ${n} outputs`);
+    outs = parts.map((part) => part.tensor);
   }
   const bias = options.bias ?? w.bias ?? null;
   if (bias) {
@@ -74,7 +124,7 @@ function linearProblem(kernel: string, x: Tensor, w: Weight, out: Tensor, option
     }
   }
   if ((w.format === 'q8' || w.format === 'q4') && !w.scales) throw new InputError(`${kernel}: ${w.format} weight without scales`);
-  return { m, n, k, precision, bias };
+  return { m, n, k, precision, bias, outs, part1, part2, offsets };
 }
 
 /** `#if` switches shared by the tiled and matrix-vector shaders. */
@@ -85,6 +135,8 @@ function linearDefines(format: WeightFormat, p: LinearProblem): Record<string, b
     W_Q8: format === 'q8',
     W_Q4: format === 'q4',
     X_VEC4: p.k % 4 === 0,
+    Y_PARTS2: p.outs.length === 2,
+    Y_PARTS3: p.outs.length === 3,
   };
 }
 
@@ -97,22 +149,28 @@ function biasKind(bias: Tensor | null): number {
  * Storage bindings of both linear shaders. Without a bias, x stands in for it (the shader reads
  * it only when bias_kind says so; both are read-only, so the aliasing is allowed).
  */
-function linearBindings(x: Tensor, w: Weight, p: LinearProblem, out: Tensor): (Tensor | null)[] {
-  return [x, w.data, w.scales, p.bias ?? x, out];
+function linearBindings(x: Tensor, w: Weight, p: LinearProblem): (Tensor | null)[] {
+  return [x, w.data, w.scales, p.bias ?? x, ...p.outs];
+}
+
+/** The uniform fields both shaders end with: bias kind and the output parts. */
+function writeTail(u: UniformWriter, p: LinearProblem): ArrayBuffer {
+  return u.u32(biasKind(p.bias)).u32(p.part1).u32(p.part2).u32(p.offsets[0]).u32(p.offsets[1]).u32(p.offsets[2]).finish();
 }
 
 /**
  * y = x · wᵀ + bias, choosing the kernel: the matrix-vector kernel for up to MATVEC_MAX_ROWS rows
- * of x (decode), the tiled kernel otherwise (prefill). x is `[..., K]`, out `[..., N]`.
+ * of x (decode), the tiled kernel otherwise (prefill). x is `[..., K]`, out `[..., N]` or output
+ * parts (see OutputPart).
  */
-export function matmul(rec: CommandRecorder, x: Tensor, w: Weight, out: Tensor, options: MatmulOptions = {}): void {
+export function matmul(rec: CommandRecorder, x: Tensor, w: Weight, out: LinearOutput, options: MatmulOptions = {}): void {
   const rows = x.size / w.inFeatures;
   if (rows <= MATVEC_MAX_ROWS) matvec(rec, x, w, out, options);
   else matmulTiled(rec, x, w, out, options);
 }
 
 /** The register-tiled kernel (64×64 output tiles, f32 accumulation), any M, N, K. */
-export function matmulTiled(rec: CommandRecorder, x: Tensor, w: Weight, out: Tensor, options: MatmulOptions = {}): void {
+export function matmulTiled(rec: CommandRecorder, x: Tensor, w: Weight, out: LinearOutput, options: MatmulOptions = {}): void {
   const p = linearProblem('matmulTiled', x, w, out, options);
   if (p.m === 0) return;
   const tilesN = Math.ceil(p.n / TILE);
@@ -120,8 +178,8 @@ export function matmulTiled(rec: CommandRecorder, x: Tensor, w: Weight, out: Ten
   const max = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   if (tilesN > max || tilesM > max) throw new InputError(`matmulTiled: ${p.m}×${p.n} output needs more than ${max} tiles per dimension`);
   const pipe = pipeline(rec.gpu, { name: 'matmul', source: [matmulSource, linearIo], precision: p.precision, defines: linearDefines(w.format, p) });
-  const uniforms = new UniformWriter().u32(p.m).u32(p.n).u32(p.k).u32(w.rowStride).u32(biasKind(p.bias)).finish();
-  rec.dispatch(pipe, uniforms, linearBindings(x, w, p, out), [tilesN, tilesM]);
+  const uniforms = writeTail(new UniformWriter().u32(p.m).u32(p.n).u32(p.k).u32(w.rowStride), p);
+  rec.dispatch(pipe, uniforms, linearBindings(x, w, p), [tilesN, tilesM]);
 }
 
 /** The matrix-vector kernel for 1..4 rows of x (decode). */
@@ -129,7 +187,7 @@ export function matvec(
   rec: CommandRecorder,
   x: Tensor,
   w: Weight,
-  out: Tensor,
+  out: LinearOutput,
   options: MatmulOptions & { config?: Partial<MatvecConfig> } = {},
 ): void {
   const p = linearProblem('matvec', x, w, out, options);
@@ -150,8 +208,8 @@ export function matvec(
     defines: linearDefines(w.format, p),
     overrides: { M_ROWS: p.m, LANES: lanes, SETS: sets, ROWS: rows },
   });
-  const uniforms = new UniformWriter().u32(p.n).u32(p.k).u32(w.rowStride).u32(biasKind(p.bias)).finish();
-  rec.dispatch(pipe, uniforms, linearBindings(x, w, p, out), grid(rec.gpu, Math.ceil(p.n / (sets * rows))));
+  const uniforms = writeTail(new UniformWriter().u32(p.n).u32(p.k).u32(w.rowStride), p);
+  rec.dispatch(pipe, uniforms, linearBindings(x, w, p), grid(rec.gpu, Math.ceil(p.n / (sets * rows))));
 }
 
 /**

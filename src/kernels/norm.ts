@@ -52,3 +52,20 @@ export function rmsNorm(rec: CommandRecorder, x: Tensor, weight: Tensor, out: Te
   const uniforms = new UniformWriter().u32(rows).u32(width).f32(options.eps ?? RMS_NORM_EPS).finish();
   rec.dispatch(p, uniforms, [x, weight, null, out], grid(rec.gpu, rows));
 }
+
+/**
+ * sum = a + b, then out = RMSNorm(sum) (as `add` followed by `rmsNorm`, bit for bit, in one
+ * dispatch): a Llama residual connection and the norm that follows it.
+ * a, b, sum, out: act [rows, H], four distinct tensors; weight: f32 [H].
+ */
+export function addRmsNorm(rec: CommandRecorder, a: Tensor, b: Tensor, weight: Tensor, sum: Tensor, out: Tensor, options: NormOptions = {}): void {
+  const { rows, width, precision } = rowsOf('addRmsNorm', a, [weight], out);
+  for (const [t, what] of [[b, 'b'], [sum, 'sum']] as const) {
+    expectDType(t, a.dtype, `addRmsNorm ${what}`);
+    if (t.size !== a.size) throw new InputError(`addRmsNorm: ${what} has ${t.size} elements, a has ${a.size}`);
+  }
+  if (new Set([a.buffer, b.buffer, sum.buffer, out.buffer]).size !== 4) throw new InputError('addRmsNorm: a, b, sum and out must be four distinct tensors');
+  const p = pipeline(rec.gpu, { name: 'norm', source, precision, entryPoint: 'add_rms_norm' });
+  const uniforms = new UniformWriter().u32(rows).u32(width).f32(options.eps ?? RMS_NORM_EPS).finish();
+  rec.dispatch(p, uniforms, [a, weight, null, out, b, sum], grid(rec.gpu, rows));
+}

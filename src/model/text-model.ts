@@ -7,8 +7,8 @@ import type { Precision } from '../kernels/common';
 import { copyBytes } from '../kernels/copy';
 import { add, siluMul } from '../kernels/elementwise';
 import { embedding } from '../kernels/embedding';
-import { matmul } from '../kernels/matmul';
-import { rmsNorm } from '../kernels/norm';
+import { matmul, type OutputPart } from '../kernels/matmul';
+import { addRmsNorm, rmsNorm } from '../kernels/norm';
 import { applyRope, RopeTable } from '../kernels/rope';
 import { destroyWeight, uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
 import type { Checkpoint } from './checkpoint';
@@ -26,15 +26,17 @@ export interface TextModelOptions {
   precision?: Precision;
 }
 
+/**
+ * One decoder layer. q/k/v and gate/up are each stored as one weight, their rows concatenated
+ * (q then k then v; gate then up), so each group is one matmul whose output parts go to separate
+ * tensors: rows are computed independently, so the results are those of the separate matmuls.
+ */
 interface Layer {
   inputNorm: Tensor;
-  q: Weight;
-  k: Weight;
-  v: Weight;
+  qkv: Weight;
   o: Weight;
   postNorm: Tensor;
-  gate: Weight;
-  up: Weight;
+  gateUp: Weight;
   down: Weight;
 }
 
@@ -141,15 +143,30 @@ export class TextModel {
       for (let i = 0; i < t.numLayers; i++) {
         const p = `${PREFIX}.layers.${i}`;
         const linear = (name: string, out: number, inFeatures: number) => keep(checkpoint.linear(gpu, `${p}.${name}`, out, inFeatures, format));
+        // several Linear layers over the same input as one weight, rows in the order given
+        const fused = (label: string, parts: [name: string, out: number][]) => {
+          const rows = parts.reduce((n, [, out]) => n + out, 0);
+          const values = new Float32Array(rows * hidden);
+          let row = 0;
+          for (const [name, out] of parts) {
+            values.set(checkpoint.float32(`${p}.${name}.weight`, [out, hidden]), row * hidden);
+            row += out;
+          }
+          return keep(uploadWeight(gpu, values, rows, hidden, format, { label: `${p}.${label}` }));
+        };
         layers.push({
           inputNorm: keep(checkpoint.vector(gpu, `${p}.input_layernorm.weight`, [hidden])),
-          q: linear('self_attn.q_proj', hq * d, hidden),
-          k: linear('self_attn.k_proj', hkv * d, hidden),
-          v: linear('self_attn.v_proj', hkv * d, hidden),
+          qkv: fused('self_attn.qkv_proj', [
+            ['self_attn.q_proj', hq * d],
+            ['self_attn.k_proj', hkv * d],
+            ['self_attn.v_proj', hkv * d],
+          ]),
           o: linear('self_attn.o_proj', hidden, hq * d),
           postNorm: keep(checkpoint.vector(gpu, `${p}.post_attention_layernorm.weight`, [hidden])),
-          gate: linear('mlp.gate_proj', ff, hidden),
-          up: linear('mlp.up_proj', ff, hidden),
+          gateUp: fused('mlp.gate_up_proj', [
+            ['mlp.gate_proj', ff],
+            ['mlp.up_proj', ff],
+          ]),
           down: linear('mlp.down_proj', hidden, ff),
         });
       }
@@ -214,16 +231,33 @@ export class TextModel {
     const attn3 = view(ws.attn, [tokens, t.numHeads, t.headDim]);
     const eps = { eps: t.rmsNormEps };
 
+    // Keys and values go straight from the q/k/v matmul into the cache's next free rows (rows are
+    // [kvHeads·headDim] at `length`, as KvCache.append writes them) when the cache holds the
+    // activation dtype; otherwise through k/v and KvCache.append (which refuses the mismatch).
+    const direct = cache.config.dtype === this.precision;
+    const kvWidth = t.numKvHeads * t.headDim;
+    const qkvParts = (l: number): OutputPart[] => [
+      { tensor: ws.q, columns: t.numHeads * t.headDim },
+      direct ? { tensor: cache.keys[l], columns: kvWidth, offset: past * kvWidth } : { tensor: ws.k, columns: kvWidth },
+      direct ? { tensor: cache.values[l], columns: kvWidth, offset: past * kvWidth } : { tensor: ws.v, columns: kvWidth },
+    ];
+    const mlpParts: OutputPart[] = [
+      { tensor: ws.gate, columns: t.intermediateSize },
+      { tensor: ws.up, columns: t.intermediateSize },
+    ];
+    // The residual add that ends a layer is fused with the norm that follows it (the next layer's
+    // input norm, or the final norm when it runs on every row there is): y already holds the
+    // normalised input when a layer starts, except for the first.
+    const lastRowOnly = rows === 'last' && tokens === 1;
+    const finalNormed = rows === 'all' ? this.allRows(ws).normed : lastRowOnly ? ws.lastNormed : null;
+    rmsNorm(rec, embeddings, this.layers[0].inputNorm, ws.y, eps);
     let x = embeddings;
     this.layers.forEach((layer, l) => {
-      rmsNorm(rec, x, layer.inputNorm, ws.y, eps);
-      matmul(rec, ws.y, layer.q, ws.q);
-      matmul(rec, ws.y, layer.k, ws.k);
-      matmul(rec, ws.y, layer.v, ws.v);
+      matmul(rec, ws.y, layer.qkv, qkvParts(l));
       if (capture) copyBytes(rec, ws.q, 0, capture, l * qBytes, qBytes);
       // queries are rotated here; keys go into the cache unrotated and are rotated as attention reads them
       applyRope(rec, q3, positions, this.rope, q3);
-      cache.append(rec, l, ws.k, ws.v);
+      if (!direct) cache.append(rec, l, ws.k, ws.v);
       attention(rec, q3, cache.keys[l], cache.values[l], attn3, {
         mask: 'causal',
         keys,
@@ -233,30 +267,39 @@ export class TextModel {
         scratch: scratch ?? undefined,
       });
       matmul(rec, ws.attn, layer.o, ws.o);
-      add(rec, x, ws.o, ws.h);
-      rmsNorm(rec, ws.h, layer.postNorm, ws.y, eps);
-      matmul(rec, ws.y, layer.gate, ws.gate);
-      matmul(rec, ws.y, layer.up, ws.up);
+      addRmsNorm(rec, x, ws.o, layer.postNorm, ws.h, ws.y, eps);
+      matmul(rec, ws.y, layer.gateUp, mlpParts);
       siluMul(rec, ws.gate, ws.up, ws.act);
       matmul(rec, ws.act, layer.down, ws.o);
-      add(rec, ws.h, ws.o, ws.x);
+      const next = this.layers[l + 1];
+      if (next) addRmsNorm(rec, ws.h, ws.o, next.inputNorm, ws.x, ws.y, eps);
+      else if (finalNormed) addRmsNorm(rec, ws.h, ws.o, this.finalNorm, ws.x, finalNormed, eps);
+      else add(rec, ws.h, ws.o, ws.x);
       x = ws.x;
     });
     cache.advance(tokens);
 
     if (rows === 'none') return x;
     if (rows === 'all') {
-      ws.allNormed ??= Tensor.empty(this.gpu, [tokens, hidden], this.precision, 'final norm (all rows)');
-      ws.allLogits ??= Tensor.empty(this.gpu, [tokens, t.vocabSize], this.precision, 'logits (all rows)');
-      rmsNorm(rec, x, this.finalNorm, ws.allNormed, eps);
-      matmul(rec, ws.allNormed, this.head, ws.allLogits);
-      return ws.allLogits;
+      const all = this.allRows(ws);
+      matmul(rec, all.normed, this.head, all.logits);
+      return all.logits;
     }
-    const rowBytes = ws.last.byteLength;
-    copyBytes(rec, x, (tokens - 1) * rowBytes, ws.last, 0, rowBytes);
-    rmsNorm(rec, ws.last, this.finalNorm, ws.lastNormed, eps);
+    if (!lastRowOnly) {
+      const rowBytes = ws.last.byteLength;
+      copyBytes(rec, x, (tokens - 1) * rowBytes, ws.last, 0, rowBytes);
+      rmsNorm(rec, ws.last, this.finalNorm, ws.lastNormed, eps);
+    }
     matmul(rec, ws.lastNormed, this.head, ws.lastLogits);
     return ws.lastLogits;
+  }
+
+  /** Final-norm output and logits of every row, made on first use. */
+  private allRows(ws: Workspace): { normed: Tensor; logits: Tensor } {
+    const t = this.config;
+    ws.allNormed ??= Tensor.empty(this.gpu, [ws.tokens, t.hiddenSize], this.precision, 'final norm (all rows)');
+    ws.allLogits ??= Tensor.empty(this.gpu, [ws.tokens, t.vocabSize], this.precision, 'logits (all rows)');
+    return { normed: ws.allNormed, logits: ws.allLogits };
   }
 
   private workspace(tokens: number): Workspace {
@@ -312,7 +355,7 @@ export class TextModel {
     this.workspaces.clear();
     this.scratch?.destroy();
     for (const l of this.layers) {
-      for (const w of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) destroyWeight(w);
+      for (const w of [l.qkv, l.o, l.gateUp, l.down]) destroyWeight(w);
       l.inputNorm.destroy();
       l.postNorm.destroy();
     }
