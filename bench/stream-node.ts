@@ -8,17 +8,17 @@
 //   common: [--precision f16|f32] [--quick] [--out file.json]
 //
 // Progress on stderr; a markdown summary and one JSON line (last) on stdout.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { acquireNodeGpu } from '../src/cli/node-gpu';
 import { StreamEngine } from '../src/engine/stream-engine';
-import type { AskEvent, StreamEngineOptions } from '../src/engine/types';
+import type { StreamEngineOptions } from '../src/engine/types';
 import type { GpuDevice } from '../src/gpu/device';
 import type { Precision } from '../src/kernels/common';
 import { parseConfig } from '../src/model/config';
-import type { RgbImage } from '../src/model/preprocess';
 import { SmolVlm } from '../src/model/smolvlm';
 import type { KvStoreBits } from '../src/memory/frame-block';
 import { CONFIG_JSON, type ModelName } from './model-shapes';
+import { askFigures, median, simulatedFrame, type AskFigures } from './stream-common';
 import { syntheticModelSource } from './synthetic-model';
 
 const argv = process.argv.slice(2);
@@ -35,56 +35,19 @@ const QUESTIONS = ['What did I put on the table?', 'What colour was the car that
 const ANSWER_TOKENS = 16;
 const FRAME_W = quick ? 96 : 640;
 const FRAME_H = quick ? 72 : 480;
-
-/** A simulated camera frame: a drifting gradient with a moving block, different every second. */
-function frameAt(i: number): RgbImage {
-  const data = new Uint8Array(FRAME_W * FRAME_H * 3);
-  const bx = (i * 7) % FRAME_W;
-  const by = (i * 3) % FRAME_H;
-  for (let y = 0; y < FRAME_H; y++) {
-    for (let x = 0; x < FRAME_W; x++) {
-      const o = (y * FRAME_W + x) * 3;
-      const inBlock = x >= bx && x < bx + FRAME_W / 6 && y >= by && y < by + FRAME_H / 6;
-      data[o] = inBlock ? 240 : (x + i * 5) & 255;
-      data[o + 1] = inBlock ? 200 : (y * 2 + i) & 255;
-      data[o + 2] = inBlock ? 30 : (i * 11) & 255;
-    }
-  }
-  return { width: FRAME_W, height: FRAME_H, data, channels: 3 };
-}
+const frameAt = (i: number) => simulatedFrame(i, FRAME_W, FRAME_H);
+const ask = (engine: StreamEngine, q: string, withLogits = false) => askFigures(engine, q, ANSWER_TOKENS, withLogits);
 
 async function loadModel(gpu: GpuDevice, precision: Precision, maxPositions?: number): Promise<SmolVlm> {
   const json = structuredClone(CONFIG_JSON[modelName]) as { text_config: Record<string, unknown> };
   if (maxPositions) json.text_config.max_position_embeddings = maxPositions;
   const config = parseConfig(JSON.stringify(json));
   const t0 = performance.now();
-  const { source, fileBytes } = syntheticModelSource(json, config);
+  const { source, fileBytes } = syntheticModelSource(json, config, readFileSync('tools/fixtures/tiny-gqa/tokenizer.json', 'utf8'));
   const model = await SmolVlm.load(gpu, source, { weightFormat: 'f16', precision });
   log(`model ${modelName} (${(fileBytes / 2 ** 20).toFixed(0)} MiB f16, max positions ${config.text.maxPositions}) loaded in ${((performance.now() - t0) / 1e3).toFixed(1)} s`);
   return model;
 }
-
-interface AskFigures {
-  firstTokenMs: number;
-  retrieveMs: number;
-  tokensPerSecond: number;
-  tokens: number[];
-  firstLogits?: Float32Array;
-  moments: number;
-}
-
-async function ask(engine: StreamEngine, q: string, withLogits = false): Promise<AskFigures> {
-  let done: Extract<AskEvent, { type: 'done' }> | null = null;
-  let moments = 0;
-  for await (const ev of engine.ask(q, { maxNewTokens: ANSWER_TOKENS, withLogits })) {
-    if (ev.type === 'done') done = ev;
-    if (ev.type === 'moments') moments = ev.moments.length;
-  }
-  const d = done!;
-  return { firstTokenMs: d.timing.firstTokenMs, retrieveMs: d.timing.retrieveMs, tokensPerSecond: d.timing.tokensPerSecond, tokens: d.tokens, firstLogits: d.firstLogits, moments };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Streams to each checkpoint and asks there; window/store/GPU figures per checkpoint. */
 async function streamWithCheckpoints(engine: StreamEngine, label: string) {

@@ -6,7 +6,6 @@
 // <end_of_utterance> 49279) and filler entries up to the real vocabulary, so every id a random head
 // picks decodes. Its text pieces tokenize like SmolLM2's where it matters for cost: `Frame from
 // 00:00:` is one token per digit and colon.
-import { readFileSync } from 'node:fs';
 import type { SmolVlmConfig } from '../src/model/config';
 import { MemorySource, randomSafetensors, smolVlmTensors } from './random-checkpoint';
 
@@ -26,8 +25,9 @@ interface AddedToken {
   [k: string]: unknown;
 }
 
-export function syntheticTokenizerJson(imageTokenId: number, vocabSize: number, fixtureTokenizer = 'tools/fixtures/tiny-gqa/tokenizer.json'): string {
-  const tok = JSON.parse(readFileSync(fixtureTokenizer, 'utf8')) as { added_tokens: AddedToken[]; model: { vocab: Record<string, number> } };
+/** `fixtureTokenizer`: the text of tools/fixtures/tiny-gqa/tokenizer.json (read by the caller: file or fetch). */
+export function syntheticTokenizerJson(imageTokenId: number, vocabSize: number, fixtureTokenizer: string): string {
+  const tok = JSON.parse(fixtureTokenizer) as { added_tokens: AddedToken[]; model: { vocab: Record<string, number> } };
   const ids = specialIds(imageTokenId, vocabSize);
   let nextRowCol = ids['<global-img>'] + 1; // <row_r_col_c> sit between <global-img> and <fake_token_around_image>
   for (const t of tok.added_tokens) {
@@ -50,14 +50,14 @@ export function syntheticProcessorConfig(imageSeqLen: number, tile: number): str
 }
 
 /** The in-memory folder: config.json (as given), random F16 weights, tokenizer, processor, generation config. */
-export function syntheticModelSource(configJson: Record<string, unknown>, config: SmolVlmConfig, options: { std?: number; seed?: number } = {}): { source: MemorySource; fileBytes: number } {
+export function syntheticModelSource(configJson: Record<string, unknown>, config: SmolVlmConfig, fixtureTokenizer: string, options: { std?: number; seed?: number } = {}): { source: MemorySource; fileBytes: number } {
   const weights = randomSafetensors(smolVlmTensors(config), options);
   const enc = (s: string) => new TextEncoder().encode(s);
   return {
     source: new MemorySource({
       'config.json': enc(JSON.stringify(configJson)),
       'model.safetensors': weights,
-      'tokenizer.json': enc(syntheticTokenizerJson(config.imageTokenId, config.text.vocabSize)),
+      'tokenizer.json': enc(syntheticTokenizerJson(config.imageTokenId, config.text.vocabSize, fixtureTokenizer)),
       'processor_config.json': enc(syntheticProcessorConfig(config.imageSeqLen, config.vision.imageSize)),
       'generation_config.json': enc(JSON.stringify({ eos_token_id: config.text.vocabSize - 1 })),
     }),

@@ -1,0 +1,90 @@
+// Browser entry of the model and streaming benchmarks (bench/browser-bench.mjs drives it in headless
+// Chromium): SmolVLM2 at the published shapes with random weights — frame, prefill, decode, memory
+// (model-bench.ts) for each math precision this adapter offers, then a short simulated stream through
+// the StreamEngine (time to first token, ingest rate, GPU memory).
+import { StreamEngine } from '../src/engine/stream-engine';
+import { GpuDevice } from '../src/gpu/device';
+import { parseConfig } from '../src/model/config';
+import { SmolVlm } from '../src/model/smolvlm';
+import { precisionsOf } from '../src/selfcheck/index';
+import { runModelBench, type ModelBenchResult } from './model-bench';
+import { CONFIG_JSON, modelConfig, type ModelName } from './model-shapes';
+import { randomCheckpoint } from './random-checkpoint';
+import { askFigures, median, simulatedFrame } from './stream-common';
+import { syntheticModelSource } from './synthetic-model';
+
+declare global {
+  interface Window {
+    benchDone?: unknown;
+  }
+}
+
+const logEl = document.getElementById('log')!;
+const log = (line: string) => (logEl.textContent += `${line}\n`);
+const params = new URLSearchParams(location.search);
+const quick = params.has('quick');
+const name: ModelName = quick ? 'quick' : params.get('model') === '500m' ? '500m' : '256m';
+
+try {
+  logEl.textContent = '';
+  const gpu = await GpuDevice.acquire();
+  const precisions = precisionsOf(gpu);
+  const config = modelConfig(name);
+  const { checkpoint } = await randomCheckpoint(config);
+  const model: ModelBenchResult[] = [];
+  for (const precision of precisions) {
+    model.push(
+      await runModelBench(gpu, {
+        label: `SmolVLM2-${name.toUpperCase()}`,
+        config,
+        checkpoint,
+        format: 'f16',
+        precision,
+        contextTokens: quick ? 64 : 1000,
+        decodeSteps: quick ? 16 : 32,
+        videoLongestEdge: quick ? 128 : 2048,
+        framePrefixTokens: 9,
+        warmMs: quick ? 50 : 1000,
+        log,
+      }),
+    );
+  }
+
+  // a short stream at 1 frame/s through the engine, in the adapter's best precision
+  const precision = precisions[precisions.length - 1];
+  const tokenizer = await (await fetch('/tools/fixtures/tiny-gqa/tokenizer.json')).text();
+  const { source } = syntheticModelSource(CONFIG_JSON[name], parseConfig(JSON.stringify(CONFIG_JSON[name])), tokenizer);
+  const vlm = await SmolVlm.load(gpu, source, { weightFormat: 'f16', precision });
+  const engine = await StreamEngine.create(vlm, { windowFrames: 16, topK: 8, kvBits: 4, maxAnswerTokens: 16 });
+  const frames = quick ? 24 : 120;
+  const [w, h] = quick ? [96, 72] : [640, 480];
+  const ingestMs: number[] = [];
+  const checkpoints = [];
+  for (let f = 0; f < frames; f++) {
+    const t0 = performance.now();
+    await engine.ingest(simulatedFrame(f, w, h), f * 1000);
+    ingestMs.push(performance.now() - t0);
+    if (f + 1 === frames / 2 || f + 1 === frames) {
+      const asks = [];
+      for (const q of ['What did I put on the table?', 'What colour was the car that drove past?', 'When did the person leave the room?']) asks.push(await askFigures(engine, q, 16));
+      const s = engine.stats();
+      checkpoints.push({
+        frames: f + 1,
+        firstTokenMs: median(asks.map((a) => a.firstTokenMs)),
+        retrieveMs: median(asks.map((a) => a.retrieveMs)),
+        decodeTokensPerSecond: median(asks.map((a) => a.tokensPerSecond)),
+        gpuMiB: s.gpuBytes / 2 ** 20,
+        storeFrames: s.storeFrames,
+        storeBytesPerFrame: s.storeFrames ? s.storeBytes / s.storeFrames : 0,
+        ingestFps: 1000 / median(ingestMs.slice(-40)),
+        stageMs: s.stageMs,
+      });
+      log(`stream @${f + 1} frames: ${JSON.stringify(checkpoints[checkpoints.length - 1])}`);
+    }
+  }
+  await engine.dispose();
+  await vlm.dispose();
+  window.benchDone = { host: 'chromium', userAgent: navigator.userAgent, adapter: gpu.adapter, features: gpu.features, model: name, results: model, stream: { precision, window: 16, topK: 8, kvBits: 4, checkpoints } };
+} catch (e) {
+  window.benchDone = { error: String(e instanceof Error ? `${e.message}\n${e.stack}` : e) };
+}
