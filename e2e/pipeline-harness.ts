@@ -4,6 +4,7 @@
 import { StreamVlmError } from '../src/errors';
 import { GpuDevice } from '../src/gpu/device';
 import type { RgbImage } from '../src/model/preprocess';
+import type { SamplingSettings } from '../src/model/generate';
 import { SmolVlm } from '../src/model/smolvlm';
 import { UrlSource, type ModelSource } from '../src/model/source';
 import { decodePng } from './fixture-page';
@@ -28,7 +29,7 @@ export interface ErrorResult {
 declare global {
   interface Window {
     pipelineHarness: {
-      runCase: (model: string, caseName: string, videoResize?: 'video' | 'image') => Promise<PipelineCaseResult>;
+      runCase: (model: string, caseName: string, videoResize?: 'video' | 'image', sampling?: SamplingSettings) => Promise<PipelineCaseResult>;
       loadError: (what: 'missing-folder' | 'bad-model-type') => Promise<ErrorResult | null>;
     };
   }
@@ -64,7 +65,7 @@ function errorResult(e: unknown): ErrorResult {
 }
 
 window.pipelineHarness = {
-  async runCase(model, caseName, videoResize = 'video') {
+  async runCase(model, caseName, videoResize = 'video', sampling) {
     const c = CASES[caseName];
     if (!c) throw new Error(`unknown case ${caseName}`);
     const vlm = await load(model);
@@ -82,7 +83,7 @@ window.pipelineHarness = {
     }
     const streamed: number[] = [];
     const t0 = performance.now();
-    const r = await vlm.generate({ images, video, text: c.text, maxNewTokens: 12, onToken: (id) => streamed.push(id) });
+    const r = await vlm.generate({ images, video, text: c.text, maxNewTokens: 12, onToken: (id) => streamed.push(id), sampling });
     return { tokens: r.tokens, text: r.text, promptIds: r.prompt.ids, promptText: r.prompt.text, streamed, eos: [...vlm.eosTokenIds], ms: performance.now() - t0 };
   },
 

@@ -53,6 +53,22 @@ for (const model of MODELS) {
   });
 }
 
+test('sampling: top-k 1 is greedy; a seed reproduces a sampled answer; a bad temperature is an InputError', async ({ page }) => {
+  test.setTimeout(200_000);
+  const errors = await openHarness(page);
+  const greedy = expectedOf('tiny-gqa').cases.image.generated;
+  const run = (sampling: object) => page.evaluate(([s]) => window.pipelineHarness.runCase('tiny-gqa', 'image', 'image', s as never), [sampling] as const);
+  expect((await run({ temperature: 0.7, topK: 1, seed: 1 })).tokens).toEqual(greedy);
+  const a = await run({ temperature: 1.5, topP: 0.95, seed: 42 });
+  const b = await run({ temperature: 1.5, topP: 0.95, seed: 42 });
+  console.log(`sampled (T 1.5, top-p 0.95, seed 42): ${JSON.stringify(a.tokens)} vs greedy ${JSON.stringify(greedy)}`);
+  expect(b.tokens).toEqual(a.tokens);
+  expect(a.tokens).not.toEqual(greedy); // at T 1.5 over a random model's flat distribution, 12 draws all equal to argmax would be a broken sampler
+  const bad = await page.evaluate(() => window.pipelineHarness.runCase('tiny-gqa', 'image', 'image', { temperature: 0 }).then(() => 'no error', (e: Error) => e.name));
+  expect(bad).toBe('InputError');
+  expect(errors).toEqual([]);
+});
+
 test('a model folder that does not exist is a ModelLoadError naming config.json', async ({ page }) => {
   await openHarness(page);
   const r = await page.evaluate(() => window.pipelineHarness.loadError('missing-folder'));

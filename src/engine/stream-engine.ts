@@ -318,6 +318,7 @@ export class StreamEngine {
       await generateGreedy(text, cache, embeddings, {
         maxNewTokens: maxNew,
         eosTokenIds: this.model.eosTokenIds,
+        sampling: options.sampling,
         onToken: (id) => {
           if (tokens.length === 0) firstTokenMs = now() - t0;
           tokens.push(id);

@@ -1,4 +1,5 @@
 import type { KvStoreBits, Thumbnail } from '../memory/frame-block';
+import type { SamplingSettings } from '../model/generate';
 
 export interface StreamEngineOptions {
   /** Frames kept at full precision on the GPU after the sinks (the recent window). Default 16. */
@@ -46,7 +47,10 @@ export interface AskTiming {
 }
 
 export interface AskOptions {
+  /** Frames retrieved from memory (at most the engine's setting). */
   topK?: number;
+  /** Sample the answer (temperature, top-k, top-p, seed) instead of greedy decoding. */
+  sampling?: SamplingSettings;
   maxNewTokens?: number;
   /**
    * Also return the logits that chose the first answer token (f32 [vocab]) in 'done'; costs a

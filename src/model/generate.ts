@@ -1,7 +1,7 @@
 import { InputError } from '../errors';
 import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
-import { argmax, readTokenId } from '../kernels/sampling';
+import { argmax, readTokenId, sampleTopP } from '../kernels/sampling';
 import type { KvCache } from './kv-cache';
 import type { TextModel } from './text-model';
 
@@ -12,6 +12,32 @@ export interface GenerateOptions {
   eosTokenIds: readonly number[];
   /** Called with each new token as soon as it is read back. */
   onToken?: (id: number) => void;
+  /** Sample instead of taking the most likely token (default: greedy, do_sample=False). */
+  sampling?: SamplingSettings;
+}
+
+/** transformers' do_sample=True knobs: temperature, then top-k, then top-p (nucleus). */
+export interface SamplingSettings {
+  /** > 0. */
+  temperature: number;
+  /** Keep the smallest set of tokens whose probability reaches top_p (default 1: all). */
+  topP?: number;
+  /** Keep the k most likely tokens first (default 0: all). */
+  topK?: number;
+  /** Seed of the uniform draws, so a sampled answer can be reproduced (default: random). */
+  seed?: number;
+}
+
+/** mulberry32: a small seeded generator of uniform draws in [0, 1). */
+export function seededUniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /**
@@ -40,7 +66,11 @@ export function positionTensor(model: TextModel, start: number, count: number): 
  * back (for the stop check and the result). Returns the new token ids.
  */
 export async function generateGreedy(model: TextModel, cache: KvCache, embeddings: Tensor, options: GenerateOptions): Promise<number[]> {
-  const { maxNewTokens, eosTokenIds: eos, onToken } = options;
+  const { maxNewTokens, eosTokenIds: eos, onToken, sampling } = options;
+  const uniform = sampling ? seededUniform(sampling.seed ?? Math.floor(Math.random() * 2 ** 32)) : null;
+  // the token choice: argmax, or a draw from the tempered, top-k/top-p filtered distribution
+  const choose = (rec: CommandRecorder, logits: Tensor) =>
+    sampling && uniform ? sampleTopP(rec, logits, tokenId, { temperature: sampling.temperature, topP: sampling.topP, topK: sampling.topK, u: uniform() }) : argmax(rec, logits, tokenId);
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new InputError(`generate: maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
   const generated: number[] = [];
   if (maxNewTokens === 0) return generated;
@@ -55,7 +85,7 @@ export async function generateGreedy(model: TextModel, cache: KvCache, embedding
   try {
     let rec = new CommandRecorder(gpu, undefined, 'prefill');
     let logits = model.forward(rec, cache, embeddings, prefillPositions, 'last');
-    argmax(rec, logits, tokenId);
+    choose(rec, logits);
     rec.submit();
     for (;;) {
       const id = await readTokenId(tokenId);
@@ -66,7 +96,7 @@ export async function generateGreedy(model: TextModel, cache: KvCache, embedding
       rec = new CommandRecorder(gpu, undefined, 'decode');
       model.embed(rec, tokenId, stepEmbedding);
       logits = model.forward(rec, cache, stepEmbedding, stepPosition, 'last');
-      argmax(rec, logits, tokenId);
+      choose(rec, logits);
       rec.submit();
     }
   } finally {

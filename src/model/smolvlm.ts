@@ -16,7 +16,7 @@ import { Checkpoint } from './checkpoint';
 import { checkManifest } from './manifest';
 import { parseConfig, type SmolVlmConfig } from './config';
 import { Connector } from './connector';
-import { eosTokenIds, generateGreedy } from './generate';
+import { eosTokenIds, generateGreedy, type SamplingSettings } from './generate';
 import { mergeImageFeatures } from './merge-image-features';
 import { preprocessImages, preprocessVideoFrames, type PreprocessedImages, type RgbImage } from './preprocess';
 import { parseProcessorConfig, type ProcessorSettings } from './processor-config';
@@ -58,6 +58,8 @@ export interface GenerateRequest {
   /** Default 64. */
   maxNewTokens?: number;
   onToken?: (id: number) => void;
+  /** Sample (temperature, top-k, top-p, seed) instead of greedy decoding. */
+  sampling?: SamplingSettings;
 }
 
 export interface GenerateResult {
@@ -229,7 +231,7 @@ export class SmolVlm {
       rec.submit();
 
       const cache = keep(this.text.createCache(Math.max(1, T + maxNewTokens)));
-      const tokens = await generateGreedy(this.text, cache, embeddings, { maxNewTokens, eosTokenIds: this.eosTokenIds, onToken: request.onToken });
+      const tokens = await generateGreedy(this.text, cache, embeddings, { maxNewTokens, eosTokenIds: this.eosTokenIds, onToken: request.onToken, sampling: request.sampling });
       return { tokens, text: this.tokenizer.decode(tokens, { skipSpecialTokens: true }), prompt: { text: prompt.text, ids } };
     } finally {
       // safe after submit: WebGPU frees the memory once the submitted work is done
