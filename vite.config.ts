@@ -8,6 +8,8 @@ const libraryBuild: BuildEnvironmentOptions = {
   outDir: 'dist',
   lib: { entry: resolve(here, 'src/index.ts'), formats: ['es'], fileName: 'streamvlm' },
   sourcemap: true,
+  // the page-side error classes keep their names (error.name) in the built file too
+  rolldownOptions: { output: { keepNames: true } },
 };
 
 /** `vite build --mode bench`: the kernel benchmark page, served as static files by bench/kernels.mjs
@@ -32,7 +34,11 @@ export default defineConfig(({ mode }) => ({
   // no HMR: a test page must not reload when a file changes mid-run
   server: { port: 5173, strictPort: false, host: 'localhost', hmr: process.env.STREAMVLM_NO_HMR ? false : undefined },
   preview: { port: 4173, host: 'localhost' },
-  worker: { format: 'es' },
-  base: mode === 'bench' ? './' : '/',
+  // keepNames: the typed errors cross the worker boundary by class name (src/worker/typed-errors.ts,
+  // StreamVlmError's name is new.target.name); a minified worker would send 'O' for ModelLoadError
+  worker: { format: 'es', rolldownOptions: { output: { keepNames: true } } },
+  // the library and the bench page load their worker / assets relative to their own URL, so they
+  // work when served from any path
+  base: mode === 'bench' || mode === 'lib' ? './' : '/',
   build: mode === 'bench' ? benchBuild : mode === 'lib' ? libraryBuild : demoBuild,
 }));

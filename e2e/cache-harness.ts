@@ -46,7 +46,7 @@ async function load(request: LoadRequest): Promise<LoadResult> {
   let vlm: SmolVlm | null = null;
   try {
     const source = request.cached === false ? new UrlSource(base(request.model)) : new CachedUrlSource(base(request.model));
-    vlm = await SmolVlm.load(gpu, source, { onProgress: (e) => events.push(structuredClone(e)) });
+    vlm = await SmolVlm.load(gpu, source, { weightFormat: 'f32', onProgress: (e) => events.push(structuredClone(e)) });
     let tokens: number[] | undefined;
     if (request.generate) {
       const image = await decodePng(`${base(request.model)}inputs/gradient.png`);

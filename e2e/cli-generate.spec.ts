@@ -51,7 +51,7 @@ for (const [model, name] of RUNS) {
   {
     test(`${model} / ${name}: generate --json gives transformers' 12 greedy tokens`, async () => {
       test.setTimeout(180_000);
-      const args = ['generate', '--model', `${FIX}/${model}`];
+      const args = ['generate', '--model', `${FIX}/${model}`, '--weights', 'f32']; // exact parity: f32 weights
       for (const im of c.images) args.push('--image', `${FIX}/${model}/inputs/${im}.png`);
       const r = cli([...args, '--prompt', c.prompt, '--max-new-tokens', '12', '--json']);
       const out = lastJson(r.stdout, r.stderr);
@@ -182,7 +182,7 @@ test('tiny-gqa / --video clip.y4m: exits 0 with 12 greedy tokens', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'streamvlm-cli-'));
   const clip = join(dir, 'clip.y4m');
   writeFileSync(clip, writeY4m(FRAMES.map(readPng), 1));
-  const r = cli(['generate', '--model', `${FIX}/tiny-gqa`, '--video', clip, '--prompt', 'What happened in this video?', '--max-new-tokens', '12', '--json']);
+  const r = cli(['generate', '--model', `${FIX}/tiny-gqa`, '--weights', 'f32', '--video', clip, '--prompt', 'What happened in this video?', '--max-new-tokens', '12', '--json']);
   const out = lastJson(r.stdout, r.stderr);
   // Not compared with the fixture's tokens: RGB → I420 → RGB loses colour precision (chroma is
   // subsampled 2×2 and everything rounds to 8 bits twice), so the pixels differ slightly from the

@@ -120,7 +120,7 @@ test('watch: 3-frame window, every stored frame retrieved, raw KV → the window
   const path = clip(4);
   const q = stream.question;
   const r = cli([
-    'watch', '--model', FIX, '--video', path, '--fps', '1', '--window', '3', '--kv-bits', 'none', '--top-k', '8',
+    'watch', '--model', FIX, '--weights', 'f32', '--video', path, '--fps', '1', '--window', '3', '--kv-bits', 'none', '--top-k', '8',
     '--frame-resize', 'image', '--max-new-tokens', '12', '--ask', `${q}@2.5`, '--ask', q, '--json',
   ]);
   const [early, end] = jsonLines(r.stdout, 2, r.stderr);

@@ -52,7 +52,7 @@ const models = new Map<string, Promise<SmolVlm>>();
 function load(model: string): Promise<SmolVlm> {
   let m = models.get(model);
   if (!m) {
-    m = (async () => SmolVlm.load(await gpuPromise, new UrlSource(base(model))))();
+    m = (async () => SmolVlm.load(await gpuPromise, new UrlSource(base(model)), { weightFormat: 'f32' }))();
     models.set(model, m);
   }
   return m;
@@ -107,7 +107,7 @@ window.pipelineHarness = {
       };
     }
     try {
-      const vlm = await SmolVlm.load(gpu, source);
+      const vlm = await SmolVlm.load(gpu, source, { weightFormat: 'f32' });
       await vlm.dispose();
       return null;
     } catch (e) {

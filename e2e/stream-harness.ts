@@ -50,7 +50,7 @@ function load(name: string) {
   let m = models.get(name);
   if (!m) {
     m = (async () => {
-      const model = await SmolVlm.load(await gpuPromise, new UrlSource(base(name)));
+      const model = await SmolVlm.load(await gpuPromise, new UrlSource(base(name)), { weightFormat: 'f32' });
       const fixture = (await (await fetchOk(`${base(name)}stream.json`)).json()) as StreamFixture;
       const frames = await Promise.all(fixture.frames.map((f) => decodePng(`${base(name)}${f.file}`)));
       return { model, fixture, frames };

@@ -37,7 +37,10 @@ for (const model of MODELS) {
       test.setTimeout(600_000);
       await page.goto('/e2e/text-harness.html');
       await expect(page.locator('#status')).toHaveText('ready', { timeout: 60_000 });
-      for (const [caseName, c] of Object.entries(expected.cases)) {
+      // one case per model keeps the suite short (a case costs ~30 s on a CPU adapter): tiny-gqa's
+      // video (the longest prompt) and tiny-split's image (split tiles, tied head)
+      const only = model === 'tiny-gqa' ? 'video' : 'image';
+      for (const [caseName, c] of Object.entries(expected.cases).filter(([name]) => name === only)) {
         const r = await page.evaluate(([m, cn, f]) => window.textHarness.runCase(m, cn, f), [model, caseName, format] as const);
         const bound = GROWTH * EPSILON[format] * rmsOf(new URL(c.last_logits.file, dir));
         console.log(`${model}/${caseName} ${format}: last-logits max|e|=${r.lastLogitsMaxAbs.toExponential(2)} (bound ${bound.toExponential(2)}) top ${r.top}/${r.expectedTop} generated=${JSON.stringify(r.generated)}`);

@@ -173,7 +173,7 @@ window.workerHarness = {
     const client = EngineWorkerClient.start();
     try {
       const phases = new Set<string>();
-      const info = await client.load(MODEL, { engine: ENGINE, fps: 1, queueCapacity: 8, cache: false }, (p) => phases.add(p.phase));
+      const info = await client.load(MODEL, { engine: ENGINE, fps: 1, queueCapacity: 8, cache: false, model: { weightFormat: 'f32' } }, (p) => phases.add(p.phase));
       out.info = { precision: info.precision, meta: info.meta, windowFrames: info.engine.windowFrames };
       out.phases = [...phases];
 
@@ -241,7 +241,7 @@ window.workerHarness = {
     const out: Record<string, unknown> = {};
     const client = EngineWorkerClient.start();
     try {
-      await client.load(MODEL, { engine: ENGINE, fps: 1, cache: false });
+      await client.load(MODEL, { engine: ENGINE, fps: 1, cache: false, model: { weightFormat: 'f32' } });
       out.opened = await client.openMemory(memoryName);
       out.timeline = (await client.timeline()).map((f) => `${f.frameIndex}:${f.where}`);
       out.answer = await collect(client.ask(fx.question, { maxNewTokens: 12 }));
@@ -258,7 +258,7 @@ window.workerHarness = {
     // an engine with other KV settings refuses the memory and keeps its stream
     const other = EngineWorkerClient.start();
     try {
-      await other.load(MODEL, { engine: { ...ENGINE, kvBits: 8 }, fps: 1, cache: false });
+      await other.load(MODEL, { engine: { ...ENGINE, kvBits: 8 }, fps: 1, cache: false, model: { weightFormat: 'f32' } });
       await other.pushFrame(frames[0], 0);
       await other.idle();
       out.mismatch = await attempt(() => other.openMemory(memoryName));

@@ -9,7 +9,11 @@ export type ErrorCode =
   | 'GPU_LIMIT'
   | 'INPUT'
   | 'MODEL_LOAD'
-  | 'UNSUPPORTED_MODEL';
+  | 'UNSUPPORTED_MODEL'
+  | 'GPU_OUT_OF_MEMORY'
+  | 'CAMERA_DENIED'
+  | 'CAMERA_NOT_FOUND'
+  | 'CAMERA_UNAVAILABLE';
 
 export class StreamVlmError extends Error {
   /** What the user can do about it, in one sentence. */
@@ -60,5 +64,32 @@ export class ModelLoadError extends StreamVlmError {
 export class UnsupportedModelError extends StreamVlmError {
   constructor(message: string) {
     super('UNSUPPORTED_MODEL', message, 'Use a SmolVLM / SmolVLM2 (Idefics3 family) model.');
+  }
+}
+
+/** The GPU ran out of memory (a buffer could not be allocated), typically while the weights upload. */
+export class GpuOutOfMemoryError extends StreamVlmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(
+      'GPU_OUT_OF_MEMORY',
+      message,
+      "Use the smaller model (SmolVLM2-256M), f16 or q8 weights (weightFormat), fewer window frames, or close other GPU-heavy tabs.",
+      options,
+    );
+  }
+}
+
+export type CameraErrorCode = 'CAMERA_DENIED' | 'CAMERA_NOT_FOUND' | 'CAMERA_UNAVAILABLE';
+
+const CAMERA_ADVICE: Record<CameraErrorCode, string> = {
+  CAMERA_DENIED: "Allow camera access for this site (the camera icon in the address bar), then try again.",
+  CAMERA_NOT_FOUND: 'Connect a camera, or attach a <video> element or another MediaStream instead.',
+  CAMERA_UNAVAILABLE: 'Close other apps or tabs using the camera, and serve the page over https:// or localhost.',
+};
+
+/** The camera could not be opened: permission denied, no camera, or in use / not allowed here. */
+export class CameraError extends StreamVlmError {
+  constructor(code: CameraErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, CAMERA_ADVICE[code], options);
   }
 }

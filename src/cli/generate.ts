@@ -2,6 +2,7 @@ import { InputError } from '../errors';
 import type { RgbImage } from '../model/preprocess';
 import { SmolVlm, type VideoInput } from '../model/smolvlm';
 import { option, type ParsedArgs } from './args';
+import { loadOptions, LOAD_OPTION_NAMES, smolVlmOptions, type CliLoadOptions } from './load-options';
 import { modelSourceOf } from './fs-source';
 import { readImageFile } from './images';
 import { acquireNodeGpu } from './node-gpu';
@@ -14,6 +15,7 @@ export interface GenerateOptions {
   prompt: string;
   maxNewTokens: number;
   json: boolean;
+  load: CliLoadOptions;
 }
 
 export function generateOptions(args: ParsedArgs): GenerateOptions {
@@ -27,9 +29,9 @@ export function generateOptions(args: ParsedArgs): GenerateOptions {
   const maxNewTokens = raw === undefined ? 64 : Number(raw);
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new InputError(`--max-new-tokens must be a positive integer, not ${raw}`);
   if (args.positional.length > 0) throw new InputError(`unexpected argument '${args.positional[0]}'`);
-  const known = new Set(['model', 'image', 'video', 'prompt', 'max-new-tokens']);
+  const known = new Set(['model', 'image', 'video', 'prompt', 'max-new-tokens', ...LOAD_OPTION_NAMES]);
   for (const name of args.options.keys()) if (!known.has(name)) throw new InputError(`generate has no option --${name}`);
-  return { model, images: args.options.get('image') ?? [], video: videos[0], prompt, maxNewTokens, json: args.flags.has('json') };
+  return { model, images: args.options.get('image') ?? [], video: videos[0], prompt, maxNewTokens, json: args.flags.has('json'), load: loadOptions(args) };
 }
 
 /**
@@ -44,7 +46,7 @@ export async function generateCommand(options: GenerateOptions): Promise<number>
 
   const gpu = await acquireNodeGpu();
   try {
-    const vlm = await SmolVlm.load(gpu, modelSourceOf(options.model));
+    const vlm = await SmolVlm.load(gpu, modelSourceOf(options.model), smolVlmOptions(options.load, gpu));
     let video: VideoInput | undefined;
     if (y4m) {
       // sampled as SmolVLMVideoProcessor does, at the model's fps and max_frames

@@ -13,18 +13,20 @@ commands:
   selfcheck [--filter NAME] [--precision f32|f16] [--json]
                                 run every kernel against its TypeScript reference on this GPU
   generate --model <folder|url> [--image <png|jpg>]... [--video <file.y4m>] --prompt <text>
-           [--max-new-tokens N] [--json]
+           [--max-new-tokens N] [--weights f16|f32|q8|q4] [--precision f32|f16|auto] [--json]
                                 answer one question greedily; images come first, then the video
                                 (sampled at the model's fps), then the prompt; --json prints
                                 {"tokens":[…],"text":"…"} as the last line
   watch --model <folder|url> --video <file.y4m> --ask "<question>[@<seconds>]"...
         [--fps 1] [--window W] [--kv-bits 8|4|2|none] [--top-k K] [--max-new-tokens N]
-        [--frame-resize video|image] [--json]
+        [--frame-resize video|image] [--weights f16|f32|q8|q4] [--precision f32|f16|auto] [--json]
                                 stream the video through the engine (frames sampled at --fps);
                                 each question is asked at its video time (the frames up to then)
                                 or, without @, at the end; answers print with the moments (MM:SS)
                                 they used; --json prints one line per answer, last:
                                 {"question","askedAtMs","tokens","text","moments":[…]}
+  --weights: weight storage (default f16; f32 is the exact-parity setting). --precision: math
+  (default f32; f16 needs shader-f16; auto picks f16 where the adapter has it).
 `;
 
 async function main(argv: string[]): Promise<number> {

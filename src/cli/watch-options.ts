@@ -1,3 +1,4 @@
+import { loadOptions, LOAD_OPTION_NAMES, type CliLoadOptions } from './load-options';
 import type { StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
 import type { KvStoreBits } from '../memory/frame-block';
@@ -19,6 +20,7 @@ export interface WatchOptions {
   maxNewTokens: number;
   questions: WatchQuestion[];
   json: boolean;
+  load: CliLoadOptions;
 }
 
 /** `"What is on the table?@12.5"` → the question and 12 500 ms; no `@<seconds>` suffix → asked at the end. */
@@ -30,7 +32,7 @@ export function parseQuestion(raw: string): WatchQuestion {
 }
 
 export function watchOptions(args: ParsedArgs): WatchOptions {
-  checkKnownOptions(args, 'watch', ['model', 'video', 'fps', 'window', 'kv-bits', 'top-k', 'ask', 'max-new-tokens', 'frame-resize']);
+  checkKnownOptions(args, 'watch', ['model', 'video', 'fps', 'window', 'kv-bits', 'top-k', 'ask', 'max-new-tokens', 'frame-resize', ...LOAD_OPTION_NAMES]);
   const model = option(args, 'model');
   if (!model) throw new InputError('watch needs --model <folder|url>');
   const videos = args.options.get('video') ?? [];
@@ -56,5 +58,5 @@ export function watchOptions(args: ParsedArgs): WatchOptions {
   const maxNewTokens = numberOption(args, 'max-new-tokens', { min: 1 }) ?? 64;
   engine.maxAnswerTokens = maxNewTokens;
   if (args.positional.length > 0) throw new InputError(`unexpected argument '${args.positional[0]}'`);
-  return { model, video: videos[0], fps, engine, maxNewTokens, questions, json: args.flags.has('json') };
+  return { model, video: videos[0], fps, engine, maxNewTokens, questions, json: args.flags.has('json'), load: loadOptions(args) };
 }

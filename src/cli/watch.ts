@@ -1,6 +1,7 @@
 import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, AskOptions, Moment } from '../engine/types';
 import { frameTimestamp } from '../model/prompt';
+import { smolVlmOptions } from './load-options';
 import { SmolVlm } from '../model/smolvlm';
 import { Scheduler } from '../worker/scheduler';
 import { modelSourceOf } from './fs-source';
@@ -35,7 +36,7 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
 
   const gpu = await acquireNodeGpu();
   try {
-    const model = await SmolVlm.load(gpu, modelSourceOf(o.model));
+    const model = await SmolVlm.load(gpu, modelSourceOf(o.model), smolVlmOptions(o.load, gpu));
     const engine = await StreamEngine.create(model, o.engine);
     const answers: WatchAnswer[] = [];
     // y4m frame numbers wait in the queue; a frame is converted to RGB only when ingested

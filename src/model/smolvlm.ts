@@ -28,7 +28,7 @@ import { SmolVlmTokenizer } from './tokenizer';
 import { copyRegion, VisionTower } from './vision';
 
 export interface SmolVlmLoadOptions {
-  /** Storage of the Linear weights (vision, connector, text). Default f32. */
+  /** Storage of the Linear weights (vision, connector, text). Default f16 (half the memory of f32; f32 is the exact-parity setting). */
   weightFormat?: WeightFormat;
   /** Activation precision. Default f32 (f16 needs shader-f16). */
   precision?: Precision;
@@ -135,7 +135,7 @@ export class SmolVlm {
     const checkpoint = await Checkpoint.open(source, { onTensorRead: progress.tensorRead, releaseFilesOnceRead: true });
     // every tensor present with its config shape before anything is uploaded
     checkManifest(config, checkpoint);
-    const format = options.weightFormat ?? 'f32';
+    const format = options.weightFormat ?? 'f16';
     const precision = options.precision ?? 'f32';
     const loaded: Disposable[] = [];
     try {

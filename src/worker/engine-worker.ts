@@ -9,6 +9,7 @@ import { GpuDevice } from '../gpu/device';
 import { deleteMemory, listMemories, openMemory, saveMemory, type SaveReport } from '../memory/persist';
 import { CachedUrlSource } from '../model/cached-source';
 import type { LoadProgress } from '../model/progress';
+import { withOutOfMemoryScope } from '../gpu/out-of-memory';
 import { SmolVlm } from '../model/smolvlm';
 import { UrlSource } from '../model/source';
 import { checkWorkerFrame, releaseFrame, toRgbImage, type WorkerFrame } from './frames';
@@ -62,10 +63,11 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
             Promise.resolve(onProgress(p)).catch(() => {});
           }
         : undefined;
-      const model = await SmolVlm.load(gpu, source, { ...options.model, onProgress: progress });
+      // a GPU allocation that fails does not throw in WebGPU: the scope turns it into GpuOutOfMemoryError
+      const model = await withOutOfMemoryScope(gpu.device, 'loading the model', () => SmolVlm.load(gpu, source, { ...options.model, onProgress: progress }));
       let engine: StreamEngine;
       try {
-        engine = await StreamEngine.create(model, options.engine);
+        engine = await withOutOfMemoryScope(gpu.device, 'creating the stream engine', () => StreamEngine.create(model, options.engine));
       } catch (e) {
         await model.dispose();
         throw e;

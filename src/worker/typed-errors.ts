@@ -27,6 +27,8 @@ const CLASSES: Record<string, { prototype: errors.StreamVlmError }> = {
   GpuLimitError: errors.GpuLimitError,
   InputError: errors.InputError,
   ModelLoadError: errors.ModelLoadError,
+  GpuOutOfMemoryError: errors.GpuOutOfMemoryError,
+  CameraError: errors.CameraError,
   UnsupportedModelError: errors.UnsupportedModelError,
   MemoryFileError,
 };

@@ -1,0 +1,257 @@
+import type { AskEvent, AskOptions, FrameSummary } from '../engine/types';
+import { InputError } from '../errors';
+import type { AdapterDescription } from '../gpu/device';
+import type { SaveReport } from '../memory/persist';
+import type { StoreMeta } from '../memory/store';
+import type { StreamEngineOptions } from '../engine/types';
+import type { LoadProgress } from '../model/progress';
+import { EngineWorkerClient } from '../worker/client';
+import type { WorkerFrame } from '../worker/frames';
+import type { OpenMemoryReport, WorkerStats } from '../worker/protocol';
+import type { OfferResult } from '../worker/scheduler';
+import { openCamera } from './camera';
+import { FrameCapture, type CaptureStats } from './frame-capture';
+import { resolveModelUrl } from './model-url';
+import { checkOptions, workerLoadOptions, type StreamVLMOptions, type TimestampMode } from './options';
+import { classifyOutOfMemory } from '../gpu/out-of-memory';
+import { choosePrecision } from './precision';
+
+export interface StreamVLMInfo {
+  adapter: AdapterDescription;
+  /** Activation precision in use. */
+  precision: 'f16' | 'f32';
+  /** Every model file came from the browser cache (no download). */
+  fromCache: boolean;
+  /** The model and memory settings a saved memory must match. */
+  meta: StoreMeta;
+  /** The engine settings in force. */
+  engine: Required<StreamEngineOptions>;
+  /** The model folder the files came from. */
+  modelUrl: string;
+}
+
+/** The worker's figures (frames, queue, memory, GPU bytes, stage times) and the page's capture. */
+export interface StreamVLMStats extends WorkerStats {
+  capture: CaptureStats;
+}
+
+export interface AttachOptions {
+  /** Overrides the load option for this source ('auto': media time for a file, time since attach live). */
+  timestamps?: TimestampMode;
+}
+
+const NO_CAPTURE: CaptureStats = { source: null, framesSent: 0, framesTaken: 0, framesSkippedBusy: 0, captureFps: 0, lastError: null };
+
+/**
+ * SmolVLM2 watching a video stream, answering questions about anything it has seen. The model,
+ * the GPU and the memory live in a Web Worker; this object, on the page, only samples frames from
+ * an attached <video> or MediaStream (VideoFrames, transferred) and relays calls.
+ *
+ * ```ts
+ * const vlm = await StreamVLM.load('HuggingFaceTB/SmolVLM2-256M-Video-Instruct', { onProgress });
+ * await vlm.attach(await StreamVLM.openCamera());
+ * for await (const ev of vlm.ask('What did I put on the table?')) if (ev.type === 'token') out.textContent += ev.text;
+ * ```
+ */
+export class StreamVLM {
+  /** getUserMedia for a camera, with CameraError (CAMERA_DENIED, CAMERA_NOT_FOUND, …) on failure. */
+  static readonly openCamera = openCamera;
+
+  private capture: FrameCapture | null = null;
+  /** The owned <video> a MediaStream plays in (null for a caller's element). */
+  private ownVideo: HTMLVideoElement | null = null;
+  /** Capture figures of sources detached before the current one. */
+  private pastCapture: CaptureStats = { ...NO_CAPTURE };
+  /** The latest timestamp the worker took or skipped without error: new frames must not go before it. */
+  private clockMs: number | null = null;
+  private disposed = false;
+
+  private constructor(
+    private readonly client: EngineWorkerClient,
+    readonly info: StreamVLMInfo,
+    private readonly settings: ReturnType<typeof checkOptions>,
+  ) {}
+
+  /**
+   * Loads a model in a new engine worker: `model` is a hub id (`owner/name`, `owner/name@revision`)
+   * or the URL of a model folder. Rejects with ModelLoadError (missing or damaged files),
+   * GpuUnavailableError (no WebGPU), GpuOutOfMemoryError, UnsupportedModelError or InputError.
+   */
+  static async load(model: string, options: StreamVLMOptions = {}): Promise<StreamVLM> {
+    const settings = checkOptions(options);
+    const modelUrl = resolveModelUrl(model);
+    const precision = await choosePrecision(settings.precision);
+    const client = EngineWorkerClient.start();
+    let fromCache = false;
+    const onProgress = (p: LoadProgress) => {
+      if (p.phase === 'done') fromCache = p.fromCache;
+      options.onProgress?.(p);
+    };
+    try {
+      const loaded = await client.load(modelUrl, workerLoadOptions(settings, precision), onProgress);
+      return new StreamVLM(client, { adapter: loaded.adapter, precision: loaded.precision, fromCache, meta: loaded.meta, engine: loaded.engine, modelUrl }, settings);
+    } catch (e) {
+      await client.dispose().catch(() => {});
+      throw classifyOutOfMemory(e, `loading ${modelUrl}`);
+    }
+  }
+
+  /**
+   * Watches a <video> (a file or any playing element) or a MediaStream (a camera, a canvas's
+   * captureStream) at the load's fps, until detach(). Resolves once the first frame is sent.
+   * A MediaStream plays in a muted element of its own; its tracks stay the caller's to stop.
+   */
+  async attach(source: HTMLVideoElement | MediaStream, options: AttachOptions = {}): Promise<void> {
+    this.alive('attach');
+    const timestamps = options.timestamps ?? this.settings.timestamps;
+    if (!['auto', 'frames'].includes(timestamps)) throw new InputError(`attach: timestamps must be 'auto' or 'frames', not ${String(timestamps)}`);
+    this.detach();
+    let video: HTMLVideoElement;
+    let live: boolean;
+    if (typeof MediaStream === 'function' && source instanceof MediaStream) {
+      if (source.getVideoTracks().filter((t) => t.readyState === 'live').length === 0) throw new InputError('attach: the MediaStream has no live video track');
+      video = document.createElement('video');
+      video.muted = true;
+      video.playsInline = true;
+      video.srcObject = source;
+      this.ownVideo = video;
+      // muted inline playback needs no user gesture
+      await video.play().catch(() => {});
+      live = true;
+    } else if (typeof HTMLVideoElement === 'function' && source instanceof HTMLVideoElement) {
+      video = source;
+      live = source.srcObject instanceof MediaStream || source.duration === Infinity;
+    } else {
+      throw new InputError('attach: pass an HTMLVideoElement or a MediaStream (for an image or a frame you made, use pushFrame)');
+    }
+    const startMs = this.clockMs === null ? 0 : this.clockMs + 1000 / this.settings.fps;
+    const capture = new FrameCapture(video, (frame, ts) => this.pushFrame(frame, ts), { fps: this.settings.fps, timestamps, startMs, live });
+    this.capture = capture;
+    try {
+      await capture.start();
+    } catch (e) {
+      if (this.capture === capture) this.detach();
+      throw e;
+    }
+  }
+
+  /** Stops sampling the attached source (its memory stays). */
+  detach(): void {
+    const capture = this.capture;
+    if (!capture) return;
+    this.capture = null;
+    capture.stop();
+    const s = capture.snapshot();
+    this.pastCapture = {
+      source: null,
+      framesSent: this.pastCapture.framesSent + s.framesSent,
+      framesTaken: this.pastCapture.framesTaken + s.framesTaken,
+      framesSkippedBusy: this.pastCapture.framesSkippedBusy + s.framesSkippedBusy,
+      captureFps: 0,
+      lastError: s.lastError ?? this.pastCapture.lastError,
+    };
+    if (this.ownVideo) {
+      this.ownVideo.pause();
+      this.ownVideo.srcObject = null;
+      this.ownVideo = null;
+    }
+  }
+
+  /**
+   * Offers a frame at `timestampMs` (ms on the stream's clock, never decreasing). VideoFrames and
+   * ImageBitmaps are transferred to the worker (unusable here afterwards). Returns whether the
+   * sampler took it; a bad frame or timestamp rejects with InputError.
+   */
+  async pushFrame(frame: WorkerFrame, timestampMs: number): Promise<OfferResult> {
+    this.alive('pushFrame');
+    const offer = await this.client.pushFrame(frame, timestampMs);
+    this.clockMs = Math.max(this.clockMs ?? -Infinity, timestampMs);
+    return offer;
+  }
+
+  /**
+   * Resolves when every frame taken so far is ingested and no question waits. A question goes
+   * ahead of frames still waiting, so await this after pushing a recorded clip's frames to ask
+   * about all of them.
+   */
+  idle(): Promise<void> {
+    this.alive('idle');
+    return this.client.idle();
+  }
+
+  /** Asks about everything seen so far: yields 'moments' (the frames used), each 'token', then 'done'. */
+  async *ask(question: string, options?: AskOptions): AsyncGenerator<AskEvent> {
+    this.alive('ask');
+    yield* this.client.ask(question, options);
+  }
+
+  /** The worker's and the capture's figures. */
+  async stats(): Promise<StreamVLMStats> {
+    this.alive('stats');
+    const worker = await this.client.stats();
+    const now = this.capture?.snapshot();
+    const past = this.pastCapture;
+    const capture: CaptureStats = now
+      ? { ...now, framesSent: now.framesSent + past.framesSent, framesTaken: now.framesTaken + past.framesTaken, framesSkippedBusy: now.framesSkippedBusy + past.framesSkippedBusy, lastError: now.lastError ?? past.lastError }
+      : { ...past };
+    return { ...worker, capture };
+  }
+
+  /** Every remembered frame in time order, with where it is kept and a thumbnail. */
+  timeline(): Promise<FrameSummary[]> {
+    this.alive('timeline');
+    return this.client.timeline();
+  }
+
+  /** Frames are dropped (counted) until resume(); questions are still answered. */
+  pause(): Promise<void> {
+    this.alive('pause');
+    return this.client.pause();
+  }
+
+  resume(): Promise<void> {
+    this.alive('resume');
+    return this.client.resume();
+  }
+
+  /** Saves the memory to the origin's private file system (OPFS) under `name`. */
+  saveMemory(name = 'default'): Promise<SaveReport> {
+    this.alive('saveMemory');
+    return this.client.saveMemory(name);
+  }
+
+  /**
+   * Makes the memory saved under `name` this stream's memory (same model and KV settings). New
+   * frames then continue after its last timestamp. Detach first: a source attached before would
+   * be stamped on the old clock.
+   */
+  async openMemory(name = 'default'): Promise<OpenMemoryReport> {
+    this.alive('openMemory');
+    if (this.capture) throw new InputError('openMemory: a source is attached; detach() it first, then attach again after opening');
+    const report = await this.client.openMemory(name);
+    this.clockMs = report.lastTimestampMs;
+    return report;
+  }
+
+  listMemories(): Promise<string[]> {
+    this.alive('listMemories');
+    return this.client.listMemories();
+  }
+
+  deleteMemory(name: string): Promise<boolean> {
+    this.alive('deleteMemory');
+    return this.client.deleteMemory(name);
+  }
+
+  /** Stops capture, frees the model and the GPU and ends the worker. Saved memories stay. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.detach();
+    await this.client.dispose();
+  }
+
+  private alive(what: string): void {
+    if (this.disposed) throw new InputError(`${what}: this StreamVLM was disposed; load a new one`);
+  }
+}
