@@ -1,81 +1,250 @@
-// The demo page, for now: which WebGPU adapter this browser gives, and a kernel self-check with a
-// visible pass/fail. Uses only the public SDK.
-import { checks, GpuDevice, runChecks, StreamVlmError, type CheckReport } from '../src/index';
+// The demo page: load SmolVLM2 (or any model folder from ?model=), watch a camera or a video file,
+// show live stats, ask questions with the answer streaming in, and a timeline of everything seen
+// with the moments each answer used. Everything heavy runs in the SDK's engine worker; this page
+// only moves frames (VideoFrames, transferred by the SDK) and renders.
+import { StreamVLM, type StreamVLMStats } from '../src/index';
+import { formatMs } from './format';
+import { describeError, NO_WEBGPU, type UserMessage } from './messages';
+import { ProgressView } from './progress-view';
+import { setUpGpuCheck } from './self-check';
+import { StatsView } from './stats-view';
+import { TimelineView } from './timeline-view';
+import { readPageSettings } from './url-options';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
-function addRow(list: HTMLElement, term: string, value: string): void {
-  const dt = document.createElement('dt');
-  dt.textContent = term;
-  const dd = document.createElement('dd');
-  dd.textContent = value;
-  list.append(dt, dd);
+const settings = readPageSettings(location.search);
+const modelSelect = $<HTMLSelectElement>('model-select');
+const loadButton = $<HTMLButtonElement>('load');
+const cameraButton = $<HTMLButtonElement>('camera');
+const fileInput = $<HTMLInputElement>('file');
+const pauseButton = $<HTMLButtonElement>('pause');
+const preview = $<HTMLVideoElement>('preview');
+const sourceStatus = $('source-status');
+const askButton = $<HTMLButtonElement>('ask');
+const questionInput = $<HTMLInputElement>('question');
+const answer = $('answer');
+const answerTiming = $('answer-timing');
+const progress = new ProgressView($('progress-box'), $<HTMLProgressElement>('progress'), $('progress-text'));
+const stats = new StatsView($('stats'));
+const timeline = new TimelineView($<HTMLOListElement>('timeline'), $('frame-view'), $<HTMLCanvasElement>('frame-canvas'), $('frame-caption'));
+
+let vlm: StreamVLM | null = null;
+let camera: MediaStream | null = null;
+let fileUrl: string | null = null;
+let answering = false;
+
+function showError(m: UserMessage): void {
+  const box = $('error');
+  box.dataset.code = m.code;
+  $('error-title').textContent = m.title;
+  $('error-message').textContent = m.message;
+  $('error-advice').textContent = m.advice;
+  box.hidden = false;
 }
 
-function showResult(r: CheckReport): void {
-  const row = document.createElement('tr');
-  const cells = [r.name, r.precision, Number.isFinite(r.maxAbsError) ? r.maxAbsError.toExponential(2) : '—', r.pass ? 'pass' : `FAIL ${r.detail ?? ''}`, r.ms.toFixed(0)];
-  for (const text of cells) {
-    const td = document.createElement('td');
-    td.textContent = text;
-    row.append(td);
-  }
-  row.children[3].className = r.pass ? 'pass' : 'fail';
-  $('checks').querySelector('tbody')!.append(row);
+function clearError(): void {
+  $('error').hidden = true;
+  delete $('error').dataset.code;
 }
 
-async function selfCheck(gpu: GpuDevice, full: boolean): Promise<void> {
-  const status = $('check-status');
-  $('checks').querySelector('tbody')!.replaceChildren();
-  status.className = '';
-  // The quick check runs the first case of each kernel family: seconds even on a CPU adapter.
-  const families = [...new Set(checks.map((c) => c.family))];
-  const filters = full ? [undefined] : families.map((f) => checks.find((c) => c.family === f)!.name);
-  status.textContent = `Running ${full ? 'the full' : 'a quick'} self-check…`;
-  const reports: CheckReport[] = [];
-  for (const filter of filters) reports.push(...(await runChecks(gpu, { filter, onResult: showResult })));
-  const failed = reports.filter((r) => !r.pass).length;
-  status.textContent = failed === 0 ? `Self-check passed: ${reports.length} of ${reports.length} kernels match.` : `Self-check FAILED: ${failed} of ${reports.length} kernels differ from the reference.`;
-  status.className = failed === 0 ? 'pass' : 'fail';
-  status.dataset.state = failed === 0 ? 'pass' : 'fail';
+// ---- model ----
+
+if (settings.model) {
+  const option = new Option(`${settings.model} (from this page's address)`, settings.model, true, true);
+  modelSelect.prepend(option);
 }
 
-async function start(): Promise<void> {
-  let gpu: GpuDevice;
+async function loadModel(): Promise<void> {
+  const model = modelSelect.value;
+  clearError();
+  loadButton.disabled = true;
+  modelSelect.disabled = true;
+  progress.start(model);
+  document.body.dataset.state = 'loading';
   try {
-    gpu = await GpuDevice.acquire();
+    vlm = await StreamVLM.load(model, { ...settings.options, onProgress: (p) => progress.update(p) });
   } catch (error) {
-    const message = $('gpu-message');
-    message.hidden = false;
-    message.textContent = error instanceof StreamVlmError ? `${error.message} ${error.advice}` : String(error);
-    $('check-status').textContent = 'The self-check needs WebGPU.';
-    $('check-status').dataset.state = 'unavailable';
+    progress.fail();
+    document.body.dataset.state = 'load-failed';
+    showError(describeError(error, 'The model could not be loaded'));
+    loadButton.disabled = false;
+    modelSelect.disabled = false;
     return;
   }
-  gpu.onLost((e) => {
-    const message = $('gpu-message');
-    message.hidden = false;
-    message.textContent = `${e.message} ${e.advice}`;
-  });
-  const adapter = $('adapter');
-  addRow(adapter, 'Vendor', gpu.adapter.vendor || 'unknown');
-  addRow(adapter, 'Architecture', gpu.adapter.architecture || 'unknown');
-  if (gpu.adapter.description) addRow(adapter, 'Description', gpu.adapter.description);
-  addRow(adapter, 'shader-f16', gpu.features.f16 ? 'yes (f16 math)' : 'no (f32 math, f16 weights packed in u32)');
-  addRow(adapter, 'subgroups', gpu.features.subgroups ? 'yes' : 'no');
-  addRow(adapter, 'timestamp-query', gpu.features.timestamps ? 'yes' : 'no');
-  const limits = $('limits');
-  for (const key of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupsPerDimension']) {
-    addRow(limits, key, String((gpu.limits as unknown as Record<string, number>)[key]));
-  }
-  const button = $<HTMLButtonElement>('run-all');
-  button.addEventListener('click', async () => {
-    button.disabled = true;
-    await selfCheck(gpu, true);
-    button.disabled = false;
-  });
-  await selfCheck(gpu, false);
-  button.disabled = false;
+  const { info } = vlm;
+  const info$ = $('model-info');
+  const adapter = [info.adapter.vendor, info.adapter.architecture].filter(Boolean).join(' ') || 'unknown adapter';
+  info$.textContent = `Ready: ${model}, ${info.fromCache ? 'loaded from this browser’s cache' : 'downloaded'}; running on ${adapter} with ${info.precision} math; window ${info.engine.windowFrames} frames, memory KV ${info.engine.kvBits === 'none' ? 'unquantized' : `${info.engine.kvBits}-bit`}.`;
+  info$.dataset.fromCache = String(info.fromCache);
+  info$.hidden = false;
+  document.body.dataset.state = 'loaded';
+  cameraButton.disabled = false;
+  fileInput.disabled = false;
+  askButton.disabled = false;
+  loadButton.textContent = 'Loaded';
+  pollStats();
 }
 
-void start();
+// ---- sources ----
+
+function stopSource(): void {
+  vlm?.detach();
+  camera?.getTracks().forEach((t) => t.stop());
+  camera = null;
+  if (fileUrl) URL.revokeObjectURL(fileUrl);
+  fileUrl = null;
+  preview.pause();
+  preview.srcObject = null;
+  preview.removeAttribute('src');
+}
+
+async function watch(describe: string): Promise<void> {
+  if (!vlm) return;
+  sourceStatus.textContent = `Starting ${describe}…`;
+  await preview.play().catch(() => {});
+  await vlm.attach(preview);
+  sourceStatus.textContent = `Watching ${describe}.`;
+  document.body.dataset.state = 'streaming';
+  pauseButton.disabled = false;
+}
+
+cameraButton.addEventListener('click', async () => {
+  clearError();
+  stopSource();
+  cameraButton.disabled = true;
+  try {
+    camera = await StreamVLM.openCamera();
+    preview.srcObject = camera;
+    await watch('the camera');
+  } catch (error) {
+    stopSource();
+    sourceStatus.textContent = 'No video.';
+    showError(describeError(error, 'The camera could not be started'));
+  } finally {
+    cameraButton.disabled = false;
+  }
+});
+
+fileInput.addEventListener('change', async () => {
+  const file = fileInput.files?.[0];
+  if (!file) return;
+  clearError();
+  stopSource();
+  fileUrl = URL.createObjectURL(file);
+  preview.src = fileUrl;
+  try {
+    await watch(`“${file.name}”`);
+  } catch (error) {
+    stopSource();
+    sourceStatus.textContent = 'No video.';
+    showError(describeError(error, `“${file.name}” could not be played`));
+  }
+});
+
+pauseButton.addEventListener('click', async () => {
+  if (!vlm) return;
+  const pausing = pauseButton.getAttribute('aria-pressed') !== 'true';
+  await (pausing ? vlm.pause() : vlm.resume());
+  pauseButton.setAttribute('aria-pressed', String(pausing));
+  pauseButton.textContent = pausing ? 'Resume watching' : 'Pause watching';
+});
+
+// ---- stats and timeline ----
+
+let timelineFrames = -1;
+
+async function refreshTimeline(s: StreamVLMStats): Promise<void> {
+  const ingested = s.engine?.framesIngested ?? 0;
+  const storeFrames = s.engine?.storeFrames ?? 0;
+  // new frames, or frames moved from the window to memory
+  const version = ingested * 1e6 + storeFrames;
+  if (!vlm || version === timelineFrames) return;
+  timelineFrames = version;
+  timeline.update(await vlm.timeline());
+}
+
+/** Polls the worker every 500 ms (100 ms while counting frames up to ?maxFrames). */
+function pollStats(): void {
+  const tick = async () => {
+    if (!vlm) return;
+    try {
+      const s = await vlm.stats();
+      stats.update(s);
+      $('stats-empty').hidden = true;
+      if (settings.maxFrames !== null && s.capture.source !== null && s.capture.framesSent >= settings.maxFrames) {
+        vlm.detach();
+        sourceStatus.textContent = `Stopped watching after ${settings.maxFrames} frames (maxFrames in the address).`;
+      }
+      await refreshTimeline(s);
+      if (s.deviceLost) {
+        showError({ code: 'DEVICE_LOST', title: 'The GPU stopped responding', message: s.deviceLost, advice: 'Reload the page to load the model again.' });
+        return;
+      }
+    } catch (error) {
+      showError(describeError(error, 'The engine stopped'));
+      return;
+    }
+    setTimeout(tick, settings.maxFrames !== null ? 100 : 500);
+  };
+  void tick();
+}
+
+// ---- questions ----
+
+$('ask-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const question = questionInput.value.trim();
+  if (!vlm || answering) return;
+  if (!question) {
+    questionInput.focus();
+    answer.textContent = 'Type a question first.';
+    return;
+  }
+  answering = true;
+  askButton.disabled = true;
+  clearError();
+  answer.textContent = '';
+  answer.dataset.state = 'answering';
+  answer.dataset.tokens = '';
+  answerTiming.textContent = '';
+  const ids: number[] = [];
+  try {
+    for await (const ev of vlm.ask(question, settings.maxTokens ? { maxNewTokens: settings.maxTokens } : undefined)) {
+      if (ev.type === 'moments') {
+        // the moments may include frames ingested since the last poll
+        timeline.update(await vlm.timeline());
+        timeline.highlight(ev.moments);
+        answer.dataset.moments = ev.moments.map((m) => m.frameIndex).join(',');
+      } else if (ev.type === 'token') {
+        ids.push(ev.id);
+        answer.append(ev.text);
+        answer.dataset.tokens = ids.join(',');
+      } else {
+        answer.textContent = ev.text;
+        answer.dataset.tokens = ev.tokens.join(',');
+        answer.dataset.state = 'done';
+        const t = ev.timing;
+        answerTiming.textContent = `${ev.tokens.length} tokens; first token after ${formatMs(t.firstTokenMs)} (recall ${formatMs(t.retrieveMs)}), ${t.tokensPerSecond.toFixed(1)} tokens/s.`;
+      }
+    }
+  } catch (error) {
+    answer.dataset.state = 'failed';
+    showError(describeError(error, 'The question could not be answered'));
+  } finally {
+    answering = false;
+    askButton.disabled = false;
+  }
+});
+
+// ---- start ----
+
+setUpGpuCheck($<HTMLDetailsElement>('gpu-check'));
+loadButton.addEventListener('click', () => void loadModel());
+if (!('gpu' in navigator) || !navigator.gpu) {
+  showError(NO_WEBGPU);
+  loadButton.disabled = true;
+  document.body.dataset.state = 'no-webgpu';
+} else {
+  document.body.dataset.state = 'ready';
+}
