@@ -19,6 +19,7 @@ export default defineConfig({
         'model-host': resolve(import.meta.dirname, 'bench/model-host.ts'),
         parity: resolve(import.meta.dirname, 'bench/parity-node.ts'),
         stream: resolve(import.meta.dirname, 'bench/stream-node.ts'),
+        synthetic: resolve(import.meta.dirname, 'bench/write-synthetic-model.ts'),
       },
       external: ['webgpu', /^node:/],
       output: { format: 'es', entryFileNames: '[name].js' },
