@@ -1,9 +1,6 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { chromiumArgs, chromiumExecutable } from './chromium';
-import { readPng, writeY4m420 } from './demo-y4m';
+import { chromiumExecutable } from './chromium';
+import { cameraArgs, DEMO, FIX, shotPath, stream } from './demo-page';
 
 // The demo page (index.html, demo/) as a user drives it, in Chromium's WebGPU: the tiny fixture
 // model from this server, Chromium's fake camera playing a .y4m made here from the fixture's
@@ -11,34 +8,10 @@ import { readPng, writeY4m420 } from './demo-y4m';
 // timeline's highlighted moments; and each failure the page must explain. Screenshots of every
 // state go to this test's output folder (test-results/).
 
-const FIX = 'tools/fixtures/tiny-gqa';
-const stream = JSON.parse(readFileSync(`${FIX}/stream.json`, 'utf8')) as {
-  question: string;
-  max_new_tokens: number;
-  camera: { image: string; frames: number; timestamps_ms: number[]; generated: number[] };
-};
-/**
- * Screenshots of every state, to look at: a folder of their own (test-results/ is emptied by every
- * Playwright run, including other specs' runs in the same checkout). STREAMVLM_DEMO_SHOTS moves it.
- */
-const SHOTS = process.env.STREAMVLM_DEMO_SHOTS ?? join(tmpdir(), 'streamvlm-demo-screenshots');
-mkdirSync(SHOTS, { recursive: true });
-const shotPath = (name: string) => join(SHOTS, `${name}.png`);
-
-const DEMO = `/?model=/${FIX}/&kvBits=none&window=8&frameResize=image&timestamps=frames&maxFrames=${stream.camera.frames}&maxTokens=${stream.max_new_tokens}`;
-
-/** The camera clip: 2 s at 5 fps, every frame the fixture's camera image (Chromium loops it). */
-function cameraClip(): string {
-  const dir = join(tmpdir(), 'streamvlm-demo-e2e');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'camera.y4m');
-  const image = readPng(`${FIX}/${stream.camera.image}`);
-  writeFileSync(path, writeY4m420(Array.from({ length: 10 }, () => image), 5));
-  return path;
-}
-
-// Every page here has the fake camera; whether it may use it is each context's camera permission.
-test.use({ launchOptions: { executablePath: chromiumExecutable(), args: [...chromiumArgs(), '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${cameraClip()}`] } });
+// Every page here may use the fake camera: the context's granted permission, plus the flag that
+// accepts the request (chromium-headless-shell, the GPU machine's browser, does not apply a granted
+// permission to getUserMedia). The refused permission is e2e/demo-camera-denied.spec.ts.
+test.use({ launchOptions: { executablePath: chromiumExecutable(), args: [...cameraArgs(), '--use-fake-ui-for-media-stream'] } });
 
 function collectErrors(page: Page): string[] {
   const errors: string[] = [];
@@ -181,24 +154,4 @@ test('a model URL that does not exist: the page says no model is there', async (
   await expect(page.getByRole('button', { name: 'Load model' })).toBeEnabled();
   await page.screenshot({ path: shotPath('error-model-not-found'), fullPage: true });
   expect(errors).toEqual([]);
-});
-
-test.describe('camera permission denied', () => {
-  // the fake camera exists, but this context was not granted it: the permission request is refused
-  test.use({ permissions: [] });
-
-  test('the page says camera access was denied and how to allow it', async ({ page }) => {
-    await page.goto(DEMO);
-    await loadModel(page);
-    await expect(page.locator('#model-info')).toContainText('Ready', { timeout: 60_000 });
-    await page.getByRole('button', { name: 'Use the camera' }).click();
-    const error = page.locator('#error');
-    await expect(error).toBeVisible();
-    await expect(error).toHaveAttribute('data-code', 'CAMERA_DENIED');
-    await expect(error).toContainText('No access to the camera');
-    await expect(error).toContainText('Camera access was denied');
-    await expect(error).toContainText('Allow camera access');
-    await expect(page.locator('#source-status')).toHaveText('No video.');
-    await page.screenshot({ path: shotPath('error-camera-denied'), fullPage: true });
-  });
 });
