@@ -4,7 +4,7 @@ import type { StreamVLMOptions } from '../src/index';
  * Settings from the page's address. `?model=<hub id or folder URL>` picks another model (a test
  * model served locally, a fine-tune); the rest are the SDK's options by their short names, plus
  * `maxFrames` (stop watching after that many frames), which the e2e uses for a deterministic stream:
- * `?model=/tools/fixtures/tiny-gqa/&kvBits=none&window=8&frameResize=image&timestamps=frames&maxFrames=3`.
+ * `?model=/tools/fixtures/tiny-gqa/&kvBits=none&window=8&frameResize=image&timestamps=frames&maxFrames=3&weights=f32&precision=f32`.
  */
 export interface PageSettings {
   /** The model from `?model=`, or null for the picker's choice. */
@@ -41,6 +41,8 @@ export function readPageSettings(search: string): PageSettings {
   if (timestamps !== null) options.timestamps = timestamps as StreamVLMOptions['timestamps'];
   const precision = params.get('precision');
   if (precision !== null) options.precision = precision as StreamVLMOptions['precision'];
+  const weights = params.get('weights');
+  if (weights !== null) options.weightFormat = weights as StreamVLMOptions['weightFormat'];
   if (params.get('cache') === 'off') options.cache = false;
   for (const key of Object.keys(options) as (keyof typeof options)[]) if (options[key] === undefined) delete options[key];
   const model = params.get('model');

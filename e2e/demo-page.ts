@@ -19,7 +19,7 @@ const SHOTS = process.env.STREAMVLM_DEMO_SHOTS ?? join(tmpdir(), 'streamvlm-demo
 mkdirSync(SHOTS, { recursive: true });
 export const shotPath = (name: string) => join(SHOTS, `${name}.png`);
 
-export const DEMO = `/?model=/${FIX}/&kvBits=none&window=8&frameResize=image&timestamps=frames&maxFrames=${stream.camera.frames}&maxTokens=${stream.max_new_tokens}`;
+export const DEMO = `/?model=/${FIX}/&kvBits=none&window=8&frameResize=image&timestamps=frames&maxFrames=${stream.camera.frames}&maxTokens=${stream.max_new_tokens}&weights=f32&precision=f32`; // exact parity: f32 weights and math
 
 /** The camera clip: 2 s at 5 fps, every frame the fixture's camera image (Chromium loops it). */
 export function cameraClip(): string {
