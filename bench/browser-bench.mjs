@@ -2,9 +2,9 @@
 // Runs bench/browser-page.html (built into dist-bench-browser/) in headless Chromium, once per GPU flag
 // set (CHROMIUM_GPU_ARGS: f32 as Chrome on Linux/NVIDIA ships; CHROMIUM_GPU_F16_ARGS: with shader-f16),
 // and prints/writes the results. `--quick` uses the tiny config (SwiftShader smoke test).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileIn, serveFiles } from './static-server.mjs';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -12,22 +12,11 @@ const outIndex = argv.indexOf('--out');
 const out = outIndex >= 0 ? argv[outIndex + 1] : null;
 const root = new URL('..', import.meta.url).pathname;
 
-function serve(dir) {
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.css': 'text/css' };
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^\/+/, '');
-    const file = join(dir, path);
-    if (!file.startsWith(dir) || !existsSync(file)) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, 'localhost', () => resolve(server)));
-}
-
 async function run(extraArgs, label) {
   const pw = await import(process.env.PLAYWRIGHT_CORE ?? 'playwright-core');
   const chromium = pw.chromium ?? pw.default.chromium;
   const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p) => p && existsSync(p));
-  const server = await serve(root);
+  const server = await serveFiles((path) => fileIn(root, path));
   const browser = await chromium.launch({
     executablePath,
     args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...extraArgs],

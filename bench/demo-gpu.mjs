@@ -4,9 +4,9 @@
 // asks a question, and records the page's own live figures and a screenshot.
 //
 //   node dist-node/synthetic.js /tmp/synth && node bench/demo-gpu.mjs /tmp/synth [--watch-seconds 40] [--out dir]
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileIn, serveFiles } from './static-server.mjs';
 
 const argv = process.argv.slice(2);
 const synth = argv[0];
@@ -14,22 +14,12 @@ const opt = (n, d) => (argv.indexOf(n) >= 0 ? argv[argv.indexOf(n) + 1] : d);
 const watchSeconds = Number(opt('--watch-seconds', '40'));
 const outDir = opt('--out', '.');
 const root = new URL('..', import.meta.url).pathname;
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.css': 'text/css' };
-
-function serve() {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^\/+/, '');
-    const file = path.startsWith('synth/') ? join(synth, path.slice(6)) : join(root, 'dist-demo', path || 'index.html');
-    if (!existsSync(file)) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, 'localhost', () => resolve(server)));
-}
 
 async function run(label, gpuArgs) {
   const pw = await import(process.env.PLAYWRIGHT_CORE ?? 'playwright-core');
   const chromium = pw.chromium ?? pw.default.chromium;
-  const server = await serve();
+  const demo = join(root, 'dist-demo');
+  const server = await serveFiles((path) => (path.startsWith('synth/') ? fileIn(synth, path.slice(6)) : fileIn(demo, path || 'index.html')));
   const browser = await chromium.launch({
     executablePath: [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p) => p && existsSync(p)),
     args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',

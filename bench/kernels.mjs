@@ -8,9 +8,9 @@
 // Chromium: CHROMIUM_PATH or /usr/bin/chromium, else Playwright's own. CHROMIUM_GPU_ARGS adds the
 // flags that put WebGPU on a real GPU; CHROMIUM_GPU_F16_ARGS, when set, adds a second run with shader-f16.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileIn, serveFiles } from './static-server.mjs';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -28,22 +28,12 @@ if (!argv.includes('--skip-node')) {
   runs.push(JSON.parse(line));
 }
 
-function serve(dir) {
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^\/+/, '');
-    const file = join(dir, path === '' ? 'index.html' : path);
-    if (!file.startsWith(dir) || !existsSync(file)) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, 'localhost', () => resolve(server)));
-}
-
 async function browserRun(extraArgs, label) {
   const pw = await import(process.env.PLAYWRIGHT_CORE ?? 'playwright-core');
   const chromium = pw.chromium ?? pw.default.chromium;
   const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p) => p && existsSync(p));
-  const server = await serve(join(root, 'dist-bench'));
+  const bench = join(root, 'dist-bench');
+  const server = await serveFiles((path) => fileIn(bench, path || 'index.html'));
   const browser = await chromium.launch({
     executablePath,
     args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--disable-background-networking',
