@@ -1,5 +1,6 @@
 import { Template } from '@huggingface/jinja';
 import { InputError, ModelLoadError } from '../errors';
+import { parseJsonObject } from './json-file';
 
 /**
  * SmolVLM chat templating with @huggingface/jinja. The model folder's template (chat_template.jinja,
@@ -32,14 +33,7 @@ export interface ChatTemplateSources {
 }
 
 function templateIn(file: string, text: string): string | undefined {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new ModelLoadError(file, 'not valid JSON', { cause });
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ModelLoadError(file, 'not a JSON object');
-  const t = (raw as Record<string, unknown>).chat_template;
+  const t = parseJsonObject(file, text).chat_template;
   if (t === undefined || t === null) return undefined;
   if (typeof t === 'string') return t;
   // tokenizer_config.json may hold named templates: [{name, template}]; take "default".

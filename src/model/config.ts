@@ -1,4 +1,5 @@
 import { ModelLoadError, UnsupportedModelError } from '../errors';
+import { parseJsonObject } from './json-file';
 
 /**
  * A SmolVLM / SmolVLM2 (Idefics3 family) config.json, normalized. Keys the file has win; class
@@ -78,14 +79,7 @@ function ropeTheta(file: string, text: Json): number {
 }
 
 export function parseConfig(text: string, file = 'config.json'): SmolVlmConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new ModelLoadError(file, 'not valid JSON', { cause });
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ModelLoadError(file, 'not a JSON object');
-  const c = raw as Json;
+  const c = parseJsonObject(file, text) as Json;
   const modelType = c.model_type;
   if (modelType !== 'smolvlm' && modelType !== 'idefics3') {
     throw new UnsupportedModelError(`${file}: model_type ${JSON.stringify(modelType)} is not supported (expected "smolvlm" or "idefics3")`);

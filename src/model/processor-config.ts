@@ -1,5 +1,6 @@
 import { ModelLoadError } from '../errors';
 import type { SmolVlmConfig } from './config';
+import { parseJsonObject } from './json-file';
 
 /**
  * SmolVLM processor settings, read from either layout the hub / transformers write:
@@ -75,17 +76,6 @@ type Json = Record<string, unknown>;
 
 const PROCESSOR = 'processor_config.json';
 const PREPROCESSOR = 'preprocessor_config.json';
-
-function parseObject(file: string, text: string): Json {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new ModelLoadError(file, 'not valid JSON', { cause });
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ModelLoadError(file, 'not a JSON object');
-  return raw as Json;
-}
 
 function sub(file: string, obj: Json, key: string, where: string): Json | undefined {
   const v = obj[key];
@@ -194,8 +184,8 @@ function chatTemplateOf(file: string, obj: Json): string | undefined {
  * the model emits exactly config.imageSeqLen features per tile.
  */
 export function parseProcessorConfig(files: ProcessorFiles, config?: SmolVlmConfig): ProcessorSettings {
-  const nested = files.processorConfig !== undefined ? parseObject(PROCESSOR, files.processorConfig) : undefined;
-  const flat = files.preprocessorConfig !== undefined ? parseObject(PREPROCESSOR, files.preprocessorConfig) : undefined;
+  const nested = files.processorConfig !== undefined ? (parseJsonObject(PROCESSOR, files.processorConfig) as Json) : undefined;
+  const flat = files.preprocessorConfig !== undefined ? (parseJsonObject(PREPROCESSOR, files.preprocessorConfig) as Json) : undefined;
 
   let image: ImageProcessorSettings;
   let video: VideoProcessorSettings;

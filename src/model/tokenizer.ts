@@ -1,6 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelLoadError } from '../errors';
 import type { SmolVlmConfig } from './config';
+import { parseJsonObject } from './json-file';
 
 /**
  * SmolVLM's tokenizer: tokenizer.json (+ tokenizer_config.json) run by @huggingface/tokenizers.
@@ -24,17 +25,6 @@ export interface SpecialTokenIds {
 
 const TOKENIZER = 'tokenizer.json';
 const TOKENIZER_CONFIG = 'tokenizer_config.json';
-
-function parseObject(file: string, text: string): Record<string, unknown> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new ModelLoadError(file, 'not valid JSON', { cause });
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ModelLoadError(file, 'not a JSON object');
-  return raw as Record<string, unknown>;
-}
 
 export class SmolVlmTokenizer {
   readonly specials: SpecialTokenIds;
@@ -77,8 +67,8 @@ export class SmolVlmTokenizer {
    * Malformed files and tokenizers lacking SmolVLM's image tokens → ModelLoadError naming the file.
    */
   static fromJson(tokenizerJson: string, tokenizerConfigJson?: string): SmolVlmTokenizer {
-    const json = parseObject(TOKENIZER, tokenizerJson);
-    const config = tokenizerConfigJson !== undefined ? parseObject(TOKENIZER_CONFIG, tokenizerConfigJson) : {};
+    const json = parseJsonObject(TOKENIZER, tokenizerJson);
+    const config = tokenizerConfigJson !== undefined ? parseJsonObject(TOKENIZER_CONFIG, tokenizerConfigJson) : {};
     if (!json.model || typeof json.model !== 'object') throw new ModelLoadError(TOKENIZER, 'has no "model" section');
     if (!Array.isArray(json.added_tokens)) throw new ModelLoadError(TOKENIZER, 'has no "added_tokens" list');
     let tok: Tokenizer;
