@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync, statSync } from 'node:fs';
 import type { LoadProgress } from '../src/model/progress';
+import { openModelHarness } from './harness-page';
 
 // Model downloads in Chromium: byte-level progress through SmolVlm.load's onProgress, the Cache
 // Storage copy that serves a reload without the network, truncated downloads refused and never
@@ -16,14 +17,7 @@ const FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'proces
 const SIZES = Object.fromEntries(FILES.map((f) => [f, statSync(new URL(f, DIR)).size]));
 
 async function openHarness(page: Page) {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    // optional files the fixture lacks (shard index, chat_template.json, preprocessor_config.json) are probed: 404s expected
-    if (m.type() === 'error' && !m.text().includes('404')) errors.push(`${m.text()} ${m.location().url}`);
-  });
-  await page.goto('/e2e/cache-harness.html');
-  await expect(page.locator('#status')).toHaveText('ready', { timeout: 60_000 });
+  const errors = await openModelHarness(page, '/e2e/cache-harness.html');
   await page.evaluate(() => window.cacheHarness.clear());
   return errors;
 }

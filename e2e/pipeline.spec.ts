@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
+import { openModelHarness } from './harness-page';
 
 // The whole product path against transformers (tools/fixtures): the case's PNGs decoded in the
 // page, SmolVlm.generate builds the prompt from the real tile layout, runs the vision tower and
@@ -18,15 +19,7 @@ function expectedOf(model: string): Expected {
 }
 
 async function openHarness(page: Page) {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    // optional files (shard index, chat_template.json, preprocessor_config.json, frameN.png past
-    // the last) are probed; their 404s are expected
-    if (m.type() === 'error' && !m.text().includes('404')) errors.push(`${m.text()} ${m.location().url}`);
-  });
-  await page.goto('/e2e/pipeline-harness.html');
-  await expect(page.locator('#status')).toHaveText('ready', { timeout: 60_000 });
+  const errors = await openModelHarness(page, '/e2e/pipeline-harness.html');
   expect(errors).toEqual([]);
   return errors;
 }

@@ -8,6 +8,7 @@ import { chromium, expect, test, type Page } from '@playwright/test';
 import { chromiumArgs, chromiumExecutable } from './chromium';
 import type { SdkAnswer, SdkError } from './sdk-harness';
 import type { StreamVLMStats } from '../src/sdk/stream-vlm';
+import { openModelHarness } from './harness-page';
 
 // The browser SDK (src/sdk/, `StreamVLM`) as an app uses it, in Chromium's WebGPU on the tiny-gqa
 // fixture model: with every frame in the window and raw KV, the answer to the stream fixture's
@@ -17,14 +18,7 @@ import type { StreamVLMStats } from '../src/sdk/stream-vlm';
 const stream = JSON.parse(readFileSync('tools/fixtures/tiny-gqa/stream.json', 'utf8')) as { full: { generated: number[] } };
 
 async function open(page: Page) {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    // optional model files are probed (404 expected); the missing-model case 404s on config.json
-    if (m.type() === 'error' && !m.text().includes('404')) errors.push(m.text());
-  });
-  await page.goto('/e2e/sdk-harness.html');
-  await expect(page.locator('#status')).toHaveText('ready', { timeout: 60_000 });
+  const errors = await openModelHarness(page, '/e2e/sdk-harness.html');
   return errors;
 }
 

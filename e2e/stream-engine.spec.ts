@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import type { StreamRunResult } from './stream-harness';
+import { openModelHarness } from './harness-page';
 
 // The streaming engine against transformers (tools/fixtures/*/stream.json, made by
 // make_stream_fixtures.py): 8 frames streamed one by one, then the fixture's question.
@@ -20,13 +21,7 @@ interface StreamFixture {
 const fixtureOf = (model: string): StreamFixture => JSON.parse(readFileSync(new URL(`../tools/fixtures/${model}/stream.json`, import.meta.url), 'utf8'));
 
 async function openHarness(page: Page) {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().includes('404')) errors.push(`${m.text()} ${m.location().url}`);
-  });
-  await page.goto('/e2e/stream-harness.html');
-  await expect(page.locator('#status')).toHaveText('ready', { timeout: 60_000 });
+  const errors = await openModelHarness(page, '/e2e/stream-harness.html');
   return errors;
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import type { WorkerStats } from '../src/worker/protocol';
 import type { Answer, ErrorResult } from './worker-harness';
+import { openModelHarness } from './harness-page';
 
 // The engine in its Web Worker behind comlink, as the SDK drives it (src/worker/client.ts), on the
 // tiny-gqa fixture model in Chromium's WebGPU. With a window of all 8 frames and raw KV, the
@@ -12,14 +13,7 @@ import type { Answer, ErrorResult } from './worker-harness';
 const stream = JSON.parse(readFileSync('tools/fixtures/tiny-gqa/stream.json', 'utf8')) as { full: { generated: number[] } };
 
 async function open(page: Page) {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    // optional model files are probed (404 expected); the missing-model case 404s on config.json
-    if (m.type() === 'error' && !m.text().includes('404')) errors.push(m.text());
-  });
-  await page.goto('/e2e/worker-harness.html');
-  await expect(page.locator('#status')).toHaveText('ready', { timeout: 60_000 });
+  const errors = await openModelHarness(page, '/e2e/worker-harness.html');
   return errors;
 }
 
