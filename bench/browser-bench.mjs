@@ -10,6 +10,9 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const outIndex = argv.indexOf('--out');
 const out = outIndex >= 0 ? argv[outIndex + 1] : null;
+// --query 'streamMinutes=1,10,60&streamOnly': passed to the page (see bench/browser-page.ts)
+const queryIndex = argv.indexOf('--query');
+const query = [quick ? 'quick' : '', queryIndex >= 0 ? argv[queryIndex + 1] : ''].filter(Boolean).join('&');
 const root = new URL('..', import.meta.url).pathname;
 
 async function run(extraArgs, label) {
@@ -24,7 +27,7 @@ async function run(extraArgs, label) {
   try {
     const page = await browser.newPage();
     page.on('console', (m) => m.type() === 'error' && console.error(`[${label}] ${m.text()}`));
-    await page.goto(`http://localhost:${server.address().port}/dist-bench-browser/bench/browser-page.html${quick ? '?quick' : ''}`);
+    await page.goto(`http://localhost:${server.address().port}/dist-bench-browser/bench/browser-page.html${query ? `?${query}` : ''}`);
     await page.waitForFunction(() => window.benchDone, null, { timeout: 560_000, polling: 500 });
     const result = await page.evaluate(() => window.benchDone);
     if (result.error) throw new Error(`[${label}] ${result.error}`);
@@ -43,7 +46,7 @@ if (process.env.CHROMIUM_GPU_F16_ARGS && !argv.includes('--f32-only')) runs.push
 for (const r of runs) {
   console.log(`\n### ${r.host}: ${r.adapter?.vendor} ${r.adapter?.description ?? ''} (shader-f16: ${r.features?.f16 ? 'yes' : 'no'})`);
   for (const m of r.results) {
-    console.log(`${m.model} ${m.precision}: frame ${m.frame.totalWallMs.toFixed(1)} ms wall (${m.frame.visionConnectorGpuMs?.toFixed(1)} GPU), ${m.frame.framesPerSecond.toFixed(1)}/${m.frame.pipelinedFramesPerSecond.toFixed(1)} fps; prefill ${m.prefill.gpuMs?.toFixed(1)} GPU / ${m.prefill.wallMs.toFixed(1)} wall ms; decode ${m.decode.tokensPerSecond.toFixed(1)} tok/s (${m.decode.gpuMsPerToken?.toFixed(2)} GPU ms, ${m.decode.dispatchesPerToken} dispatches); peak ${(m.memory.peakStorageBytes / 2 ** 20).toFixed(0)} MiB`);
+    console.log(`${m.model} ${m.precision}: frame ${m.frame.totalWallMs.toFixed(1)} ms wall (${m.frame.visionConnectorGpuMs?.toFixed(1)} GPU), ${m.frame.framesPerSecond.toFixed(1)}/${m.frame.pipelinedFramesPerSecond.toFixed(1)} fps; prefill ${m.prefill.gpuMs?.toFixed(1)} GPU / ${m.prefill.wallMs.toFixed(1)} wall ms; decode ${m.decode.tokensPerSecond.toFixed(1)} tok/s (serial ${m.decode.serialTokensPerSecond.toFixed(1)}, ${m.decode.gpuMsPerToken?.toFixed(2)} GPU ms, ${m.decode.dispatchesPerToken} dispatches); peak ${(m.memory.peakStorageBytes / 2 ** 20).toFixed(0)} MiB`);
   }
   for (const c of r.stream.checkpoints) console.log(`stream ${r.stream.precision} @${c.frames} frames: TTFT ${c.firstTokenMs.toFixed(1)} ms, ingest ${c.ingestFps.toFixed(1)} fps, GPU ${c.gpuMiB.toFixed(0)} MiB, decode ${c.decodeTokensPerSecond.toFixed(0)} tok/s`);
 }

@@ -26,6 +26,12 @@ export interface CaseResult {
   allVsLastMaxAbs: number;
   generated: number[];
   eos: number[];
+  /**
+   * The same generation told to stop at its third token (decode steps are queued ahead of the id
+   * readbacks, so later steps already ran): the tokens, the cache rows left, and 9 more tokens
+   * decoded from that cache after feeding the third token back.
+   */
+  earlyStop: { tokens: number[]; cacheRows: number; continued: number[] };
   ms: number;
 }
 
@@ -137,6 +143,22 @@ window.textHarness = {
       eosTokenIds: eos,
       onToken: () => undefined,
     });
+    // 3. stop at the third token, then go on from the cache that is left
+    let earlyStop: CaseResult['earlyStop'] = { tokens: [], cacheRows: -1, continued: [] };
+    if (generated.length >= 3) {
+      const early = model.createCache(T + 16);
+      const stopTokens = await generateGreedy(model, early, embeddings, { maxNewTokens: 12, eosTokenIds: [generated[2]] });
+      const cacheRows = early.length;
+      const third = Tensor.from(gpu, [generated[2]], [1], 'u32', 'third token');
+      const thirdEmbedding = model.createEmbeddings(1);
+      const r3 = new CommandRecorder(gpu);
+      model.embed(r3, third, thirdEmbedding);
+      r3.submit();
+      const continued = await generateGreedy(model, early, thirdEmbedding, { maxNewTokens: 9, eosTokenIds: [] });
+      earlyStop = { tokens: stopTokens, cacheRows, continued };
+      for (const t of [third, thirdEmbedding]) t.destroy();
+      early.destroy();
+    }
     // the prefill's last-row logits: recompute them with a third cache (generateGreedy overwrote the workspace)
     {
       const c2 = model.createCache(T);
@@ -157,6 +179,7 @@ window.textHarness = {
       allVsLastMaxAbs: maxAbs(all.subarray((T - 1) * vocab, T * vocab), lastLogits),
       generated,
       eos,
+      earlyStop,
       ms,
     };
     for (const t of [idTensor, features, embeddings, positions]) t.destroy();

@@ -55,6 +55,11 @@ for (const model of MODELS) {
       const stop = c.generated.findIndex((id) => r.eos.includes(id));
       const want = stop >= 0 ? c.generated.slice(0, stop + 1) : c.generated;
       expect(r.generated).toEqual(want);
+      // steps queued past an eos leave no trace: the cache holds the prompt and the tokens before the
+      // last, and decoding on from it continues the same answer
+      expect(r.earlyStop.tokens).toEqual(c.generated.slice(0, 3));
+      expect(r.earlyStop.cacheRows).toBe(r.tokens + 2);
+      expect(r.earlyStop.continued).toEqual(c.generated.slice(3, 12));
       expect(errors).toEqual([]);
     });
   }

@@ -1,8 +1,9 @@
 import { InputError } from '../errors';
 import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
-import { argmax, readTokenId, sampleTopP } from '../kernels/sampling';
+import { argmax, sampleTopP } from '../kernels/sampling';
 import type { KvCache } from './kv-cache';
+import { TokenReadback } from './token-readback';
 import type { TextModel } from './text-model';
 
 export interface GenerateOptions {
@@ -60,10 +61,18 @@ export function positionTensor(model: TextModel, start: number, count: number): 
 }
 
 /**
+ * Decode steps queued on the GPU ahead of the token the CPU is reading. Enough to hide a browser
+ * worker's readback latency behind ~2 ms steps; at most this many steps are wasted after an eos.
+ */
+const STEPS_IN_FLIGHT = 4;
+
+/**
  * Greedy decoding (do_sample=False): prefills `embeddings` [T, hidden] into `cache` (appended after
  * whatever it holds), then decodes one token per step. Each step is one recorder and one submit;
- * the chosen id stays on the GPU for the next step's embedding gather and only its 4 bytes are read
- * back (for the stop check and the result). Returns the new token ids.
+ * the chosen id stays on the GPU for the next step's embedding gather, so steps are queued up to
+ * STEPS_IN_FLIGHT ahead while earlier ids (4 bytes each) come back for the stop check and the
+ * result. Steps queued past an eos are dropped from the cache again, leaving it as a one-at-a-time
+ * loop would: the prompt and every new token but the last. Returns the new token ids.
  */
 export async function generateGreedy(model: TextModel, cache: KvCache, embeddings: Tensor, options: GenerateOptions): Promise<number[]> {
   const { maxNewTokens, eosTokenIds: eos, onToken, sampling } = options;
@@ -76,31 +85,47 @@ export async function generateGreedy(model: TextModel, cache: KvCache, embedding
   if (maxNewTokens === 0) return generated;
   const gpu = model.gpu;
   const tokens = embeddings.size / model.config.hiddenSize;
+  const promptEnd = cache.length + tokens;
   // stop before the cache would overflow: a decode step needs one more row
   cache.reserve(tokens + maxNewTokens - 1);
   const tokenId = Tensor.empty(gpu, [1], 'u32', 'next token');
   const stepEmbedding = model.createEmbeddings(1);
   const stepPosition = Tensor.empty(gpu, [1], 'u32', 'decode position');
   const prefillPositions = positionTensor(model, cache.length, tokens);
-  try {
-    let rec = new CommandRecorder(gpu, undefined, 'prefill');
-    let logits = model.forward(rec, cache, embeddings, prefillPositions, 'last');
-    choose(rec, logits);
+  const readback = new TokenReadback(gpu);
+  // ids of submitted steps, oldest first
+  const inFlight: Promise<number>[] = [];
+  const submit = (rec: CommandRecorder) => {
+    const staging = readback.record(rec, tokenId);
     rec.submit();
+    inFlight.push(readback.read(staging));
+  };
+  try {
+    const rec = new CommandRecorder(gpu, undefined, 'prefill');
+    choose(rec, model.forward(rec, cache, embeddings, prefillPositions, 'last'));
+    submit(rec);
+    let steps = 1;
     for (;;) {
-      const id = await readTokenId(tokenId);
+      while (inFlight.length < STEPS_IN_FLIGHT && steps < maxNewTokens) {
+        // a queue write is ordered with the submits around it: this step sees its own position
+        stepPosition.write([cache.length]);
+        const step = new CommandRecorder(gpu, undefined, 'decode');
+        model.embed(step, tokenId, stepEmbedding);
+        choose(step, model.forward(step, cache, stepEmbedding, stepPosition, 'last'));
+        submit(step);
+        steps++;
+      }
+      const id = await inFlight.shift()!;
       generated.push(id);
       onToken?.(id);
       if (eos.includes(id) || generated.length >= maxNewTokens) break;
-      stepPosition.write([cache.length]);
-      rec = new CommandRecorder(gpu, undefined, 'decode');
-      model.embed(rec, tokenId, stepEmbedding);
-      logits = model.forward(rec, cache, stepEmbedding, stepPosition, 'last');
-      choose(rec, logits);
-      rec.submit();
     }
   } finally {
+    // steps still queued must finish before their buffers go
+    await Promise.allSettled(inFlight);
+    readback.destroy();
     for (const t of [tokenId, stepEmbedding, stepPosition, prefillPositions]) t.destroy();
   }
+  cache.truncate(promptEnd + generated.length - 1);
   return generated;
 }
