@@ -29,6 +29,9 @@ export interface CaptureSettings {
 
 type Push = (frame: VideoFrame, timestampMs: number) => Promise<OfferResult>;
 
+/** A video file's clock going back more than this (ms) is a loop or a seek, not clock jitter. */
+const SEEK_BACK_MS = 300;
+
 /** Seconds over which captureFps is measured. */
 const FPS_WINDOW_MS = 5000;
 
@@ -117,6 +120,10 @@ export class FrameCapture {
     const mediaMs = (mediaTimeSec ?? this.video.currentTime) * 1000;
     if (this.mediaShift === null) this.mediaShift = Math.max(0, this.settings.startMs - mediaMs);
     if (this.lastMediaStamp !== null && mediaMs + this.mediaShift < this.lastMediaStamp) {
+      // The two clocks read here disagree a little: a presented frame's mediaTime (the frame
+      // callback) runs up to a frame ahead of currentTime (the timer). A step back that small is
+      // the same moment; only a real jump back (a loop, a seek) moves the stream's clock on.
+      if (this.lastMediaStamp - (mediaMs + this.mediaShift) <= Math.max(SEEK_BACK_MS, this.interval / 2)) return this.lastMediaStamp;
       this.mediaShift = this.lastMediaStamp + this.interval - mediaMs;
     }
     this.lastMediaStamp = mediaMs + this.mediaShift;
