@@ -24,6 +24,10 @@ const log = (line: string) => (logEl.textContent += `${line}\n`);
 const params = new URLSearchParams(location.search);
 const quick = params.has('quick');
 const name: ModelName = quick ? 'quick' : params.get('model') === '500m' ? '500m' : '256m';
+// ?streamMinutes=1,10,60 — questions at each point of a simulated 1 frame/s stream (default 1,2);
+// ?streamOnly skips the model figures
+const streamMinutes = (params.get('streamMinutes') ?? (quick ? '0.2,0.4' : '1,2')).split(',').map(Number);
+const streamOnly = params.has('streamOnly');
 
 try {
   logEl.textContent = '';
@@ -32,7 +36,7 @@ try {
   const config = modelConfig(name);
   const { checkpoint } = await randomCheckpoint(config);
   const model: ModelBenchResult[] = [];
-  for (const precision of precisions) {
+  for (const precision of streamOnly ? [] : precisions) {
     model.push(
       await runModelBench(gpu, {
         label: `SmolVLM2-${name.toUpperCase()}`,
@@ -56,7 +60,8 @@ try {
   const { source } = syntheticModelSource(CONFIG_JSON[name], parseConfig(JSON.stringify(CONFIG_JSON[name])), tokenizer);
   const vlm = await SmolVlm.load(gpu, source, { weightFormat: 'f16', precision });
   const engine = await StreamEngine.create(vlm, { windowFrames: 16, topK: 8, kvBits: 4, maxAnswerTokens: 16 });
-  const frames = quick ? 24 : 120;
+  const askAt = streamMinutes.map((m) => Math.round(m * 60));
+  const frames = Math.max(...askAt);
   const [w, h] = quick ? [96, 72] : [640, 480];
   const ingestMs: number[] = [];
   const checkpoints = [];
@@ -64,11 +69,12 @@ try {
     const t0 = performance.now();
     await engine.ingest(simulatedFrame(f, w, h), f * 1000);
     ingestMs.push(performance.now() - t0);
-    if (f + 1 === frames / 2 || f + 1 === frames) {
+    if (askAt.includes(f + 1)) {
       const asks = [];
       for (const q of ['What did I put on the table?', 'What colour was the car that drove past?', 'When did the person leave the room?']) asks.push(await askFigures(engine, q, 16));
       const s = engine.stats();
       checkpoints.push({
+        minutes: (f + 1) / 60,
         frames: f + 1,
         firstTokenMs: median(asks.map((a) => a.firstTokenMs)),
         retrieveMs: median(asks.map((a) => a.retrieveMs)),
