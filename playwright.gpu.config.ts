@@ -7,6 +7,6 @@ import base from './playwright.config';
 const port = Number(process.env.STREAMVLM_TEST_PORT ?? 5199);
 export default defineConfig({
   ...base,
-  testMatch: ['demo.spec.ts', 'demo-camera-denied.spec.ts'],
+  testMatch: ['demo.spec.ts', 'demo-camera-denied.spec.ts', 'demo-video-file.spec.ts'],
   webServer: { command: `node bench/static-server.mjs ${port}`, url: `http://localhost:${port}/index.html`, reuseExistingServer: false, timeout: 30_000 },
 });

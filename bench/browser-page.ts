@@ -10,7 +10,7 @@ import { precisionsOf } from '../src/selfcheck/index';
 import { runModelBench, type ModelBenchResult } from './model-bench';
 import { CONFIG_JSON, modelConfig, type ModelName } from './model-shapes';
 import { randomCheckpoint } from './random-checkpoint';
-import { askFigures, median, simulatedFrame } from './stream-common';
+import { askFigures, median, retrievalParts, simulatedFrame } from './stream-common';
 import { syntheticModelSource } from './synthetic-model';
 
 declare global {
@@ -78,6 +78,7 @@ try {
         frames: f + 1,
         firstTokenMs: median(asks.map((a) => a.firstTokenMs)),
         retrieveMs: median(asks.map((a) => a.retrieveMs)),
+        ...retrievalParts(asks),
         decodeTokensPerSecond: median(asks.map((a) => a.tokensPerSecond)),
         gpuMiB: s.gpuBytes / 2 ** 20,
         storeFrames: s.storeFrames,

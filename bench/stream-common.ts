@@ -23,6 +23,10 @@ export function simulatedFrame(i: number, width: number, height: number): RgbIma
 export interface AskFigures {
   firstTokenMs: number;
   retrieveMs: number;
+  /** Parts of retrieveMs (AskTiming). */
+  queryMs: number;
+  rankMs: number;
+  restoreMs: number;
   tokensPerSecond: number;
   tokens: number[];
   firstLogits?: Float32Array;
@@ -37,7 +41,14 @@ export async function askFigures(engine: StreamEngine, q: string, maxNewTokens: 
     if (ev.type === 'moments') moments = ev.moments.length;
   }
   const d = done!;
-  return { firstTokenMs: d.timing.firstTokenMs, retrieveMs: d.timing.retrieveMs, tokensPerSecond: d.timing.tokensPerSecond, tokens: d.tokens, firstLogits: d.firstLogits, moments };
+  return { firstTokenMs: d.timing.firstTokenMs, retrieveMs: d.timing.retrieveMs, queryMs: d.timing.queryMs, rankMs: d.timing.rankMs, restoreMs: d.timing.restoreMs, tokensPerSecond: d.timing.tokensPerSecond, tokens: d.tokens, firstLogits: d.firstLogits, moments };
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Medians of the retrieval parts over a checkpoint's questions. */
+export const retrievalParts = (asks: AskFigures[]) => ({
+  queryMs: median(asks.map((a) => a.queryMs)),
+  rankMs: median(asks.map((a) => a.rankMs)),
+  restoreMs: median(asks.map((a) => a.restoreMs)),
+});

@@ -25,7 +25,7 @@ import { CommandRecorder } from '../src/gpu/recorder';
 import { Tensor } from '../src/gpu/tensor';
 import { generateGreedy, positionTensor } from '../src/model/generate';
 import { CONFIG_JSON, type ModelName } from './model-shapes';
-import { askFigures, median, simulatedFrame, type AskFigures } from './stream-common';
+import { askFigures, median, retrievalParts, simulatedFrame, type AskFigures } from './stream-common';
 import { syntheticModelSource } from './synthetic-model';
 
 const argv = process.argv.slice(2);
@@ -79,6 +79,7 @@ async function streamWithCheckpoints(engine: StreamEngine, label: string) {
       frames: s.framesIngested,
       firstTokenMs: median(asks.map((a) => a.firstTokenMs)),
       retrieveMs: median(asks.map((a) => a.retrieveMs)),
+      ...retrievalParts(asks),
       decodeTokensPerSecond: median(asks.map((a) => a.tokensPerSecond)),
       momentsUsed: asks[0].moments,
       gpuMiB: s.gpuBytes / 2 ** 20,

@@ -264,7 +264,8 @@ export class StreamEngine {
     // 1. retrieval: score every stored frame against the bare question's queries
     let chosen: number[] = [];
     let scores = new Map<number, number>();
-    if (this.store.frames > 0 && k > 0) ({ chosen, scores } = await this.retrieveFrames(question, k));
+    const parts = { queryMs: 0, rankMs: 0, restoreMs: 0 };
+    if (this.store.frames > 0 && k > 0) ({ chosen, scores } = await this.retrieveFrames(question, k, parts));
 
     // 2. context: sinks, retrieved frames in time order, the window — contiguous rows = positions
     const cache = this.answerCache;
@@ -273,11 +274,13 @@ export class StreamEngine {
     cache.copyRowsFrom(rec, this.streamCache, 0, 0, S);
     rec.submit();
     let row = S;
+    const restoreStart = now();
     for (const i of chosen) {
       const block = this.store.at(i);
       this.reader.restore(cache, block, row);
       row += block.tokens;
     }
+    parts.restoreMs = now() - restoreStart;
     const windowRows = this.streamCache.length - S;
     rec = new CommandRecorder(gpu, undefined, 'answer window');
     cache.copyRowsFrom(rec, this.streamCache, S, row, windowRows);
@@ -340,7 +343,7 @@ export class StreamEngine {
       type: 'done',
       tokens,
       text: this.model.tokenizer.decode(tokens, { skipSpecialTokens: true }),
-      timing: { firstTokenMs, totalMs, retrieveMs, tokensPerSecond: tokens.length > 1 ? ((tokens.length - 1) * 1000) / decodeMs : 0 },
+      timing: { firstTokenMs, totalMs, retrieveMs, ...parts, tokensPerSecond: tokens.length > 1 ? ((tokens.length - 1) * 1000) / decodeMs : 0 },
       firstLogits,
     });
   }
@@ -350,7 +353,8 @@ export class StreamEngine {
    * alone (in the answer cache, discarded after) while every layer's pre-RoPE queries are captured;
    * see memory/retriever.ts for the similarity.
    */
-  private async retrieveFrames(question: string, k: number): Promise<{ chosen: number[]; scores: Map<number, number> }> {
+  private async retrieveFrames(question: string, k: number, parts: { queryMs: number; rankMs: number }): Promise<{ chosen: number[]; scores: Map<number, number> }> {
+    const t0 = now();
     const gpu = this.model.gpu;
     const t = this.model.config.text;
     let ids = this.prompt.bareQuestionIds(question);
@@ -367,8 +371,12 @@ export class StreamEngine {
       rec.submit();
       const queries = await capture.readFloat();
       clean();
+      const t1 = now();
+      parts.queryMs = t1 - t0;
       const q = questionVectors(queries, { layers: t.numLayers, tokens: ids.length, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim });
-      return retrieve(q, this.store.unitSummaries(), this.store.frames, { layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim }, k);
+      const ranked = retrieve(q, this.store.unitSummaries(), this.store.frames, { layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim }, k);
+      parts.rankMs = now() - t1;
+      return ranked;
     } finally {
       capture.destroy();
       cache.reset();

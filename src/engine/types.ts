@@ -42,7 +42,14 @@ export interface AskTiming {
   /** Question asked → first token read back. */
   firstTokenMs: number;
   totalMs: number;
+  /** Question asked → context ready (the parts below, plus copying sinks and window). */
   retrieveMs: number;
+  /** Of retrieveMs: the question's queries (a prefill on the sinks, read back). */
+  queryMs: number;
+  /** Of retrieveMs: ranking the stored frames on the host. */
+  rankMs: number;
+  /** Of retrieveMs: the chosen frames' K/V uploaded and dequantized into the context. */
+  restoreMs: number;
   tokensPerSecond: number;
 }
 
