@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { questionVectors, retrieve, scoreFrames, topK } from '../src/memory/retriever';
-import { unitSlices } from '../src/memory/store';
+import { coarseVector, unitSlices } from '../src/memory/store';
 import { Random } from '../src/reference/random';
 
 // Retrieval scoring (host code, run in Node): the question vector, the cosine score against key
@@ -50,6 +50,16 @@ test('scores are the mean cosine over (layer, KV head) slices', () => {
   for (let f = 0; f < 20; f++) expect(scores[f]).toBeCloseTo(naiveScore(q, raw.subarray(f * per, (f + 1) * per), shape.headDim), 5);
 });
 
+test('topK: the k largest in index order, ties to the earlier index', () => {
+  const s = Float32Array.from([0.5, 0.9, 0.5, 0.1, 0.9, 0.5, 0.7]);
+  expect(topK(s, 0)).toEqual([]);
+  expect(topK(s, 1)).toEqual([1]);
+  expect(topK(s, 2)).toEqual([1, 4]);
+  expect(topK(s, 4)).toEqual([0, 1, 4, 6]);
+  expect(topK(s, 5)).toEqual([0, 1, 2, 4, 6]);
+  expect(topK(s, 9)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+});
+
 test('small stores are ranked exactly; large ones in two passes that keep the best frames', () => {
   const rng = new Random(4);
   const q = new Float32Array(per).map(() => rng.normal());
@@ -65,9 +75,15 @@ test('small stores are ranked exactly; large ones in two passes that keep the be
     const noisy = q.map((x) => x + 0.5 * rng.normal());
     big.unit.set(unitSlices(noisy, shape.headDim), f * per);
   }
-  let b = retrieve(q, big.unit, 3000, shape, 8);
+  // the first-pass vectors, kept per frame as MemoryStore does
+  const width = coarseVector(big.unit.subarray(0, per), shape).length;
+  const coarse = new Float32Array(3000 * width);
+  for (let f = 0; f < 3000; f++) coarseVector(big.unit.subarray(f * per, (f + 1) * per), shape, coarse.subarray(f * width, (f + 1) * width));
+  // built here when not given: the same choice
+  expect(retrieve(q, big.unit, 3000, shape, 8).chosen).toEqual(retrieve(q, big.unit, 3000, shape, 8, coarse).chosen);
+  let b = retrieve(q, big.unit, 3000, shape, 8, coarse);
   const t0 = performance.now();
-  b = retrieve(q, big.unit, 3000, shape, 8); // warm (the engine calls it once per question)
+  b = retrieve(q, big.unit, 3000, shape, 8, coarse); // warm (the engine calls it once per question)
   const t1 = performance.now();
   scoreFrames(q, big.unit, 3000, shape.headDim);
   console.log(`3000 frames: two-pass retrieval ${(t1 - t0).toFixed(1)} ms, full scoring ${(performance.now() - t1).toFixed(1)} ms (this machine)`);

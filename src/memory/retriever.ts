@@ -1,5 +1,7 @@
 import { InputError } from '../errors';
-import { unitSlices } from './store';
+import { coarseVector, unitSlices, type RetrievalShape } from './store';
+
+export type { RetrievalShape };
 
 export interface QueryShape {
   layers: number;
@@ -67,57 +69,87 @@ export function scoreFrames(question: Float32Array, unitSummaries: Float32Array,
 /** Indices of the k best scores (ties: the earlier frame), returned in time (index) order. */
 export function topK(scores: Float32Array, k: number): number[] {
   if (!Number.isInteger(k) || k < 0) throw new InputError(`topK: k must be a whole number ≥ 0, got ${k}`);
-  const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
-  return order.slice(0, k).sort((a, b) => a - b);
-}
-
-/** Scores of `frames` restricted to some (layer, KV head) slices (offsets of their first value): the passes of `retrieve`. */
-function scoreSlices(q: Float32Array, unitSummaries: Float32Array, frames: Int32Array, per: number, headDim: number, sliceStarts: Int32Array): Float32Array {
-  const out = new Float32Array(frames.length);
-  const n = sliceStarts.length;
-  for (let i = 0; i < frames.length; i++) {
-    const base = frames[i] * per;
-    let dot = 0;
-    for (let s = 0; s < n; s++) {
-      const o = sliceStarts[s];
-      const b = base + o;
-      for (let d = 0; d < headDim; d++) dot += q[o + d] * unitSummaries[b + d];
+  const n = scores.length;
+  if (k === 0 || n === 0) return [];
+  if (k >= n) return Array.from({ length: n }, (_, i) => i);
+  // the k-th largest value by a native numeric sort, then one pass in index order: every score above
+  // it, and as many equal to it (earliest first) as fill k
+  const threshold = Float32Array.from(scores).sort()[n - k];
+  let above = 0;
+  for (let i = 0; i < n; i++) if (scores[i] > threshold) above++;
+  let ties = k - above;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (scores[i] > threshold) out.push(i);
+    else if (scores[i] === threshold && ties > 0) {
+      out.push(i);
+      ties--;
     }
-    out[i] = dot / n;
   }
   return out;
 }
 
-export interface RetrievalShape {
-  layers: number;
-  kvHeads: number;
-  headDim: number;
+/** Scores of `frames` on every (layer, KV head) slice: the second pass of `retrieve`. */
+function scorePool(q: Float32Array, unitSummaries: Float32Array, frames: Int32Array, per: number, slices: number): Float32Array {
+  const out = new Float32Array(frames.length);
+  for (let i = 0; i < frames.length; i++) out[i] = dot(q, unitSummaries, frames[i] * per, per) / slices;
+  return out;
 }
+
+/** q · rows[base … base+n), four running sums (n is a multiple of 4: headDim slices). */
+function dot(q: Float32Array, rows: Float32Array, base: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let i = 0, j = base; i < n; i += 4, j += 4) {
+    s0 += q[i] * rows[j];
+    s1 += q[i + 1] * rows[j + 1];
+    s2 += q[i + 2] * rows[j + 2];
+    s3 += q[i + 3] * rows[j + 3];
+  }
+  return s0 + s1 + s2 + s3;
+}
+
 
 /**
  * The k frames to restore for a question vector, in time order, with their scores (scoreFrames).
  * Scoring every frame on every layer costs layers·kvHeads·headDim multiply-adds per frame (5,760 for
  * 256M: ~25–75 ms of host time for an hour at 1 frame/s), which would make the time to the first
  * token grow with the stream. So large stores are ranked in two passes: a coarse score on every
- * fifth layer ranks all frames, and the best max(8k, 256) of them are rescored on every layer.
+ * fifth layer ranks all frames (from `coarseRows`, [frames, coarse width] contiguous — the store's
+ * `coarseSummaries()`; built here when not given), and the best max(8k, 256) of them are rescored on
+ * every layer.
  * Stores up to that size get the full score directly (so small streams are ranked exactly).
  * Returned scores are the full scores of the chosen frames.
  */
-export function retrieve(question: Float32Array, unitSummaries: Float32Array, frames: number, shape: RetrievalShape, k: number): { chosen: number[]; scores: Map<number, number> } {
+export function retrieve(
+  question: Float32Array,
+  unitSummaries: Float32Array,
+  frames: number,
+  shape: RetrievalShape,
+  k: number,
+  coarseRows?: Float32Array,
+): { chosen: number[]; scores: Map<number, number> } {
   const { layers, kvHeads, headDim } = shape;
   const per = layers * kvHeads * headDim;
   const candidates = Math.max(8 * k, 256);
   let pool = Int32Array.from({ length: frames }, (_, i) => i);
   const q = unitSlices(question, headDim);
   if (frames > candidates) {
-    const coarseSlices: number[] = [];
-    for (let l = 2; l < layers; l += 5) for (let h = 0; h < kvHeads; h++) coarseSlices.push((l * kvHeads + h) * headDim);
-    const coarse = scoreSlices(q, unitSummaries, pool, per, headDim, Int32Array.from(coarseSlices));
-    const all = pool;
-    pool = Int32Array.from(topK(coarse, candidates), (i) => all[i]);
+    const qCoarse = coarseVector(q, shape);
+    const width = qCoarse.length;
+    const slices = width / headDim;
+    if (!coarseRows) {
+      coarseRows = new Float32Array(frames * width);
+      for (let f = 0; f < frames; f++) coarseVector(unitSummaries.subarray(f * per, (f + 1) * per), shape, coarseRows.subarray(f * width, (f + 1) * width));
+    }
+    if (coarseRows.length < frames * width) throw new InputError(`retrieve: ${coarseRows.length} first-pass values for ${frames} frames of ${width}`);
+    const coarse = new Float32Array(frames);
+    for (let f = 0; f < frames; f++) coarse[f] = dot(qCoarse, coarseRows, f * width, width) / slices;
+    pool = Int32Array.from(topK(coarse, candidates));
   }
-  const every = Int32Array.from({ length: layers * kvHeads }, (_, s) => s * headDim);
-  const full = scoreSlices(q, unitSummaries, pool, per, headDim, every);
+  const full = scorePool(q, unitSummaries, pool, per, layers * kvHeads);
   const chosen = topK(full, k).map((i) => pool[i]);
   const scores = new Map<number, number>();
   pool.forEach((f, n) => scores.set(f, full[n]));

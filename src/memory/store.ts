@@ -27,9 +27,14 @@ export class MemoryStore {
    * dot products over contiguous memory.
    */
   private summaryRows: Float32Array;
+  /** f32 [frames, coarse width]: each frame's first-pass retrieval vector (coarseVector), grown alike. */
+  private coarseRows: Float32Array;
+  private readonly coarseWidth: number;
 
   constructor(readonly meta: StoreMeta) {
     this.summaryRows = new Float32Array(64 * this.summaryLength);
+    this.coarseWidth = coarseSliceStarts(meta).length * meta.headDim;
+    this.coarseRows = new Float32Array(64 * this.coarseWidth);
   }
 
   /** Floats in one frame's key summary. */
@@ -41,9 +46,12 @@ export class MemoryStore {
     return this.list.length;
   }
 
-  /** Bytes of the K/V payloads, summaries and thumbnails held. */
+  /**
+   * Bytes held: the blocks' K/V payloads, key summaries and thumbnails, plus the retrieval index
+   * built from them (unit summaries and first-pass vectors, f32, per frame).
+   */
   get bytes(): number {
-    return this.bytesHeld;
+    return this.bytesHeld + this.list.length * (this.summaryLength + this.coarseWidth) * 4;
   }
 
   /** Appends a block; blocks come in stream order (index increasing). */
@@ -61,7 +69,14 @@ export class MemoryStore {
       grown.set(this.summaryRows);
       this.summaryRows = grown;
     }
-    this.summaryRows.set(unitSlices(block.keySummary, m.headDim), n * this.summaryLength);
+    if ((n + 1) * this.coarseWidth > this.coarseRows.length) {
+      const grown = new Float32Array(this.coarseRows.length * 2);
+      grown.set(this.coarseRows);
+      this.coarseRows = grown;
+    }
+    const unit = unitSlices(block.keySummary, m.headDim);
+    this.summaryRows.set(unit, n * this.summaryLength);
+    coarseVector(unit, m, this.coarseRows.subarray(n * this.coarseWidth, (n + 1) * this.coarseWidth));
     this.list.push(block);
     this.bytesHeld += blockBytes(block);
   }
@@ -83,10 +98,39 @@ export class MemoryStore {
     return this.summaryRows.subarray(0, this.list.length * this.summaryLength);
   }
 
+  /** f32 [frames, coarse width]: the first-pass vectors of every block, in stream order. */
+  coarseSummaries(): Float32Array {
+    return this.coarseRows.subarray(0, this.list.length * this.coarseWidth);
+  }
+
   clear(): void {
     this.list.length = 0;
     this.bytesHeld = 0;
   }
+}
+
+/** The geometry retrieval works in: key summaries are [layers, kvHeads, headDim]. */
+export interface RetrievalShape {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+/** Offsets of the (layer, KV head) slices the first pass reads: every fifth layer from the third. */
+export function coarseSliceStarts(shape: RetrievalShape): Int32Array {
+  const starts: number[] = [];
+  for (let l = 2; l < shape.layers; l += 5) for (let h = 0; h < shape.kvHeads; h++) starts.push((l * shape.kvHeads + h) * shape.headDim);
+  return Int32Array.from(starts);
+}
+
+/**
+ * A frame's first-pass vector: the coarse slices of its unit summary, contiguous, so the first pass
+ * over an hour of frames is one dot product per frame over adjacent memory. MemoryStore keeps them (retriever.ts reads them).
+ */
+export function coarseVector(unitSummary: Float32Array, shape: RetrievalShape, out: Float32Array = new Float32Array(coarseSliceStarts(shape).length * shape.headDim)): Float32Array {
+  const starts = coarseSliceStarts(shape);
+  starts.forEach((o, s) => out.set(unitSummary.subarray(o, o + shape.headDim), s * shape.headDim));
+  return out;
 }
 
 /** A copy of `v` with each run of `width` values scaled to unit length (zero runs stay zero). */
