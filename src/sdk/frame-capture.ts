@@ -6,6 +6,8 @@ import type { TimestampMode } from './options';
 export interface CaptureStats {
   /** What is attached: a video file / element with a src, a live MediaStream, or nothing. */
   source: 'video' | 'stream' | null;
+  /** How frames are taken: from the live track itself (TrackCapture) or from the <video> element. */
+  via: 'track' | 'element' | null;
   /** Frames made from the video and sent to the worker. */
   framesSent: number;
   /** Of those, frames the worker's sampler took. */
@@ -29,6 +31,16 @@ export interface CaptureSettings {
 
 type Push = (frame: VideoFrame, timestampMs: number) => Promise<OfferResult>;
 
+/** What attach() runs: FrameCapture (a <video>) or TrackCapture (a live track's own frames). */
+export interface FrameSource {
+  /** Starts sampling; resolves once the first frame has been sent to the worker. */
+  start(): Promise<void>;
+  /** Stops sampling (a frame already on its way still arrives). A pending start() rejects. */
+  stop(): void;
+  /** The figures so far, captureFps as of now. */
+  snapshot(): CaptureStats;
+}
+
 /** A video file's clock going back more than this (ms) is a loop or a seek, not clock jitter. */
 const SEEK_BACK_MS = 300;
 
@@ -41,7 +53,7 @@ const FPS_WINDOW_MS = 5000;
  * element), whichever comes first. A due sample becomes a VideoFrame of the element — a GPU-backed
  * handle, no pixel copy here — and is transferred to the worker. Nothing heavy runs on the page.
  */
-export class FrameCapture {
+export class FrameCapture implements FrameSource {
   private stopped = false;
   private inFlight = false;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -65,7 +77,7 @@ export class FrameCapture {
     private readonly settings: CaptureSettings,
   ) {
     this.interval = 1000 / settings.fps;
-    this.stats = { source: settings.live ? 'stream' : 'video', framesSent: 0, framesTaken: 0, framesSkippedBusy: 0, captureFps: 0, lastError: null };
+    this.stats = { source: settings.live ? 'stream' : 'video', via: 'element', framesSent: 0, framesTaken: 0, framesSkippedBusy: 0, captureFps: 0, lastError: null };
   }
 
   /** Starts sampling; resolves once the first frame has been sent to the worker. */

@@ -10,7 +10,8 @@ import type { WorkerFrame } from '../worker/frames';
 import type { OpenMemoryReport, WorkerStats } from '../worker/protocol';
 import type { OfferResult } from '../worker/scheduler';
 import { openCamera } from './camera';
-import { FrameCapture, type CaptureStats } from './frame-capture';
+import { FrameCapture, type CaptureStats, type FrameSource } from './frame-capture';
+import { canReadTrack, TrackCapture } from './track-capture';
 import { resolveModelUrl } from './model-url';
 import { checkOptions, workerLoadOptions, type StreamVLMOptions, type TimestampMode } from './options';
 import { classifyOutOfMemory } from '../gpu/out-of-memory';
@@ -40,7 +41,7 @@ export interface AttachOptions {
   timestamps?: TimestampMode;
 }
 
-const NO_CAPTURE: CaptureStats = { source: null, framesSent: 0, framesTaken: 0, framesSkippedBusy: 0, captureFps: 0, lastError: null };
+const NO_CAPTURE: CaptureStats = { source: null, via: null, framesSent: 0, framesTaken: 0, framesSkippedBusy: 0, captureFps: 0, lastError: null };
 
 /**
  * SmolVLM2 watching a video stream, answering questions about anything it has seen. The model,
@@ -57,7 +58,7 @@ export class StreamVLM {
   /** getUserMedia for a camera, with CameraError (CAMERA_DENIED, CAMERA_NOT_FOUND, …) on failure. */
   static readonly openCamera = openCamera;
 
-  private capture: FrameCapture | null = null;
+  private capture: FrameSource | null = null;
   /** The owned <video> a MediaStream plays in (null for a caller's element). */
   private ownVideo: HTMLVideoElement | null = null;
   /** Capture figures of sources detached before the current one. */
@@ -99,33 +100,43 @@ export class StreamVLM {
   /**
    * Watches a <video> (a file or any playing element) or a MediaStream (a camera, a canvas's
    * captureStream) at the load's fps, until detach(). Resolves once the first frame is sent.
-   * A MediaStream plays in a muted element of its own; its tracks stay the caller's to stop.
+   * A live stream (a MediaStream, or a <video> playing one) is read from its video track where the
+   * browser can (MediaStreamTrackProcessor: the camera's own frames); otherwise, and for files, the
+   * element is sampled (a MediaStream then plays in a muted element of its own). The stream's
+   * tracks stay the caller's to stop.
    */
   async attach(source: HTMLVideoElement | MediaStream, options: AttachOptions = {}): Promise<void> {
     this.alive('attach');
     const timestamps = options.timestamps ?? this.settings.timestamps;
     if (!['auto', 'frames'].includes(timestamps)) throw new InputError(`attach: timestamps must be 'auto' or 'frames', not ${String(timestamps)}`);
     this.detach();
-    let video: HTMLVideoElement;
-    let live: boolean;
-    if (typeof MediaStream === 'function' && source instanceof MediaStream) {
-      if (source.getVideoTracks().filter((t) => t.readyState === 'live').length === 0) throw new InputError('attach: the MediaStream has no live video track');
-      video = document.createElement('video');
-      video.muted = true;
-      video.playsInline = true;
-      video.srcObject = source;
-      this.ownVideo = video;
-      // muted inline playback needs no user gesture
-      await video.play().catch(() => {});
-      live = true;
+    const isStream = (s: unknown): s is MediaStream => typeof MediaStream === 'function' && s instanceof MediaStream;
+    const liveTrack = (s: MediaStream) => s.getVideoTracks().find((t) => t.readyState === 'live');
+    const startMs = this.clockMs === null ? 0 : this.clockMs + 1000 / this.settings.fps;
+    const push = (frame: VideoFrame, ts: number) => this.pushFrame(frame, ts);
+    let capture: FrameSource;
+    if (isStream(source) || (typeof HTMLVideoElement === 'function' && source instanceof HTMLVideoElement && isStream(source.srcObject) && canReadTrack())) {
+      const stream = isStream(source) ? source : (source.srcObject as MediaStream);
+      const track = liveTrack(stream);
+      if (!track) throw new InputError('attach: the MediaStream has no live video track');
+      if (canReadTrack()) {
+        capture = new TrackCapture(track, push, { fps: this.settings.fps, timestamps, startMs, live: true });
+      } else {
+        const video = document.createElement('video');
+        video.muted = true;
+        video.playsInline = true;
+        video.srcObject = stream;
+        this.ownVideo = video;
+        // muted inline playback needs no user gesture
+        await video.play().catch(() => {});
+        capture = new FrameCapture(video, push, { fps: this.settings.fps, timestamps, startMs, live: true });
+      }
     } else if (typeof HTMLVideoElement === 'function' && source instanceof HTMLVideoElement) {
-      video = source;
-      live = source.srcObject instanceof MediaStream || source.duration === Infinity;
+      const live = isStream(source.srcObject) || source.duration === Infinity;
+      capture = new FrameCapture(source, push, { fps: this.settings.fps, timestamps, startMs, live });
     } else {
       throw new InputError('attach: pass an HTMLVideoElement or a MediaStream (for an image or a frame you made, use pushFrame)');
     }
-    const startMs = this.clockMs === null ? 0 : this.clockMs + 1000 / this.settings.fps;
-    const capture = new FrameCapture(video, (frame, ts) => this.pushFrame(frame, ts), { fps: this.settings.fps, timestamps, startMs, live });
     this.capture = capture;
     try {
       await capture.start();
@@ -144,6 +155,7 @@ export class StreamVLM {
     const s = capture.snapshot();
     this.pastCapture = {
       source: null,
+      via: null,
       framesSent: this.pastCapture.framesSent + s.framesSent,
       framesTaken: this.pastCapture.framesTaken + s.framesTaken,
       framesSkippedBusy: this.pastCapture.framesSkippedBusy + s.framesSkippedBusy,
