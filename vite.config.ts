@@ -8,7 +8,7 @@ const libraryBuild: BuildEnvironmentOptions = {
   outDir: 'dist',
   lib: { entry: resolve(here, 'src/index.ts'), formats: ['es'], fileName: 'streamvlm' },
   sourcemap: true,
-  // the page-side error classes keep their names (error.name) in the built file too
+  // readable class names in stack traces of the built file (errors carry explicit names: src/errors.ts)
   rolldownOptions: { output: { keepNames: true } },
 };
 
@@ -34,8 +34,8 @@ export default defineConfig(({ mode }) => ({
   // no HMR: a test page must not reload when a file changes mid-run
   server: { port: 5173, strictPort: false, host: 'localhost', hmr: process.env.STREAMVLM_NO_HMR ? false : undefined },
   preview: { port: 4173, host: 'localhost' },
-  // keepNames: the typed errors cross the worker boundary by class name (src/worker/typed-errors.ts,
-  // StreamVlmError's name is new.target.name); a minified worker would send 'O' for ModelLoadError
+  // keepNames: readable class names in the worker's stack traces (the typed errors cross the worker
+  // boundary by their explicit errorName, src/worker/typed-errors.ts, not by class name)
   worker: { format: 'es', rolldownOptions: { output: { keepNames: true } } },
   // the library and the bench page load their worker / assets relative to their own URL, so they
   // work when served from any path

@@ -16,17 +16,23 @@ export type ErrorCode =
   | 'CAMERA_UNAVAILABLE';
 
 export class StreamVlmError extends Error {
+  /**
+   * The class's name as a string, so that `error.name` and the worker boundary (which rebuilds
+   * errors by name) do not depend on class names surviving an app's minifier.
+   */
+  static readonly errorName: string = 'StreamVlmError';
   /** What the user can do about it, in one sentence. */
   readonly advice: string;
   constructor(readonly code: ErrorCode, message: string, advice = '', options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
+    this.name = (new.target as typeof StreamVlmError).errorName;
     this.advice = advice;
   }
 }
 
 /** WebGPU is missing, no adapter was found, or the device could not be created. */
 export class GpuUnavailableError extends StreamVlmError {
+  static override readonly errorName = 'GpuUnavailableError';
   constructor(message: string, advice: string, options?: { cause?: unknown }) {
     super('GPU_UNAVAILABLE', message, advice, options);
   }
@@ -34,6 +40,7 @@ export class GpuUnavailableError extends StreamVlmError {
 
 /** The GPU device was lost (driver reset, tab backgrounded for long, out of memory, destroy()). */
 export class DeviceLostError extends StreamVlmError {
+  static override readonly errorName = 'DeviceLostError';
   constructor(readonly reason: string, message: string) {
     super('DEVICE_LOST', `GPU device lost (${reason}): ${message}`, 'Reload the model; memory already stored is kept.');
   }
@@ -41,6 +48,7 @@ export class DeviceLostError extends StreamVlmError {
 
 /** A tensor or dispatch would exceed a limit of this adapter. */
 export class GpuLimitError extends StreamVlmError {
+  static override readonly errorName = 'GpuLimitError';
   constructor(message: string) {
     super('GPU_LIMIT', message, 'Use a smaller model or input; this GPU cannot bind a buffer that large.');
   }
@@ -48,6 +56,7 @@ export class GpuLimitError extends StreamVlmError {
 
 /** The caller passed something the API cannot use (bad shape, dtype, size, option). */
 export class InputError extends StreamVlmError {
+  static override readonly errorName = 'InputError';
   constructor(message: string) {
     super('INPUT', message);
   }
@@ -55,6 +64,7 @@ export class InputError extends StreamVlmError {
 
 /** A model file is missing, truncated, malformed or inconsistent with its config. Names the file. */
 export class ModelLoadError extends StreamVlmError {
+  static override readonly errorName = 'ModelLoadError';
   constructor(readonly file: string, problem: string, options?: { cause?: unknown }) {
     super('MODEL_LOAD', `${file}: ${problem}`, 'Check the model URL or folder; files must be the unmodified Hugging Face ones.', options);
   }
@@ -62,6 +72,7 @@ export class ModelLoadError extends StreamVlmError {
 
 /** The files are fine but describe a model this runtime does not run. */
 export class UnsupportedModelError extends StreamVlmError {
+  static override readonly errorName = 'UnsupportedModelError';
   constructor(message: string) {
     super('UNSUPPORTED_MODEL', message, 'Use a SmolVLM / SmolVLM2 (Idefics3 family) model.');
   }
@@ -69,6 +80,7 @@ export class UnsupportedModelError extends StreamVlmError {
 
 /** The GPU ran out of memory (a buffer could not be allocated), typically while the weights upload. */
 export class GpuOutOfMemoryError extends StreamVlmError {
+  static override readonly errorName = 'GpuOutOfMemoryError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(
       'GPU_OUT_OF_MEMORY',
@@ -89,6 +101,7 @@ const CAMERA_ADVICE: Record<CameraErrorCode, string> = {
 
 /** The camera could not be opened: permission denied, no camera, or in use / not allowed here. */
 export class CameraError extends StreamVlmError {
+  static override readonly errorName = 'CameraError';
   constructor(code: CameraErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, CAMERA_ADVICE[code], options);
   }

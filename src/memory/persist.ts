@@ -35,6 +35,7 @@ const ROOT_DIR = 'streamvlm-memory';
 
 /** A saved memory file is missing, truncated, corrupt, of another format version, or does not match its index. */
 export class MemoryFileError extends StreamVlmError {
+  static override readonly errorName = 'MemoryFileError';
   constructor(
     readonly file: string,
     problem: string,

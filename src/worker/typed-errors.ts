@@ -21,17 +21,20 @@ interface SentError {
   extra: Record<string, string>;
 }
 
-const CLASSES: Record<string, { prototype: errors.StreamVlmError }> = {
-  GpuUnavailableError: errors.GpuUnavailableError,
-  DeviceLostError: errors.DeviceLostError,
-  GpuLimitError: errors.GpuLimitError,
-  InputError: errors.InputError,
-  ModelLoadError: errors.ModelLoadError,
-  GpuOutOfMemoryError: errors.GpuOutOfMemoryError,
-  CameraError: errors.CameraError,
-  UnsupportedModelError: errors.UnsupportedModelError,
-  MemoryFileError,
-};
+/** Each class by its explicit errorName (not its JavaScript name, which a minifier may change). */
+const CLASSES: Record<string, { prototype: errors.StreamVlmError }> = Object.fromEntries(
+  [
+    errors.GpuUnavailableError,
+    errors.DeviceLostError,
+    errors.GpuLimitError,
+    errors.InputError,
+    errors.ModelLoadError,
+    errors.GpuOutOfMemoryError,
+    errors.CameraError,
+    errors.UnsupportedModelError,
+    MemoryFileError,
+  ].map((c) => [c.errorName, c]),
+);
 
 function send(e: errors.StreamVlmError): SentError {
   const extra: Record<string, string> = {};
