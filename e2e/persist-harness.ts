@@ -4,7 +4,7 @@
 import { StreamVlmError } from '../src/errors';
 import type { FrameBlock, KvStoreBits } from '../src/memory/frame-block';
 import { framePayloadBytes } from '../src/memory/payload';
-import { blockFileName, blockFingerprint, deleteMemory, listMemories, openMemory, saveMemory, type SaveReport } from '../src/memory/persist';
+import { blockFileName, blockFingerprint, deleteMemory, listMemories, MEMORY_FORMAT_VERSION, openMemory, saveMemory, type SaveReport } from '../src/memory/persist';
 import type { StoreMeta } from '../src/memory/store';
 
 export interface ErrorResult {
@@ -131,7 +131,7 @@ window.persistHarness = {
     if (kind === 'swap-blocks') await writeRaw(dir, file(2), await readRaw(dir, file(1)));
     if (kind === 'truncate-index') await writeRaw(dir, 'index.svmi', index.subarray(0, index.length - 10));
     if (kind === 'flip-index-byte') await writeRaw(dir, 'index.svmi', index.map((b, i) => (i === 20 ? b ^ 0x04 : b)));
-    if (kind === 'index-version') await writeRaw(dir, 'index.svmi', index.map((b, i) => (i === 4 ? 2 : b)));
+    if (kind === 'index-version') await writeRaw(dir, 'index.svmi', index.map((b, i) => (i === 4 ? MEMORY_FORMAT_VERSION + 1 : b)));
     if (kind === 'empty-index') await writeRaw(dir, 'index.svmi', new Uint8Array(0));
     let error: ErrorResult | null = null;
     try {

@@ -1,12 +1,14 @@
 // KIVI-style asymmetric KV quantization of a block of T tokens × C channels (C = kv_heads·head_dim,
 // a multiple of 32), BITS ∈ {8, 4, 2}, groups of 32:
-//   keys:   per channel, 32 tokens a group.  codes [tokenGroup][channel][BITS words],
-//           params [tokenGroup][channel]; the last token group may be partial (padded codes are 0).
+//   keys:   per channel, 32 tokens a group.  codes [fullTokenGroup][channel][BITS words], then a
+//           partial last group's codes [channel][ceil(valid·BITS/32) words] (key_code_offset);
+//           params [tokenGroup][channel].
 //   values: per token, 32 channels a group.  codes [token][channelGroup][BITS words],
 //           params [token][channelGroup].
-// A group's 32 codes of BITS bits fill exactly BITS u32 words; element j of the group sits in word
-// j / (32 / BITS) at bit (j % (32 / BITS)) · BITS. One invocation quantizes one group, so it writes
-// whole words and no two invocations touch the same word.
+// A group's codes of BITS bits fill its words in order; element j of the group sits in word
+// j / (32 / BITS) at bit (j % (32 / BITS)) · BITS (unused high bits of a partial group's last word
+// are 0). One invocation quantizes one group, so it writes whole words and no two invocations touch
+// the same word.
 // A param word holds the f16 pair (scale, min): scale in the low half, min in the high half, as
 // pack2x16float(vec2(scale, min)) would (works without shader-f16). x ≈ min + code · scale.
 //
@@ -35,6 +37,15 @@ override PER_WORD: u32 = 32u / BITS; // codes per u32 word
 override LEVELS: u32 = (1u << BITS) - 1u;
 
 const GROUP: u32 = 32u;
+
+// Word where key group (tg, c)'s codes start: full token groups first ([tg][c][BITS]), then every
+// channel's partial last group packed tight (its valid tokens' codes only). Same as keyCodeOffset
+// in src/kernels/kvquant-layout.ts.
+fn key_code_offset(tg: u32, c: u32) -> u32 {
+  let full = params.tokens / GROUP;
+  if (tg < full) { return (tg * params.channels + c) * BITS; }
+  return full * params.channels * BITS + c * (((params.tokens - full * GROUP) * BITS + 31u) / 32u);
+}
 const QUANT_WG: u32 = 64u;
 const DEQUANT_WG: u32 = 256u;
 
@@ -140,7 +151,10 @@ fn quantize_keys(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   params_out[id] = param;
   let sm = unpack2x16float(param);
 
-  for (var w = 0u; w < BITS; w++) {
+  // a partial last group writes only the words its valid tokens fill
+  let words = (valid * BITS + 31u) / 32u;
+  let start = key_code_offset(tg, c);
+  for (var w = 0u; w < words; w++) {
     var word = 0u;
     for (var k = 0u; k < PER_WORD; k++) {
       let j = w * PER_WORD + k;
@@ -148,7 +162,7 @@ fn quantize_keys(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
         word |= quantize_one(f32(src[base + j * c_count]), sm.x, sm.y) << (k * BITS);
       }
     }
-    codes_out[id * BITS + w] = word;
+    codes_out[start + w] = word;
   }
 }
 
@@ -192,7 +206,7 @@ fn dequantize_keys(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   let c = i - t * c_count;
   let group = (t / GROUP) * c_count + c;
   let j = t % GROUP;
-  let word = codes_in[group * BITS + j / PER_WORD];
+  let word = codes_in[key_code_offset(t / GROUP, c) + j / PER_WORD];
   dst[params.row_offset * c_count + i] = act(dequantize_one(word, j, params_in[group]));
 }
 

@@ -5,6 +5,7 @@ import type { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
 import { UniformWriter } from '../gpu/uniforms';
 import { grid, pipeline } from './common';
+import { KV_GROUP, keyCodeOffset } from './kvquant-layout';
 
 /**
  * KIVI-style KV quantization of a block of T tokens × C channels (C = kv_heads · head_dim, a
@@ -12,18 +13,18 @@ import { grid, pipeline } from './common';
  * channels; asymmetric, x ≈ min + code · scale, code ∈ [0, 2^bits − 1].
  *
  * GPU layout of one part (all u32 words):
- *   keys   codes  [ceil(T/32)][C][bits]   params [ceil(T/32)][C]
- *   values codes  [T][C/32][bits]         params [T][C/32]
- * A group's 32 codes fill `bits` words: element j (token for keys, channel for values, within its
- * group) is in word j / (32/bits), bits (j % (32/bits))·bits upwards. The padded tokens of a
- * partial last key group have code 0. A param word is the f16 pair (scale, min): scale in the
+ *   keys   codes  [floor(T/32)][C][bits], then [C][ceil((T mod 32)·bits/32)] for a partial last
+ *          group (keyCodeOffset, kvquant-layout.ts)      params [ceil(T/32)][C]
+ *   values codes  [T][C/32][bits]                         params [T][C/32]
+ * A group's codes fill its words in order: element j (token for keys, channel for values, within
+ * its group) is in word j / (32/bits), bits (j % (32/bits))·bits upwards; unused high bits of a
+ * partial group's last word are 0. A param word is the f16 pair (scale, min): scale in the
  * low half, min in the high half (unpack2x16float(word) = vec2(scale, min)).
  * `shaders/kvquant.wgsl` explains why the codes are exact and the error is at most scale/2.
  */
 export type KvBits = 8 | 4 | 2;
 export const KV_BITS: readonly KvBits[] = [8, 4, 2];
-/** Tokens per key group and channels per value group. */
-export const KV_GROUP = 32;
+export { KV_GROUP, keyCodeOffset };
 
 export type KvPartKind = 'keys' | 'values';
 
@@ -84,7 +85,8 @@ function checkShape(tokens: number, channels: number, bits: number): void {
 export function kvQuantPartLayout(kind: KvPartKind, tokens: number, channels: number, bits: KvBits): KvQuantPartLayout {
   checkShape(tokens, channels, bits);
   const groups = kind === 'keys' ? Math.ceil(tokens / KV_GROUP) * channels : tokens * (channels / KV_GROUP);
-  const codeWords = groups * bits;
+  // keys: every channel's codes end where the next channel's partial group would start
+  const codeWords = kind === 'keys' ? keyCodeOffset(tokens, channels, bits, Math.floor(tokens / KV_GROUP), channels) : groups * bits;
   return { kind, bits, tokens, channels, groups, codeWords, paramWords: groups, bytes: (codeWords + groups) * 4 };
 }
 

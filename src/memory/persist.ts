@@ -25,7 +25,7 @@ import type { StoreMeta } from './store';
  *          f64 timestampMs u32 fileBytes u32 fingerprint u32 the block's crc32) | u32 crc32 of everything before
  */
 
-export const MEMORY_FORMAT_VERSION = 1;
+export const MEMORY_FORMAT_VERSION = 2;
 const BLOCK_MAGIC = 'SVMB';
 const INDEX_MAGIC = 'SVMI';
 const BLOCK_HEADER_BYTES = 64;

@@ -5,6 +5,7 @@
  * the reconstruction error against the inputs, which does not depend on these steps.
  */
 import { f16BitsToF32, f32ToF16Bits } from '../gpu/f16';
+import { keyCodeOffset } from '../kernels/kvquant-layout';
 
 const GROUP = 32;
 const F16_MAX = 0x7bff;
@@ -71,26 +72,29 @@ function quantizeOne(x: number, param: number, bits: number): number {
   return Math.min(Math.max(k, 0), 2 ** bits - 1);
 }
 
-/** Quantizes one group: `values` are its valid elements (a partial key group has fewer than 32). */
-function quantizeGroup(values: readonly number[], bits: number, codes: Uint32Array, params: Uint32Array, group: number): void {
+/**
+ * Quantizes one group: `values` are its valid elements (a partial key group has fewer than 32);
+ * its codes go from word `codeStart`.
+ */
+function quantizeGroup(values: readonly number[], bits: number, codes: Uint32Array, params: Uint32Array, group: number, codeStart: number): void {
   const param = groupParam(values, bits);
   params[group] = param;
   const perWord = 32 / bits;
   values.forEach((x, j) => {
-    codes[group * bits + Math.floor(j / perWord)] |= quantizeOne(x, param, bits) << ((j % perWord) * bits);
+    codes[codeStart + Math.floor(j / perWord)] |= quantizeOne(x, param, bits) << ((j % perWord) * bits);
   });
 }
 
 /** Keys x [tokens, channels]: per channel, groups of 32 tokens. */
 export function quantizeKeysRef(x: Float32Array, tokens: number, channels: number, bits: number): KvQuantRef {
   const tokenGroups = Math.ceil(tokens / GROUP);
-  const codes = new Uint32Array(tokenGroups * channels * bits);
+  const codes = new Uint32Array(keyCodeOffset(tokens, channels, bits, Math.floor(tokens / GROUP), channels));
   const params = new Uint32Array(tokenGroups * channels);
   for (let tg = 0; tg < tokenGroups; tg++) {
     for (let c = 0; c < channels; c++) {
       const values: number[] = [];
       for (let t = tg * GROUP; t < Math.min(tokens, (tg + 1) * GROUP); t++) values.push(x[t * channels + c]);
-      quantizeGroup(values, bits, codes, params, tg * channels + c);
+      quantizeGroup(values, bits, codes, params, tg * channels + c, keyCodeOffset(tokens, channels, bits, tg, c));
     }
   }
   return { codes, params };
@@ -104,28 +108,29 @@ export function quantizeValuesRef(x: Float32Array, tokens: number, channels: num
   for (let t = 0; t < tokens; t++) {
     for (let g = 0; g < groups; g++) {
       const start = t * channels + g * GROUP;
-      quantizeGroup(Array.from(x.subarray(start, start + GROUP)), bits, codes, params, t * groups + g);
+      quantizeGroup(Array.from(x.subarray(start, start + GROUP)), bits, codes, params, t * groups + g, (t * groups + g) * bits);
     }
   }
   return { codes, params };
 }
 
-function codeAt(q: KvQuantRef, group: number, j: number, bits: number): number {
+function codeAt(q: KvQuantRef, codeStart: number, j: number, bits: number): number {
   const perWord = 32 / bits;
-  return (q.codes[group * bits + Math.floor(j / perWord)] >>> ((j % perWord) * bits)) & (2 ** bits - 1);
+  return (q.codes[codeStart + Math.floor(j / perWord)] >>> ((j % perWord) * bits)) & (2 ** bits - 1);
 }
 
 /** x = f32(min + code · scale), as the kernel computes it (the product is exact). */
-function dequantizeOne(q: KvQuantRef, group: number, j: number, bits: number): number {
+function dequantizeOne(q: KvQuantRef, group: number, codeStart: number, j: number, bits: number): number {
   const { scale, min } = unpackParam(q.params[group]);
-  return Math.fround(min + codeAt(q, group, j, bits) * scale);
+  return Math.fround(min + codeAt(q, codeStart, j, bits) * scale);
 }
 
 /** Dequantized keys [tokens, channels]. */
 export function dequantizeKeysRef(q: KvQuantRef, tokens: number, channels: number, bits: number): Float32Array {
   const out = new Float32Array(tokens * channels);
   for (let t = 0; t < tokens; t++) {
-    for (let c = 0; c < channels; c++) out[t * channels + c] = dequantizeOne(q, Math.floor(t / GROUP) * channels + c, t % GROUP, bits);
+    const tg = Math.floor(t / GROUP);
+    for (let c = 0; c < channels; c++) out[t * channels + c] = dequantizeOne(q, tg * channels + c, keyCodeOffset(tokens, channels, bits, tg, c), t % GROUP, bits);
   }
   return out;
 }
@@ -135,7 +140,10 @@ export function dequantizeValuesRef(q: KvQuantRef, tokens: number, channels: num
   const out = new Float32Array(tokens * channels);
   const groups = channels / GROUP;
   for (let t = 0; t < tokens; t++) {
-    for (let c = 0; c < channels; c++) out[t * channels + c] = dequantizeOne(q, t * groups + Math.floor(c / GROUP), c % GROUP, bits);
+    for (let c = 0; c < channels; c++) {
+      const group = t * groups + Math.floor(c / GROUP);
+      out[t * channels + c] = dequantizeOne(q, group, group * bits, c % GROUP, bits);
+    }
   }
   return out;
 }
