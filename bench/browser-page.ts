@@ -10,7 +10,7 @@ import { precisionsOf } from '../src/selfcheck/index';
 import { runModelBench, type ModelBenchResult } from './model-bench';
 import { CONFIG_JSON, modelConfig, type ModelName } from './model-shapes';
 import { randomCheckpoint } from './random-checkpoint';
-import { askFigures, median, retrievalParts, simulatedFrame } from './stream-common';
+import { askFigures, median, QUESTIONS, retrievalParts, simulatedFrame } from './stream-common';
 import { syntheticModelSource } from './synthetic-model';
 
 declare global {
@@ -71,7 +71,7 @@ try {
     ingestMs.push(performance.now() - t0);
     if (askAt.includes(f + 1)) {
       const asks = [];
-      for (const q of ['What did I put on the table?', 'What colour was the car that drove past?', 'When did the person leave the room?']) asks.push(await askFigures(engine, q, 16));
+      for (const q of QUESTIONS) asks.push(await askFigures(engine, q, 16));
       const s = engine.stats();
       checkpoints.push({
         minutes: (f + 1) / 60,

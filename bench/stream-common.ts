@@ -20,6 +20,9 @@ export function simulatedFrame(i: number, width: number, height: number): RgbIma
   return { width, height, data, channels: 3 };
 }
 
+/** The questions every streaming benchmark asks at each checkpoint (medians are over these). */
+export const QUESTIONS = ['What did I put on the table?', 'What colour was the car that drove past?', 'When did the person leave the room?'];
+
 export interface AskFigures {
   firstTokenMs: number;
   retrieveMs: number;

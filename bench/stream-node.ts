@@ -25,7 +25,7 @@ import { CommandRecorder } from '../src/gpu/recorder';
 import { Tensor } from '../src/gpu/tensor';
 import { generateGreedy, positionTensor } from '../src/model/generate';
 import { CONFIG_JSON, type ModelName } from './model-shapes';
-import { askFigures, median, retrievalParts, simulatedFrame, type AskFigures } from './stream-common';
+import { askFigures, median, QUESTIONS, retrievalParts, simulatedFrame, type AskFigures } from './stream-common';
 import { syntheticModelSource } from './synthetic-model';
 
 const argv = process.argv.slice(2);
@@ -38,7 +38,6 @@ const modelName: ModelName = quick ? 'quick' : argv.includes('--500m') ? '500m' 
 const mode = option('--mode', 'memory');
 const minutes = option('--minutes', mode === 'quality' ? '5' : '1,10,60').split(',').map(Number);
 const log = (line: string) => console.error(`[stream-bench] ${line}`);
-const QUESTIONS = ['What did I put on the table?', 'What colour was the car that drove past?', 'When did the person leave the room?'];
 const ANSWER_TOKENS = 16;
 const FRAME_W = quick ? 96 : 640;
 const FRAME_H = quick ? 72 : 480;
