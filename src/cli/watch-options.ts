@@ -1,7 +1,7 @@
 import { loadOptions, LOAD_OPTION_NAMES, type CliLoadOptions } from './load-options';
 import type { StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
-import type { KvStoreBits } from '../memory/frame-block';
+import { KV_STORE_BITS } from '../memory/frame-block';
 import { checkKnownOptions, numberOption, option, type ParsedArgs } from './args';
 
 // `streamvlm watch` options, apart from the command so they can be checked without a GPU.
@@ -47,8 +47,9 @@ export function watchOptions(args: ParsedArgs): WatchOptions {
   if (topK !== undefined) engine.topK = topK;
   const bits = option(args, 'kv-bits');
   if (bits !== undefined) {
-    if (!['8', '4', '2', 'none'].includes(bits)) throw new InputError(`--kv-bits must be 8, 4, 2 or none, not ${bits}`);
-    engine.kvBits = (bits === 'none' ? 'none' : Number(bits)) as KvStoreBits;
+    const kvBits = KV_STORE_BITS.find((b) => String(b) === bits);
+    if (kvBits === undefined) throw new InputError(`--kv-bits must be 8, 4, 2 or none, not ${bits}`);
+    engine.kvBits = kvBits;
   }
   const resize = option(args, 'frame-resize');
   if (resize !== undefined) {

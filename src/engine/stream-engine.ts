@@ -7,7 +7,7 @@ import type { SmolVlm } from '../model/smolvlm';
 import { generateGreedy, positionTensor } from '../model/generate';
 import type { KvCache } from '../model/kv-cache';
 import { FrameBlockWriter } from '../memory/evict';
-import type { FrameBlock, KvStoreBits, Thumbnail } from '../memory/frame-block';
+import { KV_STORE_BITS, type FrameBlock, type KvStoreBits, type Thumbnail } from '../memory/frame-block';
 import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
 import { questionVectors, retrieve } from '../memory/retriever';
@@ -28,7 +28,6 @@ interface WindowFrame {
   thumbnail: Thumbnail;
 }
 
-const KV_STORE_BITS: readonly KvStoreBits[] = [8, 4, 2, 'none'];
 const now = () => performance.now();
 
 /** Thrown from the token callback when the consumer stopped reading an answer. */

@@ -7,6 +7,9 @@ import type { KvBits } from '../kernels/kvquant';
  */
 export type KvStoreBits = KvBits | 'none';
 
+/** Every KvStoreBits value, for checking settings. */
+export const KV_STORE_BITS: readonly KvStoreBits[] = [8, 4, 2, 'none'];
+
 /** A small picture of the frame for timelines: RGB, interleaved, longest edge ≤ the engine's setting. */
 export interface Thumbnail {
   width: number;

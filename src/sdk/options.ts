@@ -1,6 +1,6 @@
 import { InputError } from '../errors';
-import type { WeightFormat } from '../kernels/weights';
-import type { KvStoreBits } from '../memory/frame-block';
+import { WEIGHT_FORMATS, type WeightFormat } from '../kernels/weights';
+import { KV_STORE_BITS, type KvStoreBits } from '../memory/frame-block';
 import type { LoadProgress } from '../model/progress';
 import type { WorkerLoadOptions } from '../worker/protocol';
 
@@ -37,8 +37,6 @@ export interface StreamVLMOptions {
   queueCapacity?: number;
 }
 
-const KV_BITS: readonly KvStoreBits[] = [8, 4, 2, 'none'];
-const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8', 'q4'];
 
 function positiveInteger(name: string, value: number | undefined): void {
   if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new InputError(`StreamVLM.load: ${name} must be a positive integer, not ${String(value)}`);
@@ -50,7 +48,7 @@ function positiveInteger(name: string, value: number | undefined): void {
  */
 export function checkOptions(options: StreamVLMOptions): Required<Omit<StreamVLMOptions, 'onProgress'>> {
   const o = { kvBits: 4 as KvStoreBits, fps: 1, windowFrames: 16, topK: 8, maxAnswerTokens: 128, precision: 'auto' as const, weightFormat: 'f16' as WeightFormat, cache: true, timestamps: 'auto' as TimestampMode, frameResize: 'video' as const, queueCapacity: 4, ...stripUndefined(options) };
-  if (!KV_BITS.includes(o.kvBits)) throw new InputError(`StreamVLM.load: kvBits must be 8, 4, 2 or 'none', not ${String(o.kvBits)}`);
+  if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamVLM.load: kvBits must be 8, 4, 2 or 'none', not ${String(o.kvBits)}`);
   if (!(typeof o.fps === 'number' && o.fps > 0 && o.fps <= 60)) throw new InputError(`StreamVLM.load: fps must be a number in (0, 60], not ${String(o.fps)}`);
   positiveInteger('windowFrames', o.windowFrames);
   positiveInteger('topK', o.topK);
