@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { questionVectors, retrieve, scoreFrames, topK } from '../src/memory/retriever';
-import { coarseVector, unitSlices } from '../src/memory/store';
+import { coarseVector, MemoryStore, unitSlices } from '../src/memory/store';
 import { Random } from '../src/reference/random';
 
 // Retrieval scoring (host code, run in Node): the question vector, the cosine score against key
@@ -90,4 +90,26 @@ test('small stores are ranked exactly; large ones in two passes that keep the be
   for (const f of planted) expect(b.chosen).toContain(f);
   const full = scoreFrames(q, big.unit, 3000, shape.headDim);
   for (const f of b.chosen) expect(b.scores.get(f)).toBeCloseTo(full[f], 5);
+});
+
+test('the store keeps every frame\'s retrieval rows as it grows past its first allocation', () => {
+  const rng = new Random(5);
+  const meta = { modelKey: 'test', ...shape, bits: 'none' as const, dtype: 'f32' as const };
+  const store = new MemoryStore(meta);
+  const raw: Float32Array[] = [];
+  const frames = 150; // the rows start with room for 64 and double
+  for (let i = 0; i < frames; i++) {
+    const keySummary = new Float32Array(per).map(() => rng.normal());
+    raw.push(keySummary);
+    store.add({ index: i, timestampMs: i * 1000, tokens: 1, layers: shape.layers, channels: shape.kvHeads * shape.headDim, bits: 'none', dtype: 'f32', payload: new Uint8Array(2 * shape.layers * shape.kvHeads * shape.headDim * 4), keySummary, thumbnail: { width: 1, height: 1, data: new Uint8Array(3) } });
+  }
+  const unit = store.unitSummaries();
+  const coarse = store.coarseSummaries();
+  const width = coarse.length / frames;
+  expect(unit.length).toBe(frames * per);
+  for (const f of [0, 63, 64, 127, 149]) {
+    const want = unitSlices(raw[f], shape.headDim);
+    expect(Array.from(unit.subarray(f * per, (f + 1) * per))).toEqual(Array.from(want));
+    expect(Array.from(coarse.subarray(f * width, (f + 1) * width))).toEqual(Array.from(coarseVector(want, shape)));
+  }
 });

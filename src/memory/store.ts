@@ -64,16 +64,8 @@ export class MemoryStore {
     const last = this.list[this.list.length - 1];
     if (last && block.index <= last.index) throw new InputError(`MemoryStore: block ${block.index} arrives after block ${last.index}`);
     const n = this.list.length;
-    if ((n + 1) * this.summaryLength > this.summaryRows.length) {
-      const grown = new Float32Array(this.summaryRows.length * 2);
-      grown.set(this.summaryRows);
-      this.summaryRows = grown;
-    }
-    if ((n + 1) * this.coarseWidth > this.coarseRows.length) {
-      const grown = new Float32Array(this.coarseRows.length * 2);
-      grown.set(this.coarseRows);
-      this.coarseRows = grown;
-    }
+    this.summaryRows = withRoom(this.summaryRows, (n + 1) * this.summaryLength);
+    this.coarseRows = withRoom(this.coarseRows, (n + 1) * this.coarseWidth);
     const unit = unitSlices(block.keySummary, m.headDim);
     this.summaryRows.set(unit, n * this.summaryLength);
     coarseVector(unit, m, this.coarseRows.subarray(n * this.coarseWidth, (n + 1) * this.coarseWidth));
@@ -131,6 +123,14 @@ export function coarseVector(unitSummary: Float32Array, shape: RetrievalShape, o
   const starts = coarseSliceStarts(shape);
   starts.forEach((o, s) => out.set(unitSummary.subarray(o, o + shape.headDim), s * shape.headDim));
   return out;
+}
+
+/** `rows`, or a copy twice its size when it holds fewer than `needed` values (amortised appends). */
+function withRoom(rows: Float32Array, needed: number): Float32Array {
+  if (needed <= rows.length) return rows;
+  const grown = new Float32Array(Math.max(needed, rows.length * 2));
+  grown.set(rows);
+  return grown;
 }
 
 /** A copy of `v` with each run of `width` values scaled to unit length (zero runs stay zero). */
