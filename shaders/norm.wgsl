@@ -69,6 +69,12 @@ fn layer_norm(
   }
 }
 
+// An RMSNorm output element: v · inv cast to the activation dtype, then times weight[i] (below).
+fn rms_scaled(v: f32, inv: f32, i: u32) -> act {
+  let normalised = f32(act(v * inv));
+  return act(normalised * weight[i]);
+}
+
 // out = weight · (x · rsqrt(mean(x²) + eps)), as transformers' LlamaRMSNorm: statistics in f32,
 // the normalised value cast back to the activation dtype, then multiplied by the weight. With f16
 // activations and f16-exact weights, the f32 product of two f16 values is exact, so rounding it
@@ -92,8 +98,7 @@ fn rms_norm(
   let inv = inverseSqrt(workgroup_sum(squares, lid) / f32(h) + params.eps);
 
   for (var i = lid; i < h; i += WG) {
-    let normalised = f32(act(f32(x[base + i]) * inv));
-    out[base + i] = act(normalised * weight[i]);
+    out[base + i] = rms_scaled(f32(x[base + i]), inv, i);
   }
 }
 
@@ -123,7 +128,6 @@ fn add_rms_norm(
 
   for (var i = lid; i < h; i += WG) {
     // each thread reads back only the elements it wrote above
-    let normalised = f32(act(f32(sum_out[base + i]) * inv));
-    out[base + i] = act(normalised * weight[i]);
+    out[base + i] = rms_scaled(f32(sum_out[base + i]), inv, i);
   }
 }
