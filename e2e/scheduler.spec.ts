@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { InputError } from '../src/errors';
-import { Scheduler, type SchedulableEngine } from '../src/worker/scheduler';
+import { Scheduler, type SchedulableEngine } from '../src/engine/scheduler';
 
 // The worker's scheduling policy, in Node: the Scheduler is generic over the engine, so these drive
 // it with a recording engine whose calls finish when the test opens a gate. That makes the order of

@@ -19,7 +19,7 @@ export * from './errors';
 export { EngineWorkerClient } from './worker/client';
 export type { WorkerLoadOptions, WorkerLoadInfo, WorkerStats, OpenMemoryReport } from './worker/protocol';
 export type { WorkerFrame } from './worker/frames';
-export { Scheduler, type SchedulableEngine, type SchedulerOptions, type SchedulerStats, type OfferResult } from './worker/scheduler';
+export { Scheduler, type SchedulableEngine, type SchedulerOptions, type SchedulerStats, type OfferResult } from './engine/scheduler';
 export { saveMemory, openMemory, listMemories, deleteMemory, MemoryFileError, MEMORY_FORMAT_VERSION, type SaveReport, type SavedMemory, type PersistOptions } from './memory/persist';
 export { StreamVLM, type StreamVLMInfo, type StreamVLMStats, type AttachOptions, type StreamVLMOptions, type TimestampMode, type CaptureStats, resolveModelUrl, HUB_URL } from './sdk/index';
 export type { AskEvent, AskOptions, AskTiming, Moment, FrameSummary, StreamEngineOptions, EngineStats } from './engine/types';

@@ -3,7 +3,7 @@ import type { AskEvent, AskOptions, Moment } from '../engine/types';
 import { frameTimestamp } from '../model/prompt';
 import { smolVlmOptions } from './load-options';
 import { SmolVlm } from '../model/smolvlm';
-import { Scheduler } from '../worker/scheduler';
+import { Scheduler } from '../engine/scheduler';
 import { modelSourceOf } from './fs-source';
 import { acquireNodeGpu } from './node-gpu';
 import type { WatchOptions } from './watch-options';

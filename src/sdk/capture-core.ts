@@ -1,5 +1,5 @@
 import { InputError } from '../errors';
-import type { OfferResult } from '../worker/scheduler';
+import type { OfferResult } from '../worker/protocol';
 import type { TimestampMode } from './options';
 
 /** What the capture loop has done since attach (part of StreamVLMStats). */

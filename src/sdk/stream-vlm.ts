@@ -8,7 +8,7 @@ import type { LoadProgress } from '../model/progress';
 import { EngineWorkerClient } from '../worker/client';
 import type { WorkerFrame } from '../worker/frames';
 import type { OpenMemoryReport, WorkerStats } from '../worker/protocol';
-import type { OfferResult } from '../worker/scheduler';
+import type { OfferResult } from '../worker/protocol';
 import { openCamera } from './camera';
 import type { CaptureStats, FrameSource } from './capture-core';
 import { FrameCapture } from './frame-capture';

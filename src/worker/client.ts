@@ -6,7 +6,7 @@ import type { LoadProgress } from '../model/progress';
 import type { EngineWorkerApi } from './engine-worker';
 import type { WorkerFrame } from './frames';
 import type { OpenMemoryReport, WorkerLoadInfo, WorkerLoadOptions, WorkerStats } from './protocol';
-import type { OfferResult } from './scheduler';
+import type { OfferResult } from '../engine/scheduler';
 import { installTypedErrors } from './typed-errors';
 
 installTypedErrors();

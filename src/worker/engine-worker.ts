@@ -14,7 +14,7 @@ import { SmolVlm } from '../model/smolvlm';
 import { UrlSource } from '../model/source';
 import { checkWorkerFrame, releaseFrame, toRgbImage, type WorkerFrame } from './frames';
 import type { OpenMemoryReport, WorkerLoadInfo, WorkerLoadOptions, WorkerStats } from './protocol';
-import { Scheduler, type OfferResult, type SchedulerStats } from './scheduler';
+import { Scheduler, type OfferResult, type SchedulerStats } from '../engine/scheduler';
 import { installTypedErrors } from './typed-errors';
 
 installTypedErrors();

@@ -1,8 +1,10 @@
+import type { OfferResult, SchedulerStats } from '../engine/scheduler';
 import type { EngineStats, StreamEngineOptions } from '../engine/types';
 import type { AdapterDescription } from '../gpu/device';
 import type { StoreMeta } from '../memory/store';
 import type { SmolVlmLoadOptions } from '../model/smolvlm';
-import type { SchedulerStats } from './scheduler';
+
+export type { OfferResult };
 
 /** What the page and the engine worker say to each other (types only; both sides import them). */
 

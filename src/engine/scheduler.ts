@@ -1,5 +1,9 @@
 import { InputError } from '../errors';
 
+// The scheduling policy (sampling rate, bounded queue with drops, questions before frames) lives
+// beside the engine, not in the worker, because both the worker and the Node CLI drive an engine
+// with it; it knows nothing of workers or GPUs.
+
 /**
  * What the scheduler drives: any object with the engine's ingest and ask (StreamEngine in the
  * worker and the CLI; a plain object in the Node tests). Generic over the frame type so the queue
