@@ -42,6 +42,14 @@ function store(rng: Random, frames: number) {
   return { raw, unit };
 }
 
+/** The first-pass vectors of every frame, contiguous, as MemoryStore keeps them. */
+function coarseRowsOf(unit: Float32Array, frames: number): Float32Array {
+  const width = coarseVector(unit.subarray(0, per), shape).length;
+  const rows = new Float32Array(frames * width);
+  for (let f = 0; f < frames; f++) coarseVector(unit.subarray(f * per, (f + 1) * per), shape, rows.subarray(f * width, (f + 1) * width));
+  return rows;
+}
+
 test('scores are the mean cosine over (layer, KV head) slices', () => {
   const rng = new Random(3);
   const { raw, unit } = store(rng, 20);
@@ -65,7 +73,7 @@ test('small stores are ranked exactly; large ones in two passes that keep the be
   const q = new Float32Array(per).map(() => rng.normal());
   // small: the same top-k as a full ranking, in time order
   const small = store(rng, 200);
-  const r = retrieve(q, small.unit, 200, shape, 8);
+  const r = retrieve(q, small.unit, 200, shape, 8, coarseRowsOf(small.unit, 200));
   expect(r.chosen).toEqual(topK(scoreFrames(q, small.unit, 200, shape.headDim), 8));
   expect(r.chosen).toEqual([...r.chosen].sort((a, b) => a - b));
   // large: 3000 frames with 5 planted near-copies of the question; all 5 must be among the chosen
@@ -75,12 +83,7 @@ test('small stores are ranked exactly; large ones in two passes that keep the be
     const noisy = q.map((x) => x + 0.5 * rng.normal());
     big.unit.set(unitSlices(noisy, shape.headDim), f * per);
   }
-  // the first-pass vectors, kept per frame as MemoryStore does
-  const width = coarseVector(big.unit.subarray(0, per), shape).length;
-  const coarse = new Float32Array(3000 * width);
-  for (let f = 0; f < 3000; f++) coarseVector(big.unit.subarray(f * per, (f + 1) * per), shape, coarse.subarray(f * width, (f + 1) * width));
-  // built here when not given: the same choice
-  expect(retrieve(q, big.unit, 3000, shape, 8).chosen).toEqual(retrieve(q, big.unit, 3000, shape, 8, coarse).chosen);
+  const coarse = coarseRowsOf(big.unit, 3000);
   let b = retrieve(q, big.unit, 3000, shape, 8, coarse);
   const t0 = performance.now();
   b = retrieve(q, big.unit, 3000, shape, 8, coarse); // warm (the engine calls it once per question)

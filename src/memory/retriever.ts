@@ -117,9 +117,9 @@ function dot(q: Float32Array, rows: Float32Array, base: number, n: number): numb
  * Scoring every frame on every layer costs layers·kvHeads·headDim multiply-adds per frame (5,760 for
  * 256M: ~25–75 ms of host time for an hour at 1 frame/s), which would make the time to the first
  * token grow with the stream. So large stores are ranked in two passes: a coarse score on every
- * fifth layer ranks all frames (from `coarseRows`, [frames, coarse width] contiguous — the store's
- * `coarseSummaries()`; built here when not given), and the best max(8k, 256) of them are rescored on
- * every layer.
+ * fifth layer ranks all frames (from `coarseRows`, [frames, coarse width] contiguous: the store's
+ * `coarseSummaries()`, kept as frames arrive so a question does not rebuild them), and the best
+ * max(8k, 256) of them are rescored on every layer.
  * Stores up to that size get the full score directly (so small streams are ranked exactly).
  * Returned scores are the full scores of the chosen frames.
  */
@@ -129,7 +129,7 @@ export function retrieve(
   frames: number,
   shape: RetrievalShape,
   k: number,
-  coarseRows?: Float32Array,
+  coarseRows: Float32Array,
 ): { chosen: number[]; scores: Map<number, number> } {
   const { layers, kvHeads, headDim } = shape;
   const per = layers * kvHeads * headDim;
@@ -140,10 +140,6 @@ export function retrieve(
     const qCoarse = coarseVector(q, shape);
     const width = qCoarse.length;
     const slices = width / headDim;
-    if (!coarseRows) {
-      coarseRows = new Float32Array(frames * width);
-      for (let f = 0; f < frames; f++) coarseVector(unitSummaries.subarray(f * per, (f + 1) * per), shape, coarseRows.subarray(f * width, (f + 1) * width));
-    }
     if (coarseRows.length < frames * width) throw new InputError(`retrieve: ${coarseRows.length} first-pass values for ${frames} frames of ${width}`);
     const coarse = new Float32Array(frames);
     for (let f = 0; f < frames; f++) coarse[f] = dot(qCoarse, coarseRows, f * width, width) / slices;
