@@ -16,7 +16,9 @@ export class StatsView {
     this.set('dropped', 'Dropped', `${dropped}${frames.droppedQueueFull ? ` (${frames.droppedQueueFull} while busy)` : ''}`);
     if (engine) {
       this.set('window', 'Recent window', `${engine.windowFrames} frames, ${formatBytes(engine.windowBytes)}`);
-      this.set('store', 'Memory store', `${engine.storeFrames} frames, ${formatBytes(engine.storeBytes)}`);
+      const onDisk = engine.storeBytes - engine.storeRamBytes;
+      const where = onDisk > 0 ? ` (${formatBytes(onDisk)} of it on disk)` : '';
+      this.set('store', 'Memory store', `${engine.storeFrames} frames, ${formatBytes(engine.storeBytes)}${where}${engine.spillError ? ` — writing to disk stopped (${engine.spillError}); the rest stays in RAM` : ''}`);
       this.set('gpu', 'GPU memory', formatBytes(engine.gpuBytes));
       const ms = engine.stageMs;
       this.set('frame-ms', 'Time per frame', engine.framesIngested === 0 ? '— (no frame yet)' : `${formatMs(ms.encode + ms.prefill + ms.evict)} (vision ${formatMs(ms.encode)}, prefill ${formatMs(ms.prefill)}, evict ${formatMs(ms.evict)})`);

@@ -5,7 +5,9 @@ import { StreamVlmError } from '../src/errors';
 import type { FrameBlock, KvStoreBits } from '../src/memory/frame-block';
 import { framePayloadBytes } from '../src/memory/payload';
 import { blockFileName, blockFingerprint, deleteMemory, listMemories, MEMORY_FORMAT_VERSION, openMemory, saveMemory, type SaveReport } from '../src/memory/persist';
-import type { StoreMeta } from '../src/memory/store';
+import { OpfsSpill } from '../src/memory/opfs-spill';
+import type { PayloadSpill } from '../src/memory/spill';
+import { MemoryStore, type StoreMeta } from '../src/memory/store';
 
 export interface ErrorResult {
   name: string;
@@ -22,8 +24,35 @@ declare global {
       roundTrip: (bits: KvStoreBits, dtype: 'f32' | 'f16') => Promise<{ reports: SaveReport[]; equal: boolean[]; names: string[]; counts: number[] }>;
       damage: (kind: Damage) => Promise<{ error: ErrorResult | null; recovered: boolean; resaved: boolean }>;
       refusals: () => Promise<Record<string, ErrorResult | null>>;
+      spill: () => Promise<SpillResult>;
+      spillFailure: () => Promise<SpillFailureResult>;
     };
   }
+}
+
+export interface SpillResult {
+  frames: number;
+  spilledFrames: number;
+  /** bytes − ramBytes: what is on disk. */
+  onDiskBytes: number;
+  payloadBytes: number;
+  filesOnDisk: number;
+  loadedEqual: boolean;
+  savedFromSpillEqual: boolean;
+  missingFileError: ErrorResult | null;
+  othersStillLoad: boolean;
+  staleRemoved: boolean;
+  heldKept: boolean;
+  removedOnDestroy: boolean;
+}
+
+export interface SpillFailureResult {
+  frames: number;
+  spilledFrames: number;
+  onDiskBytes: number;
+  payloadBytes: number;
+  spillError: string | null;
+  loadedEqual: boolean;
 }
 
 const META = (bits: KvStoreBits, dtype: 'f32' | 'f16'): StoreMeta => ({ modelKey: 'tiny-gqa:test', layers: 2, kvHeads: 1, headDim: 64, bits, dtype });
@@ -81,6 +110,24 @@ async function writeRaw(dir: FileSystemDirectoryHandle, file: string, bytes: Uin
   const w = await (await dir.getFileHandle(file, { create: true })).createWritable();
   await w.write(bytes as Uint8Array<ArrayBuffer>);
   await w.close();
+}
+
+/** A fresh folder of this page's OPFS standing in for the origin's root (the spill's own tests). */
+async function testRoot(name: string): Promise<FileSystemDirectoryHandle> {
+  const root = await navigator.storage.getDirectory();
+  await root.removeEntry(name, { recursive: true }).catch(() => {});
+  return root.getDirectoryHandle(name, { create: true });
+}
+
+async function entryNames(dir: FileSystemDirectoryHandle): Promise<string[]> {
+  const names: string[] = [];
+  for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(key);
+  return names;
+}
+
+async function loadsEqual(store: MemoryStore, blocks: FrameBlock[], indices = blocks.map((_, i) => i)): Promise<boolean> {
+  for (const i of indices) if (!sameBlock(await store.load(i), blocks[i])) return false;
+  return true;
 }
 
 window.persistHarness = {
@@ -174,6 +221,102 @@ window.persistHarness = {
       await openMemory('to-delete');
     });
     return out;
+  },
+  async spill() {
+    const root = await testRoot('spill-test');
+    const parent = await root.getDirectoryHandle('streamvlm-spill', { create: true });
+    // a folder left by a tab that is gone (no lock), and one whose tab is alive (its lock held)
+    await writeRaw(await parent.getDirectoryHandle('stale-session', { create: true }), 'p0000001.kv', new Uint8Array(10));
+    await parent.getDirectoryHandle('held-session', { create: true });
+    let releaseHeld!: () => void;
+    await new Promise<void>((granted) => {
+      void navigator.locks.request('streamvlm-spill/held-session', () => {
+        granted();
+        return new Promise<void>((r) => (releaseHeld = r));
+      });
+    });
+    const spill = await OpfsSpill.create({ root });
+    const afterSweep = await entryNames(parent);
+    releaseHeld();
+    const own = afterSweep.find((n) => n !== 'held-session')!;
+
+    const meta = META(4, 'f32');
+    const blocks = Array.from({ length: 8 }, (_, i) => makeBlock(meta, i, 300 + i));
+    const payloadBytes = blocks[0].payload.byteLength;
+    // room for two and a half payloads: the six oldest go to disk
+    const store = new MemoryStore(meta, { ramBudgetBytes: 2.5 * payloadBytes, spill });
+    for (const b of blocks) store.add(b);
+    await store.settled();
+    const files = await entryNames(await parent.getDirectoryHandle(own));
+    const loadedEqual = await loadsEqual(store, blocks);
+
+    // saving reads the spilled payloads back one at a time
+    await deleteMemory('from-spill');
+    await saveMemory('from-spill', meta, store.lazyBlocks());
+    const back = await openMemory('from-spill');
+    const savedFromSpillEqual = back.blocks.length === blocks.length && back.blocks.every((b, i) => sameBlock(b, blocks[i]));
+    await deleteMemory('from-spill');
+
+    // a spilled file that vanished: a MemoryFileError for that frame, the others still load
+    await (await parent.getDirectoryHandle(own)).removeEntry(files.sort()[0]);
+    let missingFileError: ErrorResult | null = null;
+    try {
+      await store.load(0);
+    } catch (e) {
+      missingFileError = errorResult(e);
+    }
+    const othersStillLoad = await loadsEqual(store, blocks, [1, 2, 3, 4, 5, 6, 7]);
+
+    const result: SpillResult = {
+      frames: store.frames,
+      spilledFrames: store.spilledFrames,
+      onDiskBytes: store.bytes - store.ramBytes,
+      payloadBytes,
+      filesOnDisk: files.length,
+      loadedEqual,
+      savedFromSpillEqual,
+      missingFileError,
+      othersStillLoad,
+      staleRemoved: !afterSweep.includes('stale-session'),
+      heldKept: afterSweep.includes('held-session'),
+      removedOnDestroy: false,
+    };
+    await spill.destroy();
+    result.removedOnDestroy = !(await entryNames(parent)).includes(own);
+    await (await navigator.storage.getDirectory()).removeEntry('spill-test', { recursive: true });
+    return result;
+  },
+
+  async spillFailure() {
+    const root = await testRoot('spill-failure-test');
+    const disk = await OpfsSpill.create({ root });
+    // the disk fills up at the third payload (what a QuotaExceededError from OPFS does)
+    let writes = 0;
+    const filling: PayloadSpill = {
+      write: (index, payload) => (++writes >= 3 ? Promise.reject(new Error('the disk is full')) : disk.write(index, payload)),
+      read: (index, bytes) => disk.read(index, bytes),
+      clear: () => disk.clear(),
+      destroy: () => disk.destroy(),
+    };
+    const meta = META(2, 'f16');
+    const blocks = Array.from({ length: 8 }, (_, i) => makeBlock(meta, i, 400 + i));
+    const store = new MemoryStore(meta, { ramBudgetBytes: 0, spill: filling });
+    for (const b of blocks.slice(0, 6)) store.add(b);
+    await store.settled();
+    // the stream goes on after the failure: later frames are kept, in RAM
+    for (const b of blocks.slice(6)) store.add(b);
+    await store.settled();
+    const result: SpillFailureResult = {
+      frames: store.frames,
+      spilledFrames: store.spilledFrames,
+      onDiskBytes: store.bytes - store.ramBytes,
+      payloadBytes: blocks[0].payload.byteLength,
+      spillError: store.spillError?.message ?? null,
+      loadedEqual: await loadsEqual(store, blocks),
+    };
+    await filling.destroy();
+    await (await navigator.storage.getDirectory()).removeEntry('spill-failure-test', { recursive: true });
+    return result;
   },
 };
 

@@ -119,6 +119,7 @@ window.sdkHarness = {
       missingModel: await attempt(() => StreamVLM.load('/tools/fixtures/no-such-model/', { cache: false })),
       badKvBits: await attempt(() => StreamVLM.load(MODEL, { kvBits: 3 as never })),
       badFps: await attempt(() => StreamVLM.load(MODEL, { fps: 0 })),
+      badMemory: await attempt(() => StreamVLM.load(MODEL, { memoryRamMB: -1 })),
       emptyModel: await attempt(() => StreamVLM.load('  ')),
       urls: {
         hub: resolveModelUrl('HuggingFaceTB/SmolVLM2-256M-Video-Instruct'),
@@ -155,6 +156,8 @@ window.sdkHarness = {
       timestamps: 'frames',
       maxAnswerTokens: fx.max_new_tokens,
       fps: 1,
+      // no K/V in RAM beyond the window: remembered frames live in the worker's OPFS spill
+      memoryRamMB: 0,
     });
     const loadMs = performance.now() - t0;
     const offers = [];
@@ -211,6 +214,7 @@ window.sdkHarness = {
       out.notVideo = await attempt(() => v.attach(document.createElement('canvas') as unknown as HTMLVideoElement));
       // still answers with the window now holding the live frames
       out.answer = await collect(v.ask('What is this?', { maxNewTokens: 4 }));
+      out.engine = (await v.stats()).engine;
       await v.dispose();
       out.afterDispose = await attempt(() => v.stats());
     } finally {

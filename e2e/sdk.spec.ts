@@ -30,6 +30,7 @@ test('StreamVLM: bad input and missing models are typed errors; model ids resolv
   expect((r.missingModel as SdkError).advice).toMatch(/model URL/);
   expect(r.badKvBits).toMatchObject({ name: 'InputError', typed: true, message: expect.stringMatching(/kvBits must be 8, 4, 2 or 'none', not 3/) });
   expect(r.badFps).toMatchObject({ name: 'InputError', message: expect.stringMatching(/fps/) });
+  expect(r.badMemory).toMatchObject({ name: 'InputError', message: expect.stringMatching(/memoryRamMB must be a number ≥ 0/) });
   expect(r.emptyModel).toMatchObject({ name: 'InputError', message: expect.stringMatching(/hub id/) });
   expect(r.badScheme).toMatchObject({ name: 'InputError', message: expect.stringMatching(/http\(s\), not ftp:/) });
   const port = new URL(page.url()).port;
@@ -119,6 +120,13 @@ test('StreamVLM: loads with progress, answers the pushed stream as transformers 
   expect(timeline.some((f) => f.where === 'memory')).toBe(true);
   expect(a.notVideo).toMatchObject({ name: 'InputError', message: expect.stringMatching(/HTMLVideoElement or a MediaStream/) });
   expect((a.answer as SdkAnswer).tokens).toHaveLength(4);
+  // memoryRamMB 0: the stored frames' K/V went to the worker's OPFS spill and the answer read them back
+  const engine = a.engine as NonNullable<StreamVLMStats['engine']>;
+  expect(engine.storeFrames).toBeGreaterThanOrEqual(5);
+  expect(engine.storeSpilledFrames).toBeGreaterThanOrEqual(1);
+  expect(engine.storeRamBytes).toBeLessThan(engine.storeBytes);
+  expect(engine.spillError).toBeNull();
+  expect((a.answer as SdkAnswer).moments.some((m) => m.from === 'memory')).toBe(true);
   expect(a.afterDispose).toMatchObject({ name: 'InputError', message: expect.stringMatching(/disposed/) });
   expect(errors).toEqual([]);
 });

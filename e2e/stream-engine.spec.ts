@@ -54,13 +54,18 @@ for (const model of MODELS) {
     });
 
     const expected = { none: fx.windowed.generated, 8: kvq.kv8.generated };
+    // tiny-gqa's raw run keeps no payload in RAM: every stored frame goes to OPFS and is read back
+    const ramBudgetBytes = model === 'tiny-gqa' ? 0 : undefined;
     for (const kvBits of ['none', 8] as const) {
-      await test.step(`window ${W}, k = all, ${kvBits} bits`, async () => {
-        const r = await run({ windowFrames: W, kvBits, topK: n });
+      const budget = kvBits === 'none' ? ramBudgetBytes : undefined;
+      await test.step(`window ${W}, k = all, ${kvBits} bits${budget === 0 ? ', payloads on disk' : ''}`, async () => {
+        const r = await run({ windowFrames: W, kvBits, topK: n, ramBudgetBytes: budget });
         console.log(`${model} windowed ${kvBits}: ${JSON.stringify(r.tokens)} store ${r.stats.storeBytes} B (${r.ms.toFixed(0)} ms)`);
         // frames 0 … n−W−1 left the window, one per ingest once it was full
         expect(r.evicted).toEqual([...Array(n).keys()].map((i) => (i >= W ? i - W : null)));
         expect(r.stats.storeFrames).toBe(n - W);
+        expect(r.stats.storeSpilledFrames).toBe(budget === 0 ? n - W : 0);
+        expect(r.stats.spillError).toBeNull();
         expect(r.stats.windowFrames).toBe(W);
         expect(r.moments.map((m) => [m.frameIndex, m.from])).toEqual([...Array(n).keys()].map((i) => [i, i < n - W ? 'memory' : 'window']));
         expect(r.moments.filter((m) => m.from === 'memory').every((m) => typeof m.score === 'number' && m.score >= -1 && m.score <= 1)).toBe(true);

@@ -5,6 +5,7 @@ import { StreamEngine } from '../src/engine/stream-engine';
 import type { AskEvent, EngineStats, Moment, StreamEngineOptions } from '../src/engine/types';
 import { StreamVlmError } from '../src/errors';
 import { GpuDevice } from '../src/gpu/device';
+import { OpfsSpill } from '../src/memory/opfs-spill';
 import type { RgbImage } from '../src/model/preprocess';
 import { SmolVlm } from '../src/model/smolvlm';
 import { UrlSource } from '../src/model/source';
@@ -90,11 +91,15 @@ async function expectError(fn: () => Promise<unknown>): Promise<ErrorResult | st
 window.streamHarness = {
   async run(name, options, askOptions = {}) {
     const { model, fixture, frames } = await load(name);
-    const engine = await StreamEngine.create(model, { frameResize: 'image', maxAnswerTokens: fixture.max_new_tokens, ...options });
+    // a RAM budget comes with a spill in this page's OPFS, as the worker sets it up
+    const spill = Number.isFinite(options.ramBudgetBytes ?? Infinity) ? await OpfsSpill.create() : undefined;
+    const engine = await StreamEngine.create(model, { frameResize: 'image', maxAnswerTokens: fixture.max_new_tokens, ...options }, { spill });
     try {
       const t0 = performance.now();
       const evicted: (number | null)[] = [];
       for (let i = 0; i < frames.length; i++) evicted.push((await engine.ingest(frames[i], fixture.frames[i].timestamp_ms)).evictedFrameIndex);
+      // the spill writes run in the background; wait for them so the answer reads its frames from disk
+      await engine.store.settled();
       const { streamed, moments, done } = await collect(engine.ask(fixture.question, { maxNewTokens: fixture.max_new_tokens, ...askOptions }));
       return {
         tokens: done.tokens,

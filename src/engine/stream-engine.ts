@@ -7,10 +7,11 @@ import type { SmolVlm } from '../model/smolvlm';
 import { generateGreedy, positionTensor } from '../model/generate';
 import type { KvCache } from '../model/kv-cache';
 import { FrameBlockWriter } from '../memory/evict';
-import { KV_STORE_BITS, type FrameBlock, type KvStoreBits, type Thumbnail } from '../memory/frame-block';
+import { KV_STORE_BITS, lazyBlock, type FrameBlock, type KvStoreBits, type LazyFrameBlock, type Thumbnail } from '../memory/frame-block';
 import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
 import { questionVectors, retrieve } from '../memory/retriever';
+import type { PayloadSpill } from '../memory/spill';
 import { MemoryStore, type StoreMeta } from '../memory/store';
 import { makeThumbnail } from '../memory/thumbnail';
 import { AsyncChannel } from './async-channel';
@@ -87,11 +88,16 @@ export class StreamEngine {
     private readonly encoder: FrameEncoder,
     private readonly writer: FrameBlockWriter,
     private readonly reader: FrameBlockReader,
+    private readonly spill: PayloadSpill | null,
   ) {
-    this.store = new MemoryStore(meta);
+    this.store = new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined });
   }
 
-  static async create(model: SmolVlm, options: StreamEngineOptions = {}): Promise<StreamEngine> {
+  /**
+   * `host.spill`: where the memory store puts payloads beyond `ramBudgetBytes` (OpfsSpill in a
+   * browser); the engine owns it from here on and destroys it with itself.
+   */
+  static async create(model: SmolVlm, options: StreamEngineOptions = {}, host: { spill?: PayloadSpill } = {}): Promise<StreamEngine> {
     const o: Required<StreamEngineOptions> = {
       windowFrames: positiveInt('windowFrames', options.windowFrames ?? 16),
       kvBits: options.kvBits ?? 4,
@@ -100,7 +106,9 @@ export class StreamEngine {
       maxAnswerTokens: positiveInt('maxAnswerTokens', options.maxAnswerTokens ?? 128),
       frameResize: options.frameResize ?? 'video',
       thumbnailEdge: positiveInt('thumbnailEdge', options.thumbnailEdge ?? 96, 8),
+      ramBudgetBytes: options.ramBudgetBytes ?? Infinity,
     };
+    if (!(o.ramBudgetBytes >= 0)) throw new InputError(`StreamEngine: ramBudgetBytes must be a number ≥ 0, got ${String(o.ramBudgetBytes)}`);
     if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamEngine: kvBits must be 8, 4, 2 or 'none', got ${String(o.kvBits)}`);
     if (o.frameResize !== 'video' && o.frameResize !== 'image') throw new InputError(`StreamEngine: frameResize must be 'video' or 'image', got ${String(o.frameResize)}`);
 
@@ -121,7 +129,7 @@ export class StreamEngine {
     const meta: StoreMeta = { modelKey: modelKey(model.config), layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim, bits: o.kvBits, dtype: model.precision };
     const streamCache = text.createCache(streamRows);
     const answerCache = text.createCache(answerRows);
-    const engine = new StreamEngine(model, o, meta, prompt, S, maxFrameTokens, streamCache, answerCache, new FrameEncoder(model, o.frameResize), new FrameBlockWriter(model.gpu, meta), new FrameBlockReader(model.gpu));
+    const engine = new StreamEngine(model, o, meta, prompt, S, maxFrameTokens, streamCache, answerCache, new FrameEncoder(model, o.frameResize), new FrameBlockWriter(model.gpu, meta), new FrameBlockReader(model.gpu), host.spill ?? null);
     // the sinks: the prefix, prefilled once
     const rec = new CommandRecorder(model.gpu, undefined, 'stream prefix');
     const done = engine.recordPiece(rec, streamCache, prefix, null);
@@ -274,8 +282,11 @@ export class StreamEngine {
     rec.submit();
     let row = S;
     const restoreStart = now();
-    for (const i of chosen) {
-      const block = this.store.at(i);
+    // payloads on the spill are read back together; each block is restored as it arrives, in order
+    const loads = chosen.map((i) => this.store.load(i));
+    loads.forEach((l) => l.catch(() => {})); // a failed read surfaces from the await below
+    for (const load of loads) {
+      const block = await load;
       this.reader.restore(cache, block, row);
       row += block.tokens;
     }
@@ -391,6 +402,9 @@ export class StreamEngine {
       windowBytes: 2 * this.meta.layers * windowRows * rowBytes,
       storeFrames: this.store.frames,
       storeBytes: this.store.bytes,
+      storeRamBytes: this.store.ramBytes,
+      storeSpilledFrames: this.store.spilledFrames,
+      spillError: this.store.spillError?.message ?? null,
       gpuBytes: this.model.gpu.tensorBytes,
       stageMs: { ...this.stage },
       lastTimestampMs: this.lastTimestamp,
@@ -400,16 +414,16 @@ export class StreamEngine {
   /** Every frame seen, in time order: stored ones then the window's. */
   timeline(): FrameSummary[] {
     return [
-      ...this.store.blocks().map((b) => ({ frameIndex: b.index, timestampMs: b.timestampMs, where: 'memory' as const, thumbnail: b.thumbnail })),
+      ...this.store.infos().map((b) => ({ frameIndex: b.index, timestampMs: b.timestampMs, where: 'memory' as const, thumbnail: b.thumbnail })),
       ...this.window.map((w) => ({ frameIndex: w.index, timestampMs: w.timestampMs, where: 'window' as const, thumbnail: w.thumbnail })),
     ];
   }
 
   /** The whole memory as blocks: the store's, plus the window's frames packed the same way (they stay in the window). */
-  memorySnapshot(): Promise<{ meta: StoreMeta; blocks: FrameBlock[] }> {
+  memorySnapshot(): Promise<{ meta: StoreMeta; blocks: LazyFrameBlock[] }> {
     return this.exclusive(async () => {
-      const blocks = this.store.blocks();
-      for (const w of this.window) blocks.push(await this.writer.write(this.streamCache, w.start, w.tokens, w));
+      const blocks = this.store.lazyBlocks();
+      for (const w of this.window) blocks.push(lazyBlock(await this.writer.write(this.streamCache, w.start, w.tokens, w)));
       return { meta: { ...this.meta }, blocks };
     });
   }
@@ -430,7 +444,7 @@ export class StreamEngine {
         checkPayload(b);
         staged.add(b);
       }
-      for (const b of staged.blocks()) this.store.add(b);
+      for (const b of sorted) this.store.add(b);
       const last = sorted[sorted.length - 1];
       if (last) {
         this.nextIndex = last.index + 1;
@@ -448,6 +462,8 @@ export class StreamEngine {
       this.encoder.destroy();
       this.writer.destroy();
       this.reader.destroy();
+      await this.store.settled();
+      await this.spill?.destroy().catch(() => {});
     });
     this.disposed = true;
     return done;

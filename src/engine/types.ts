@@ -19,6 +19,11 @@ export interface StreamEngineOptions {
   frameResize?: 'video' | 'image';
   /** Longest edge of the stored thumbnails, px. Default 96. */
   thumbnailEdge?: number;
+  /**
+   * K/V payload bytes the memory store keeps in RAM; beyond it the oldest frames' payloads move to
+   * the spill the engine was created with (StreamEngine.create's `host.spill`). Default: no limit.
+   */
+  ramBudgetBytes?: number;
 }
 
 /** A frame an answer used. */
@@ -86,7 +91,14 @@ export interface EngineStats {
   windowFrames: number;
   windowBytes: number;
   storeFrames: number;
+  /** The memory store's bytes: payloads, key summaries, thumbnails and the retrieval index. */
   storeBytes: number;
+  /** Of storeBytes, those in RAM (the rest are payloads on the spill). */
+  storeRamBytes: number;
+  /** Stored frames whose payload is on the spill. */
+  storeSpilledFrames: number;
+  /** Why the store stopped spilling (its payloads stay in RAM), or null. */
+  spillError: string | null;
   /** Bytes of every GPU buffer the engine and model hold. */
   gpuBytes: number;
   /** Mean milliseconds per stage over the last frames (wall time, GPU work awaited). */

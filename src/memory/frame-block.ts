@@ -45,3 +45,23 @@ export interface FrameBlock {
   keySummary: Float32Array;
   thumbnail: Thumbnail;
 }
+
+/**
+ * A stored frame without its K/V payload: what the memory store keeps in RAM for every frame, even
+ * when the payload itself has moved to disk (spill.ts). `payloadBytes` is the payload's size.
+ */
+export type FrameBlockInfo = Omit<FrameBlock, 'payload'> & { payloadBytes: number };
+
+/** A frame block whose payload is fetched on demand (from RAM or from disk). */
+export type LazyFrameBlock = FrameBlockInfo & { loadPayload(): Promise<Uint8Array> };
+
+/** The block without its payload. */
+export function blockInfo(block: FrameBlock): FrameBlockInfo {
+  const { payload, ...rest } = block;
+  return { ...rest, payloadBytes: payload.byteLength };
+}
+
+/** A full block as a LazyFrameBlock (its payload already at hand). */
+export function lazyBlock(block: FrameBlock): LazyFrameBlock {
+  return { ...blockInfo(block), loadPayload: () => Promise.resolve(block.payload) };
+}

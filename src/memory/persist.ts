@@ -1,5 +1,5 @@
 import { InputError, StreamVlmError } from '../errors';
-import type { FrameBlock, KvStoreBits } from './frame-block';
+import type { FrameBlock, KvStoreBits, LazyFrameBlock } from './frame-block';
 import { framePayloadBytes } from './payload';
 import type { StoreMeta } from './store';
 
@@ -100,11 +100,11 @@ const asBytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a
  * of its key summary and thumbnail (two different frames never share key summaries). A save keeps a
  * file whose fingerprint matches; a new stream saved under the same name rewrites its blocks.
  */
-export function blockFingerprint(b: FrameBlock): number {
+export function blockFingerprint(b: FrameBlock | LazyFrameBlock): number {
   const head = new DataView(new ArrayBuffer(24));
   head.setUint32(0, b.index, true);
   head.setFloat64(4, b.timestampMs, true);
-  head.setUint32(12, b.payload.byteLength, true);
+  head.setUint32(12, 'payload' in b ? b.payload.byteLength : b.payloadBytes, true);
   head.setUint32(16, b.tokens, true);
   head.setUint32(20, bitsCode(b.bits) | (b.dtype === 'f16' ? 0x100 : 0), true);
   return crc32(b.thumbnail.data, crc32(asBytes(b.keySummary), crc32(new Uint8Array(head.buffer))));
@@ -354,30 +354,36 @@ async function fileSize(dir: FileSystemDirectoryHandle, file: string): Promise<n
 type SyncHandle = { write(b: Uint8Array, o?: { at: number }): number; truncate(n: number): void; flush(): void; close(): void };
 
 /** Writes a whole file. createWritable commits on close (atomic); Safari's workers only have sync access handles. */
+export async function writeWholeFile(dir: FileSystemDirectoryHandle, file: string, bytes: Uint8Array): Promise<void> {
+  const handle = await dir.getFileHandle(file, { create: true });
+  if (typeof handle.createWritable === 'function') {
+    const w = await handle.createWritable();
+    try {
+      await w.write(bytes as Uint8Array<ArrayBuffer>);
+      await w.close();
+    } catch (e) {
+      await w.abort().catch(() => {});
+      throw e;
+    }
+    return;
+  }
+  const sync = await (handle as unknown as { createSyncAccessHandle(): Promise<SyncHandle> }).createSyncAccessHandle();
+  try {
+    sync.truncate(0);
+    sync.write(bytes, { at: 0 });
+    sync.flush();
+  } finally {
+    sync.close();
+  }
+}
+
+export const isQuotaError = (e: unknown) => (e as DOMException | null)?.name === 'QuotaExceededError';
+
 async function writeFileBytes(dir: FileSystemDirectoryHandle, file: string, bytes: Uint8Array, where: string): Promise<void> {
   try {
-    const handle = await dir.getFileHandle(file, { create: true });
-    if (typeof handle.createWritable === 'function') {
-      const w = await handle.createWritable();
-      try {
-        await w.write(bytes as Uint8Array<ArrayBuffer>);
-        await w.close();
-      } catch (e) {
-        await w.abort().catch(() => {});
-        throw e;
-      }
-      return;
-    }
-    const sync = await (handle as unknown as { createSyncAccessHandle(): Promise<SyncHandle> }).createSyncAccessHandle();
-    try {
-      sync.truncate(0);
-      sync.write(bytes, { at: 0 });
-      sync.flush();
-    } finally {
-      sync.close();
-    }
+    await writeWholeFile(dir, file, bytes);
   } catch (e) {
-    if ((e as DOMException).name === 'QuotaExceededError') {
+    if (isQuotaError(e)) {
       throw new InputError(`saveMemory: the browser's storage quota is full writing ${where}/${file}; free space (deleteMemory of old saves) and save again. The previous save is intact.`);
     }
     throw e;
@@ -394,9 +400,11 @@ function locked<T>(name: string, task: () => Promise<T>): Promise<T> {
 
 /**
  * Saves the store's blocks (stream order) under `name`, writing only blocks that an earlier save
- * there does not already hold. Blocks not in this save are removed afterwards.
+ * there does not already hold. Blocks not in this save are removed afterwards. Lazy blocks (a
+ * store's, whose payloads may be on its spill) have their payload loaded only when their file is
+ * written, one at a time, so saving hours of stream does not pull them all into RAM.
  */
-export function saveMemory(name: string, meta: StoreMeta, blocks: FrameBlock[], options: PersistOptions = {}): Promise<SaveReport> {
+export function saveMemory(name: string, meta: StoreMeta, blocks: readonly (FrameBlock | LazyFrameBlock)[], options: PersistOptions = {}): Promise<SaveReport> {
   checkName(name);
   if (!isStoreMeta(meta)) throw new InputError('saveMemory: meta is not a StoreMeta (modelKey, layers, kvHeads, headDim, bits, dtype)');
   for (let i = 0; i < blocks.length; i++) {
@@ -435,7 +443,7 @@ export function saveMemory(name: string, meta: StoreMeta, blocks: FrameBlock[], 
         report.kept++;
         continue;
       }
-      const bytes = encodeBlock(b);
+      const bytes = encodeBlock('payload' in b ? b : { ...b, payload: await b.loadPayload() });
       await writeFileBytes(dir, file, bytes, where);
       entries.push({ index: b.index, timestampMs: b.timestampMs, fileBytes: bytes.byteLength, fingerprint, crc: trailingCrc(bytes) });
       report.written++;

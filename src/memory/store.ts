@@ -1,5 +1,6 @@
 import { InputError } from '../errors';
-import type { FrameBlock, KvStoreBits } from './frame-block';
+import { blockInfo, type FrameBlock, type FrameBlockInfo, type KvStoreBits, type LazyFrameBlock } from './frame-block';
+import type { PayloadSpill } from './spill';
 
 /** What a store's blocks were made by; a store reopened later must match the engine that reads it. */
 export interface StoreMeta {
@@ -12,15 +13,47 @@ export interface StoreMeta {
   dtype: 'f32' | 'f16';
 }
 
+export interface MemoryStoreOptions {
+  /**
+   * K/V payload bytes kept in RAM; beyond it the oldest payloads move to `spill` (default: no
+   * limit). Key summaries, thumbnails and retrieval rows always stay in RAM.
+   */
+  ramBudgetBytes?: number;
+  /** Where payloads beyond the budget go; without one the budget is not enforced. */
+  spill?: PayloadSpill;
+}
+
+/** One stored frame: its info, and its payload while it is in RAM (null once spilled). */
+interface Entry {
+  info: FrameBlockInfo;
+  payload: Uint8Array | null;
+  /** Being written to the spill (its RAM copy is kept until the write resolves). */
+  spilling: boolean;
+}
+
 /**
- * The long-term memory: frame blocks that left the GPU window, in RAM, in stream order. Retrieval
- * reads only the key summaries (`summaries`), kept in one flat array so scoring a question against
- * an hour of frames is a single pass over contiguous memory; the K/V payloads are touched only for
- * the frames a question restores. Persistence (OPFS) lives in persist.ts.
+ * The long-term memory: frame blocks that left the GPU window, in stream order. Retrieval reads
+ * only the key summaries (`summaries`), kept in one flat array so scoring a question against an
+ * hour of frames is a single pass over contiguous memory; the K/V payloads are touched only for the
+ * frames a question restores, so they alone may leave RAM for a spill when they outgrow the RAM
+ * budget (oldest first, in the background; a payload is dropped from RAM only after its write
+ * succeeded, so a failing disk loses nothing — spilling stops and the error is reported).
+ * Persistence (OPFS) lives in persist.ts.
  */
 export class MemoryStore {
-  private readonly list: FrameBlock[] = [];
-  private bytesHeld = 0;
+  private readonly list: Entry[] = [];
+  private infoBytes = 0;
+  private payloadBytes = 0;
+  private residentBytes = 0;
+  /** Resident payload bytes not yet being spilled: what the budget is checked against. */
+  private unclaimedBytes = 0;
+  private spilledCount = 0;
+  private spillChain: Promise<void> = Promise.resolve();
+  private spillFailure: Error | null = null;
+  /** Bumped by clear(), so spill writes queued before it leave the new contents alone. */
+  private generation = 0;
+  private readonly ramBudget: number;
+  private readonly spill: PayloadSpill | null;
   /**
    * f32 [frames, layers·kvHeads·headDim], grown by doubling: each frame's key summary with every
    * (layer, KV head) slice scaled to unit length, so scoring a question (a cosine per slice) is only
@@ -31,7 +64,14 @@ export class MemoryStore {
   private coarseRows: Float32Array;
   private readonly coarseWidth: number;
 
-  constructor(readonly meta: StoreMeta) {
+  constructor(
+    readonly meta: StoreMeta,
+    options: MemoryStoreOptions = {},
+  ) {
+    const budget = options.ramBudgetBytes ?? Infinity;
+    if (!(budget >= 0)) throw new InputError(`MemoryStore: ramBudgetBytes must be ≥ 0, got ${budget}`);
+    this.ramBudget = budget;
+    this.spill = options.spill ?? null;
     this.summaryRows = new Float32Array(64 * this.summaryLength);
     this.coarseWidth = coarseSliceStarts(meta).length * meta.headDim;
     this.coarseRows = new Float32Array(64 * this.coarseWidth);
@@ -47,11 +87,30 @@ export class MemoryStore {
   }
 
   /**
-   * Bytes held: the blocks' K/V payloads, key summaries and thumbnails, plus the retrieval index
-   * built from them (unit summaries and first-pass vectors, f32, per frame).
+   * Bytes of the memory, wherever they are: the blocks' K/V payloads, key summaries and thumbnails,
+   * plus the retrieval index built from them (unit summaries and first-pass vectors, f32, per frame).
    */
   get bytes(): number {
-    return this.bytesHeld + this.list.length * (this.summaryLength + this.coarseWidth) * 4;
+    return this.infoBytes + this.payloadBytes + this.indexBytes;
+  }
+
+  /** Of `bytes`, those in RAM (all but the spilled payloads). */
+  get ramBytes(): number {
+    return this.infoBytes + this.residentBytes + this.indexBytes;
+  }
+
+  /** Frames whose payload is on the spill, not in RAM. */
+  get spilledFrames(): number {
+    return this.spilledCount;
+  }
+
+  /** Why spilling stopped (the payloads it could not write stay in RAM), or null. */
+  get spillError(): Error | null {
+    return this.spillFailure;
+  }
+
+  private get indexBytes(): number {
+    return this.list.length * (this.summaryLength + this.coarseWidth) * 4;
   }
 
   /** Appends a block; blocks come in stream order (index increasing). */
@@ -62,27 +121,46 @@ export class MemoryStore {
     }
     if (block.keySummary.length !== this.summaryLength) throw new InputError(`MemoryStore: block ${block.index} has a key summary of ${block.keySummary.length} floats, expected ${this.summaryLength}`);
     const last = this.list[this.list.length - 1];
-    if (last && block.index <= last.index) throw new InputError(`MemoryStore: block ${block.index} arrives after block ${last.index}`);
+    if (last && block.index <= last.info.index) throw new InputError(`MemoryStore: block ${block.index} arrives after block ${last.info.index}`);
     const n = this.list.length;
     this.summaryRows = withRoom(this.summaryRows, (n + 1) * this.summaryLength);
     this.coarseRows = withRoom(this.coarseRows, (n + 1) * this.coarseWidth);
     const unit = unitSlices(block.keySummary, m.headDim);
     this.summaryRows.set(unit, n * this.summaryLength);
     coarseVector(unit, m, this.coarseRows.subarray(n * this.coarseWidth, (n + 1) * this.coarseWidth));
-    this.list.push(block);
-    this.bytesHeld += blockBytes(block);
+    const info = blockInfo(block);
+    this.list.push({ info, payload: block.payload, spilling: false });
+    this.infoBytes += info.keySummary.byteLength + info.thumbnail.data.byteLength;
+    this.payloadBytes += info.payloadBytes;
+    this.residentBytes += info.payloadBytes;
+    this.unclaimedBytes += info.payloadBytes;
+    this.spillOverBudget();
   }
 
-  /** The i-th stored block (stream order), 0 ≤ i < frames. */
-  at(i: number): FrameBlock {
-    const b = this.list[i];
-    if (!b) throw new InputError(`MemoryStore: no block at ${i} (${this.list.length} stored)`);
-    return b;
+  /** The i-th stored block's info (stream order), 0 ≤ i < frames. */
+  at(i: number): FrameBlockInfo {
+    return this.entry(i).info;
   }
 
-  /** Every block, in stream order (a copy of the list; the blocks themselves are shared). */
-  blocks(): FrameBlock[] {
-    return [...this.list];
+  /** The i-th stored block with its payload, read back from the spill if it is there. */
+  async load(i: number): Promise<FrameBlock> {
+    const e = this.entry(i);
+    return { ...withoutSize(e.info), payload: await this.payloadOf(e) };
+  }
+
+  /** Every block's info, in stream order. */
+  infos(): FrameBlockInfo[] {
+    return this.list.map((e) => e.info);
+  }
+
+  /** Every block, its payload fetched on demand (for saving without holding every payload at once). */
+  lazyBlocks(): LazyFrameBlock[] {
+    return this.list.map((e) => ({ ...e.info, loadPayload: () => this.payloadOf(e) }));
+  }
+
+  /** Resolves once the spill writes started so far have finished (or failed). */
+  settled(): Promise<void> {
+    return this.spillChain;
   }
 
   /** f32 [frames, summaryLength]: every block's key summary with unit-length (layer, KV head) slices, in stream order. */
@@ -95,10 +173,67 @@ export class MemoryStore {
     return this.coarseRows.subarray(0, this.list.length * this.coarseWidth);
   }
 
-  clear(): void {
+  /** Forgets every block (and, after the writes in flight, whatever the spill holds). */
+  clear(): Promise<void> {
     this.list.length = 0;
-    this.bytesHeld = 0;
+    this.generation++;
+    this.infoBytes = this.payloadBytes = this.residentBytes = this.unclaimedBytes = this.spilledCount = 0;
+    const spill = this.spill;
+    this.spillChain = this.spillChain.then(() => spill?.clear()).catch(() => {});
+    return this.spillChain;
   }
+
+  private entry(i: number): Entry {
+    const e = this.list[i];
+    if (!e) throw new InputError(`MemoryStore: no block at ${i} (${this.list.length} stored)`);
+    return e;
+  }
+
+  private payloadOf(e: Entry): Promise<Uint8Array> {
+    if (e.payload) return Promise.resolve(e.payload);
+    return this.spill!.read(e.info.index, e.info.payloadBytes);
+  }
+
+  /** Queues the oldest resident payloads for the spill until the unclaimed ones fit the budget. */
+  private spillOverBudget(): void {
+    const spill = this.spill;
+    if (!spill || this.spillFailure) return;
+    for (const e of this.list) {
+      if (this.unclaimedBytes <= this.ramBudget) break;
+      if (!e.payload || e.spilling) continue;
+      e.spilling = true;
+      this.unclaimedBytes -= e.info.payloadBytes;
+      const generation = this.generation;
+      this.spillChain = this.spillChain.then(async () => {
+        const payload = e.payload;
+        if (this.spillFailure || !payload || generation !== this.generation) return;
+        try {
+          await spill.write(e.info.index, payload);
+        } catch (err) {
+          if (generation !== this.generation) return;
+          // keep this and every later payload in RAM: nothing is lost, the budget is just not kept
+          this.spillFailure = err instanceof Error ? err : new Error(String(err));
+          e.spilling = false;
+          for (const other of this.list) if (other.spilling && other.payload) {
+            other.spilling = false;
+            this.unclaimedBytes += other.info.payloadBytes;
+          }
+          this.unclaimedBytes += e.info.payloadBytes;
+          return;
+        }
+        if (generation !== this.generation) return;
+        e.payload = null;
+        e.spilling = false;
+        this.residentBytes -= e.info.payloadBytes;
+        this.spilledCount++;
+      });
+    }
+  }
+}
+
+function withoutSize(info: FrameBlockInfo): Omit<FrameBlock, 'payload'> {
+  const { payloadBytes: _bytes, ...rest } = info;
+  return rest;
 }
 
 /** The geometry retrieval works in: key summaries are [layers, kvHeads, headDim]. */
@@ -145,6 +280,3 @@ export function unitSlices(v: Float32Array, width: number): Float32Array {
   return out;
 }
 
-export function blockBytes(b: FrameBlock): number {
-  return b.payload.byteLength + b.keySummary.byteLength + b.thumbnail.data.byteLength;
-}

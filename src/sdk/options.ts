@@ -35,6 +35,12 @@ export interface StreamVLMOptions {
   frameResize?: 'video' | 'image';
   /** Frames that may wait while the engine is busy before the oldest is dropped. Default 4. */
   queueCapacity?: number;
+  /**
+   * Megabytes of remembered frames' K/V kept in RAM; older frames' K/V move to the browser's
+   * private disk (OPFS) and are read back only when a question recalls them. Default 1024 (about
+   * 28 minutes of 256M at 4 bits, 1 frame/s); Infinity keeps everything in RAM.
+   */
+  memoryRamMB?: number;
 }
 
 
@@ -47,13 +53,14 @@ function positiveInteger(name: string, value: number | undefined): void {
  * and fills in the SDK's defaults.
  */
 export function checkOptions(options: StreamVLMOptions): Required<Omit<StreamVLMOptions, 'onProgress'>> {
-  const o = { kvBits: 4 as KvStoreBits, fps: 1, windowFrames: 16, topK: 8, maxAnswerTokens: 128, precision: 'auto' as const, weightFormat: 'f16' as WeightFormat, cache: true, timestamps: 'auto' as TimestampMode, frameResize: 'video' as const, queueCapacity: 4, ...stripUndefined(options) };
+  const o = { kvBits: 4 as KvStoreBits, fps: 1, windowFrames: 16, topK: 8, maxAnswerTokens: 128, precision: 'auto' as const, weightFormat: 'f16' as WeightFormat, cache: true, timestamps: 'auto' as TimestampMode, frameResize: 'video' as const, queueCapacity: 4, memoryRamMB: 1024, ...stripUndefined(options) };
   if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamVLM.load: kvBits must be 8, 4, 2 or 'none', not ${String(o.kvBits)}`);
   if (!(typeof o.fps === 'number' && o.fps > 0 && o.fps <= 60)) throw new InputError(`StreamVLM.load: fps must be a number in (0, 60], not ${String(o.fps)}`);
   positiveInteger('windowFrames', o.windowFrames);
   positiveInteger('topK', o.topK);
   positiveInteger('maxAnswerTokens', o.maxAnswerTokens);
   positiveInteger('queueCapacity', o.queueCapacity);
+  if (!(typeof o.memoryRamMB === 'number' && o.memoryRamMB >= 0)) throw new InputError(`StreamVLM.load: memoryRamMB must be a number ≥ 0 (Infinity: no limit), not ${String(o.memoryRamMB)}`);
   if (!['auto', 'f16', 'f32'].includes(o.precision)) throw new InputError(`StreamVLM.load: precision must be 'auto', 'f16' or 'f32', not ${String(o.precision)}`);
   if (!WEIGHT_FORMATS.includes(o.weightFormat)) throw new InputError(`StreamVLM.load: weightFormat must be one of ${WEIGHT_FORMATS.join(', ')}, not ${String(o.weightFormat)}`);
   if (!['auto', 'frames'].includes(o.timestamps)) throw new InputError(`StreamVLM.load: timestamps must be 'auto' or 'frames', not ${String(o.timestamps)}`);
@@ -68,7 +75,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 /** The worker's load options for checked SDK options and the precision chosen for this adapter. */
 export function workerLoadOptions(o: ReturnType<typeof checkOptions>, precision: 'f16' | 'f32'): WorkerLoadOptions {
   return {
-    engine: { windowFrames: o.windowFrames, kvBits: o.kvBits, topK: o.topK, maxAnswerTokens: o.maxAnswerTokens, frameResize: o.frameResize },
+    engine: { windowFrames: o.windowFrames, kvBits: o.kvBits, topK: o.topK, maxAnswerTokens: o.maxAnswerTokens, frameResize: o.frameResize, ramBudgetBytes: o.memoryRamMB * 2 ** 20 },
     model: { weightFormat: o.weightFormat, precision },
     fps: o.fps,
     queueCapacity: o.queueCapacity,

@@ -3,10 +3,11 @@
 // `new Worker(new URL('./engine-worker.ts', import.meta.url), { type: 'module' })`.
 import * as Comlink from 'comlink';
 import { StreamEngine } from '../engine/stream-engine';
-import type { AskEvent, AskOptions, FrameSummary } from '../engine/types';
+import type { AskEvent, AskOptions, FrameSummary, StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
 import { GpuDevice } from '../gpu/device';
 import { deleteMemory, listMemories, openMemory, saveMemory, type SaveReport } from '../memory/persist';
+import { OpfsSpill } from '../memory/opfs-spill';
 import { CachedUrlSource } from '../model/cached-source';
 import type { LoadProgress } from '../model/progress';
 import { withOutOfMemoryScope } from '../gpu/out-of-memory';
@@ -49,6 +50,21 @@ function ready(what: string): Loaded {
   return loaded;
 }
 
+/**
+ * A StreamEngine whose memory keeps `ramBudgetBytes` of K/V payloads in RAM and the rest in this
+ * origin's private file system. Without OPFS (or if it cannot be opened) the budget is not enforced
+ * and every payload stays in RAM, as before budgets existed.
+ */
+async function createEngine(model: SmolVlm, options: StreamEngineOptions = {}): Promise<StreamEngine> {
+  const spill = Number.isFinite(options.ramBudgetBytes ?? Infinity) ? await OpfsSpill.create().catch(() => undefined) : undefined;
+  try {
+    return await StreamEngine.create(model, options, { spill });
+  } catch (e) {
+    await spill?.destroy();
+    throw e;
+  }
+}
+
 async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgress?: (p: LoadProgress) => void): Promise<WorkerLoadInfo> {
   if (loaded || loading) throw new InputError('load: this worker already has a model; dispose() it and start another worker');
   if (typeof modelUrl !== 'string' || modelUrl === '') throw new InputError('load: modelUrl must be the URL of a model folder (…/resolve/main/)');
@@ -67,7 +83,7 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
       const model = await withOutOfMemoryScope(gpu.device, 'loading the model', () => SmolVlm.load(gpu, source, { ...options.model, onProgress: progress }));
       let engine: StreamEngine;
       try {
-        engine = await withOutOfMemoryScope(gpu.device, 'creating the stream engine', () => StreamEngine.create(model, options.engine));
+        engine = await withOutOfMemoryScope(gpu.device, 'creating the stream engine', () => createEngine(model, options.engine));
       } catch (e) {
         await model.dispose();
         throw e;
@@ -179,7 +195,7 @@ async function openMemoryNamed(name: string): Promise<OpenMemoryReport> {
     const current = l.engine;
     const fresh = current.stats().framesIngested === 0 && current.store.frames === 0;
     // restore into a new engine first, so a failure leaves the current stream untouched
-    const target = fresh ? current : await StreamEngine.create(l.model, l.engineOptions);
+    const target = fresh ? current : await createEngine(l.model, l.engineOptions);
     try {
       await target.restoreMemory(saved.meta, saved.blocks);
     } catch (e) {
