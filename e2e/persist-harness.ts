@@ -2,7 +2,7 @@
 // the engine's own payload layout) with random contents, saved to this page's OPFS and reopened,
 // then files damaged on disk in the ways a crash or a bad disk does.
 import { StreamVlmError } from '../src/errors';
-import type { FrameBlock, KvStoreBits } from '../src/memory/frame-block';
+import type { FrameBlock, KvStoreBits, LazyFrameBlock } from '../src/memory/frame-block';
 import { framePayloadBytes } from '../src/memory/payload';
 import { blockFileName, blockFingerprint, deleteMemory, listMemories, MEMORY_FORMAT_VERSION, openMemory, saveMemory, type SaveReport } from '../src/memory/persist';
 import { OpfsSpill } from '../src/memory/opfs-spill';
@@ -25,6 +25,7 @@ declare global {
       damage: (kind: Damage) => Promise<{ error: ErrorResult | null; recovered: boolean; resaved: boolean }>;
       refusals: () => Promise<Record<string, ErrorResult | null>>;
       spill: () => Promise<SpillResult>;
+      openedLazily: () => Promise<{ onDisk: number; onDiskBytes: number; payloadBytes: number; allEqual: boolean; damagedError: ErrorResult | null; othersEqual: boolean }>;
       spillFailure: () => Promise<SpillFailureResult>;
     };
   }
@@ -125,6 +126,11 @@ async function entryNames(dir: FileSystemDirectoryHandle): Promise<string[]> {
   return names;
 }
 
+/** A reopened memory's blocks with their payloads read from disk. */
+async function loaded(blocks: LazyFrameBlock[]): Promise<FrameBlock[]> {
+  return Promise.all(blocks.map(async ({ loadPayload, payloadBytes: _bytes, ...info }) => ({ ...info, payload: await loadPayload() })));
+}
+
 async function loadsEqual(store: MemoryStore, blocks: FrameBlock[], indices = blocks.map((_, i) => i)): Promise<boolean> {
   for (const i of indices) if (!sameBlock(await store.load(i), blocks[i])) return false;
   return true;
@@ -141,8 +147,9 @@ window.persistHarness = {
     const counts: number[] = [];
     const check = async (expected: FrameBlock[]) => {
       const back = await openMemory(name);
-      counts.push(back.blocks.length);
-      equal.push(JSON.stringify(back.meta) === JSON.stringify(meta) && back.blocks.length === expected.length && back.blocks.every((b, i) => sameBlock(b, expected[i])));
+      const blocks = await loaded(back.blocks);
+      counts.push(blocks.length);
+      equal.push(JSON.stringify(back.meta) === JSON.stringify(meta) && blocks.length === expected.length && blocks.every((b, i) => sameBlock(b, expected[i])));
     };
     // the first 8 frames, then the same stream 4 frames later (incremental), then the same again
     reports.push(await saveMemory(name, meta, stream.slice(0, 8)));
@@ -194,8 +201,8 @@ window.persistHarness = {
       await deleteMemory(name);
       await saveMemory(name, meta, blocks);
     }
-    const back = await openMemory(name);
-    const recovered = back.blocks.length === 4 && back.blocks.every((b, i) => sameBlock(b, blocks[i]));
+    const back = await loaded((await openMemory(name)).blocks);
+    const recovered = back.length === 4 && back.every((b, i) => sameBlock(b, blocks[i]));
     return { error, recovered, resaved };
   },
 
@@ -253,8 +260,8 @@ window.persistHarness = {
     // saving reads the spilled payloads back one at a time
     await deleteMemory('from-spill');
     await saveMemory('from-spill', meta, store.lazyBlocks());
-    const back = await openMemory('from-spill');
-    const savedFromSpillEqual = back.blocks.length === blocks.length && back.blocks.every((b, i) => sameBlock(b, blocks[i]));
+    const back = await loaded((await openMemory('from-spill')).blocks);
+    const savedFromSpillEqual = back.length === blocks.length && back.every((b, i) => sameBlock(b, blocks[i]));
     await deleteMemory('from-spill');
 
     // a spilled file that vanished: a MemoryFileError for that frame, the others still load
@@ -316,6 +323,37 @@ window.persistHarness = {
     };
     await filling.destroy();
     await (await navigator.storage.getDirectory()).removeEntry('spill-failure-test', { recursive: true });
+    return result;
+  },
+  async openedLazily() {
+    const name = 'opened-lazily';
+    await deleteMemory(name);
+    const meta = META(4, 'f16');
+    const blocks = Array.from({ length: 4 }, (_, i) => makeBlock(meta, i, 500 + i));
+    await saveMemory(name, meta, blocks);
+    // a store made from the opened memory holds no payload in RAM until one is asked for
+    const store = new MemoryStore(meta);
+    for (const b of (await openMemory(name)).blocks) store.add(b);
+    const allEqual = await loadsEqual(store, blocks);
+    // the file of frame 2 changes after opening: its read is refused, the others still come back
+    const dir = await dirOf(name);
+    const file = blockFileName(blocks[2].index, blockFingerprint(blocks[2]));
+    await writeRaw(dir, file, (await readRaw(dir, file)).map((b, i) => (i === 64 + 10 ? b ^ 0x40 : b)));
+    let damagedError: ErrorResult | null = null;
+    try {
+      await store.load(2);
+    } catch (e) {
+      damagedError = errorResult(e);
+    }
+    const result = {
+      onDisk: store.spilledFrames,
+      onDiskBytes: store.bytes - store.ramBytes,
+      payloadBytes: blocks[0].payload.byteLength,
+      allEqual,
+      damagedError,
+      othersEqual: await loadsEqual(store, blocks, [0, 1, 3]),
+    };
+    await deleteMemory(name);
     return result;
   },
 };

@@ -70,3 +70,14 @@ test('refusals: unknown name, unsafe name, blocks out of order or unlike the met
   expect(r['meta mismatch']).toMatchObject({ name: 'InputError', message: expect.stringContaining("does not match the store's meta") });
   expect(r['deleted']).toMatchObject({ name: 'InputError', message: expect.stringContaining('nothing is saved as "to-delete"') });
 });
+
+test('an opened memory stays on disk until a question needs a frame; a file changed after opening is refused when read', async ({ page }) => {
+  const errors = await open(page);
+  const r = await page.evaluate(() => window.persistHarness.openedLazily());
+  expect(r.onDisk).toBe(4);
+  expect(r.onDiskBytes).toBe(4 * r.payloadBytes);
+  expect(r.allEqual).toBe(true);
+  expect(r.damagedError).toMatchObject({ name: 'MemoryFileError', message: expect.stringMatching(/b0000002-.*\.svmb: checksum mismatch/) });
+  expect(r.othersEqual).toBe(true);
+  expect(errors).toEqual([]);
+});

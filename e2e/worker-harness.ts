@@ -252,6 +252,14 @@ window.workerHarness = {
       // reopening into a stream that holds frames replaces it with the saved one
       out.reopened = await client.openMemory(memoryName);
       out.timelineAfter = (await client.timeline()).map((f) => `${f.frameIndex}:${f.where}`);
+      out.engineAfterOpen = (await client.stats()).engine;
+      // deleting the saved memory the stream reads from: its frames move into the stream's own memory first
+      out.deleted = await client.deleteMemory(memoryName);
+      out.memoriesAfterDelete = await client.listMemories();
+      out.engineAfterDelete = (await client.stats()).engine;
+      out.answerAfterDelete = await collect(client.ask(fx.question, { maxNewTokens: 12 }));
+      // and it saves again from there
+      out.resaved = await client.saveMemory(memoryName);
     } finally {
       await client.dispose();
     }

@@ -103,6 +103,13 @@ test('the worker streams, answers as transformers does, refuses bad input with t
   expect((again.stats as WorkerStats).engine).toMatchObject({ framesIngested: 9, storeFrames: 8, windowFrames: 1 });
   expect(again.reopened).toEqual({ frames: 8, lastTimestampMs: 7000 });
   expect(again.timelineAfter).toEqual(again.timeline);
+  // opened lazily: the saved payloads stay in their files until the memory is deleted
+  expect(again.engineAfterOpen).toMatchObject({ storeFrames: 8, storeSpilledFrames: 8 });
+  expect(again.deleted).toBe(true);
+  expect(again.memoriesAfterDelete).not.toContain(name);
+  expect(again.engineAfterDelete).toMatchObject({ storeFrames: 8, storeSpilledFrames: 0 });
+  expect((again.answerAfterDelete as Answer).tokens).toEqual(stream.full.generated);
+  expect(again.resaved).toMatchObject({ blocks: 8, written: 8 });
   expect(again.mismatch).toMatchObject({ name: 'InputError', message: expect.stringMatching(/saved with bits none; this engine has 8/) });
   expect(again.mismatchTimeline).toEqual(['0:window']);
   expect(errors).toEqual([]);

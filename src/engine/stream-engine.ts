@@ -8,7 +8,7 @@ import { generateGreedy, positionTensor } from '../model/generate';
 import type { KvCache } from '../model/kv-cache';
 import { FrameBlockWriter } from '../memory/evict';
 import { KV_STORE_BITS, lazyBlock, type FrameBlock, type KvStoreBits, type LazyFrameBlock, type Thumbnail } from '../memory/frame-block';
-import { checkPayload } from '../memory/payload';
+import { checkPayload, framePayloadBytes } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
 import { questionVectors, retrieve } from '../memory/retriever';
 import type { PayloadSpill } from '../memory/spill';
@@ -432,7 +432,7 @@ export class StreamEngine {
    * Replaces the memory of a fresh engine (no frame ingested) with saved blocks; the stream goes on
    * after the last of them. A memory made by another model or with other KV settings is refused.
    */
-  restoreMemory(meta: StoreMeta, blocks: FrameBlock[]): Promise<void> {
+  restoreMemory(meta: StoreMeta, blocks: readonly (FrameBlock | LazyFrameBlock)[]): Promise<void> {
     return this.exclusive(async () => {
       if (this.nextIndex > 0 || this.store.frames > 0) throw new InputError('restoreMemory: the engine already holds frames; restore into a fresh engine');
       for (const key of Object.keys(this.meta) as (keyof StoreMeta)[]) {
@@ -441,7 +441,8 @@ export class StreamEngine {
       const sorted = [...blocks].sort((a, b) => a.index - b.index);
       const staged = new MemoryStore(this.meta);
       for (const b of sorted) {
-        checkPayload(b);
+        if ('payload' in b) checkPayload(b);
+        else if (b.payloadBytes !== framePayloadBytes(b)) throw new InputError(`restoreMemory: frame block ${b.index} has a payload of ${b.payloadBytes} bytes, its shape implies ${framePayloadBytes(b)}`);
         staged.add(b);
       }
       for (const b of sorted) this.store.add(b);

@@ -1,5 +1,5 @@
 import { InputError, StreamVlmError } from '../errors';
-import type { FrameBlock, KvStoreBits, LazyFrameBlock } from './frame-block';
+import { blockInfo, type FrameBlock, type KvStoreBits, type LazyFrameBlock } from './frame-block';
 import { framePayloadBytes } from './payload';
 import type { StoreMeta } from './store';
 
@@ -46,7 +46,8 @@ export class MemoryFileError extends StreamVlmError {
 
 export interface SavedMemory {
   meta: StoreMeta;
-  blocks: FrameBlock[];
+  /** In stream order; payloads are read from their files on demand (see openMemory). */
+  blocks: LazyFrameBlock[];
 }
 
 export interface SaveReport {
@@ -465,7 +466,11 @@ export function saveMemory(name: string, meta: StoreMeta, blocks: readonly (Fram
 
 /**
  * Reads the memory saved under `name`: every file is read and checked before anything is returned.
- * No such memory → InputError; a damaged file → MemoryFileError naming it.
+ * No such memory → InputError; a damaged file → MemoryFileError naming it. The blocks come back
+ * lazy: their infos (key summaries, thumbnails) in RAM, their K/V payloads read again from their
+ * files, and checked again, only when asked for — so opening hours of memory does not need hours of
+ * it in RAM. A file changed or removed after opening (deleteMemory, a save of another stream under
+ * this name) is a MemoryFileError at that read.
  */
 export function openMemory(name: string, options: PersistOptions = {}): Promise<SavedMemory> {
   checkName(name);
@@ -475,20 +480,26 @@ export function openMemory(name: string, options: PersistOptions = {}): Promise<
     const indexBytes = dir ? await readFileBytes(dir, INDEX_FILE) : null;
     if (!dir || !indexBytes) throw new InputError(`openMemory: nothing is saved as "${name}" (no ${where}/${INDEX_FILE}); save a stream's memory under that name first`);
     const { meta, entries } = decodeIndex(indexBytes, `${where}/${INDEX_FILE}`);
-    const blocks: FrameBlock[] = [];
+    const blocks: LazyFrameBlock[] = [];
     for (const e of entries) {
-      const file = blockFileName(e.index, e.fingerprint);
-      const path = `${where}/${file}`;
-      const bytes = await readFileBytes(dir, file);
-      if (!bytes) throw new MemoryFileError(path, 'missing (listed in the index)');
-      if (bytes.byteLength !== e.fileBytes) throw new MemoryFileError(path, `${bytes.byteLength} bytes, the index says ${e.fileBytes} (truncated or overwritten)`);
-      if (trailingCrc(bytes) !== e.crc) throw new MemoryFileError(path, 'checksum mismatch with the index (the file is corrupt or another block)');
-      const block = decodeBlock(bytes, path, meta);
-      if (block.index !== e.index || block.timestampMs !== e.timestampMs) throw new MemoryFileError(path, `holds frame ${block.index} at ${block.timestampMs} ms, the index says frame ${e.index} at ${e.timestampMs} ms`);
-      blocks.push(block);
+      const info = blockInfo(await readBlockFile(dir, where, e, meta));
+      blocks.push({ ...info, loadPayload: async () => (await readBlockFile(dir, where, e, meta)).payload });
     }
     return { meta, blocks };
   });
+}
+
+/** Reads one block file the index lists and checks it against the index entry and the meta. */
+async function readBlockFile(dir: FileSystemDirectoryHandle, where: string, e: IndexEntry, meta: StoreMeta): Promise<FrameBlock> {
+  const file = blockFileName(e.index, e.fingerprint);
+  const path = `${where}/${file}`;
+  const bytes = await readFileBytes(dir, file);
+  if (!bytes) throw new MemoryFileError(path, 'missing (listed in the index)');
+  if (bytes.byteLength !== e.fileBytes) throw new MemoryFileError(path, `${bytes.byteLength} bytes, the index says ${e.fileBytes} (truncated or overwritten)`);
+  if (trailingCrc(bytes) !== e.crc) throw new MemoryFileError(path, 'checksum mismatch with the index (the file is corrupt or another block)');
+  const block = decodeBlock(bytes, path, meta);
+  if (block.index !== e.index || block.timestampMs !== e.timestampMs) throw new MemoryFileError(path, `holds frame ${block.index} at ${block.timestampMs} ms, the index says frame ${e.index} at ${e.timestampMs} ms`);
+  return block;
 }
 
 /** Names of the memories saved in this origin. */

@@ -23,10 +23,14 @@ export interface MemoryStoreOptions {
   spill?: PayloadSpill;
 }
 
-/** One stored frame: its info, and its payload while it is in RAM (null once spilled). */
+/** One stored frame: its info, and its payload while it is in RAM, else where to read it. */
 interface Entry {
   info: FrameBlockInfo;
   payload: Uint8Array | null;
+  /** Reads the payload from disk (the spill, or the saved memory the block was opened from). */
+  fetch: (() => Promise<Uint8Array>) | null;
+  /** The payload is read from files the store does not own (a saved memory), not from the spill. */
+  external: boolean;
   /** Being written to the spill (its RAM copy is kept until the write resolves). */
   spilling: boolean;
 }
@@ -99,7 +103,7 @@ export class MemoryStore {
     return this.infoBytes + this.residentBytes + this.indexBytes;
   }
 
-  /** Frames whose payload is on the spill, not in RAM. */
+  /** Frames whose payload is on disk, not in RAM: spilled, or opened lazily from a saved memory. */
   get spilledFrames(): number {
     return this.spilledCount;
   }
@@ -113,8 +117,11 @@ export class MemoryStore {
     return this.list.length * (this.summaryLength + this.coarseWidth) * 4;
   }
 
-  /** Appends a block; blocks come in stream order (index increasing). */
-  add(block: FrameBlock): void {
+  /**
+   * Appends a block; blocks come in stream order (index increasing). A lazy block (openMemory's)
+   * stays on disk until a question needs it.
+   */
+  add(block: FrameBlock | LazyFrameBlock): void {
     const m = this.meta;
     if (block.layers !== m.layers || block.channels !== m.kvHeads * m.headDim || block.bits !== m.bits || block.dtype !== m.dtype) {
       throw new InputError(`MemoryStore: block ${block.index} (${block.layers} layers, ${block.channels} channels, ${block.bits} bits, ${block.dtype}) does not match the store`);
@@ -128,12 +135,19 @@ export class MemoryStore {
     const unit = unitSlices(block.keySummary, m.headDim);
     this.summaryRows.set(unit, n * this.summaryLength);
     coarseVector(unit, m, this.coarseRows.subarray(n * this.coarseWidth, (n + 1) * this.coarseWidth));
-    const info = blockInfo(block);
-    this.list.push({ info, payload: block.payload, spilling: false });
+    if ('payload' in block) {
+      const info = blockInfo(block);
+      this.list.push({ info, payload: block.payload, fetch: null, external: false, spilling: false });
+      this.residentBytes += info.payloadBytes;
+      this.unclaimedBytes += info.payloadBytes;
+    } else {
+      const { loadPayload, ...info } = block;
+      this.list.push({ info, payload: null, fetch: loadPayload, external: true, spilling: false });
+      this.spilledCount++;
+    }
+    const info = this.list[n].info;
     this.infoBytes += info.keySummary.byteLength + info.thumbnail.data.byteLength;
     this.payloadBytes += info.payloadBytes;
-    this.residentBytes += info.payloadBytes;
-    this.unclaimedBytes += info.payloadBytes;
     this.spillOverBudget();
   }
 
@@ -156,6 +170,28 @@ export class MemoryStore {
   /** Every block, its payload fetched on demand (for saving without holding every payload at once). */
   lazyBlocks(): LazyFrameBlock[] {
     return this.list.map((e) => ({ ...e.info, loadPayload: () => this.payloadOf(e) }));
+  }
+
+  /**
+   * Reads every payload that still lives in a saved memory's files into the store (RAM, and the
+   * spill beyond the budget), so the store no longer depends on those files (before deleting them).
+   */
+  async adoptExternal(): Promise<void> {
+    for (const e of this.list) {
+      if (!e.external) continue;
+      const payload = await e.fetch!();
+      if (!e.external) continue;
+      e.payload = payload;
+      e.fetch = null;
+      e.external = false;
+      this.spilledCount--;
+      this.residentBytes += e.info.payloadBytes;
+      this.unclaimedBytes += e.info.payloadBytes;
+      this.spillOverBudget();
+      // keep RAM near the budget while hours of frames come in: wait for the writes to catch up
+      if (this.spill && !this.spillFailure && this.residentBytes > 2 * this.ramBudget) await this.settled();
+    }
+    await this.settled();
   }
 
   /** Resolves once the spill writes started so far have finished (or failed). */
@@ -190,8 +226,7 @@ export class MemoryStore {
   }
 
   private payloadOf(e: Entry): Promise<Uint8Array> {
-    if (e.payload) return Promise.resolve(e.payload);
-    return this.spill!.read(e.info.index, e.info.payloadBytes);
+    return e.payload ? Promise.resolve(e.payload) : e.fetch!();
   }
 
   /** Queues the oldest resident payloads for the spill until the unclaimed ones fit the budget. */
@@ -222,6 +257,8 @@ export class MemoryStore {
           return;
         }
         if (generation !== this.generation) return;
+        const { index, payloadBytes } = e.info;
+        e.fetch = () => spill.read(index, payloadBytes);
         e.payload = null;
         e.spilling = false;
         this.residentBytes -= e.info.payloadBytes;

@@ -29,6 +29,8 @@ interface Loaded {
   engine: StreamEngine;
   scheduler: Scheduler<WorkerFrame, AskOptions, AskEvent>;
   engineOptions: WorkerLoadOptions['engine'];
+  /** The saved memory the engine's older frames are read from (openMemory leaves them on disk), or null. */
+  openedFrom: string | null;
 }
 
 let loaded: Loaded | null = null;
@@ -96,7 +98,7 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
         },
         { fps: options.fps, queueCapacity: options.queueCapacity, release: releaseFrame },
       );
-      loaded = { gpu, model, engine, scheduler, engineOptions: options.engine };
+      loaded = { gpu, model, engine, scheduler, engineOptions: options.engine, openedFrom: null };
       return { adapter: gpu.adapter, precision: model.precision, meta: { ...engine.meta }, engine: { ...engine.options } };
     } catch (e) {
       gpu.destroy();
@@ -206,10 +208,24 @@ async function openMemoryNamed(name: string): Promise<OpenMemoryReport> {
       l.engine = target;
       await current.dispose();
     }
+    l.openedFrom = name;
     const last = target.stats().lastTimestampMs;
     l.scheduler.setClock(last);
     return { frames: target.store.frames, lastTimestampMs: last };
   });
+}
+
+/**
+ * Deletes a saved memory. If the stream was opened from it, its frames are first read into the
+ * stream's own memory (RAM and spill), so deleting the files does not take them away.
+ */
+async function deleteMemoryNamed(name: string): Promise<boolean> {
+  const l = loaded;
+  if (l && l.openedFrom === name) {
+    await l.scheduler.exclusive(() => l.engine.store.adoptExternal());
+    l.openedFrom = null;
+  }
+  return deleteMemory(name);
 }
 
 async function dispose(): Promise<void> {
@@ -240,7 +256,7 @@ const api = {
   saveMemory: saveMemoryAs,
   openMemory: openMemoryNamed,
   listMemories: () => listMemories(),
-  deleteMemory: (name: string) => deleteMemory(name),
+  deleteMemory: deleteMemoryNamed,
   dispose,
 };
 
