@@ -4,6 +4,7 @@
 // the StreamEngine (time to first token, ingest rate, GPU memory).
 import { StreamEngine } from '../src/engine/stream-engine';
 import { GpuDevice } from '../src/gpu/device';
+import { OpfsSpill } from '../src/memory/opfs-spill';
 import { parseConfig } from '../src/model/config';
 import { SmolVlm } from '../src/model/smolvlm';
 import { precisionsOf } from '../src/selfcheck/index';
@@ -28,6 +29,8 @@ const name: ModelName = quick ? 'quick' : params.get('model') === '500m' ? '500m
 // ?streamOnly skips the model figures
 const streamMinutes = (params.get('streamMinutes') ?? (quick ? '0.2,0.4' : '1,2')).split(',').map(Number);
 const streamOnly = params.has('streamOnly');
+// ?ramBudgetMB=0 — the store keeps that many MiB of K/V in RAM and the rest in an OPFS spill (the SDK's memoryRamMB)
+const ramBudgetMB = params.has('ramBudgetMB') ? Number(params.get('ramBudgetMB')) : null;
 
 try {
   logEl.textContent = '';
@@ -59,7 +62,8 @@ try {
   const tokenizer = await (await fetch('/tools/fixtures/tiny-gqa/tokenizer.json')).text();
   const { source } = syntheticModelSource(CONFIG_JSON[name], parseConfig(JSON.stringify(CONFIG_JSON[name])), tokenizer);
   const vlm = await SmolVlm.load(gpu, source, { weightFormat: 'f16', precision });
-  const engine = await StreamEngine.create(vlm, { windowFrames: 16, topK: 8, kvBits: 4, maxAnswerTokens: 16 });
+  const spill = ramBudgetMB === null ? undefined : await OpfsSpill.create();
+  const engine = await StreamEngine.create(vlm, { windowFrames: 16, topK: 8, kvBits: 4, maxAnswerTokens: 16, ramBudgetBytes: ramBudgetMB === null ? undefined : ramBudgetMB * 2 ** 20 }, { spill });
   const askAt = streamMinutes.map((m) => Math.round(m * 60));
   const frames = Math.max(...askAt);
   const [w, h] = quick ? [96, 72] : [640, 480];
@@ -83,6 +87,9 @@ try {
         gpuMiB: s.gpuBytes / 2 ** 20,
         storeFrames: s.storeFrames,
         storeBytesPerFrame: s.storeFrames ? s.storeBytes / s.storeFrames : 0,
+        storeRamMiB: s.storeRamBytes / 2 ** 20,
+        storeSpilledFrames: s.storeSpilledFrames,
+        spillError: s.spillError,
         ingestFps: 1000 / median(ingestMs.slice(-40)),
         stageMs: s.stageMs,
       });
@@ -91,7 +98,7 @@ try {
   }
   await engine.dispose();
   await vlm.dispose();
-  window.benchDone = { host: 'chromium', userAgent: navigator.userAgent, adapter: gpu.adapter, features: gpu.features, model: name, results: model, stream: { precision, window: 16, topK: 8, kvBits: 4, checkpoints } };
+  window.benchDone = { host: 'chromium', userAgent: navigator.userAgent, adapter: gpu.adapter, features: gpu.features, model: name, results: model, stream: { precision, window: 16, topK: 8, kvBits: 4, ramBudgetMB, checkpoints } };
 } catch (e) {
   window.benchDone = { error: String(e instanceof Error ? `${e.message}\n${e.stack}` : e) };
 }

@@ -161,7 +161,7 @@ async function refreshTimeline(s: StreamVLMStats): Promise<void> {
   const version = ingested * 1e6 + storeFrames;
   if (!vlm || version === timelineFrames) return;
   timelineFrames = version;
-  timeline.update(await vlm.timeline());
+  timeline.update(await vlm.timeline({ fromFrame: timeline.refreshFrom }));
 }
 
 /** Polls the worker every 500 ms (100 ms while counting frames up to ?maxFrames). */
@@ -213,7 +213,7 @@ $('ask-form').addEventListener('submit', async (event) => {
     for await (const ev of vlm.ask(question, settings.maxTokens ? { maxNewTokens: settings.maxTokens } : undefined)) {
       if (ev.type === 'moments') {
         // the moments may include frames ingested since the last poll
-        timeline.update(await vlm.timeline());
+        timeline.update(await vlm.timeline({ fromFrame: timeline.refreshFrom }));
         timeline.highlight(ev.moments);
         answer.dataset.moments = ev.moments.map((m) => m.frameIndex).join(',');
       } else if (ev.type === 'token') {

@@ -47,6 +47,20 @@ export class TimelineView {
     return this.entries.size;
   }
 
+  /**
+   * The first frame a refresh must ask for: the oldest one shown in the window (it may have moved
+   * to memory since), else the one after the newest shown. Frames before it are in memory for good,
+   * so a refresh fetches only the window and the new frames, however long the stream.
+   */
+  get refreshFrom(): number {
+    let newest = -1;
+    for (const [index, entry] of this.entries) {
+      if (entry.summary.where === 'window') return index;
+      newest = Math.max(newest, index);
+    }
+    return newest + 1;
+  }
+
   /** Adds new frames and updates where older ones are now. */
   update(frames: FrameSummary[]): void {
     for (const summary of frames) {

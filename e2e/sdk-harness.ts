@@ -211,6 +211,9 @@ window.sdkHarness = {
       out.video = { after: s2.frames.ingested, capture: s3.capture, queueDepth: s3.frames.queueDepth };
       video.remove();
       out.timeline = (await v.timeline()).map((f) => ({ i: f.frameIndex, ts: f.timestampMs, where: f.where, thumb: [f.thumbnail.width, f.thumbnail.height] }));
+      // a refresh from frame 9 on: the same frames as the whole timeline's tail
+      out.timelineFrom9 = (await v.timeline({ fromFrame: 9 })).map((f) => `${f.frameIndex}:${f.where}`);
+      out.badTimeline = await attempt(() => v.timeline({ fromFrame: -1 }));
       out.notVideo = await attempt(() => v.attach(document.createElement('canvas') as unknown as HTMLVideoElement));
       // still answers with the window now holding the live frames
       out.answer = await collect(v.ask('What is this?', { maxNewTokens: 4 }));

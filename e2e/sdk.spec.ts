@@ -118,6 +118,8 @@ test('StreamVLM: loads with progress, answers the pushed stream as transformers 
   const tail = timeline.slice(8 + live.capture.framesTaken).map((f) => f.ts);
   for (let i = 1; i < tail.length; i++) expect(tail[i] - tail[i - 1]).toBe(1000);
   expect(timeline.some((f) => f.where === 'memory')).toBe(true);
+  expect(a.timelineFrom9).toEqual(timeline.filter((f) => f.i >= 9).map((f) => `${f.i}:${f.where}`));
+  expect(a.badTimeline).toMatchObject({ name: 'InputError', message: expect.stringMatching(/fromFrame must be a frame index/) });
   expect(a.notVideo).toMatchObject({ name: 'InputError', message: expect.stringMatching(/HTMLVideoElement or a MediaStream/) });
   expect((a.answer as SdkAnswer).tokens).toHaveLength(4);
   // memoryRamMB 0: the stored frames' K/V went to the worker's OPFS spill and the answer read them back

@@ -411,11 +411,16 @@ export class StreamEngine {
     };
   }
 
-  /** Every frame seen, in time order: stored ones then the window's. */
-  timeline(): FrameSummary[] {
+  /**
+   * The frames seen from frame index `fromFrame` on (default: all), in time order: stored ones then
+   * the window's. A UI that already shows the frames before its oldest 'window' one asks from there,
+   * so each refresh costs the few new frames, not the whole stream's thumbnails.
+   */
+  timeline(fromFrame = 0): FrameSummary[] {
+    if (!Number.isInteger(fromFrame) || fromFrame < 0) throw new InputError(`timeline: fromFrame must be a frame index ≥ 0, got ${fromFrame}`);
     return [
-      ...this.store.infos().map((b) => ({ frameIndex: b.index, timestampMs: b.timestampMs, where: 'memory' as const, thumbnail: b.thumbnail })),
-      ...this.window.map((w) => ({ frameIndex: w.index, timestampMs: w.timestampMs, where: 'window' as const, thumbnail: w.thumbnail })),
+      ...this.store.infosFrom(fromFrame).map((b) => ({ frameIndex: b.index, timestampMs: b.timestampMs, where: 'memory' as const, thumbnail: b.thumbnail })),
+      ...this.window.filter((w) => w.index >= fromFrame).map((w) => ({ frameIndex: w.index, timestampMs: w.timestampMs, where: 'window' as const, thumbnail: w.thumbnail })),
     ];
   }
 

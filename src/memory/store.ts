@@ -162,9 +162,17 @@ export class MemoryStore {
     return { ...withoutSize(e.info), payload: await this.payloadOf(e) };
   }
 
-  /** Every block's info, in stream order. */
-  infos(): FrameBlockInfo[] {
-    return this.list.map((e) => e.info);
+  /** The infos of the blocks with frame index ≥ `fromIndex`, in stream order. */
+  infosFrom(fromIndex: number): FrameBlockInfo[] {
+    // blocks are in index order: binary search for the first one at or after fromIndex
+    let lo = 0;
+    let hi = this.list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.list[mid].info.index < fromIndex) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.list.slice(lo).map((e) => e.info);
   }
 
   /** Every block, its payload fetched on demand (for saving without holding every payload at once). */

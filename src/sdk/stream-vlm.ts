@@ -210,10 +210,15 @@ export class StreamVLM {
     return { ...worker, capture };
   }
 
-  /** Every remembered frame in time order, with where it is kept and a thumbnail. */
-  timeline(): Promise<FrameSummary[]> {
+  /**
+   * The remembered frames in time order, with where each is kept and a thumbnail: all of them, or
+   * those from frame index `fromFrame` on. A UI that refreshes as frames arrive asks from the
+   * oldest frame it still shows in the window (frames before it only ever stay in memory), so a
+   * refresh costs the new frames, not the whole stream's thumbnails.
+   */
+  timeline(options: { fromFrame?: number } = {}): Promise<FrameSummary[]> {
     this.alive('timeline');
-    return this.client.timeline();
+    return this.client.timeline(options.fromFrame);
   }
 
   /** Frames are dropped (counted) until resume(); questions are still answered. */

@@ -92,8 +92,8 @@ export class EngineWorkerClient {
     return this.remote.stats();
   }
 
-  timeline(): Promise<FrameSummary[]> {
-    return this.remote.timeline();
+  timeline(fromFrame?: number): Promise<FrameSummary[]> {
+    return this.remote.timeline(fromFrame);
   }
 
   pause(): Promise<void> {

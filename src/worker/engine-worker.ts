@@ -170,8 +170,8 @@ function stats(): WorkerStats {
   return { frames: loaded ? loaded.scheduler.stats() : EMPTY_STATS, engine: loaded ? loaded.engine.stats() : null, deviceLost };
 }
 
-function timeline(): FrameSummary[] {
-  return ready('timeline').engine.timeline();
+function timeline(fromFrame?: number): FrameSummary[] {
+  return ready('timeline').engine.timeline(fromFrame);
 }
 
 /** Saves the whole memory (store + window) to OPFS under `name`, incrementally. */
