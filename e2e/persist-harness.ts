@@ -25,7 +25,7 @@ declare global {
       damage: (kind: Damage) => Promise<{ error: ErrorResult | null; recovered: boolean; resaved: boolean }>;
       refusals: () => Promise<Record<string, ErrorResult | null>>;
       spill: () => Promise<SpillResult>;
-      openedLazily: () => Promise<{ onDisk: number; onDiskBytes: number; payloadBytes: number; allEqual: boolean; damagedError: ErrorResult | null; othersEqual: boolean }>;
+      openedLazily: () => Promise<{ onDisk: number; onDiskBytes: number; payloadBytes: number; allEqual: boolean; damagedError: ErrorResult | null; othersEqual: boolean; adopted: { spilled: number; onDiskBytes: number; equalAfterDelete: boolean } }>;
       spillFailure: () => Promise<SpillFailureResult>;
     };
   }
@@ -345,7 +345,17 @@ window.persistHarness = {
     } catch (e) {
       damagedError = errorResult(e);
     }
+    // adopting before the saved memory is deleted: with a budget of 0 the payloads move to the spill
+    const spillRoot = await testRoot('adopt-test');
+    const adopter = new MemoryStore(meta, { ramBudgetBytes: 0, spill: await OpfsSpill.create({ root: spillRoot }) });
+    await saveMemory('adopt-source', meta, blocks);
+    for (const b of (await openMemory('adopt-source')).blocks) adopter.add(b);
+    await adopter.adoptExternal();
+    await deleteMemory('adopt-source');
+    const adopted = { spilled: adopter.spilledFrames, onDiskBytes: adopter.bytes - adopter.ramBytes, equalAfterDelete: await loadsEqual(adopter, blocks) };
+    await (await navigator.storage.getDirectory()).removeEntry('adopt-test', { recursive: true });
     const result = {
+      adopted,
       onDisk: store.spilledFrames,
       onDiskBytes: store.bytes - store.ramBytes,
       payloadBytes: blocks[0].payload.byteLength,

@@ -79,5 +79,7 @@ test('an opened memory stays on disk until a question needs a frame; a file chan
   expect(r.allEqual).toBe(true);
   expect(r.damagedError).toMatchObject({ name: 'MemoryFileError', message: expect.stringMatching(/b0000002-.*\.svmb: checksum mismatch/) });
   expect(r.othersEqual).toBe(true);
+  // adopted into a store with a spill before the saved memory was deleted: on the spill, intact
+  expect(r.adopted).toEqual({ spilled: 4, onDiskBytes: 4 * r.payloadBytes, equalAfterDelete: true });
   expect(errors).toEqual([]);
 });

@@ -56,6 +56,8 @@ export class MemoryStore {
   private spillFailure: Error | null = null;
   /** Bumped by clear(), so spill writes queued before it leave the new contents alone. */
   private generation = 0;
+  /** Where the next spill looks for the oldest payload still in RAM and unclaimed. */
+  private spillFrom = 0;
   private readonly ramBudget: number;
   private readonly spill: PayloadSpill | null;
   /**
@@ -185,7 +187,8 @@ export class MemoryStore {
    * spill beyond the budget), so the store no longer depends on those files (before deleting them).
    */
   async adoptExternal(): Promise<void> {
-    for (const e of this.list) {
+    for (let i = 0; i < this.list.length; i++) {
+      const e = this.list[i];
       if (!e.external) continue;
       const payload = await e.fetch!();
       if (!e.external) continue;
@@ -195,6 +198,7 @@ export class MemoryStore {
       this.spilledCount--;
       this.residentBytes += e.info.payloadBytes;
       this.unclaimedBytes += e.info.payloadBytes;
+      this.spillFrom = Math.min(this.spillFrom, i);
       this.spillOverBudget();
       // keep RAM near the budget while hours of frames come in: wait for the writes to catch up
       if (this.spill && !this.spillFailure && this.residentBytes > 2 * this.ramBudget) await this.settled();
@@ -221,6 +225,7 @@ export class MemoryStore {
   clear(): Promise<void> {
     this.list.length = 0;
     this.generation++;
+    this.spillFrom = 0;
     this.infoBytes = this.payloadBytes = this.residentBytes = this.unclaimedBytes = this.spilledCount = 0;
     const spill = this.spill;
     this.spillChain = this.spillChain.then(() => spill?.clear()).catch(() => {});
@@ -241,8 +246,10 @@ export class MemoryStore {
   private spillOverBudget(): void {
     const spill = this.spill;
     if (!spill || this.spillFailure) return;
-    for (const e of this.list) {
-      if (this.unclaimedBytes <= this.ramBudget) break;
+    // entries before spillFrom are all on disk or on their way there
+    for (let i = this.spillFrom; i < this.list.length && this.unclaimedBytes > this.ramBudget; i++) {
+      const e = this.list[i];
+      if (i === this.spillFrom) this.spillFrom++;
       if (!e.payload || e.spilling) continue;
       e.spilling = true;
       this.unclaimedBytes -= e.info.payloadBytes;
