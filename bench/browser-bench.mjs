@@ -10,7 +10,7 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const outIndex = argv.indexOf('--out');
 const out = outIndex >= 0 ? argv[outIndex + 1] : null;
-// --query 'streamMinutes=1,10,60&streamOnly': passed to the page (see bench/browser-page.ts)
+// --query 'streamMinutes=1,10,60&streamOnly&baselines&ramBudgetMB=0': passed to the page (see bench/browser-page.ts)
 const queryIndex = argv.indexOf('--query');
 const query = [quick ? 'quick' : '', queryIndex >= 0 ? argv[queryIndex + 1] : ''].filter(Boolean).join('&');
 const root = new URL('..', import.meta.url).pathname;
@@ -49,6 +49,8 @@ for (const r of runs) {
     console.log(`${m.model} ${m.precision}: frame ${m.frame.totalWallMs.toFixed(1)} ms wall (${m.frame.visionConnectorGpuMs?.toFixed(1)} GPU), ${m.frame.framesPerSecond.toFixed(1)}/${m.frame.pipelinedFramesPerSecond.toFixed(1)} fps; prefill ${m.prefill.gpuMs?.toFixed(1)} GPU / ${m.prefill.wallMs.toFixed(1)} wall ms; decode ${m.decode.tokensPerSecond.toFixed(1)} tok/s (serial ${m.decode.serialTokensPerSecond.toFixed(1)}, ${m.decode.gpuMsPerToken?.toFixed(2)} GPU ms, ${m.decode.dispatchesPerToken} dispatches); peak ${(m.memory.peakStorageBytes / 2 ** 20).toFixed(0)} MiB`);
   }
   for (const c of r.stream.checkpoints) console.log(`stream ${r.stream.precision} @${c.frames} frames: TTFT ${c.firstTokenMs.toFixed(1)} ms, ingest ${c.ingestFps.toFixed(1)} fps, GPU ${c.gpuMiB.toFixed(0)} MiB, decode ${c.decodeTokensPerSecond.toFixed(0)} tok/s`);
+  for (const c of r.stream.baselines?.fullKvFill ?? []) console.log(`baseline full KV @${c.frames} frames: TTFT ${c.firstTokenMs.toFixed(1)} ms, frame prefill ${c.framePrefillMs.toFixed(0)} ms, GPU ${c.gpuMiB.toFixed(0)} MiB, decode ${c.decodeTokensPerSecond.toFixed(0)} tok/s`);
+  for (const c of r.stream.baselines?.reencode ?? []) console.log(`baseline re-encode 8 frames @${c.frames} frames: TTFT ${c.firstTokenMs.toFixed(1)} ms`);
 }
 if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), runs }, null, 1));
 process.exit(0);

@@ -11,6 +11,7 @@ import { precisionsOf } from '../src/selfcheck/index';
 import { runModelBench, type ModelBenchResult } from './model-bench';
 import { CONFIG_JSON, modelConfig, type ModelName } from './model-shapes';
 import { randomCheckpoint } from './random-checkpoint';
+import { fullKvFill, fullKvPositions, reencode } from './stream-baselines';
 import { askFigures, median, QUESTIONS, retrievalParts, simulatedFrame } from './stream-common';
 import { syntheticModelSource } from './synthetic-model';
 
@@ -31,6 +32,8 @@ const streamMinutes = (params.get('streamMinutes') ?? (quick ? '0.2,0.4' : '1,2'
 const streamOnly = params.has('streamOnly');
 // ?ramBudgetMB=0 — the store keeps that many MiB of K/V in RAM and the rest in an OPFS spill (the SDK's memoryRamMB)
 const ramBudgetMB = params.has('ramBudgetMB') ? Number(params.get('ramBudgetMB')) : null;
+// ?baselines — after the stream, in the same page: the full-KV and re-encode baselines at the same points
+const baselines = params.has('baselines');
 
 try {
   logEl.textContent = '';
@@ -96,9 +99,23 @@ try {
       log(`stream @${f + 1} frames: ${JSON.stringify(checkpoints[checkpoints.length - 1])}`);
     }
   }
+  const sinkTokens = engine.sinkTokens;
   await engine.dispose();
-  await vlm.dispose();
-  window.benchDone = { host: 'chromium', userAgent: navigator.userAgent, adapter: gpu.adapter, features: gpu.features, model: name, results: model, stream: { precision, window: 16, topK: 8, kvBits: 4, ramBudgetMB, checkpoints } };
+  let baselineRows: Record<string, unknown> | null = null;
+  if (baselines) {
+    const reencodeRows = await reencode(gpu, vlm, streamMinutes, (i) => simulatedFrame(i, w, h), 16, log);
+    await vlm.dispose();
+    // the full-KV caches need positions for every frame of the longest stream
+    const json = structuredClone(CONFIG_JSON[name]) as { text_config: Record<string, unknown> };
+    json.text_config.max_position_embeddings = fullKvPositions(frames);
+    const full = await SmolVlm.load(gpu, syntheticModelSource(json, parseConfig(JSON.stringify(json)), tokenizer).source, { weightFormat: 'f16', precision });
+    const fullKvRows = await fullKvFill(gpu, full, sinkTokens, streamMinutes, 16, log);
+    await full.dispose();
+    baselineRows = { reencode: reencodeRows, fullKvFill: fullKvRows };
+  } else {
+    await vlm.dispose();
+  }
+  window.benchDone = { host: 'chromium', userAgent: navigator.userAgent, adapter: gpu.adapter, features: gpu.features, model: name, results: model, stream: { precision, window: 16, topK: 8, kvBits: 4, ramBudgetMB, checkpoints, baselines: baselineRows } };
 } catch (e) {
   window.benchDone = { error: String(e instanceof Error ? `${e.message}\n${e.stack}` : e) };
 }

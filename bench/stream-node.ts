@@ -14,18 +14,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { acquireNodeGpu } from '../src/cli/node-gpu';
 import { StreamEngine } from '../src/engine/stream-engine';
-import { StreamPrompt } from '../src/engine/stream-prompt';
 import type { StreamEngineOptions } from '../src/engine/types';
 import type { GpuDevice } from '../src/gpu/device';
 import type { Precision } from '../src/kernels/common';
 import { parseConfig } from '../src/model/config';
 import { SmolVlm } from '../src/model/smolvlm';
 import type { KvStoreBits } from '../src/memory/frame-block';
-import { CommandRecorder } from '../src/gpu/recorder';
-import { Tensor } from '../src/gpu/tensor';
-import { generateGreedy, positionTensor } from '../src/model/generate';
 import { CONFIG_JSON, type ModelName } from './model-shapes';
 import { askFigures, median, QUESTIONS, retrievalParts, simulatedFrame, type AskFigures } from './stream-common';
+import { fullKvFill, fullKvPositions, reencode } from './stream-baselines';
 import { syntheticModelSource } from './synthetic-model';
 
 const argv = process.argv.slice(2);
@@ -116,85 +113,18 @@ if (mode === 'memory') {
 } else if (mode === 'full-kv') {
   // every frame's KV on the GPU at full precision: a window as long as the stream (positions raised to fit)
   const frames = Math.round(Math.max(...minutes) * 60);
-  const model = await loadModel(gpu, precision, 100 + frames * 90 + 512);
+  const model = await loadModel(gpu, precision, fullKvPositions(frames));
   const engine = await StreamEngine.create(model, { windowFrames: frames, topK: 0, kvBits: 'none', maxAnswerTokens: ANSWER_TOKENS });
   result.checkpoints = await streamWithCheckpoints(engine, 'full-kv');
 } else if (mode === 'full-kv-fill') {
-  // The full-KV baseline's question at each stream length, without ingesting the stream: a cache of
-  // sinks + frames·tokens rows of random K/V (attention's cost depends on the row count, not the
-  // values), copied to a second cache as the engine's ask does, then the question prefilled and 16
-  // tokens decoded on top. A frame's prefill on top of the full cache is the ingest cost beyond the
-  // vision tower (constant). The first checkpoint is also run with real frames for comparison.
+  // the full-KV baseline's question cost on caches written directly (stream-baselines.ts); the first
+  // checkpoint is also run with real frames, which calibrates it
   const frames = Math.round(Math.max(...minutes) * 60);
-  const model = await loadModel(gpu, precision, 100 + frames * 90 + 512);
+  const model = await loadModel(gpu, precision, fullKvPositions(frames));
   const probe = await StreamEngine.create(model, { windowFrames: 2, topK: 0, kvBits: 'none', maxAnswerTokens: ANSWER_TOKENS });
   const S = probe.sinkTokens;
   await probe.dispose();
-  const prompt = new StreamPrompt(model.tokenizer, model.processor.imageSeqLen);
-  const frameTokens = prompt.frameIds(61_000).length;
-  const text = model.text;
-  const rows = [];
-  for (const m of minutes) {
-    const n = Math.round(m * 60);
-    const filled = S + n * frameTokens;
-    const capacity = filled + 256;
-    const stream = text.createCache(capacity);
-    const answer = text.createCache(capacity);
-    const rowBytes = stream.rowBytes;
-    const chunk = new Uint8Array(Math.min(capacity * rowBytes, 8 << 20));
-    const u16 = new Uint16Array(chunk.buffer);
-    // f16 / f32 words of small random values (f16 bit patterns of |x| < 1 are also finite f32 halves)
-    for (let i = 0; i < u16.length; i++) u16[i] = (Math.random() < 0.5 ? 0x3000 : 0xb000) | Math.floor(Math.random() * 0x0c00);
-    for (const t of [...stream.keys, ...stream.values]) {
-      for (let at = 0; at < filled * rowBytes; at += chunk.byteLength) gpu.device.queue.writeBuffer(t.buffer, at, chunk, 0, Math.min(chunk.byteLength, filled * rowBytes - at));
-    }
-    stream.length = filled;
-    await gpu.device.queue.onSubmittedWorkDone();
-    const firstTokens: number[] = [];
-    const tokensPerSecond: number[] = [];
-    for (const q of QUESTIONS) {
-      const t0 = performance.now();
-      answer.reset();
-      const rec = new CommandRecorder(gpu, undefined, 'full-kv copy');
-      answer.copyRowsFrom(rec, stream, 0, 0, filled);
-      rec.submit();
-      answer.truncate(filled);
-      const ids = prompt.questionIds(q);
-      const idTensor = Tensor.from(gpu, ids, [ids.length], 'u32', 'question ids');
-      const embeddings = text.createEmbeddings(ids.length);
-      const er = new CommandRecorder(gpu, undefined, 'question embed');
-      text.embed(er, idTensor, embeddings);
-      er.submit();
-      let first = 0;
-      let last = 0;
-      const out = await generateGreedy(text, answer, embeddings, { maxNewTokens: ANSWER_TOKENS, eosTokenIds: [], onToken: () => ((last = performance.now() - t0), (first ||= last)) });
-      firstTokens.push(first);
-      tokensPerSecond.push(((out.length - 1) * 1000) / (last - first));
-      idTensor.destroy();
-      embeddings.destroy();
-    }
-    // one frame's tokens prefilled on top of the stream cache (random embeddings)
-    const frameEmbeddings = text.createEmbeddings(frameTokens);
-    const prefillMs: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      const positions = positionTensor(text, filled, frameTokens);
-      const rec = new CommandRecorder(gpu, undefined, 'frame prefill');
-      text.forward(rec, stream, frameEmbeddings, positions, { rows: 'none' });
-      rec.submit();
-      await gpu.device.queue.onSubmittedWorkDone();
-      prefillMs.push(performance.now() - t0);
-      positions.destroy();
-      stream.truncate(filled);
-    }
-    frameEmbeddings.destroy();
-    const row = { minutes: m, frames: n, rows: filled, firstTokenMs: median(firstTokens), decodeTokensPerSecond: median(tokensPerSecond), framePrefillMs: median(prefillMs), gpuMiB: gpu.tensorBytes / 2 ** 20, kvMiBPerCache: (filled * rowBytes * 2 * text.config.numLayers) / 2 ** 20 };
-    log(`full-kv-fill @${m} min: ${JSON.stringify(row)}`);
-    rows.push(row);
-    stream.destroy();
-    answer.destroy();
-  }
-  result.checkpoints = rows;
+  result.checkpoints = await fullKvFill(gpu, model, S, minutes, ANSWER_TOKENS, log);
   // calibration: the engine with real frames at the first checkpoint
   const engine = await StreamEngine.create(model, { windowFrames: Math.round(minutes[0] * 60), topK: 0, kvBits: 'none', maxAnswerTokens: ANSWER_TOKENS });
   const saved = minutes.slice();
@@ -203,23 +133,7 @@ if (mode === 'memory') {
   minutes.splice(0, minutes.length, ...saved);
   await engine.dispose();
 } else if (mode === 'reencode') {
-  // what single-request browser runtimes do: at question time, encode 8 frames sampled over the stream
-  const model = await loadModel(gpu, precision);
-  const rows = [];
-  for (const m of minutes) {
-    const n = Math.round(m * 60);
-    const picks = Array.from({ length: 8 }, (_, i) => Math.floor(((i + 0.5) * n) / 8));
-    const times: number[] = [];
-    for (const q of QUESTIONS) {
-      const t0 = performance.now();
-      let first = 0;
-      await model.generate({ video: { frames: picks.map(frameAt), timestampsSec: picks, durationSec: n }, text: q, maxNewTokens: ANSWER_TOKENS, onToken: () => (first ||= performance.now() - t0) });
-      times.push(first);
-    }
-    rows.push({ minutes: m, frames: n, sampledFrames: 8, firstTokenMs: median(times), gpuMiB: gpu.tensorBytes / 2 ** 20 });
-    log(`reencode @${m} min: ${JSON.stringify(rows[rows.length - 1])}`);
-  }
-  result.checkpoints = rows;
+  result.checkpoints = await reencode(gpu, await loadModel(gpu, precision), minutes, frameAt, ANSWER_TOKENS, log);
 } else if (mode === 'quality') {
   // the same stream into raw, 8, 4 and 2-bit stores; questions at 4 points; first-token logits compared
   const model = await loadModel(gpu, precision);
