@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { questionVectors, retrieve, scoreFrames, topK } from '../src/memory/retriever';
+import { plainDots, RowMatrix, simdAvailable } from '../src/memory/simd-dot';
 import { coarseVector, MemoryStore, unitSlices } from '../src/memory/store';
 import { Random } from '../src/reference/random';
 
@@ -42,13 +43,41 @@ function store(rng: Random, frames: number) {
   return { raw, unit };
 }
 
-/** The first-pass vectors of every frame, contiguous, as MemoryStore keeps them. */
-function coarseRowsOf(unit: Float32Array, frames: number): Float32Array {
-  const width = coarseVector(unit.subarray(0, per), shape).length;
-  const rows = new Float32Array(frames * width);
-  for (let f = 0; f < frames; f++) coarseVector(unit.subarray(f * per, (f + 1) * per), shape, rows.subarray(f * width, (f + 1) * width));
+/** The first-pass vectors of every frame, as MemoryStore keeps them. */
+function coarseRowsOf(unit: Float32Array, frames: number): RowMatrix {
+  const rows = new RowMatrix(coarseVector(unit.subarray(0, per), shape).length);
+  for (let f = 0; f < frames; f++) coarseVector(unit.subarray(f * per, (f + 1) * per), shape, rows.append());
   return rows;
 }
+
+test('SIMD dot products of a query with stored rows equal plain loops (any width, through growth, by index)', () => {
+  // Node and every WebGPU browser have WebAssembly SIMD: the fast path is the one tested here
+  expect(simdAvailable).toBe(true);
+  const rng = new Random(6);
+  for (const width of [8, 64, 1152, 5760, 12 /* not a multiple of 8: plain loops */]) {
+    const m = new RowMatrix(width);
+    const all: number[] = [];
+    // 40 rows of 5760 floats pass the first 64 KiB page several times
+    for (let r = 0; r < 40; r++) {
+      const row = m.append();
+      for (let i = 0; i < width; i++) row[i] = rng.normal();
+      all.push(...row);
+    }
+    const rows = Float32Array.from(all);
+    expect(Array.from(m.rows())).toEqual(all.map(Math.fround));
+    const q = new Float32Array(width).map(() => rng.normal());
+    const every = Int32Array.from({ length: 40 }, (_, i) => i);
+    const want = plainDots(q, rows, width, every);
+    const got = m.dotAll(q);
+    const picked = Int32Array.from([39, 0, 17, 17]);
+    const gotPicked = m.dotRows(q, picked);
+    for (let r = 0; r < 40; r++) expect(Math.abs(got[r] - want[r])).toBeLessThan(1e-4 * Math.sqrt(width));
+    picked.forEach((r, j) => expect(gotPicked[j]).toBeCloseTo(got[r], 4));
+    // the query and results are scratch after the rows: the rows are left as they were
+    expect(Array.from(m.rows())).toEqual(all.map(Math.fround));
+    expect(() => m.dotAll(new Float32Array(width + 1))).toThrow(/a query of/);
+  }
+});
 
 test('scores are the mean cosine over (layer, KV head) slices', () => {
   const rng = new Random(3);
@@ -73,7 +102,7 @@ test('small stores are ranked exactly; large ones in two passes that keep the be
   const q = new Float32Array(per).map(() => rng.normal());
   // small: the same top-k as a full ranking, in time order
   const small = store(rng, 200);
-  const r = retrieve(q, small.unit, 200, shape, 8, coarseRowsOf(small.unit, 200));
+  const r = retrieve(q, RowMatrix.from(small.unit, per), coarseRowsOf(small.unit, 200), shape, 8);
   expect(r.chosen).toEqual(topK(scoreFrames(q, small.unit, 200, shape.headDim), 8));
   expect(r.chosen).toEqual([...r.chosen].sort((a, b) => a - b));
   // large: 3000 frames with 5 planted near-copies of the question; all 5 must be among the chosen
@@ -84,9 +113,10 @@ test('small stores are ranked exactly; large ones in two passes that keep the be
     big.unit.set(unitSlices(noisy, shape.headDim), f * per);
   }
   const coarse = coarseRowsOf(big.unit, 3000);
-  let b = retrieve(q, big.unit, 3000, shape, 8, coarse);
+  const unit = RowMatrix.from(big.unit, per);
+  let b = retrieve(q, unit, coarse, shape, 8);
   const t0 = performance.now();
-  b = retrieve(q, big.unit, 3000, shape, 8, coarse); // warm (the engine calls it once per question)
+  b = retrieve(q, unit, coarse, shape, 8); // warm (the engine calls it once per question)
   const t1 = performance.now();
   scoreFrames(q, big.unit, 3000, shape.headDim);
   console.log(`3000 frames: two-pass retrieval ${(t1 - t0).toFixed(1)} ms, full scoring ${(performance.now() - t1).toFixed(1)} ms (this machine)`);
@@ -106,8 +136,8 @@ test('the store keeps every frame\'s retrieval rows as it grows past its first a
     raw.push(keySummary);
     store.add({ index: i, timestampMs: i * 1000, tokens: 1, layers: shape.layers, channels: shape.kvHeads * shape.headDim, bits: 'none', dtype: 'f32', payload: new Uint8Array(2 * shape.layers * shape.kvHeads * shape.headDim * 4), keySummary, thumbnail: { width: 1, height: 1, data: new Uint8Array(3) } });
   }
-  const unit = store.unitSummaries();
-  const coarse = store.coarseSummaries();
+  const unit = store.unitSummaries().rows();
+  const coarse = store.coarseSummaries().rows();
   const width = coarse.length / frames;
   expect(unit.length).toBe(frames * per);
   for (const f of [0, 63, 64, 127, 149]) {

@@ -384,7 +384,7 @@ export class StreamEngine {
       const t1 = now();
       parts.queryMs = t1 - t0;
       const q = questionVectors(queries, { layers: t.numLayers, tokens: ids.length, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim });
-      const ranked = retrieve(q, this.store.unitSummaries(), this.store.frames, { layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim }, k, this.store.coarseSummaries());
+      const ranked = retrieve(q, this.store.unitSummaries(), this.store.coarseSummaries(), { layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim }, k);
       parts.rankMs = now() - t1;
       return ranked;
     } finally {

@@ -1,4 +1,5 @@
 import { InputError } from '../errors';
+import type { RowMatrix } from './simd-dot';
 import { coarseVector, unitSlices, type RetrievalShape } from './store';
 
 export type { RetrievalShape };
@@ -89,65 +90,33 @@ export function topK(scores: Float32Array, k: number): number[] {
   return out;
 }
 
-/** Scores of `frames` on every (layer, KV head) slice: the second pass of `retrieve`. */
-function scorePool(q: Float32Array, unitSummaries: Float32Array, frames: Int32Array, per: number, slices: number): Float32Array {
-  const out = new Float32Array(frames.length);
-  for (let i = 0; i < frames.length; i++) out[i] = dot(q, unitSummaries, frames[i] * per, per) / slices;
-  return out;
-}
-
-/** q · rows[base … base+n), four running sums (n is a multiple of 4: headDim slices). */
-function dot(q: Float32Array, rows: Float32Array, base: number, n: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  for (let i = 0, j = base; i < n; i += 4, j += 4) {
-    s0 += q[i] * rows[j];
-    s1 += q[i + 1] * rows[j + 1];
-    s2 += q[i + 2] * rows[j + 2];
-    s3 += q[i + 3] * rows[j + 3];
-  }
-  return s0 + s1 + s2 + s3;
-}
-
-
 /**
  * The k frames to restore for a question vector, in time order, with their scores (scoreFrames).
  * Scoring every frame on every layer costs layers·kvHeads·headDim multiply-adds per frame (5,760 for
- * 256M: ~25–75 ms of host time for an hour at 1 frame/s), which would make the time to the first
- * token grow with the stream. So large stores are ranked in two passes: a coarse score on every
- * fifth layer ranks all frames (from `coarseRows`, [frames, coarse width] contiguous: the store's
- * `coarseSummaries()`, kept as frames arrive so a question does not rebuild them), and the best
- * max(8k, 256) of them are rescored on every layer.
- * Stores up to that size get the full score directly (so small streams are ranked exactly).
- * Returned scores are the full scores of the chosen frames.
+ * 256M: 20 M for an hour at 1 frame/s), which would make the time to the first token grow with the
+ * stream. So large stores are ranked in two passes: a coarse score on every fifth layer ranks all
+ * frames (from `coarseRows`, the store's `coarseSummaries()`, kept as frames arrive), and the best
+ * max(8k, 256) of them are rescored on every layer. Both passes are SIMD dot products over the
+ * store's rows in WebAssembly memory (simd-dot.ts). Stores up to that size get the full score
+ * directly (so small streams are ranked exactly). Returned scores are the full scores of the
+ * scored frames (all of them, or the second pass's).
  */
-export function retrieve(
-  question: Float32Array,
-  unitSummaries: Float32Array,
-  frames: number,
-  shape: RetrievalShape,
-  k: number,
-  coarseRows: Float32Array,
-): { chosen: number[]; scores: Map<number, number> } {
+export function retrieve(question: Float32Array, unitSummaries: RowMatrix, coarseRows: RowMatrix, shape: RetrievalShape, k: number): { chosen: number[]; scores: Map<number, number> } {
   const { layers, kvHeads, headDim } = shape;
   const per = layers * kvHeads * headDim;
+  const frames = unitSummaries.length;
+  if (unitSummaries.width !== per || question.length !== per) throw new InputError(`retrieve: summaries of ${unitSummaries.width} and a question of ${question.length} values for [${layers}, ${kvHeads}, ${headDim}]`);
+  if (coarseRows.length !== frames) throw new InputError(`retrieve: ${coarseRows.length} first-pass rows for ${frames} frames`);
   const candidates = Math.max(8 * k, 256);
-  let pool = Int32Array.from({ length: frames }, (_, i) => i);
   const q = unitSlices(question, headDim);
-  if (frames > candidates) {
-    const qCoarse = coarseVector(q, shape);
-    const width = qCoarse.length;
-    const slices = width / headDim;
-    if (coarseRows.length < frames * width) throw new InputError(`retrieve: ${coarseRows.length} first-pass values for ${frames} frames of ${width}`);
-    const coarse = new Float32Array(frames);
-    for (let f = 0; f < frames; f++) coarse[f] = dot(qCoarse, coarseRows, f * width, width) / slices;
-    pool = Int32Array.from(topK(coarse, candidates));
-  }
-  const full = scorePool(q, unitSummaries, pool, per, layers * kvHeads);
-  const chosen = topK(full, k).map((i) => pool[i]);
+  // the first pass: coarse scores of every frame (their 1/slices scale does not change the order)
+  const pool = frames > candidates ? Int32Array.from(topK(coarseRows.dotAll(coarseVector(q, shape)), candidates)) : null;
+  const full = unitSummaries.dotRows(q, pool);
+  const slices = layers * kvHeads;
+  for (let i = 0; i < full.length; i++) full[i] /= slices;
+  const frameOf = (i: number) => (pool ? pool[i] : i);
+  const chosen = topK(full, k).map(frameOf);
   const scores = new Map<number, number>();
-  pool.forEach((f, n) => scores.set(f, full[n]));
+  full.forEach((s, i) => scores.set(frameOf(i), s));
   return { chosen, scores };
 }

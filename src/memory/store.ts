@@ -1,5 +1,6 @@
 import { InputError } from '../errors';
 import { blockInfo, type FrameBlock, type FrameBlockInfo, type KvStoreBits, type LazyFrameBlock } from './frame-block';
+import { RowMatrix } from './simd-dot';
 import type { PayloadSpill } from './spill';
 
 /** What a store's blocks were made by; a store reopened later must match the engine that reads it. */
@@ -61,13 +62,13 @@ export class MemoryStore {
   private readonly ramBudget: number;
   private readonly spill: PayloadSpill | null;
   /**
-   * f32 [frames, layers·kvHeads·headDim], grown by doubling: each frame's key summary with every
-   * (layer, KV head) slice scaled to unit length, so scoring a question (a cosine per slice) is only
-   * dot products over contiguous memory.
+   * f32 [frames, layers·kvHeads·headDim] in WebAssembly memory (simd-dot.ts): each frame's key
+   * summary with every (layer, KV head) slice scaled to unit length, so scoring a question (a cosine
+   * per slice) is only SIMD dot products over contiguous memory.
    */
-  private summaryRows: Float32Array;
-  /** f32 [frames, coarse width]: each frame's first-pass retrieval vector (coarseVector), grown alike. */
-  private coarseRows: Float32Array;
+  private readonly summaryRows: RowMatrix;
+  /** f32 [frames, coarse width]: each frame's first-pass retrieval vector (coarseVector), alike. */
+  private readonly coarseRows: RowMatrix;
   private readonly coarseWidth: number;
 
   constructor(
@@ -78,9 +79,9 @@ export class MemoryStore {
     if (!(budget >= 0)) throw new InputError(`MemoryStore: ramBudgetBytes must be ≥ 0, got ${budget}`);
     this.ramBudget = budget;
     this.spill = options.spill ?? null;
-    this.summaryRows = new Float32Array(64 * this.summaryLength);
+    this.summaryRows = new RowMatrix(this.summaryLength);
     this.coarseWidth = coarseSliceStarts(meta).length * meta.headDim;
-    this.coarseRows = new Float32Array(64 * this.coarseWidth);
+    this.coarseRows = new RowMatrix(this.coarseWidth);
   }
 
   /** Floats in one frame's key summary. */
@@ -132,11 +133,9 @@ export class MemoryStore {
     const last = this.list[this.list.length - 1];
     if (last && block.index <= last.info.index) throw new InputError(`MemoryStore: block ${block.index} arrives after block ${last.info.index}`);
     const n = this.list.length;
-    this.summaryRows = withRoom(this.summaryRows, (n + 1) * this.summaryLength);
-    this.coarseRows = withRoom(this.coarseRows, (n + 1) * this.coarseWidth);
     const unit = unitSlices(block.keySummary, m.headDim);
-    this.summaryRows.set(unit, n * this.summaryLength);
-    coarseVector(unit, m, this.coarseRows.subarray(n * this.coarseWidth, (n + 1) * this.coarseWidth));
+    this.summaryRows.append().set(unit);
+    coarseVector(unit, m, this.coarseRows.append());
     if ('payload' in block) {
       const info = blockInfo(block);
       this.list.push({ info, payload: block.payload, fetch: null, external: false, spilling: false });
@@ -211,19 +210,21 @@ export class MemoryStore {
     return this.spillChain;
   }
 
-  /** f32 [frames, summaryLength]: every block's key summary with unit-length (layer, KV head) slices, in stream order. */
-  unitSummaries(): Float32Array {
-    return this.summaryRows.subarray(0, this.list.length * this.summaryLength);
+  /** [frames, summaryLength]: every block's key summary with unit-length (layer, KV head) slices, in stream order. */
+  unitSummaries(): RowMatrix {
+    return this.summaryRows;
   }
 
-  /** f32 [frames, coarse width]: the first-pass vectors of every block, in stream order. */
-  coarseSummaries(): Float32Array {
-    return this.coarseRows.subarray(0, this.list.length * this.coarseWidth);
+  /** [frames, coarse width]: the first-pass vectors of every block, in stream order. */
+  coarseSummaries(): RowMatrix {
+    return this.coarseRows;
   }
 
   /** Forgets every block (and, after the writes in flight, whatever the spill holds). */
   clear(): Promise<void> {
     this.list.length = 0;
+    this.summaryRows.clear();
+    this.coarseRows.clear();
     this.generation++;
     this.spillFrom = 0;
     this.infoBytes = this.payloadBytes = this.residentBytes = this.unclaimedBytes = this.spilledCount = 0;
@@ -310,14 +311,6 @@ export function coarseVector(unitSummary: Float32Array, shape: RetrievalShape, o
   const starts = coarseSliceStarts(shape);
   starts.forEach((o, s) => out.set(unitSummary.subarray(o, o + shape.headDim), s * shape.headDim));
   return out;
-}
-
-/** `rows`, or a copy twice its size when it holds fewer than `needed` values (amortised appends). */
-function withRoom(rows: Float32Array, needed: number): Float32Array {
-  if (needed <= rows.length) return rows;
-  const grown = new Float32Array(Math.max(needed, rows.length * 2));
-  grown.set(rows);
-  return grown;
 }
 
 /** A copy of `v` with each run of `width` values scaled to unit length (zero runs stay zero). */
