@@ -243,6 +243,8 @@ window.workerHarness = {
     try {
       await client.load(MODEL, { engine: ENGINE, fps: 1, cache: false, model: { weightFormat: 'f32' } });
       out.opened = await client.openMemory(memoryName);
+      // saving the reopened stream under its name again rewrites nothing (its key summaries come back bit for bit)
+      out.saveAfterOpen = await client.saveMemory(memoryName);
       out.timeline = (await client.timeline()).map((f) => `${f.frameIndex}:${f.where}`);
       out.answer = await collect(client.ask(fx.question, { maxNewTokens: 12 }));
       out.backwards = await attempt(() => client.pushFrame(frames[0], 3000));

@@ -94,6 +94,7 @@ test('the worker streams, answers as transformers does, refuses bad input with t
   const again = await page.evaluate((n) => window.workerHarness.reopen(n), name);
   console.log(JSON.stringify(again).slice(0, 3000));
   expect(again.opened).toEqual({ frames: 8, lastTimestampMs: 7000 });
+  expect(again.saveAfterOpen).toMatchObject({ blocks: 8, written: 0, kept: 8 });
   expect(again.timeline).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => `${i}:memory`));
   const answer = again.answer as Answer;
   expect(answer.moments.map((m) => [m.frameIndex, m.from])).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => [i, 'memory']));

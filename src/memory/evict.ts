@@ -6,7 +6,7 @@ import { keySummary } from '../kernels/kv-summary';
 import type { KvCache } from '../model/kv-cache';
 import type { FrameBlock, Thumbnail } from './frame-block';
 import { payloadLayout } from './payload';
-import type { StoreMeta } from './store';
+import { unitSlices, type StoreMeta } from './store';
 
 export interface FrameInfo {
   index: number;
@@ -73,7 +73,8 @@ export class FrameBlockWriter {
       bits,
       dtype,
       payload,
-      keySummary: keySummaryValues.slice(),
+      // as unit-length slices, the form the store keeps and saves (frame-block.ts)
+      keySummary: unitSlices(keySummaryValues, this.meta.headDim),
       thumbnail: info.thumbnail,
     };
   }

@@ -41,7 +41,12 @@ export interface FrameBlock {
   /** Element type of the GPU cache rows (the raw payload's type when bits is 'none'). */
   dtype: 'f32' | 'f16';
   payload: Uint8Array;
-  /** f32 [layers, kv_heads, head_dim]: per layer and KV head, the mean of the frame's pre-RoPE keys. */
+  /**
+   * f32 [layers, kv_heads, head_dim]: per layer and KV head, the mean of the frame's pre-RoPE keys,
+   * each (layer, KV head) slice scaled to unit length: the only form retrieval uses (it compares
+   * directions), so the store keeps one copy of it (FrameBlockWriter makes it so; blocks from
+   * elsewhere are normalized by the store).
+   */
   keySummary: Float32Array;
   thumbnail: Thumbnail;
 }
@@ -51,6 +56,9 @@ export interface FrameBlock {
  * when the payload itself has moved to disk (spill.ts). `payloadBytes` is the payload's size.
  */
 export type FrameBlockInfo = Omit<FrameBlock, 'payload'> & { payloadBytes: number };
+
+/** What the memory store keeps of every frame besides its retrieval rows: no payload, no key summary. */
+export type FrameBlockMeta = Omit<FrameBlockInfo, 'keySummary'>;
 
 /** A frame block whose payload is fetched on demand (from RAM or from disk). */
 export type LazyFrameBlock = FrameBlockInfo & { loadPayload(): Promise<Uint8Array> };

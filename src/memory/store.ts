@@ -1,5 +1,5 @@
 import { InputError } from '../errors';
-import { blockInfo, type FrameBlock, type FrameBlockInfo, type KvStoreBits, type LazyFrameBlock } from './frame-block';
+import { blockInfo, type FrameBlock, type FrameBlockMeta, type KvStoreBits, type LazyFrameBlock } from './frame-block';
 import { RowMatrix } from './simd-dot';
 import type { PayloadSpill } from './spill';
 
@@ -26,7 +26,7 @@ export interface MemoryStoreOptions {
 
 /** One stored frame: its info, and its payload while it is in RAM, else where to read it. */
 interface Entry {
-  info: FrameBlockInfo;
+  info: FrameBlockMeta;
   payload: Uint8Array | null;
   /** Reads the payload from disk (the spill, or the saved memory the block was opened from). */
   fetch: (() => Promise<Uint8Array>) | null;
@@ -136,35 +136,43 @@ export class MemoryStore {
     const unit = unitSlices(block.keySummary, m.headDim);
     this.summaryRows.append().set(unit);
     coarseVector(unit, m, this.coarseRows.append());
+    // the key summary lives on only as its unit-slice row above
     if ('payload' in block) {
-      const info = blockInfo(block);
+      const { keySummary: _summary, ...info } = blockInfo(block);
       this.list.push({ info, payload: block.payload, fetch: null, external: false, spilling: false });
       this.residentBytes += info.payloadBytes;
       this.unclaimedBytes += info.payloadBytes;
     } else {
-      const { loadPayload, ...info } = block;
+      const { loadPayload, keySummary: _summary, ...info } = block;
       this.list.push({ info, payload: null, fetch: loadPayload, external: true, spilling: false });
       this.spilledCount++;
     }
     const info = this.list[n].info;
-    this.infoBytes += info.keySummary.byteLength + info.thumbnail.data.byteLength;
+    this.infoBytes += info.thumbnail.data.byteLength;
     this.payloadBytes += info.payloadBytes;
     this.spillOverBudget();
   }
 
-  /** The i-th stored block's info (stream order), 0 ≤ i < frames. */
-  at(i: number): FrameBlockInfo {
+  /** The i-th stored block's index, time, shape and thumbnail (stream order), 0 ≤ i < frames. */
+  at(i: number): FrameBlockMeta {
     return this.entry(i).info;
+  }
+
+  /** The i-th block's key summary, unit-length slices (a copy). */
+  keySummary(i: number): Float32Array {
+    this.entry(i);
+    return this.summaryRows.rows().slice(i * this.summaryLength, (i + 1) * this.summaryLength);
   }
 
   /** The i-th stored block with its payload, read back from the spill if it is there. */
   async load(i: number): Promise<FrameBlock> {
     const e = this.entry(i);
-    return { ...withoutSize(e.info), payload: await this.payloadOf(e) };
+    const { payloadBytes: _bytes, ...meta } = e.info;
+    return { ...meta, keySummary: this.keySummary(i), payload: await this.payloadOf(e) };
   }
 
-  /** The infos of the blocks with frame index ≥ `fromIndex`, in stream order. */
-  infosFrom(fromIndex: number): FrameBlockInfo[] {
+  /** The blocks with frame index ≥ `fromIndex` (index, time, shape, thumbnail), in stream order. */
+  infosFrom(fromIndex: number): FrameBlockMeta[] {
     // blocks are in index order: binary search for the first one at or after fromIndex
     let lo = 0;
     let hi = this.list.length;
@@ -178,7 +186,7 @@ export class MemoryStore {
 
   /** Every block, its payload fetched on demand (for saving without holding every payload at once). */
   lazyBlocks(): LazyFrameBlock[] {
-    return this.list.map((e) => ({ ...e.info, loadPayload: () => this.payloadOf(e) }));
+    return this.list.map((e, i) => ({ ...e.info, keySummary: this.keySummary(i), loadPayload: () => this.payloadOf(e) }));
   }
 
   /**
@@ -284,10 +292,6 @@ export class MemoryStore {
   }
 }
 
-function withoutSize(info: FrameBlockInfo): Omit<FrameBlock, 'payload'> {
-  const { payloadBytes: _bytes, ...rest } = info;
-  return rest;
-}
 
 /** The geometry retrieval works in: key summaries are [layers, kvHeads, headDim]. */
 export interface RetrievalShape {
@@ -313,13 +317,17 @@ export function coarseVector(unitSummary: Float32Array, shape: RetrievalShape, o
   return out;
 }
 
-/** A copy of `v` with each run of `width` values scaled to unit length (zero runs stay zero). */
+/**
+ * A copy of `v` with each run of `width` values scaled to unit length (zero runs stay zero). Runs
+ * already of unit length (to f32 rounding) are copied unchanged, so a stored summary that is saved
+ * and reopened comes back bit for bit (and its saved file is kept by the next save).
+ */
 export function unitSlices(v: Float32Array, width: number): Float32Array {
   const out = new Float32Array(v.length);
   for (let s = 0; s < v.length; s += width) {
     let n = 0;
     for (let d = 0; d < width; d++) n += v[s + d] * v[s + d];
-    const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+    const inv = n > 0 && Math.abs(n - 1) > 1e-6 ? 1 / Math.sqrt(n) : n > 0 ? 1 : 0;
     for (let d = 0; d < width; d++) out[s + d] = v[s + d] * inv;
   }
   return out;

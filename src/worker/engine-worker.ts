@@ -177,6 +177,11 @@ function timeline(fromFrame?: number): FrameSummary[] {
 /** Saves the whole memory (store + window) to OPFS under `name`, incrementally. */
 async function saveMemoryAs(name: string): Promise<SaveReport> {
   const l = ready('saveMemory');
+  // a save may replace files the stream still reads its older frames from: take them in first
+  if (l.openedFrom === name) {
+    await l.scheduler.exclusive(() => l.engine.store.adoptExternal());
+    l.openedFrom = null;
+  }
   // a consistent cut between engine calls; the writing itself does not hold up the stream
   const { meta, blocks } = await l.scheduler.exclusive(() => l.engine.memorySnapshot());
   return saveMemory(name, meta, blocks);
