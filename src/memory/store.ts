@@ -292,7 +292,6 @@ export class MemoryStore {
   }
 }
 
-
 /** The geometry retrieval works in: key summaries are [layers, kvHeads, headDim]. */
 export interface RetrievalShape {
   layers: number;
@@ -327,7 +326,8 @@ export function unitSlices(v: Float32Array, width: number): Float32Array {
   for (let s = 0; s < v.length; s += width) {
     let n = 0;
     for (let d = 0; d < width; d++) n += v[s + d] * v[s + d];
-    const inv = n > 0 && Math.abs(n - 1) > 1e-6 ? 1 / Math.sqrt(n) : n > 0 ? 1 : 0;
+    // already unit length to f32 rounding: left as is, so unit summaries are a fixed point
+    const inv = n === 0 ? 0 : Math.abs(n - 1) <= 1e-6 ? 1 : 1 / Math.sqrt(n);
     for (let d = 0; d < width; d++) out[s + d] = v[s + d] * inv;
   }
   return out;
