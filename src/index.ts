@@ -1,7 +1,7 @@
 /**
- * streamvlm — the browser SDK entry. For now it exposes the GPU core, the kernel self-check and
- * the SmolVLM model (load from a URL, generate from images/video + text); streaming memory and
- * the `StreamVLM` API build on these.
+ * streamvlm — the browser SDK entry: `StreamVLM` (a model in a worker watching a camera or video,
+ * remembering it and answering questions), the worker client under it, saved memories, and the
+ * lower layers for direct use: the GPU core, the kernel self-check and the SmolVLM model.
  */
 export { GpuDevice, type AcquireOptions, type AdapterDescription, type GpuFeatures } from './gpu/device';
 export { Tensor, type DType } from './gpu/tensor';
@@ -20,6 +20,7 @@ export { EngineWorkerClient } from './worker/client';
 export type { WorkerLoadOptions, WorkerLoadInfo, WorkerStats, OpenMemoryReport } from './worker/protocol';
 export type { WorkerFrame } from './worker/frames';
 export { Scheduler, type SchedulableEngine, type SchedulerOptions, type SchedulerStats, type OfferResult } from './engine/scheduler';
+export type { FrameBlock, FrameBlockInfo, FrameBlockMeta, LazyFrameBlock, KvStoreBits, Thumbnail } from './memory/frame-block';
 export { saveMemory, openMemory, listMemories, deleteMemory, MemoryFileError, MEMORY_FORMAT_VERSION, type SaveReport, type SavedMemory, type PersistOptions } from './memory/persist';
 export { StreamVLM, type StreamVLMInfo, type StreamVLMStats, type AttachOptions, type StreamVLMOptions, type TimestampMode, type CaptureStats, resolveModelUrl, HUB_URL } from './sdk/index';
 export type { AskEvent, AskOptions, AskTiming, Moment, FrameSummary, StreamEngineOptions, EngineStats } from './engine/types';
