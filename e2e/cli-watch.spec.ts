@@ -121,6 +121,8 @@ test('watch: 3-frame window, every stored frame retrieved, raw KV → the window
   const q = stream.question;
   const r = cli([
     'watch', '--model', FIX, '--weights', 'f32', '--video', path, '--fps', '1', '--window', '3', '--kv-bits', 'none', '--top-k', '8',
+    // no K/V kept in RAM: the stored frames come back from the temp-folder spill
+    '--memory-ram-mb', '0',
     '--frame-resize', 'image', '--max-new-tokens', '12', '--ask', `${q}@2.5`, '--ask', q, '--json',
   ]);
   const [early, end] = jsonLines(r.stdout, 2, r.stderr);
@@ -140,12 +142,12 @@ test('watch: 3-frame window, every stored frame retrieved, raw KV → the window
 test('watch prints answers with their moments; bad usage and bad files are one-line typed errors', async () => {
   test.setTimeout(180_000);
   const path = clip(1);
-  const r = cli(['watch', '--model', FIX, '--video', path, '--window', '2', '--kv-bits', '4', '--top-k', '2', '--max-new-tokens', '4', '--ask', 'What is yellow?@1']);
+  const r = cli(['watch', '--model', FIX, '--video', path, '--window', '2', '--kv-bits', '4', '--top-k', '2', '--max-new-tokens', '4', '--memory-ram-mb', '0', '--ask', 'What is yellow?@1']);
   expect(r.code, r.stderr.slice(-2000)).toBe(0);
   const out = r.stdout.split('\n');
   expect(out[0]).toBe('[00:01] What is yellow?');
   expect(r.stdout).toMatch(/\n {2}moments: 00:00 00:01 {2}\(\* = from memory\)\n/);
-  expect(out.filter((l) => l.startsWith('watched'))).toEqual([expect.stringMatching(/^watched 00:08: 8 of 8 frames at 1 fps; window 2 frames, memory 6 frames \(\d+ KiB\)$/)]);
+  expect(out.filter((l) => l.startsWith('watched'))).toEqual([expect.stringMatching(/^watched 00:08: 8 of 8 frames at 1 fps; window 2 frames, memory 6 frames \(\d+ KiB, 6 of them on disk\)$/)]);
 
   const usage = (args: string[]) => {
     const u = cli(['watch', ...args]);
@@ -156,6 +158,7 @@ test('watch prints answers with their moments; bad usage and bad files are one-l
   expect(usage(['--model', FIX, '--video', path])).toEqual(['streamvlm: InputError: watch needs at least one --ask "<question>[@<seconds>]"']);
   expect(usage(['--model', FIX, '--video', path, '--ask', 'hi', '--kv-bits', '3'])).toEqual(['streamvlm: InputError: --kv-bits must be 8, 4, 2 or none, not 3']);
   expect(usage(['--model', FIX, '--video', path, '--ask', 'hi', '--fps', '0'])).toEqual(['streamvlm: InputError: --fps must be a number > 0, not 0']);
+  expect(usage(['--model', FIX, '--video', path, '--ask', 'hi', '--memory-ram-mb', 'x'])).toEqual(['streamvlm: InputError: --memory-ram-mb must be a number ≥ 0, not x']);
   expect(usage(['--model', FIX, '--video', path, '--ask', 'hi', '--windw', '3'])).toEqual(['streamvlm: InputError: watch has no option --windw']);
   const bad = join(mkdtempSync(join(tmpdir(), 'streamvlm-watch-')), 'bad.y4m');
   writeFileSync(bad, 'YUV4MPEG2 W64 H48 F1:1 C420jpeg\nFRAME\n\x01\x02');

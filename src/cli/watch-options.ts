@@ -32,7 +32,7 @@ export function parseQuestion(raw: string): WatchQuestion {
 }
 
 export function watchOptions(args: ParsedArgs): WatchOptions {
-  checkKnownOptions(args, 'watch', ['model', 'video', 'fps', 'window', 'kv-bits', 'top-k', 'ask', 'max-new-tokens', 'frame-resize', ...LOAD_OPTION_NAMES]);
+  checkKnownOptions(args, 'watch', ['model', 'video', 'fps', 'window', 'kv-bits', 'top-k', 'ask', 'max-new-tokens', 'frame-resize', 'memory-ram-mb', ...LOAD_OPTION_NAMES]);
   const model = option(args, 'model');
   if (!model) throw new InputError('watch needs --model <folder|url>');
   const videos = args.options.get('video') ?? [];
@@ -56,6 +56,9 @@ export function watchOptions(args: ParsedArgs): WatchOptions {
     if (resize !== 'video' && resize !== 'image') throw new InputError(`--frame-resize must be video or image, not ${resize}`);
     engine.frameResize = resize;
   }
+  // MiB of stored frames' K/V kept in RAM; the rest goes to a temp folder (default: all in RAM)
+  const ramMb = numberOption(args, 'memory-ram-mb', { min: 0, integer: false });
+  if (ramMb !== undefined) engine.ramBudgetBytes = ramMb * 2 ** 20;
   const maxNewTokens = numberOption(args, 'max-new-tokens', { min: 1 }) ?? 64;
   engine.maxAnswerTokens = maxNewTokens;
   if (args.positional.length > 0) throw new InputError(`unexpected argument '${args.positional[0]}'`);

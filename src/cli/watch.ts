@@ -5,6 +5,7 @@ import { smolVlmOptions } from './load-options';
 import { SmolVlm } from '../model/smolvlm';
 import { Scheduler } from '../engine/scheduler';
 import { modelSourceOf } from './fs-source';
+import { FsSpill } from './fs-spill';
 import { acquireNodeGpu } from './node-gpu';
 import type { WatchOptions } from './watch-options';
 import { frameToRgb, readY4m, type Y4mVideo } from './y4m';
@@ -37,7 +38,9 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
   const gpu = await acquireNodeGpu();
   try {
     const model = await SmolVlm.load(gpu, modelSourceOf(o.model), smolVlmOptions(o.load, gpu));
-    const engine = await StreamEngine.create(model, o.engine);
+    // a RAM budget spills older frames' K/V to a temp folder (removed with the engine)
+    const spill = Number.isFinite(o.engine.ramBudgetBytes ?? Infinity) ? await FsSpill.create() : undefined;
+    const engine = await StreamEngine.create(model, o.engine, { spill });
     const answers: WatchAnswer[] = [];
     // y4m frame numbers wait in the queue; a frame is converted to RGB only when ingested
     const scheduler = new Scheduler<number, AskOptions, AskEvent>(
@@ -81,6 +84,7 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
     for (; next < questions.length; next++) await askNow(questions[next], Math.min(questions[next].dueMs, durationMs));
     await scheduler.close();
 
+    await engine.store.settled(); // the summary counts the frames whose K/V reached the disk
     const s = scheduler.stats();
     const e = engine.stats();
     if (o.json) {
@@ -88,7 +92,8 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
       const given = answers.map((a, k) => ({ a, order: questions[k].order })).sort((x, y) => x.order - y.order);
       for (const { a } of given) console.log(JSON.stringify(a));
     } else {
-      console.log(`watched ${time(durationMs)}: ${s.ingested} of ${video.frameOffsets.length} frames at ${o.fps} fps; window ${e.windowFrames} frames, memory ${e.storeFrames} frames (${(e.storeBytes / 1024).toFixed(0)} KiB)`);
+      const onDisk = e.storeSpilledFrames ? `, ${e.storeSpilledFrames} of them on disk` : '';
+      console.log(`watched ${time(durationMs)}: ${s.ingested} of ${video.frameOffsets.length} frames at ${o.fps} fps; window ${e.windowFrames} frames, memory ${e.storeFrames} frames (${(e.storeBytes / 1024).toFixed(0)} KiB${onDisk})`);
     }
     await engine.dispose();
     await model.dispose();
