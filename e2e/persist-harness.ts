@@ -7,7 +7,8 @@ import { framePayloadBytes } from '../src/memory/payload';
 import { blockFileName, blockFingerprint, deleteMemory, listMemories, MEMORY_FORMAT_VERSION, openMemory, saveMemory, type SaveReport } from '../src/memory/persist';
 import { OpfsSpill } from '../src/memory/opfs-spill';
 import type { PayloadSpill } from '../src/memory/spill';
-import { MemoryStore, unitSlices, type StoreMeta } from '../src/memory/store';
+import { unitSlices } from '../src/memory/retrieval-rows';
+import { MemoryStore, type StoreMeta } from '../src/memory/store';
 
 export interface ErrorResult {
   name: string;

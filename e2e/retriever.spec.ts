@@ -1,7 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { questionVectors, retrieve, scoreFrames, topK } from '../src/memory/retriever';
 import { plainDots, RowMatrix, simdAvailable } from '../src/memory/simd-dot';
-import { coarseVector, MemoryStore, unitSlices } from '../src/memory/store';
+import { coarseVector, unitSlices } from '../src/memory/retrieval-rows';
+import { MemoryStore } from '../src/memory/store';
 import { Random } from '../src/reference/random';
 
 // Retrieval scoring (host code, run in Node): the question vector, the cosine score against key

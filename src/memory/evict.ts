@@ -6,7 +6,8 @@ import { keySummary } from '../kernels/kv-summary';
 import type { KvCache } from '../model/kv-cache';
 import type { FrameBlock, Thumbnail } from './frame-block';
 import { payloadLayout } from './payload';
-import { unitSlices, type StoreMeta } from './store';
+import { unitSlices } from './retrieval-rows';
+import type { StoreMeta } from './store';
 
 export interface FrameInfo {
   index: number;

@@ -1,6 +1,6 @@
 import { InputError } from '../errors';
 import type { RowMatrix } from './simd-dot';
-import { coarseVector, unitSlices, type RetrievalShape } from './store';
+import { coarseVector, unitSlices, type RetrievalShape } from './retrieval-rows';
 
 export type { RetrievalShape };
 
