@@ -308,7 +308,6 @@ window.persistHarness = {
     const filling: PayloadSpill = {
       write: (index, payload) => (++writes >= 3 ? Promise.reject(new Error('the disk is full')) : disk.write(index, payload)),
       read: (index, bytes) => disk.read(index, bytes),
-      clear: () => disk.clear(),
       destroy: () => disk.destroy(),
     };
     const meta = META(2, 'f16');

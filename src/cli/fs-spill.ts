@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryFileError } from '../memory/persist';
@@ -29,11 +29,6 @@ export class FsSpill implements PayloadSpill {
     if (size < 0) throw new MemoryFileError(file, 'the spilled payload is missing');
     if (size !== bytes) throw new MemoryFileError(file, `the spilled payload has ${size} bytes, expected ${bytes}`);
     return new Uint8Array(await readFile(file));
-  }
-
-  async clear(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
-    await mkdir(this.dir, { recursive: true });
   }
 
   destroy(): Promise<void> {

@@ -20,7 +20,7 @@ export class OpfsSpill implements PayloadSpill {
   private constructor(
     private readonly parent: FileSystemDirectoryHandle,
     private readonly name: string,
-    private dir: FileSystemDirectoryHandle,
+    private readonly dir: FileSystemDirectoryHandle,
     private readonly unlock: () => void,
   ) {}
 
@@ -54,11 +54,6 @@ export class OpfsSpill implements PayloadSpill {
     }
     if (file.size !== bytes) throw new MemoryFileError(where, `the spilled payload has ${file.size} bytes, expected ${bytes}`);
     return new Uint8Array(await file.arrayBuffer());
-  }
-
-  async clear(): Promise<void> {
-    await this.parent.removeEntry(this.name, { recursive: true }).catch(() => {});
-    this.dir = await this.parent.getDirectoryHandle(this.name, { create: true });
   }
 
   async destroy(): Promise<void> {

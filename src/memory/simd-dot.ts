@@ -168,10 +168,6 @@ export class RowMatrix {
     return row;
   }
 
-  clear(): void {
-    this.count = 0;
-  }
-
   /** q · row for every row (q has `width` values). */
   dotAll(q: Float32Array): Float32Array {
     return this.dotRows(q, null);

@@ -13,8 +13,6 @@ export interface PayloadSpill {
   write(index: number, payload: Uint8Array): Promise<void>;
   /** Reads back what write stored; a missing or wrong-sized file rejects with a MemoryFileError. */
   read(index: number, bytes: number): Promise<Uint8Array>;
-  /** Forgets every payload written. */
-  clear(): Promise<void>;
   /** Releases the spill (its files are removed). */
   destroy(): Promise<void>;
 }

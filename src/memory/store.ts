@@ -56,8 +56,6 @@ export class MemoryStore {
   private spilledCount = 0;
   private spillChain: Promise<void> = Promise.resolve();
   private spillFailure: Error | null = null;
-  /** Bumped by clear(), so spill writes queued before it leave the new contents alone. */
-  private generation = 0;
   /** Where the next spill looks for the oldest payload still in RAM and unclaimed. */
   private spillFrom = 0;
   private readonly ramBudget: number;
@@ -229,19 +227,6 @@ export class MemoryStore {
     return this.coarseRows;
   }
 
-  /** Forgets every block (and, after the writes in flight, whatever the spill holds). */
-  clear(): Promise<void> {
-    this.list.length = 0;
-    this.summaryRows.clear();
-    this.coarseRows.clear();
-    this.generation++;
-    this.spillFrom = 0;
-    this.infoBytes = this.payloadBytes = this.residentBytes = this.unclaimedBytes = this.spilledCount = 0;
-    const spill = this.spill;
-    this.spillChain = this.spillChain.then(() => spill?.clear()).catch(() => {});
-    return this.spillChain;
-  }
-
   private entry(i: number): Entry {
     const e = this.list[i];
     if (!e) throw new InputError(`MemoryStore: no block at ${i} (${this.list.length} stored)`);
@@ -263,14 +248,12 @@ export class MemoryStore {
       if (!e.payload || e.spilling) continue;
       e.spilling = true;
       this.unclaimedBytes -= e.info.payloadBytes;
-      const generation = this.generation;
       this.spillChain = this.spillChain.then(async () => {
         const payload = e.payload;
-        if (this.spillFailure || !payload || generation !== this.generation) return;
+        if (this.spillFailure || !payload) return;
         try {
           await spill.write(e.info.index, payload);
         } catch (err) {
-          if (generation !== this.generation) return;
           // keep this and every later payload in RAM: nothing is lost, the budget is just not kept
           this.spillFailure = err instanceof Error ? err : new Error(String(err));
           e.spilling = false;
@@ -281,7 +264,6 @@ export class MemoryStore {
           this.unclaimedBytes += e.info.payloadBytes;
           return;
         }
-        if (generation !== this.generation) return;
         const { index, payloadBytes } = e.info;
         e.fetch = () => spill.read(index, payloadBytes);
         e.payload = null;
