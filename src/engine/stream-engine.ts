@@ -8,7 +8,7 @@ import { generateGreedy, positionTensor } from '../model/generate';
 import type { KvCache } from '../model/kv-cache';
 import { FrameBlockWriter } from '../memory/evict';
 import { KV_STORE_BITS, lazyBlock, type FrameBlock, type KvStoreBits, type LazyFrameBlock, type Thumbnail } from '../memory/frame-block';
-import { checkPayload, framePayloadBytes } from '../memory/payload';
+import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
 import { questionVectors, retrieve } from '../memory/retriever';
 import type { PayloadSpill } from '../memory/spill';
@@ -446,8 +446,7 @@ export class StreamEngine {
       const sorted = [...blocks].sort((a, b) => a.index - b.index);
       const staged = new MemoryStore(this.meta);
       for (const b of sorted) {
-        if ('payload' in b) checkPayload(b);
-        else if (b.payloadBytes !== framePayloadBytes(b)) throw new InputError(`restoreMemory: frame block ${b.index} has a payload of ${b.payloadBytes} bytes, its shape implies ${framePayloadBytes(b)}`);
+        checkPayload(b);
         staged.add(b);
       }
       for (const b of sorted) this.store.add(b);

@@ -63,6 +63,11 @@ export type FrameBlockMeta = Omit<FrameBlockInfo, 'keySummary'>;
 /** A frame block whose payload is fetched on demand (from RAM or from disk). */
 export type LazyFrameBlock = FrameBlockInfo & { loadPayload(): Promise<Uint8Array> };
 
+/** A block's payload size, whether the payload is at hand or only described. */
+export function payloadSizeOf(block: FrameBlock | FrameBlockInfo): number {
+  return 'payload' in block ? block.payload.byteLength : block.payloadBytes;
+}
+
 /** The block without its payload. */
 export function blockInfo(block: FrameBlock): FrameBlockInfo {
   const { payload, ...rest } = block;

@@ -1,6 +1,6 @@
 import { InputError } from '../errors';
 import { kvQuantPartLayout, type KvQuantPartLayout } from '../kernels/kvquant';
-import type { FrameBlock, KvStoreBits } from './frame-block';
+import { payloadSizeOf, type FrameBlock, type FrameBlockInfo, type KvStoreBits } from './frame-block';
 
 /** Where one layer's keys and values sit in a frame block's payload (byte offsets). */
 export interface LayerSlices {
@@ -55,8 +55,9 @@ export function framePayloadBytes(shape: PayloadShape): number {
   return payloadLayout(shape).bytes;
 }
 
-/** Throws unless the block's payload has the size its shape implies. */
-export function checkPayload(block: FrameBlock): void {
+/** Throws unless the block's payload (at hand or only described) has the size its shape implies. */
+export function checkPayload(block: FrameBlock | FrameBlockInfo): void {
   const expected = framePayloadBytes(block);
-  if (block.payload.byteLength !== expected) throw new InputError(`frame block ${block.index}: payload of ${block.payload.byteLength} bytes, its shape implies ${expected}`);
+  const size = payloadSizeOf(block);
+  if (size !== expected) throw new InputError(`frame block ${block.index}: payload of ${size} bytes, its shape implies ${expected}`);
 }

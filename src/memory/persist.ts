@@ -1,5 +1,5 @@
 import { InputError, StreamVlmError } from '../errors';
-import { blockInfo, type FrameBlock, type KvStoreBits, type LazyFrameBlock } from './frame-block';
+import { blockInfo, payloadSizeOf, type FrameBlock, type KvStoreBits, type LazyFrameBlock } from './frame-block';
 import { framePayloadBytes } from './payload';
 import type { StoreMeta } from './store';
 
@@ -105,7 +105,7 @@ export function blockFingerprint(b: FrameBlock | LazyFrameBlock): number {
   const head = new DataView(new ArrayBuffer(24));
   head.setUint32(0, b.index, true);
   head.setFloat64(4, b.timestampMs, true);
-  head.setUint32(12, 'payload' in b ? b.payload.byteLength : b.payloadBytes, true);
+  head.setUint32(12, payloadSizeOf(b), true);
   head.setUint32(16, b.tokens, true);
   head.setUint32(20, bitsCode(b.bits) | (b.dtype === 'f16' ? 0x100 : 0), true);
   return crc32(b.thumbnail.data, crc32(asBytes(b.keySummary), crc32(new Uint8Array(head.buffer))));
