@@ -177,11 +177,8 @@ function timeline(fromFrame?: number): FrameSummary[] {
 /** Saves the whole memory (store + window) to OPFS under `name`, incrementally. */
 async function saveMemoryAs(name: string): Promise<SaveReport> {
   const l = ready('saveMemory');
-  // a save may replace files the stream still reads its older frames from: take them in first
-  if (l.openedFrom === name) {
-    await l.scheduler.exclusive(() => l.engine.store.adoptExternal());
-    l.openedFrom = null;
-  }
+  // a save may replace files the stream still reads its older frames from
+  await detachFrom(l, name);
   // a consistent cut between engine calls; the writing itself does not hold up the stream
   const { meta, blocks } = await l.scheduler.exclusive(() => l.engine.memorySnapshot());
   return saveMemory(name, meta, blocks);
@@ -225,12 +222,15 @@ async function openMemoryNamed(name: string): Promise<OpenMemoryReport> {
  * stream's own memory (RAM and spill), so deleting the files does not take them away.
  */
 async function deleteMemoryNamed(name: string): Promise<boolean> {
-  const l = loaded;
-  if (l && l.openedFrom === name) {
-    await l.scheduler.exclusive(() => l.engine.store.adoptExternal());
-    l.openedFrom = null;
-  }
+  if (loaded) await detachFrom(loaded, name);
   return deleteMemory(name);
+}
+
+/** If the stream reads older frames from the saved memory `name`, takes them into its own memory first. */
+async function detachFrom(l: Loaded, name: string): Promise<void> {
+  if (l.openedFrom !== name) return;
+  await l.scheduler.exclusive(() => l.engine.store.adoptExternal());
+  l.openedFrom = null;
 }
 
 async function dispose(): Promise<void> {
