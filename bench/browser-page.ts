@@ -12,7 +12,7 @@ import { runModelBench, type ModelBenchResult } from './model-bench';
 import { CONFIG_JSON, modelConfig, type ModelName } from './model-shapes';
 import { randomCheckpoint } from './random-checkpoint';
 import { fullKvFill, fullKvPositions, reencode } from './stream-baselines';
-import { askFigures, median, QUESTIONS, retrievalParts, simulatedFrame } from './stream-common';
+import { askFigures, checkpointFigures, median, QUESTIONS, simulatedFrame } from './stream-common';
 import { syntheticModelSource } from './synthetic-model';
 
 declare global {
@@ -79,23 +79,7 @@ try {
     if (askAt.includes(f + 1)) {
       const asks = [];
       for (const q of QUESTIONS) asks.push(await askFigures(engine, q, 16));
-      const s = engine.stats();
-      checkpoints.push({
-        minutes: (f + 1) / 60,
-        frames: f + 1,
-        firstTokenMs: median(asks.map((a) => a.firstTokenMs)),
-        retrieveMs: median(asks.map((a) => a.retrieveMs)),
-        ...retrievalParts(asks),
-        decodeTokensPerSecond: median(asks.map((a) => a.tokensPerSecond)),
-        gpuMiB: s.gpuBytes / 2 ** 20,
-        storeFrames: s.storeFrames,
-        storeBytesPerFrame: s.storeFrames ? s.storeBytes / s.storeFrames : 0,
-        storeRamMiB: s.storeRamBytes / 2 ** 20,
-        storeSpilledFrames: s.storeSpilledFrames,
-        spillError: s.spillError,
-        ingestFps: 1000 / median(ingestMs.slice(-40)),
-        stageMs: s.stageMs,
-      });
+      checkpoints.push({ minutes: (f + 1) / 60, frames: f + 1, ...checkpointFigures(asks, engine.stats()), ingestFps: 1000 / median(ingestMs.slice(-40)) });
       log(`stream @${f + 1} frames: ${JSON.stringify(checkpoints[checkpoints.length - 1])}`);
     }
   }

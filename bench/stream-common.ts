@@ -1,6 +1,6 @@
 // Shared by the streaming benchmarks in Node (stream-node.ts) and Chromium (browser-page.ts).
 import type { StreamEngine } from '../src/engine/stream-engine';
-import type { AskEvent } from '../src/engine/types';
+import type { AskEvent, EngineStats } from '../src/engine/types';
 import type { RgbImage } from '../src/model/preprocess';
 
 /** A simulated camera frame: a drifting gradient with a moving block, different every second. */
@@ -48,6 +48,23 @@ export async function askFigures(engine: StreamEngine, q: string, maxNewTokens: 
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** What both streaming benchmarks report at a checkpoint: medians over its questions, and the engine's sizes. */
+export function checkpointFigures(asks: AskFigures[], s: EngineStats) {
+  return {
+    firstTokenMs: median(asks.map((a) => a.firstTokenMs)),
+    retrieveMs: median(asks.map((a) => a.retrieveMs)),
+    ...retrievalParts(asks),
+    decodeTokensPerSecond: median(asks.map((a) => a.tokensPerSecond)),
+    gpuMiB: s.gpuBytes / 2 ** 20,
+    storeFrames: s.storeFrames,
+    storeBytesPerFrame: s.storeFrames ? s.storeBytes / s.storeFrames : 0,
+    storeRamMiB: s.storeRamBytes / 2 ** 20,
+    storeSpilledFrames: s.storeSpilledFrames,
+    spillError: s.spillError,
+    stageMs: s.stageMs,
+  };
+}
 
 /** Medians of the retrieval parts over a checkpoint's questions. */
 export const retrievalParts = (asks: AskFigures[]) => ({

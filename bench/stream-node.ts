@@ -21,7 +21,7 @@ import { parseConfig } from '../src/model/config';
 import { SmolVlm } from '../src/model/smolvlm';
 import type { KvStoreBits } from '../src/memory/frame-block';
 import { CONFIG_JSON, type ModelName } from './model-shapes';
-import { askFigures, median, QUESTIONS, retrievalParts, simulatedFrame, type AskFigures } from './stream-common';
+import { askFigures, checkpointFigures, median, QUESTIONS, simulatedFrame, type AskFigures } from './stream-common';
 import { fullKvFill, fullKvPositions, reencode } from './stream-baselines';
 import { syntheticModelSource } from './synthetic-model';
 
@@ -73,20 +73,13 @@ async function streamWithCheckpoints(engine: StreamEngine, label: string) {
     const row = {
       minutes: m,
       frames: s.framesIngested,
-      firstTokenMs: median(asks.map((a) => a.firstTokenMs)),
-      retrieveMs: median(asks.map((a) => a.retrieveMs)),
-      ...retrievalParts(asks),
-      decodeTokensPerSecond: median(asks.map((a) => a.tokensPerSecond)),
+      ...checkpointFigures(asks, s),
       momentsUsed: asks[0].moments,
-      gpuMiB: s.gpuBytes / 2 ** 20,
       windowFrames: s.windowFrames,
       windowMiB: s.windowBytes / 2 ** 20,
-      storeFrames: s.storeFrames,
       storeMiB: s.storeBytes / 2 ** 20,
-      storeBytesPerFrame: s.storeFrames ? s.storeBytes / s.storeFrames : 0,
       ingestMsMedianLast120: median(recent),
       ingestFps: 1000 / median(recent),
-      stageMs: s.stageMs,
       streamSeconds: (performance.now() - t0) / 1e3,
     };
     log(`${label} @${m} min: ${JSON.stringify(row)}`);
