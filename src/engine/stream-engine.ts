@@ -444,11 +444,11 @@ export class StreamEngine {
         if (meta[key] !== this.meta[key]) throw new InputError(`restoreMemory: the saved memory has ${key} ${String(meta[key])}, this engine ${String(this.meta[key])}`);
       }
       const sorted = [...blocks].sort((a, b) => a.index - b.index);
-      const staged = new MemoryStore(this.meta);
-      for (const b of sorted) {
+      // every block is checked before any is added, so a bad one leaves the engine empty
+      sorted.forEach((b, i) => {
         checkPayload(b);
-        staged.add(b);
-      }
+        this.store.checkFits(b, i > 0 ? sorted[i - 1].index : null);
+      });
       for (const b of sorted) this.store.add(b);
       const last = sorted[sorted.length - 1];
       if (last) {

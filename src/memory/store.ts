@@ -125,12 +125,7 @@ export class MemoryStore {
    */
   add(block: FrameBlock | LazyFrameBlock): void {
     const m = this.meta;
-    if (block.layers !== m.layers || block.channels !== m.kvHeads * m.headDim || block.bits !== m.bits || block.dtype !== m.dtype) {
-      throw new InputError(`MemoryStore: block ${block.index} (${block.layers} layers, ${block.channels} channels, ${block.bits} bits, ${block.dtype}) does not match the store`);
-    }
-    if (block.keySummary.length !== this.summaryLength) throw new InputError(`MemoryStore: block ${block.index} has a key summary of ${block.keySummary.length} floats, expected ${this.summaryLength}`);
-    const last = this.list[this.list.length - 1];
-    if (last && block.index <= last.info.index) throw new InputError(`MemoryStore: block ${block.index} arrives after block ${last.info.index}`);
+    this.checkFits(block, this.list.length ? this.list[this.list.length - 1].info.index : null);
     const n = this.list.length;
     const unit = unitSlices(block.keySummary, m.headDim);
     this.summaryRows.append().set(unit);
@@ -150,6 +145,20 @@ export class MemoryStore {
     this.infoBytes += info.thumbnail.data.byteLength;
     this.payloadBytes += info.payloadBytes;
     this.spillOverBudget();
+  }
+
+  /**
+   * Throws unless `block` could be added after a block of index `after` (null: first): the store's
+   * shape and bits, a key summary of the store's length, a greater index. Lets a batch be checked
+   * whole before any of it is added.
+   */
+  checkFits(block: FrameBlock | LazyFrameBlock, after: number | null): void {
+    const m = this.meta;
+    if (block.layers !== m.layers || block.channels !== m.kvHeads * m.headDim || block.bits !== m.bits || block.dtype !== m.dtype) {
+      throw new InputError(`MemoryStore: block ${block.index} (${block.layers} layers, ${block.channels} channels, ${block.bits} bits, ${block.dtype}) does not match the store`);
+    }
+    if (block.keySummary.length !== this.summaryLength) throw new InputError(`MemoryStore: block ${block.index} has a key summary of ${block.keySummary.length} floats, expected ${this.summaryLength}`);
+    if (after !== null && block.index <= after) throw new InputError(`MemoryStore: block ${block.index} arrives after block ${after}`);
   }
 
   /** The i-th stored block's index, time, shape and thumbnail (stream order), 0 ≤ i < frames. */
