@@ -42,7 +42,7 @@ const DAMAGE: [Damage, RegExp, RegExp, boolean][] = [
   ['swap-blocks', /b0000002-[0-9a-f]{8}\.svmb$/, /checksum mismatch with the index/, false],
   ['truncate-index', /index\.svmi$/, /truncated or corrupt/, true],
   ['flip-index-byte', /index\.svmi$/, /checksum mismatch|not valid JSON/, true],
-  ['index-version', /index\.svmi$/, /format version 3; this streamvlm reads version 2/, true],
+  ['index-version', /index\.svmi$/, /format version 4; this streamvlm reads version 3/, true],
   ['empty-index', /index\.svmi$/, /truncated \(0 bytes\)/, true],
 ];
 

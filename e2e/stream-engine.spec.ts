@@ -8,9 +8,11 @@ import { openModelHarness } from './harness-page';
 // - window ≥ stream, no quantization: the one-shot prompt's greedy answer (`full`);
 // - window 3: 5 frames leave the GPU for the memory store and all come back (top-k ≥ 5):
 //   transformers' replay of the same sliding-window encoding (`windowed`) with raw blocks, and with
-//   8-bit KIVI blocks transformers' replay given the same 8-bit K/V (stream.kvquant.json, made by
-//   make_kvquant_fixtures.py). On tiny-gqa that is the raw answer too; on tiny-split two logits 0.03
-//   apart (1% of their spread) at the 11th token swap under 8-bit rounding, in transformers as here.
+//   8/4/2-bit KIVI blocks transformers' replay given the same quantized K/V (stream.kvquant.json,
+//   made by make_kvquant_fixtures.py, whose quantizer is bit-exact with the engine's). At 8 bits on
+//   tiny-gqa that is the raw answer too; on tiny-split two logits 0.03 apart (1% of their spread) at
+//   the 11th token swap under 8-bit rounding, in transformers as here. No step of the 4- and 2-bit
+//   references has a top-2 gap under 0.01.
 
 const MODELS = ['tiny-gqa', 'tiny-split'] as const;
 
@@ -22,6 +24,8 @@ interface StreamFixture {
 
 interface KvQuantFixture {
   kv8: { generated: number[] };
+  kv4: { generated: number[] };
+  kv2: { generated: number[] };
 }
 
 const readFixture = (model: string, file: string): unknown => JSON.parse(readFileSync(new URL(`../tools/fixtures/${model}/${file}`, import.meta.url), 'utf8'));
@@ -36,7 +40,7 @@ async function openHarness(page: Page) {
 for (const model of MODELS) {
   const fx = fixtureOf(model);
   const kvq = kvQuantFixtureOf(model);
-  test(`${model}: streamed answers equal transformers' (whole-stream window; 3-frame window with every frame restored, raw and 8-bit)`, async ({ page }) => {
+  test(`${model}: streamed answers equal transformers' (whole-stream window; 3-frame window with every frame restored, raw and 8/4/2-bit)`, async ({ page }) => {
     test.setTimeout(400_000);
     const errors = await openHarness(page);
     const run = (options: object, ask: object = {}) => page.evaluate(([m, o, a]) => window.streamHarness.run(m, o, a), [model, options, ask] as const) as Promise<StreamRunResult>;
@@ -53,10 +57,10 @@ for (const model of MODELS) {
       expect(r.stats.storeFrames).toBe(0);
     });
 
-    const expected = { none: fx.windowed.generated, 8: kvq.kv8.generated };
+    const expected = { none: fx.windowed.generated, 8: kvq.kv8.generated, 4: kvq.kv4.generated, 2: kvq.kv2.generated };
     // tiny-gqa's raw run keeps no payload in RAM: every stored frame goes to OPFS and is read back
     const ramBudgetBytes = model === 'tiny-gqa' ? 0 : undefined;
-    for (const kvBits of ['none', 8] as const) {
+    for (const kvBits of ['none', 8, 4, 2] as const) {
       const budget = kvBits === 'none' ? ramBudgetBytes : undefined;
       await test.step(`window ${W}, k = all, ${kvBits} bits${budget === 0 ? ', payloads on disk' : ''}`, async () => {
         const r = await run({ windowFrames: W, kvBits, topK: n, ramBudgetBytes: budget });

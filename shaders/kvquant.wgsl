@@ -1,10 +1,10 @@
 // KIVI-style asymmetric KV quantization of a block of T tokens × C channels (C = kv_heads·head_dim,
-// a multiple of 32), BITS ∈ {8, 4, 2}, groups of 32:
-//   keys:   per channel, 32 tokens a group.  codes [fullTokenGroup][channel][BITS words], then a
-//           partial last group's codes [channel][ceil(valid·BITS/32) words] (key_code_offset);
-//           params [tokenGroup][channel].
-//   values: per token, 32 channels a group.  codes [token][channelGroup][BITS words],
-//           params [token][channelGroup].
+// a multiple of 32), BITS ∈ {8, 4, 2}; group sizes in src/kernels/kvquant-layout.ts (and why):
+//   keys:   per channel, KEY_GROUP tokens a group.  codes [fullTokenGroup][channel][KEY_GROUP·BITS/32
+//           words], then a partial last group's codes [channel][ceil(valid·BITS/32) words]
+//           (key_code_offset); params [tokenGroup][channel].
+//   values: per token, VALUE_GROUP channels a group.  codes [token][channelGroup][VALUE_GROUP·BITS/32
+//           words], params [token][channelGroup].
 // A group's codes of BITS bits fill its words in order; element j of the group sits in word
 // j / (32 / BITS) at bit (j % (32 / BITS)) · BITS (unused high bits of a partial group's last word
 // are 0). One invocation quantizes one group, so it writes whole words and no two invocations touch
@@ -36,15 +36,18 @@ override BITS: u32 = 4u;
 override PER_WORD: u32 = 32u / BITS; // codes per u32 word
 override LEVELS: u32 = (1u << BITS) - 1u;
 
-const GROUP: u32 = 32u;
+override KEY_GROUP: u32 = 128u; // tokens per key group (KEY_GROUP_TOKENS)
+override VALUE_GROUP: u32 = 32u; // channels per value group (VALUE_GROUP_CHANNELS), divides C
+override KEY_GROUP_WORDS: u32 = KEY_GROUP * BITS / 32u;
+override VALUE_GROUP_WORDS: u32 = VALUE_GROUP * BITS / 32u;
 
-// Word where key group (tg, c)'s codes start: full token groups first ([tg][c][BITS]), then every
-// channel's partial last group packed tight (its valid tokens' codes only). Same as keyCodeOffset
-// in src/kernels/kvquant-layout.ts.
+// Word where key group (tg, c)'s codes start: full token groups first ([tg][c][KEY_GROUP_WORDS]),
+// then every channel's partial last group packed tight (its valid tokens' codes only). Same as
+// keyCodeOffset in src/kernels/kvquant-layout.ts.
 fn key_code_offset(tg: u32, c: u32) -> u32 {
-  let full = params.tokens / GROUP;
-  if (tg < full) { return (tg * params.channels + c) * BITS; }
-  return full * params.channels * BITS + c * (((params.tokens - full * GROUP) * BITS + 31u) / 32u);
+  let full = params.tokens / KEY_GROUP;
+  if (tg < full) { return (tg * params.channels + c) * KEY_GROUP_WORDS; }
+  return full * params.channels * KEY_GROUP_WORDS + c * (((params.tokens - full * KEY_GROUP) * BITS + 31u) / 32u);
 }
 const QUANT_WG: u32 = 64u;
 const DEQUANT_WG: u32 = 256u;
@@ -132,12 +135,12 @@ fn dequantize_one(word: u32, j: u32, param: u32) -> f32 {
 fn quantize_keys(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let c_count = params.channels;
   let id = gid.x + gid.y * nwg.x * QUANT_WG;
-  let token_groups = (params.tokens + GROUP - 1u) / GROUP;
+  let token_groups = (params.tokens + KEY_GROUP - 1u) / KEY_GROUP;
   if (id >= token_groups * c_count) { return; }
   let tg = id / c_count;
   let c = id - tg * c_count;
-  let first = tg * GROUP;
-  let valid = min(GROUP, params.tokens - first);
+  let first = tg * KEY_GROUP;
+  let valid = min(KEY_GROUP, params.tokens - first);
   let base = (params.row_offset + first) * c_count + c;
 
   var lo = f32(src[base]);
@@ -169,16 +172,16 @@ fn quantize_keys(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
 // One invocation per (token, channel group).
 @compute @workgroup_size(QUANT_WG)
 fn quantize_values(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let groups = params.channels / GROUP;
+  let groups = params.channels / VALUE_GROUP;
   let id = gid.x + gid.y * nwg.x * QUANT_WG;
   if (id >= params.tokens * groups) { return; }
   let t = id / groups;
   let g = id - t * groups;
-  let base = (params.row_offset + t) * params.channels + g * GROUP;
+  let base = (params.row_offset + t) * params.channels + g * VALUE_GROUP;
 
   var lo = f32(src[base]);
   var hi = lo;
-  for (var j = 1u; j < GROUP; j++) {
+  for (var j = 1u; j < VALUE_GROUP; j++) {
     let v = f32(src[base + j]);
     lo = min(lo, v);
     hi = max(hi, v);
@@ -187,12 +190,12 @@ fn quantize_values(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   params_out[id] = param;
   let sm = unpack2x16float(param);
 
-  for (var w = 0u; w < BITS; w++) {
+  for (var w = 0u; w < VALUE_GROUP_WORDS; w++) {
     var word = 0u;
     for (var k = 0u; k < PER_WORD; k++) {
       word |= quantize_one(f32(src[base + w * PER_WORD + k]), sm.x, sm.y) << (k * BITS);
     }
-    codes_out[id * BITS + w] = word;
+    codes_out[id * VALUE_GROUP_WORDS + w] = word;
   }
 }
 
@@ -204,9 +207,9 @@ fn dequantize_keys(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   if (i >= params.tokens * c_count) { return; }
   let t = i / c_count;
   let c = i - t * c_count;
-  let group = (t / GROUP) * c_count + c;
-  let j = t % GROUP;
-  let word = codes_in[key_code_offset(t / GROUP, c) + j / PER_WORD];
+  let group = (t / KEY_GROUP) * c_count + c;
+  let j = t % KEY_GROUP;
+  let word = codes_in[key_code_offset(t / KEY_GROUP, c) + j / PER_WORD];
   dst[params.row_offset * c_count + i] = act(dequantize_one(word, j, params_in[group]));
 }
 
@@ -218,8 +221,8 @@ fn dequantize_values(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
   if (i >= params.tokens * c_count) { return; }
   let t = i / c_count;
   let c = i - t * c_count;
-  let group = t * (c_count / GROUP) + c / GROUP;
-  let j = c % GROUP;
-  let word = codes_in[group * BITS + j / PER_WORD];
+  let group = t * (c_count / VALUE_GROUP) + c / VALUE_GROUP;
+  let j = c % VALUE_GROUP;
+  let word = codes_in[group * VALUE_GROUP_WORDS + j / PER_WORD];
   dst[params.row_offset * c_count + i] = act(dequantize_one(word, j, params_in[group]));
 }

@@ -5,17 +5,18 @@ import type { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
 import { UniformWriter } from '../gpu/uniforms';
 import { grid, pipeline } from './common';
-import { KV_GROUP, keyCodeOffset } from './kvquant-layout';
+import { KEY_GROUP_TOKENS, VALUE_GROUP_CHANNELS, keyCodeOffset } from './kvquant-layout';
 
 /**
  * KIVI-style KV quantization of a block of T tokens × C channels (C = kv_heads · head_dim, a
- * multiple of 32). Keys: per channel, groups of 32 tokens; values: per token, groups of 32
- * channels; asymmetric, x ≈ min + code · scale, code ∈ [0, 2^bits − 1].
+ * multiple of 32). Keys: per channel, groups of KG = 128 tokens; values: per token, groups of
+ * VG = 32 channels; asymmetric, x ≈ min + code · scale,
+ * code ∈ [0, 2^bits − 1]. Why these groups: kvquant-layout.ts.
  *
  * GPU layout of one part (all u32 words):
- *   keys   codes  [floor(T/32)][C][bits], then [C][ceil((T mod 32)·bits/32)] for a partial last
- *          group (keyCodeOffset, kvquant-layout.ts)      params [ceil(T/32)][C]
- *   values codes  [T][C/32][bits]                         params [T][C/32]
+ *   keys   codes  [floor(T/KG)][C][KG·bits/32], then [C][ceil((T mod KG)·bits/32)] for a partial
+ *          last group (keyCodeOffset, kvquant-layout.ts)      params [ceil(T/KG)][C]
+ *   values codes  [T][C/VG][VG·bits/32]                        params [T][C/VG]
  * A group's codes fill its words in order: element j (token for keys, channel for values, within
  * its group) is in word j / (32/bits), bits (j % (32/bits))·bits upwards; unused high bits of a
  * partial group's last word are 0. A param word is the f16 pair (scale, min): scale in the
@@ -24,7 +25,7 @@ import { KV_GROUP, keyCodeOffset } from './kvquant-layout';
  */
 export type KvBits = 8 | 4 | 2;
 export const KV_BITS: readonly KvBits[] = [8, 4, 2];
-export { KV_GROUP, keyCodeOffset };
+export { KEY_GROUP_TOKENS, VALUE_GROUP_CHANNELS, keyCodeOffset };
 
 export type KvPartKind = 'keys' | 'values';
 
@@ -34,6 +35,8 @@ export interface KvQuantPartLayout {
   bits: KvBits;
   tokens: number;
   channels: number;
+  /** Elements per group: tokens for keys (a partial last group has fewer), channels for values. */
+  groupSize: number;
   /** Quantization groups, i.e. (scale, min) pairs = param words. */
   groups: number;
   codeWords: number;
@@ -76,18 +79,24 @@ export interface KvQuantBlockSpec {
 
 function checkShape(tokens: number, channels: number, bits: number): void {
   if (!Number.isInteger(tokens) || tokens < 1) throw new InputError(`kvquant: tokens must be a positive integer, got ${tokens}`);
-  if (!Number.isInteger(channels) || channels < KV_GROUP || channels % KV_GROUP) {
-    throw new InputError(`kvquant: channels (kv_heads·head_dim) must be a positive multiple of ${KV_GROUP}, got ${channels}`);
+  if (!Number.isInteger(channels) || channels < VALUE_GROUP_CHANNELS || channels % VALUE_GROUP_CHANNELS) {
+    throw new InputError(`kvquant: channels (kv_heads·head_dim) must be a positive multiple of ${VALUE_GROUP_CHANNELS}, got ${channels}`);
   }
   if (!KV_BITS.includes(bits as KvBits)) throw new InputError(`kvquant: bits must be 8, 4 or 2, got ${bits}`);
 }
 
 export function kvQuantPartLayout(kind: KvPartKind, tokens: number, channels: number, bits: KvBits): KvQuantPartLayout {
   checkShape(tokens, channels, bits);
-  const groups = kind === 'keys' ? Math.ceil(tokens / KV_GROUP) * channels : tokens * (channels / KV_GROUP);
-  // keys: every channel's codes end where the next channel's partial group would start
-  const codeWords = kind === 'keys' ? keyCodeOffset(tokens, channels, bits, Math.floor(tokens / KV_GROUP), channels) : groups * bits;
-  return { kind, bits, tokens, channels, groups, codeWords, paramWords: groups, bytes: (codeWords + groups) * 4 };
+  if (kind === 'keys') {
+    const groups = Math.ceil(tokens / KEY_GROUP_TOKENS) * channels;
+    // every channel's codes end where the next channel's partial group would start
+    const codeWords = keyCodeOffset(tokens, channels, bits, Math.floor(tokens / KEY_GROUP_TOKENS), channels);
+    return { kind, bits, tokens, channels, groupSize: KEY_GROUP_TOKENS, groups, codeWords, paramWords: groups, bytes: (codeWords + groups) * 4 };
+  }
+  const groupSize = VALUE_GROUP_CHANNELS;
+  const groups = tokens * (channels / groupSize);
+  const codeWords = (groups * groupSize * bits) / 32;
+  return { kind, bits, tokens, channels, groupSize, groups, codeWords, paramWords: groups, bytes: (codeWords + groups) * 4 };
 }
 
 /** Bytes of a quantized block of `tokens` × `channels` keys and values (codes + params). */
@@ -167,7 +176,7 @@ function kvPipeline(rec: CommandRecorder, op: 'quantize' | 'dequantize', kind: K
     name: 'kvquant',
     source,
     precision,
-    overrides: { BITS: part.bits },
+    overrides: { BITS: part.bits, KEY_GROUP: KEY_GROUP_TOKENS, VALUE_GROUP: VALUE_GROUP_CHANNELS },
     entryPoint: `${op}_${kind}`,
   });
 }

@@ -1,8 +1,8 @@
 import type { KvBits } from '../kernels/kvquant';
 
 /**
- * How a frame block's K/V are kept off the GPU: KIVI-quantized at 8/4/2 bits (keys per channel,
- * values per token, groups of 32; src/kernels/kvquant.ts), or 'none' = the cache rows as they were
+ * How a frame block's K/V are kept off the GPU: KIVI-quantized at 8/4/2 bits (keys per channel in
+ * groups of 128 tokens, values per token in groups of one KV head; src/kernels/kvquant-layout.ts), or 'none' = the cache rows as they were
  * (f32 or f16), which restores them bit for bit.
  */
 export type KvStoreBits = KvBits | 'none';

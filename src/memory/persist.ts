@@ -25,7 +25,9 @@ import type { StoreMeta } from './store';
  *          f64 timestampMs u32 fileBytes u32 fingerprint u32 the block's crc32) | u32 crc32 of everything before
  */
 
-export const MEMORY_FORMAT_VERSION = 2;
+// 3: quantized payloads use 128-token key groups and per-head value groups (kvquant-layout.ts);
+// version 2 files (groups of 32) are refused with a MemoryFileError that names both versions.
+export const MEMORY_FORMAT_VERSION = 3;
 const BLOCK_MAGIC = 'SVMB';
 const INDEX_MAGIC = 'SVMI';
 const BLOCK_HEADER_BYTES = 64;

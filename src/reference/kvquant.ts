@@ -5,9 +5,7 @@
  * the reconstruction error against the inputs, which does not depend on these steps.
  */
 import { f16BitsToF32, f32ToF16Bits } from '../gpu/f16';
-import { keyCodeOffset } from '../kernels/kvquant-layout';
-
-const GROUP = 32;
+import { KEY_GROUP_TOKENS as KEY_GROUP, VALUE_GROUP_CHANNELS as VALUE_GROUP, keyCodeOffset } from '../kernels/kvquant-layout';
 const F16_MAX = 0x7bff;
 
 export interface KvQuantRef {
@@ -73,7 +71,7 @@ function quantizeOne(x: number, param: number, bits: number): number {
 }
 
 /**
- * Quantizes one group: `values` are its valid elements (a partial key group has fewer than 32);
+ * Quantizes one group: `values` are its valid elements (a partial key group has fewer);
  * its codes go from word `codeStart`.
  */
 function quantizeGroup(values: readonly number[], bits: number, codes: Uint32Array, params: Uint32Array, group: number, codeStart: number): void {
@@ -85,30 +83,32 @@ function quantizeGroup(values: readonly number[], bits: number, codes: Uint32Arr
   });
 }
 
-/** Keys x [tokens, channels]: per channel, groups of 32 tokens. */
+/** Keys x [tokens, channels]: per channel, groups of KEY_GROUP_TOKENS tokens. */
 export function quantizeKeysRef(x: Float32Array, tokens: number, channels: number, bits: number): KvQuantRef {
-  const tokenGroups = Math.ceil(tokens / GROUP);
-  const codes = new Uint32Array(keyCodeOffset(tokens, channels, bits, Math.floor(tokens / GROUP), channels));
+  const tokenGroups = Math.ceil(tokens / KEY_GROUP);
+  const codes = new Uint32Array(keyCodeOffset(tokens, channels, bits, Math.floor(tokens / KEY_GROUP), channels));
   const params = new Uint32Array(tokenGroups * channels);
   for (let tg = 0; tg < tokenGroups; tg++) {
     for (let c = 0; c < channels; c++) {
       const values: number[] = [];
-      for (let t = tg * GROUP; t < Math.min(tokens, (tg + 1) * GROUP); t++) values.push(x[t * channels + c]);
+      for (let t = tg * KEY_GROUP; t < Math.min(tokens, (tg + 1) * KEY_GROUP); t++) values.push(x[t * channels + c]);
       quantizeGroup(values, bits, codes, params, tg * channels + c, keyCodeOffset(tokens, channels, bits, tg, c));
     }
   }
   return { codes, params };
 }
 
-/** Values x [tokens, channels]: per token, groups of 32 channels. */
+/** Values x [tokens, channels]: per token, groups of VALUE_GROUP_CHANNELS channels. */
 export function quantizeValuesRef(x: Float32Array, tokens: number, channels: number, bits: number): KvQuantRef {
-  const groups = channels / GROUP;
-  const codes = new Uint32Array(tokens * groups * bits);
+  const size = VALUE_GROUP;
+  const groups = channels / size;
+  const words = (size * bits) / 32;
+  const codes = new Uint32Array(tokens * groups * words);
   const params = new Uint32Array(tokens * groups);
   for (let t = 0; t < tokens; t++) {
     for (let g = 0; g < groups; g++) {
-      const start = t * channels + g * GROUP;
-      quantizeGroup(Array.from(x.subarray(start, start + GROUP)), bits, codes, params, t * groups + g, (t * groups + g) * bits);
+      const start = t * channels + g * size;
+      quantizeGroup(Array.from(x.subarray(start, start + size)), bits, codes, params, t * groups + g, (t * groups + g) * words);
     }
   }
   return { codes, params };
@@ -129,8 +129,8 @@ function dequantizeOne(q: KvQuantRef, group: number, codeStart: number, j: numbe
 export function dequantizeKeysRef(q: KvQuantRef, tokens: number, channels: number, bits: number): Float32Array {
   const out = new Float32Array(tokens * channels);
   for (let t = 0; t < tokens; t++) {
-    const tg = Math.floor(t / GROUP);
-    for (let c = 0; c < channels; c++) out[t * channels + c] = dequantizeOne(q, tg * channels + c, keyCodeOffset(tokens, channels, bits, tg, c), t % GROUP, bits);
+    const tg = Math.floor(t / KEY_GROUP);
+    for (let c = 0; c < channels; c++) out[t * channels + c] = dequantizeOne(q, tg * channels + c, keyCodeOffset(tokens, channels, bits, tg, c), t % KEY_GROUP, bits);
   }
   return out;
 }
@@ -138,11 +138,13 @@ export function dequantizeKeysRef(q: KvQuantRef, tokens: number, channels: numbe
 /** Dequantized values [tokens, channels]. */
 export function dequantizeValuesRef(q: KvQuantRef, tokens: number, channels: number, bits: number): Float32Array {
   const out = new Float32Array(tokens * channels);
-  const groups = channels / GROUP;
+  const size = VALUE_GROUP;
+  const groups = channels / size;
+  const words = (size * bits) / 32;
   for (let t = 0; t < tokens; t++) {
     for (let c = 0; c < channels; c++) {
-      const group = t * groups + Math.floor(c / GROUP);
-      out[t * channels + c] = dequantizeOne(q, group, group * bits, c % GROUP, bits);
+      const group = t * groups + Math.floor(c / size);
+      out[t * channels + c] = dequantizeOne(q, group, group * words, c % size, bits);
     }
   }
   return out;
@@ -150,9 +152,10 @@ export function dequantizeValuesRef(q: KvQuantRef, tokens: number, channels: num
 
 /** The scale of the group holding element (t, c): the quantization step that bounds its error. */
 export function keyScaleAt(q: KvQuantRef, t: number, c: number, channels: number): number {
-  return unpackParam(q.params[Math.floor(t / GROUP) * channels + c]).scale;
+  return unpackParam(q.params[Math.floor(t / KEY_GROUP) * channels + c]).scale;
 }
 
 export function valueScaleAt(q: KvQuantRef, t: number, c: number, channels: number): number {
-  return unpackParam(q.params[t * (channels / GROUP) + Math.floor(c / GROUP)]).scale;
+  const size = VALUE_GROUP;
+  return unpackParam(q.params[t * (channels / size) + Math.floor(c / size)]).scale;
 }
