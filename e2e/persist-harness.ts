@@ -4,7 +4,8 @@
 import { StreamVlmError } from '../src/errors';
 import type { FrameBlock, KvStoreBits, LazyFrameBlock } from '../src/memory/frame-block';
 import { framePayloadBytes } from '../src/memory/payload';
-import { blockFileName, blockFingerprint, deleteMemory, listMemories, MEMORY_FORMAT_VERSION, openMemory, saveMemory, type SaveReport } from '../src/memory/persist';
+import { KEY_GROUP_TOKENS } from '../src/kernels/kvquant';
+import { blockFileName, blockFingerprint, crc32, decodeIndex, deleteMemory, encodeIndex, listMemories, MEMORY_FORMAT_VERSION, openMemory, saveMemory, type SaveReport } from '../src/memory/persist';
 import { OpfsSpill } from '../src/memory/opfs-spill';
 import type { PayloadSpill } from '../src/memory/spill';
 import { unitSlices } from '../src/memory/retrieval-rows';
@@ -28,6 +29,7 @@ declare global {
       spill: () => Promise<SpillResult>;
       openedLazily: () => Promise<{ onDisk: number; onDiskBytes: number; payloadBytes: number; allEqual: boolean; damagedError: ErrorResult | null; othersEqual: boolean; adopted: { spilled: number; onDiskBytes: number; equalAfterDelete: boolean } }>;
       spillFailure: () => Promise<SpillFailureResult>;
+      olderVersion: () => Promise<OlderVersionResult>;
     };
   }
 }
@@ -46,6 +48,16 @@ export interface SpillResult {
   staleRemoved: boolean;
   heldKept: boolean;
   removedOnDestroy: boolean;
+}
+
+export interface OlderVersionResult {
+  /** Format version and key group field of the block files as rewritten to look like version 2. */
+  onDisk: { version: number; keyGroupField: number }[];
+  keyGroups: number[];
+  allEqual: boolean;
+  /** The same memory saved again under another name: the block files' header fields, and whether it reopens equal. */
+  resaved: { version: number; keyGroupField: number }[];
+  resavedEqual: boolean;
 }
 
 export interface SpillFailureResult {
@@ -71,13 +83,13 @@ function fill(bytes: Uint8Array, seed: number): Uint8Array {
   return bytes;
 }
 
-function makeBlock(meta: StoreMeta, index: number, seed: number): FrameBlock {
-  const tokens = 17; // `Frame from MM:SS:` + 4 image tokens + markers, as tiny-gqa's frame piece
+// 17 rows: `Frame from MM:SS:` + 4 image tokens + markers, as tiny-gqa's frame piece
+function makeBlock(meta: StoreMeta, index: number, seed: number, tokens = 17, keyGroup = KEY_GROUP_TOKENS): FrameBlock {
   const channels = meta.kvHeads * meta.headDim;
-  const payload = fill(new Uint8Array(framePayloadBytes({ layers: meta.layers, tokens, channels, bits: meta.bits, dtype: meta.dtype })), seed);
+  const payload = fill(new Uint8Array(framePayloadBytes({ layers: meta.layers, tokens, channels, bits: meta.bits, keyGroup, dtype: meta.dtype })), seed);
   const keySummary = new Float32Array(meta.layers * channels).map((_, i) => Math.sin(seed * 7.3 + i));
   const thumbnail = { width: 8, height: 6, data: fill(new Uint8Array(8 * 6 * 3), seed + 1) };
-  return { index, timestampMs: index * 1000 + 0.5, tokens, layers: meta.layers, channels, bits: meta.bits, dtype: meta.dtype, payload, keySummary, thumbnail };
+  return { index, timestampMs: index * 1000 + 0.5, tokens, layers: meta.layers, channels, bits: meta.bits, keyGroup, dtype: meta.dtype, payload, keySummary, thumbnail };
 }
 
 function sameBlock(a: FrameBlock, b: FrameBlock): boolean {
@@ -87,7 +99,7 @@ function sameBlock(a: FrameBlock, b: FrameBlock): boolean {
     return u.length === v.length && u.every((e, i) => e === v[i]);
   };
   return (
-    a.index === b.index && a.timestampMs === b.timestampMs && a.tokens === b.tokens && a.layers === b.layers && a.channels === b.channels && a.bits === b.bits && a.dtype === b.dtype &&
+    a.index === b.index && a.timestampMs === b.timestampMs && a.tokens === b.tokens && a.layers === b.layers && a.channels === b.channels && a.bits === b.bits && a.keyGroup === b.keyGroup && a.dtype === b.dtype &&
     a.keySummary instanceof Float32Array && eq(a.payload, b.payload) && eq(a.keySummary, b.keySummary) &&
     a.thumbnail.width === b.thumbnail.width && a.thumbnail.height === b.thumbnail.height && eq(a.thumbnail.data, b.thumbnail.data)
   );
@@ -370,6 +382,55 @@ window.persistHarness = {
     };
     await deleteMemory(name);
     return result;
+  },
+
+  async olderVersion() {
+    // Blocks of 77 rows in key groups of 32 (the layout memory format 2 wrote; at 77 rows it is not
+    // the 128-token layout), saved, then their files rewritten as version 2 wrote them: version 2,
+    // 0 in the key-group field, checksums and index to match.
+    const name = 'older-version';
+    await deleteMemory(name);
+    await deleteMemory(`${name}-resaved`);
+    const meta = META(4, 'f16');
+    const blocks = Array.from({ length: 3 }, (_, i) => makeBlock(meta, i, 70 + i, 77, 32));
+    await saveMemory(name, meta, blocks);
+    const dir = await dirOf(name);
+    const header = (bytes: Uint8Array) => {
+      const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return { version: v.getUint32(4, true), keyGroupField: v.getUint16(38, true) };
+    };
+    const withCrc = (bytes: Uint8Array) => {
+      new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
+      return bytes;
+    };
+    const { entries } = decodeIndex(await readRaw(dir, 'index.svmi'), 'index.svmi');
+    const onDisk: OlderVersionResult['onDisk'] = [];
+    for (const [i, b] of blocks.entries()) {
+      const file = blockFileName(b.index, blockFingerprint(b));
+      const bytes = (await readRaw(dir, file)).slice();
+      const v = new DataView(bytes.buffer);
+      v.setUint32(4, 2, true);
+      v.setUint16(38, 0, true);
+      await writeRaw(dir, file, withCrc(bytes));
+      entries[i].crc = v.getUint32(bytes.length - 4, true);
+      onDisk.push(header(bytes));
+    }
+    const index = encodeIndex(meta, entries).slice();
+    new DataView(index.buffer).setUint32(4, 2, true);
+    await writeRaw(dir, 'index.svmi', withCrc(index));
+
+    const back = await loaded((await openMemory(name)).blocks);
+    await saveMemory(`${name}-resaved`, meta, back);
+    const resavedDir = await dirOf(`${name}-resaved`);
+    const resaved = await Promise.all(back.map(async (b) => header(await readRaw(resavedDir, blockFileName(b.index, blockFingerprint(b))))));
+    const again = await loaded((await openMemory(`${name}-resaved`)).blocks);
+    return {
+      onDisk,
+      keyGroups: back.map((b) => b.keyGroup),
+      allEqual: back.length === 3 && back.every((b, i) => sameBlock(b, blocks[i])),
+      resaved,
+      resavedEqual: again.length === 3 && again.every((b, i) => sameBlock(b, blocks[i])),
+    };
   },
 };
 

@@ -42,7 +42,7 @@ const DAMAGE: [Damage, RegExp, RegExp, boolean][] = [
   ['swap-blocks', /b0000002-[0-9a-f]{8}\.svmb$/, /checksum mismatch with the index/, false],
   ['truncate-index', /index\.svmi$/, /truncated or corrupt/, true],
   ['flip-index-byte', /index\.svmi$/, /checksum mismatch|not valid JSON/, true],
-  ['index-version', /index\.svmi$/, /format version 4; this streamvlm reads version 3/, true],
+  ['index-version', /index\.svmi$/, /format version 4; this streamvlm reads versions 2 and 3/, true],
   ['empty-index', /index\.svmi$/, /truncated \(0 bytes\)/, true],
 ];
 
@@ -81,5 +81,16 @@ test('an opened memory stays on disk until a question needs a frame; a file chan
   expect(r.othersEqual).toBe(true);
   // adopted into a store with a spill before the saved memory was deleted: on the spill, intact
   expect(r.adopted).toEqual({ spilled: 4, onDiskBytes: 4 * r.payloadBytes, equalAfterDelete: true });
+  expect(errors).toEqual([]);
+});
+
+test('a memory saved by format version 2 (key groups of 32) opens with its blocks as they were, and saves again as version 3', async ({ page }) => {
+  const errors = await open(page);
+  const r = await page.evaluate(() => window.persistHarness.olderVersion());
+  expect(r.onDisk).toEqual(Array(3).fill({ version: 2, keyGroupField: 0 }));
+  expect(r.keyGroups).toEqual([32, 32, 32]);
+  expect(r.allEqual).toBe(true);
+  expect(r.resaved).toEqual(Array(3).fill({ version: 3, keyGroupField: 32 }));
+  expect(r.resavedEqual).toBe(true);
   expect(errors).toEqual([]);
 });

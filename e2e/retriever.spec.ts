@@ -135,7 +135,7 @@ test('the store keeps every frame\'s retrieval rows as it grows past its first a
   for (let i = 0; i < frames; i++) {
     const keySummary = new Float32Array(per).map(() => rng.normal());
     raw.push(keySummary);
-    store.add({ index: i, timestampMs: i * 1000, tokens: 1, layers: shape.layers, channels: shape.kvHeads * shape.headDim, bits: 'none', dtype: 'f32', payload: new Uint8Array(2 * shape.layers * shape.kvHeads * shape.headDim * 4), keySummary, thumbnail: { width: 1, height: 1, data: new Uint8Array(3) } });
+    store.add({ index: i, timestampMs: i * 1000, tokens: 1, layers: shape.layers, channels: shape.kvHeads * shape.headDim, bits: 'none', keyGroup: 128, dtype: 'f32', payload: new Uint8Array(2 * shape.layers * shape.kvHeads * shape.headDim * 4), keySummary, thumbnail: { width: 1, height: 1, data: new Uint8Array(3) } });
   }
   const unit = store.unitSummaries().rows();
   const coarse = store.coarseSummaries().rows();

@@ -17,17 +17,20 @@
 export const KEY_GROUP_TOKENS = 128;
 export const VALUE_GROUP_CHANNELS = 32;
 
+/** Key group sizes a block may have: 128 (what this version writes) and 32 (memory format version 2). */
+export const KEY_GROUP_CHOICES: readonly number[] = [128, 32];
+
 /**
- * Word where a key group's codes start. The full groups come first (`4·bits` words each,
- * [group][channel]), then the last, partial group of every channel packed tight — its valid tokens'
+ * Word where a key group's codes start, for key groups of `keyGroup` tokens. The full groups come
+ * first (`keyGroup·bits/32` words each, [group][channel]), then the last, partial group of every channel packed tight — its valid tokens'
  * codes only, `ceil(valid·bits/32)` words each — so a frame of 77 tokens stores 77 tokens' codes,
  * not 128. Shared by the kernel's layout, the TypeScript reference and (as `key_code_offset`)
  * shaders/kvquant.wgsl; a leaf module so the reference needs no shader import. `tokenGroup` = full
  * groups and `channel` = channels give the total code words.
  */
-export function keyCodeOffset(tokens: number, channels: number, bits: number, tokenGroup: number, channel: number): number {
-  const full = Math.floor(tokens / KEY_GROUP_TOKENS);
-  const fullWords = (KEY_GROUP_TOKENS * bits) / 32;
+export function keyCodeOffset(tokens: number, channels: number, bits: number, keyGroup: number, tokenGroup: number, channel: number): number {
+  const full = Math.floor(tokens / keyGroup);
+  const fullWords = (keyGroup * bits) / 32;
   if (tokenGroup < full) return (tokenGroup * channels + channel) * fullWords;
-  return full * channels * fullWords + channel * Math.ceil(((tokens - full * KEY_GROUP_TOKENS) * bits) / 32);
+  return full * channels * fullWords + channel * Math.ceil(((tokens - full * keyGroup) * bits) / 32);
 }

@@ -5,12 +5,12 @@ import type { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
 import { UniformWriter } from '../gpu/uniforms';
 import { grid, pipeline } from './common';
-import { KEY_GROUP_TOKENS, VALUE_GROUP_CHANNELS, keyCodeOffset } from './kvquant-layout';
+import { KEY_GROUP_CHOICES, KEY_GROUP_TOKENS, VALUE_GROUP_CHANNELS, keyCodeOffset } from './kvquant-layout';
 
 /**
  * KIVI-style KV quantization of a block of T tokens × C channels (C = kv_heads · head_dim, a
- * multiple of 32). Keys: per channel, groups of KG = 128 tokens; values: per token, groups of
- * VG = 32 channels; asymmetric, x ≈ min + code · scale,
+ * multiple of 32). Keys: per channel, groups of KG = 128 tokens (32 in blocks saved by memory
+ * format 2; a block says which); values: per token, groups of VG = 32 channels; asymmetric, x ≈ min + code · scale,
  * code ∈ [0, 2^bits − 1]. Why these groups: kvquant-layout.ts.
  *
  * GPU layout of one part (all u32 words):
@@ -25,7 +25,7 @@ import { KEY_GROUP_TOKENS, VALUE_GROUP_CHANNELS, keyCodeOffset } from './kvquant
  */
 export type KvBits = 8 | 4 | 2;
 export const KV_BITS: readonly KvBits[] = [8, 4, 2];
-export { KEY_GROUP_TOKENS, VALUE_GROUP_CHANNELS, keyCodeOffset };
+export { KEY_GROUP_CHOICES, KEY_GROUP_TOKENS, VALUE_GROUP_CHANNELS, keyCodeOffset };
 
 export type KvPartKind = 'keys' | 'values';
 
@@ -75,6 +75,8 @@ export interface KvQuantBlockSpec {
   keyBits: KvBits;
   /** Defaults to keyBits (e.g. K8/V4 is a fallback for small models). */
   valueBits?: KvBits;
+  /** Tokens per key group: KEY_GROUP_TOKENS (the default) or another of KEY_GROUP_CHOICES. */
+  keyGroup?: number;
 }
 
 function checkShape(tokens: number, channels: number, bits: number): void {
@@ -85,13 +87,15 @@ function checkShape(tokens: number, channels: number, bits: number): void {
   if (!KV_BITS.includes(bits as KvBits)) throw new InputError(`kvquant: bits must be 8, 4 or 2, got ${bits}`);
 }
 
-export function kvQuantPartLayout(kind: KvPartKind, tokens: number, channels: number, bits: KvBits): KvQuantPartLayout {
+/** `keyGroup` (tokens per key group) only shapes the keys part. */
+export function kvQuantPartLayout(kind: KvPartKind, tokens: number, channels: number, bits: KvBits, keyGroup: number = KEY_GROUP_TOKENS): KvQuantPartLayout {
   checkShape(tokens, channels, bits);
   if (kind === 'keys') {
-    const groups = Math.ceil(tokens / KEY_GROUP_TOKENS) * channels;
+    if (!KEY_GROUP_CHOICES.includes(keyGroup)) throw new InputError(`kvquant: key groups of ${keyGroup} tokens; this streamvlm knows ${KEY_GROUP_CHOICES.join(' and ')}`);
+    const groups = Math.ceil(tokens / keyGroup) * channels;
     // every channel's codes end where the next channel's partial group would start
-    const codeWords = keyCodeOffset(tokens, channels, bits, Math.floor(tokens / KEY_GROUP_TOKENS), channels);
-    return { kind, bits, tokens, channels, groupSize: KEY_GROUP_TOKENS, groups, codeWords, paramWords: groups, bytes: (codeWords + groups) * 4 };
+    const codeWords = keyCodeOffset(tokens, channels, bits, keyGroup, Math.floor(tokens / keyGroup), channels);
+    return { kind, bits, tokens, channels, groupSize: keyGroup, groups, codeWords, paramWords: groups, bytes: (codeWords + groups) * 4 };
   }
   const groupSize = VALUE_GROUP_CHANNELS;
   const groups = tokens * (channels / groupSize);
@@ -100,8 +104,8 @@ export function kvQuantPartLayout(kind: KvPartKind, tokens: number, channels: nu
 }
 
 /** Bytes of a quantized block of `tokens` × `channels` keys and values (codes + params). */
-export function kvQuantBlockBytes(tokens: number, channels: number, keyBits: KvBits, valueBits: KvBits = keyBits): number {
-  return kvQuantPartLayout('keys', tokens, channels, keyBits).bytes + kvQuantPartLayout('values', tokens, channels, valueBits).bytes;
+export function kvQuantBlockBytes(tokens: number, channels: number, keyBits: KvBits, valueBits: KvBits = keyBits, keyGroup: number = KEY_GROUP_TOKENS): number {
+  return kvQuantPartLayout('keys', tokens, channels, keyBits, keyGroup).bytes + kvQuantPartLayout('values', tokens, channels, valueBits).bytes;
 }
 
 function createPart(gpu: GpuDevice, layout: KvQuantPartLayout, codes?: Uint32Array, params?: Uint32Array): KvQuantPart {
@@ -116,8 +120,8 @@ function createPart(gpu: GpuDevice, layout: KvQuantPartLayout, codes?: Uint32Arr
 
 /** Allocates a block's tensors (zeroed), or uploads a host copy of one. */
 export function createKvQuantBlock(gpu: GpuDevice, spec: KvQuantBlockSpec, data?: KvQuantBlockData): KvQuantBlock {
-  const { tokens, channels, keyBits, valueBits = keyBits } = spec;
-  const keys = createPart(gpu, kvQuantPartLayout('keys', tokens, channels, keyBits), data?.keyCodes, data?.keyParams);
+  const { tokens, channels, keyBits, valueBits = keyBits, keyGroup = KEY_GROUP_TOKENS } = spec;
+  const keys = createPart(gpu, kvQuantPartLayout('keys', tokens, channels, keyBits, keyGroup), data?.keyCodes, data?.keyParams);
   const values = createPart(gpu, kvQuantPartLayout('values', tokens, channels, valueBits), data?.valueCodes, data?.valueParams);
   return { tokens, channels, keys, values, bytes: keys.bytes + values.bytes };
 }
@@ -176,7 +180,8 @@ function kvPipeline(rec: CommandRecorder, op: 'quantize' | 'dequantize', kind: K
     name: 'kvquant',
     source,
     precision,
-    overrides: { BITS: part.bits, KEY_GROUP: KEY_GROUP_TOKENS, VALUE_GROUP: VALUE_GROUP_CHANNELS },
+    // a values pipeline does not depend on the key group: always the default, one pipeline
+    overrides: { BITS: part.bits, KEY_GROUP: kind === 'keys' ? part.groupSize : KEY_GROUP_TOKENS, VALUE_GROUP: VALUE_GROUP_CHANNELS },
     entryPoint: `${op}_${kind}`,
   });
 }

@@ -1,7 +1,7 @@
 import type { GpuDevice } from '../gpu/device';
 import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
-import { createKvQuantBlock, destroyKvQuantBlock, quantizeKeys, quantizeValues, type KvQuantBlock } from '../kernels/kvquant';
+import { KEY_GROUP_TOKENS, createKvQuantBlock, destroyKvQuantBlock, quantizeKeys, quantizeValues, type KvQuantBlock } from '../kernels/kvquant';
 import { keySummary } from '../kernels/kv-summary';
 import type { KvCache } from '../model/kv-cache';
 import type { FrameBlock, Thumbnail } from './frame-block';
@@ -38,7 +38,8 @@ export class FrameBlockWriter {
   async write(cache: KvCache, start: number, tokens: number, info: FrameInfo): Promise<FrameBlock> {
     const { layers, kvHeads, headDim, bits, dtype } = this.meta;
     const channels = kvHeads * headDim;
-    const layout = payloadLayout({ layers, tokens, channels, bits, dtype });
+    const keyGroup = KEY_GROUP_TOKENS; // what createKvQuantBlock makes by default
+    const layout = payloadLayout({ layers, tokens, channels, bits, keyGroup, dtype });
     const { blocks, packed } = this.scratchFor(tokens, layout.bytes);
     const rec = new CommandRecorder(this.gpu, undefined, 'evict frame');
     for (let l = 0; l < layers; l++) {
@@ -72,6 +73,7 @@ export class FrameBlockWriter {
       layers,
       channels,
       bits,
+      keyGroup,
       dtype,
       payload,
       // as unit-length slices, the form the store keeps and saves (frame-block.ts)

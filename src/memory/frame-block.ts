@@ -25,8 +25,8 @@ export interface Thumbnail {
  * `payload` holds, layer after layer, that layer's keys then values:
  * - bits 'none': keys rows [tokens, channels] then values rows [tokens, channels] in `dtype`;
  * - bits 8/4/2: key codes, key params, value codes, value params (u32 words, the GPU layout of
- *   kvQuantPartLayout('keys' | 'values', tokens, channels, bits)).
- * So its size follows from (layers, tokens, channels, bits, dtype) alone: `framePayloadBytes`.
+ *   kvQuantPartLayout('keys' | 'values', tokens, channels, bits, keyGroup)).
+ * So its size follows from (layers, tokens, channels, bits, keyGroup, dtype) alone: `framePayloadBytes`.
  */
 export interface FrameBlock {
   /** 0-based index of the frame in the stream (ingest order). */
@@ -38,6 +38,11 @@ export interface FrameBlock {
   /** kv_heads · head_dim. */
   channels: number;
   bits: KvStoreBits;
+  /**
+   * Tokens per key quantization group: KEY_GROUP_TOKENS (128) in blocks this version makes, 32 in
+   * blocks saved by memory format version 2. Kept for raw blocks too, where it shapes nothing.
+   */
+  keyGroup: number;
   /** Element type of the GPU cache rows (the raw payload's type when bits is 'none'). */
   dtype: 'f32' | 'f16';
   payload: Uint8Array;

@@ -22,12 +22,14 @@ export interface PayloadShape {
   tokens: number;
   channels: number;
   bits: KvStoreBits;
+  /** Tokens per key group (FrameBlock.keyGroup). */
+  keyGroup: number;
   dtype: 'f32' | 'f16';
 }
 
 /** The payload layout of FrameBlock (frame-block.ts): per layer, keys then values. */
 export function payloadLayout(shape: PayloadShape): { layers: LayerSlices[]; bytes: number } {
-  const { layers, tokens, channels, bits, dtype } = shape;
+  const { layers, tokens, channels, bits, keyGroup, dtype } = shape;
   if (!Number.isInteger(tokens) || tokens < 1 || !Number.isInteger(layers) || layers < 1) throw new InputError(`frame block: ${layers} layers × ${tokens} tokens`);
   const out: LayerSlices[] = [];
   let at = 0;
@@ -38,7 +40,7 @@ export function payloadLayout(shape: PayloadShape): { layers: LayerSlices[]; byt
       at += bytes;
       return s;
     }
-    const layout = kvQuantPartLayout(kind, tokens, channels, bits);
+    const layout = kvQuantPartLayout(kind, tokens, channels, bits, keyGroup);
     const s: PartSlices = { offset: at, bytes: layout.codeWords * 4, params: { offset: at + layout.codeWords * 4, bytes: layout.paramWords * 4 }, layout };
     at += layout.bytes;
     return s;

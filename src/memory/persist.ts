@@ -16,18 +16,23 @@ import type { StoreMeta } from './store';
  * next save. Opening reads and checks every file before returning anything: a corrupt or truncated
  * file is a MemoryFileError naming it, and nothing is half-loaded.
  *
- * Format v1, little-endian (every WebGPU platform is):
+ * Format, little-endian (every WebGPU platform is):
  *   block  'SVMB' u32 version u32 headerBytes(=64) u32 index f64 timestampMs u32 tokens u32 layers
- *          u32 channels u8 bits(0=none) u8 dtype(0=f32,1=f16) u16 0 u32 thumbWidth u32 thumbHeight
+ *          u32 channels u8 bits(0=none) u8 dtype(0=f32,1=f16) u16 keyGroup u32 thumbWidth u32 thumbHeight
  *          u32 payloadBytes u32 summaryFloats u32 0 u32 0 | payload | key summary f32 | thumbnail RGB
  *          | u32 crc32 of everything before it
  *   index  'SVMI' u32 version u32 metaBytes | meta JSON (UTF-8) | u32 count | count × (u32 index
  *          f64 timestampMs u32 fileBytes u32 fingerprint u32 the block's crc32) | u32 crc32 of everything before
  */
 
-// 3: quantized payloads use 128-token key groups and per-head value groups (kvquant-layout.ts);
-// version 2 files (groups of 32) are refused with a MemoryFileError that names both versions.
+/**
+ * The version this streamvlm writes. 3: a block's header says its key group (tokens per key
+ * quantization group, FrameBlock.keyGroup; this version makes 128). Version 2 wrote 0 there and
+ * meant 32; its files still open, and their blocks keep their layout (the kernels dequantize both).
+ */
 export const MEMORY_FORMAT_VERSION = 3;
+const READABLE_VERSIONS = [2, 3];
+const V2_KEY_GROUP = 32;
 const BLOCK_MAGIC = 'SVMB';
 const INDEX_MAGIC = 'SVMI';
 const BLOCK_HEADER_BYTES = 64;
@@ -109,12 +114,19 @@ export function blockFingerprint(b: FrameBlock | LazyFrameBlock): number {
   head.setFloat64(4, b.timestampMs, true);
   head.setUint32(12, payloadSizeOf(b), true);
   head.setUint32(16, b.tokens, true);
-  head.setUint32(20, bitsCode(b.bits) | (b.dtype === 'f16' ? 0x100 : 0), true);
+  head.setUint32(20, bitsCode(b.bits) | (b.dtype === 'f16' ? 0x100 : 0) | (b.keyGroup << 16), true);
   return crc32(b.thumbnail.data, crc32(asBytes(b.keySummary), crc32(new Uint8Array(head.buffer))));
 }
 
 export function blockFileName(index: number, fingerprint: number): string {
   return `b${String(index).padStart(7, '0')}-${fingerprint.toString(16).padStart(8, '0')}.svmb`;
+}
+
+/** The file's format version, if this streamvlm reads it. */
+function checkVersion(v: DataView, bad: (problem: string) => never): number {
+  const version = v.getUint32(4, true);
+  if (!READABLE_VERSIONS.includes(version)) bad(`format version ${version}; this streamvlm reads versions ${READABLE_VERSIONS.join(' and ')}`);
+  return version;
 }
 
 function bitsCode(bits: KvStoreBits): number {
@@ -151,6 +163,7 @@ export function encodeBlock(b: FrameBlock): Uint8Array {
   v.setUint32(32, b.channels, true);
   v.setUint8(36, bitsCode(b.bits));
   v.setUint8(37, b.dtype === 'f16' ? 1 : 0);
+  v.setUint16(38, b.keyGroup, true);
   v.setUint32(40, b.thumbnail.width, true);
   v.setUint32(44, b.thumbnail.height, true);
   v.setUint32(48, b.payload.byteLength, true);
@@ -174,8 +187,7 @@ export function decodeBlock(bytes: Uint8Array, file: string, meta?: StoreMeta): 
   if (bytes.byteLength < BLOCK_HEADER_BYTES + 4) bad(`truncated (${bytes.byteLength} bytes, a block file has at least ${BLOCK_HEADER_BYTES + 4})`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (readMagic(v) !== BLOCK_MAGIC) bad('not a streamvlm frame block file');
-  const version = v.getUint32(4, true);
-  if (version !== MEMORY_FORMAT_VERSION) bad(`format version ${version}; this streamvlm reads version ${MEMORY_FORMAT_VERSION}`);
+  const version = checkVersion(v, bad);
   if (v.getUint32(8, true) !== BLOCK_HEADER_BYTES) bad('bad header size');
   const bits = bitsOf(v.getUint8(36));
   const dtypeCode = v.getUint8(37);
@@ -186,6 +198,9 @@ export function decodeBlock(bytes: Uint8Array, file: string, meta?: StoreMeta): 
   const tokens = v.getUint32(24, true);
   const layers = v.getUint32(28, true);
   const channels = v.getUint32(32, true);
+  const keyGroupField = v.getUint16(38, true);
+  if (version === 2 && keyGroupField !== 0) bad(`a version 2 header with ${keyGroupField} where version 2 writes 0`);
+  const keyGroup = version === 2 ? V2_KEY_GROUP : keyGroupField;
   const tw = v.getUint32(40, true);
   const th = v.getUint32(44, true);
   const payloadBytes = v.getUint32(48, true);
@@ -198,7 +213,7 @@ export function decodeBlock(bytes: Uint8Array, file: string, meta?: StoreMeta): 
   if (crc32(bytes.subarray(0, end)) !== v.getUint32(end, true)) bad('checksum mismatch (the file is corrupt)');
   let expectedPayload: number;
   try {
-    expectedPayload = framePayloadBytes({ layers, tokens, channels, bits: bits as KvStoreBits, dtype });
+    expectedPayload = framePayloadBytes({ layers, tokens, channels, bits: bits as KvStoreBits, keyGroup, dtype });
   } catch (e) {
     return bad(`impossible block shape (${(e as Error).message})`);
   }
@@ -216,7 +231,7 @@ export function decodeBlock(bytes: Uint8Array, file: string, meta?: StoreMeta): 
   const keySummary = new Float32Array(bytes.slice(at, at + summaryFloats * 4).buffer);
   at += summaryFloats * 4;
   const thumbnail = { width: tw, height: th, data: bytes.slice(at, at + thumbBytes) };
-  return { index, timestampMs, tokens, layers, channels, bits: bits as KvStoreBits, dtype, payload, keySummary, thumbnail };
+  return { index, timestampMs, tokens, layers, channels, bits: bits as KvStoreBits, keyGroup, dtype, payload, keySummary, thumbnail };
 }
 
 // ---- the index ----
@@ -260,8 +275,7 @@ export function decodeIndex(bytes: Uint8Array, file: string): { meta: StoreMeta;
   if (bytes.byteLength < 20) bad(`truncated (${bytes.byteLength} bytes)`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (readMagic(v) !== INDEX_MAGIC) bad('not a streamvlm memory index');
-  const version = v.getUint32(4, true);
-  if (version !== MEMORY_FORMAT_VERSION) bad(`format version ${version}; this streamvlm reads version ${MEMORY_FORMAT_VERSION}`);
+  checkVersion(v, bad);
   const metaLength = v.getUint32(8, true);
   if (12 + metaLength + 8 > bytes.byteLength) bad(`truncated (${bytes.byteLength} bytes, the meta alone needs ${12 + metaLength + 8})`);
   const countAt = 12 + metaLength;

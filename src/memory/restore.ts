@@ -37,10 +37,10 @@ export class FrameBlockReader {
       return;
     }
     const bits = block.bits;
-    const key = `${block.tokens}/${bits}`;
+    const key = `${block.tokens}/${bits}/${block.keyGroup}`;
     let blocks = this.scratch.get(key);
     if (!blocks) {
-      blocks = Array.from({ length: block.layers }, () => createKvQuantBlock(this.gpu, { tokens: block.tokens, channels: block.channels, keyBits: bits }));
+      blocks = Array.from({ length: block.layers }, () => createKvQuantBlock(this.gpu, { tokens: block.tokens, channels: block.channels, keyBits: bits, keyGroup: block.keyGroup }));
       this.scratch.set(key, blocks);
     }
     // the uploads land before this submit, and the next restore's uploads after it: one submit per block

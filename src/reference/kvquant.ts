@@ -83,16 +83,16 @@ function quantizeGroup(values: readonly number[], bits: number, codes: Uint32Arr
   });
 }
 
-/** Keys x [tokens, channels]: per channel, groups of KEY_GROUP_TOKENS tokens. */
-export function quantizeKeysRef(x: Float32Array, tokens: number, channels: number, bits: number): KvQuantRef {
-  const tokenGroups = Math.ceil(tokens / KEY_GROUP);
-  const codes = new Uint32Array(keyCodeOffset(tokens, channels, bits, Math.floor(tokens / KEY_GROUP), channels));
+/** Keys x [tokens, channels]: per channel, groups of `keyGroup` tokens. */
+export function quantizeKeysRef(x: Float32Array, tokens: number, channels: number, bits: number, keyGroup = KEY_GROUP): KvQuantRef {
+  const tokenGroups = Math.ceil(tokens / keyGroup);
+  const codes = new Uint32Array(keyCodeOffset(tokens, channels, bits, keyGroup, Math.floor(tokens / keyGroup), channels));
   const params = new Uint32Array(tokenGroups * channels);
   for (let tg = 0; tg < tokenGroups; tg++) {
     for (let c = 0; c < channels; c++) {
       const values: number[] = [];
-      for (let t = tg * KEY_GROUP; t < Math.min(tokens, (tg + 1) * KEY_GROUP); t++) values.push(x[t * channels + c]);
-      quantizeGroup(values, bits, codes, params, tg * channels + c, keyCodeOffset(tokens, channels, bits, tg, c));
+      for (let t = tg * keyGroup; t < Math.min(tokens, (tg + 1) * keyGroup); t++) values.push(x[t * channels + c]);
+      quantizeGroup(values, bits, codes, params, tg * channels + c, keyCodeOffset(tokens, channels, bits, keyGroup, tg, c));
     }
   }
   return { codes, params };
@@ -126,11 +126,11 @@ function dequantizeOne(q: KvQuantRef, group: number, codeStart: number, j: numbe
 }
 
 /** Dequantized keys [tokens, channels]. */
-export function dequantizeKeysRef(q: KvQuantRef, tokens: number, channels: number, bits: number): Float32Array {
+export function dequantizeKeysRef(q: KvQuantRef, tokens: number, channels: number, bits: number, keyGroup = KEY_GROUP): Float32Array {
   const out = new Float32Array(tokens * channels);
   for (let t = 0; t < tokens; t++) {
-    const tg = Math.floor(t / KEY_GROUP);
-    for (let c = 0; c < channels; c++) out[t * channels + c] = dequantizeOne(q, tg * channels + c, keyCodeOffset(tokens, channels, bits, tg, c), t % KEY_GROUP, bits);
+    const tg = Math.floor(t / keyGroup);
+    for (let c = 0; c < channels; c++) out[t * channels + c] = dequantizeOne(q, tg * channels + c, keyCodeOffset(tokens, channels, bits, keyGroup, tg, c), t % keyGroup, bits);
   }
   return out;
 }
@@ -151,8 +151,8 @@ export function dequantizeValuesRef(q: KvQuantRef, tokens: number, channels: num
 }
 
 /** The scale of the group holding element (t, c): the quantization step that bounds its error. */
-export function keyScaleAt(q: KvQuantRef, t: number, c: number, channels: number): number {
-  return unpackParam(q.params[Math.floor(t / KEY_GROUP) * channels + c]).scale;
+export function keyScaleAt(q: KvQuantRef, t: number, c: number, channels: number, keyGroup = KEY_GROUP): number {
+  return unpackParam(q.params[Math.floor(t / keyGroup) * channels + c]).scale;
 }
 
 export function valueScaleAt(q: KvQuantRef, t: number, c: number, channels: number): number {

@@ -72,7 +72,7 @@ function countDifferent(a: Uint32Array, b: Uint32Array): number {
  * of the f16 output: one f16 ulp of the larger of |x| and |deq|, since WGSL leaves the direction
  * of f32 → f16 rounding to the implementation.
  */
-function boundViolations(x: Float32Array, deq: Float32Array, q: KvQuantRef, tokens: number, channels: number, kind: KvPartKind, bits: number, precision: Precision) {
+function boundViolations(x: Float32Array, deq: Float32Array, q: KvQuantRef, tokens: number, channels: number, keyGroup: number, kind: KvPartKind, bits: number, precision: Precision) {
   let violations = 0;
   let firstViolation = '';
   let worstRatio = 0; // |error| / scale
@@ -80,7 +80,7 @@ function boundViolations(x: Float32Array, deq: Float32Array, q: KvQuantRef, toke
   for (let t = 0; t < tokens; t++) {
     for (let c = 0; c < channels; c++) {
       const i = t * channels + c;
-      const scale = kind === 'keys' ? keyScaleAt(q, t, c, channels) : valueScaleAt(q, t, c, channels);
+      const scale = kind === 'keys' ? keyScaleAt(q, t, c, channels, keyGroup) : valueScaleAt(q, t, c, channels);
       const err = Math.abs(deq[i] - x[i]);
       const f32Slack = 2 ** -22 * (Math.abs(x[i]) + Math.abs(deq[i]) + levels * scale);
       const f16Slack = precision === 'f16' ? 2 ** -10 * Math.max(Math.abs(x[i]), Math.abs(deq[i])) + 2 ** -24 : 0;
@@ -93,7 +93,7 @@ function boundViolations(x: Float32Array, deq: Float32Array, q: KvQuantRef, toke
   return { violations, worstRatio, firstViolation };
 }
 
-async function roundTrip(gpu: GpuDevice, precision: Precision, bits: KvBits, tokens: number, channels: number, offsets: boolean): Promise<CheckResult> {
+async function roundTrip(gpu: GpuDevice, precision: Precision, bits: KvBits, tokens: number, channels: number, keyGroup: number, offsets: boolean): Promise<CheckResult> {
   const rng = new Random(50 + bits * 7 + tokens);
   const prepare = (x: Float32Array) => (precision === 'f16' ? roundToF16(x) : x);
   const keys = prepare(keyData(rng, tokens, channels));
@@ -110,7 +110,7 @@ async function roundTrip(gpu: GpuDevice, precision: Precision, bits: KvBits, tok
   const tv = Tensor.from(gpu, padded(values, srcRow, srcRow + 2), [tokens + srcRow + 2, channels], precision);
   const outK = Tensor.empty(gpu, [tokens + dstRow + 1, channels], precision);
   const outV = Tensor.empty(gpu, [tokens + dstRow + 1, channels], precision);
-  const block = createKvQuantBlock(gpu, { tokens, channels: channels, keyBits: bits });
+  const block = createKvQuantBlock(gpu, { tokens, channels, keyBits: bits, keyGroup });
   const rec = new CommandRecorder(gpu);
   quantizeKeys(rec, tk, block, { row: srcRow });
   quantizeValues(rec, tv, block, { row: srcRow });
@@ -124,7 +124,7 @@ async function roundTrip(gpu: GpuDevice, precision: Precision, bits: KvBits, tok
   [tk, tv, outK, outV].forEach((t) => t.destroy());
   destroyKvQuantBlock(block);
 
-  const refK = quantizeKeysRef(keys, tokens, channels, bits);
+  const refK = quantizeKeysRef(keys, tokens, channels, bits, keyGroup);
   const refV = quantizeValuesRef(values, tokens, channels, bits);
   const codeMismatches =
     countDifferent(data.keyCodes, refK.codes) + countDifferent(data.valueCodes, refV.codes);
@@ -133,7 +133,7 @@ async function roundTrip(gpu: GpuDevice, precision: Precision, bits: KvBits, tok
   // Dequantization of identical codes is the same f32 arithmetic: exact in f32. The f16 variant
   // rounds the f32 result to f16, whose rounding direction WGSL leaves to the implementation: one ulp.
   const tol = precision === 'f32' ? { atol: 0, rtol: 0 } : { atol: 2 ** -24, rtol: 2 ** -10 };
-  const expectK = dequantizeKeysRef(refK, tokens, channels, bits);
+  const expectK = dequantizeKeysRef(refK, tokens, channels, bits, keyGroup);
   const expectV = dequantizeValuesRef(refV, tokens, channels, bits);
   const both = (a: Float32Array, b: Float32Array) => {
     const out = new Float32Array(a.length + b.length);
@@ -147,8 +147,8 @@ async function roundTrip(gpu: GpuDevice, precision: Precision, bits: KvBits, tok
   // how often the f32 → f16 output conversion did not round to nearest (allowed by WGSL)
   const nearest = precision === 'f16' ? roundToF16(expected) : expected;
   const notNearest = actual.reduce((n, v, i) => n + (v !== nearest[i] ? 1 : 0), 0);
-  const boundK = boundViolations(keys, deqK, refK, tokens, channels, 'keys', bits, precision);
-  const boundV = boundViolations(values, deqV, refV, tokens, channels, 'values', bits, precision);
+  const boundK = boundViolations(keys, deqK, refK, tokens, channels, keyGroup, 'keys', bits, precision);
+  const boundV = boundViolations(values, deqV, refV, tokens, channels, keyGroup, 'values', bits, precision);
   const zeroScales = Array.from(refK.params).filter((p) => unpackParam(p).scale === 0).length;
   const words = refK.codes.length + refV.codes.length;
   const pass = result.pass && codeMismatches === 0 && paramMismatches === 0 && boundK.violations + boundV.violations === 0;
@@ -168,18 +168,20 @@ async function roundTrip(gpu: GpuDevice, precision: Precision, bits: KvBits, tok
 
 // 150 × 192 (SmolVLM2's 3 KV heads × 64): a full key group of 128 tokens and a partial one of 22,
 // the block inside longer tensors. 77 × 96 (a frame's rows, a test model's 3 × 32): one partial
-// key group, block at row 0.
+// key group, block at row 0. 77 × 192 in key groups of 32 (blocks saved by memory format 2): two
+// full groups and a partial one of 13.
 const SHAPES = [
-  { tokens: 150, channels: 192, offsets: true },
-  { tokens: 77, channels: 96, offsets: false },
+  { tokens: 150, channels: 192, keyGroup: 128, offsets: true },
+  { tokens: 77, channels: 96, keyGroup: 128, offsets: false },
+  { tokens: 77, channels: 192, keyGroup: 32, offsets: false },
 ];
 
 export const kvquantChecks: KernelCheck[] = ([8, 4, 2] as const).flatMap((bits) =>
   SHAPES.map(
-    ({ tokens, channels, offsets }): KernelCheck => ({
-      name: `kvquant ${bits}-bit ${tokens}×${channels}${offsets ? ' at row offsets' : ''}`,
+    ({ tokens, channels, keyGroup, offsets }): KernelCheck => ({
+      name: `kvquant ${bits}-bit ${tokens}×${channels}, key groups of ${keyGroup}${offsets ? ', at row offsets' : ''}`,
       family: 'kvquant',
-      run: (gpu, precision) => roundTrip(gpu, precision, bits, tokens, channels, offsets),
+      run: (gpu, precision) => roundTrip(gpu, precision, bits, tokens, channels, keyGroup, offsets),
     }),
   ),
 );
