@@ -148,7 +148,8 @@ function readMagic(view: DataView): string {
 // ---- one block ----
 
 export function encodeBlock(b: FrameBlock): Uint8Array {
-  const summaryBytes = b.keySummary.byteLength;
+  const keySummary = b.keySummary; // read once: a store's lazy block copies it out on each read
+  const summaryBytes = keySummary.byteLength;
   const thumbBytes = b.thumbnail.data.byteLength;
   const total = BLOCK_HEADER_BYTES + b.payload.byteLength + summaryBytes + thumbBytes + 4;
   const out = new Uint8Array(total);
@@ -167,11 +168,11 @@ export function encodeBlock(b: FrameBlock): Uint8Array {
   v.setUint32(40, b.thumbnail.width, true);
   v.setUint32(44, b.thumbnail.height, true);
   v.setUint32(48, b.payload.byteLength, true);
-  v.setUint32(52, b.keySummary.length, true);
+  v.setUint32(52, keySummary.length, true);
   let at = BLOCK_HEADER_BYTES;
   out.set(b.payload, at);
   at += b.payload.byteLength;
-  out.set(asBytes(b.keySummary), at);
+  out.set(asBytes(keySummary), at);
   at += summaryBytes;
   out.set(b.thumbnail.data, at);
   at += thumbBytes;

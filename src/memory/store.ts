@@ -192,9 +192,20 @@ export class MemoryStore {
     return this.list.slice(lo).map((e) => e.info);
   }
 
-  /** Every block, its payload fetched on demand (for saving without holding every payload at once). */
+  /**
+   * Every block, its payload fetched on demand (for saving without holding every payload at once),
+   * and its key summary copied out of the retrieval rows when read, not all up front (an hour's
+   * are 83 MB). The store only grows, so block i stays block i while a save reads them.
+   */
   lazyBlocks(): LazyFrameBlock[] {
-    return this.list.map((e, i) => ({ ...e.info, keySummary: this.keySummary(i), loadPayload: () => this.payloadOf(e) }));
+    const store = this;
+    return this.list.map((e, i) => ({
+      ...e.info,
+      get keySummary() {
+        return store.keySummary(i);
+      },
+      loadPayload: () => this.payloadOf(e),
+    }));
   }
 
   /**
