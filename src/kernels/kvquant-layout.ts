@@ -24,9 +24,10 @@ export const KEY_GROUP_CHOICES: readonly number[] = [128, 32];
  * Word where a key group's codes start, for key groups of `keyGroup` tokens. The full groups come
  * first (`keyGroup·bits/32` words each, [group][channel]), then the last, partial group of every
  * channel packed tight — its valid tokens' codes only, `ceil(valid·bits/32)` words each — so a
- * frame of 77 tokens stores 77 tokens' codes, not 128. Shared by the kernel's layout, the TypeScript reference and (as `key_code_offset`)
- * shaders/kvquant.wgsl; a leaf module so the reference needs no shader import. `tokenGroup` = full
- * groups and `channel` = channels give the total code words.
+ * frame of 77 tokens stores 77 tokens' codes, not 128. Shared by the kernel's layout, the
+ * TypeScript reference and (as `key_code_offset`) shaders/kvquant.wgsl; a leaf module so the
+ * reference needs no shader import. `tokenGroup` = full groups and `channel` = channels give the
+ * total code words.
  */
 export function keyCodeOffset(tokens: number, channels: number, bits: number, keyGroup: number, tokenGroup: number, channel: number): number {
   const full = Math.floor(tokens / keyGroup);

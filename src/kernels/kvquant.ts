@@ -10,8 +10,8 @@ import { KEY_GROUP_CHOICES, KEY_GROUP_TOKENS, VALUE_GROUP_CHANNELS, keyCodeOffse
 /**
  * KIVI-style KV quantization of a block of T tokens × C channels (C = kv_heads · head_dim, a
  * multiple of 32). Keys: per channel, groups of KG = 128 tokens (32 in blocks saved by memory
- * format 2; a block says which); values: per token, groups of VG = 32 channels; asymmetric, x ≈ min + code · scale,
- * code ∈ [0, 2^bits − 1]. Why these groups: kvquant-layout.ts.
+ * format 2; a block says which); values: per token, groups of VG = 32 channels; asymmetric,
+ * x ≈ min + code · scale, code ∈ [0, 2^bits − 1]. Why these groups: kvquant-layout.ts.
  *
  * GPU layout of one part (all u32 words):
  *   keys   codes  [floor(T/KG)][C][KG·bits/32], then [C][ceil((T mod KG)·bits/32)] for a partial

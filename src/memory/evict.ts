@@ -38,7 +38,7 @@ export class FrameBlockWriter {
   async write(cache: KvCache, start: number, tokens: number, info: FrameInfo): Promise<FrameBlock> {
     const { layers, kvHeads, headDim, bits, dtype } = this.meta;
     const channels = kvHeads * headDim;
-    const keyGroup = KEY_GROUP_TOKENS; // what createKvQuantBlock makes by default
+    const keyGroup = KEY_GROUP_TOKENS; // the layout scratchFor's quantized blocks are made with
     const layout = payloadLayout({ layers, tokens, channels, bits, keyGroup, dtype });
     const { blocks, packed } = this.scratchFor(tokens, layout.bytes);
     const rec = new CommandRecorder(this.gpu, undefined, 'evict frame');
@@ -86,7 +86,7 @@ export class FrameBlockWriter {
     let s = this.scratch.get(tokens);
     if (!s) {
       const { layers, kvHeads, headDim, bits } = this.meta;
-      const blocks = bits === 'none' ? [] : Array.from({ length: layers }, () => createKvQuantBlock(this.gpu, { tokens, channels: kvHeads * headDim, keyBits: bits }));
+      const blocks = bits === 'none' ? [] : Array.from({ length: layers }, () => createKvQuantBlock(this.gpu, { tokens, channels: kvHeads * headDim, keyBits: bits, keyGroup: KEY_GROUP_TOKENS }));
       s = { blocks, packed: Tensor.empty(this.gpu, [Math.ceil(bytes / 4)], 'u32', 'frame block packing') };
       this.scratch.set(tokens, s);
     }

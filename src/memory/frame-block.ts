@@ -2,8 +2,9 @@ import type { KvBits } from '../kernels/kvquant';
 
 /**
  * How a frame block's K/V are kept off the GPU: KIVI-quantized at 8/4/2 bits (keys per channel in
- * groups of 128 tokens, values per token in groups of one KV head; src/kernels/kvquant-layout.ts), or 'none' = the cache rows as they were
- * (f32 or f16), which restores them bit for bit.
+ * groups of `keyGroup` tokens, values per token in groups of 32 channels;
+ * src/kernels/kvquant-layout.ts), or 'none' = the cache rows as they were (f32 or f16), which
+ * restores them bit for bit.
  */
 export type KvStoreBits = KvBits | 'none';
 

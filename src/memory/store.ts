@@ -204,7 +204,7 @@ export class MemoryStore {
       get keySummary() {
         return store.keySummary(i);
       },
-      loadPayload: () => this.payloadOf(e),
+      loadPayload: () => store.payloadOf(e),
     }));
   }
 
