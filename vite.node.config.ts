@@ -20,6 +20,7 @@ export default defineConfig({
         parity: resolve(import.meta.dirname, 'bench/parity-node.ts'),
         stream: resolve(import.meta.dirname, 'bench/stream-node.ts'),
         synthetic: resolve(import.meta.dirname, 'bench/write-synthetic-model.ts'),
+        'needle-pool': resolve(import.meta.dirname, 'tools/needle/render-pool.ts'),
       },
       external: ['webgpu', /^node:/],
       output: { format: 'es', entryFileNames: '[name].js' },

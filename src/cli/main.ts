@@ -1,6 +1,7 @@
 import { InputError, StreamVlmError } from '../errors';
 import { option, parseArgs } from './args';
 import { generateCommand, generateOptions } from './generate';
+import { needleCommand, needleOptions } from './needle';
 import { acquireNodeGpu } from './node-gpu';
 import { selfcheckCommand } from './selfcheck';
 import { watchCommand } from './watch';
@@ -28,6 +29,11 @@ commands:
                                 or, without @, at the end; answers print with the moments (MM:SS)
                                 they used; --json prints one line per answer, last:
                                 {"question","askedAtMs","tokens","text","moments":[…]}
+  needle --seed S --frames N [--depth D[,D…]] [--needles K] --out <clip.y4m> [--json]
+                                write a seeded needle-in-a-stream clip (160×120, 4:2:0, 1 frame/s):
+                                rare shapes (needles) among common ones, at depth D (0 = first
+                                frame, 1 = last), and <clip.json> beside it with each needle's
+                                frame, MM:SS, shape and colour and the questions with their answers
   --weights: weight storage (default f16; f32 is the exact-parity setting). --precision: math
   (default f32; f16 needs shader-f16; auto picks f16 where the adapter has it).
 `;
@@ -62,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       return generateCommand(generateOptions(args));
     case 'watch':
       return watchCommand(watchOptions(args));
+    case 'needle':
+      return needleCommand(needleOptions(args));
     default:
       console.error(`streamvlm: unknown command '${command}'\n${USAGE}`);
       return 2;
