@@ -21,6 +21,8 @@ export default defineConfig({
         stream: resolve(import.meta.dirname, 'bench/stream-node.ts'),
         synthetic: resolve(import.meta.dirname, 'bench/write-synthetic-model.ts'),
         'needle-pool': resolve(import.meta.dirname, 'tools/needle/render-pool.ts'),
+        'needle-bench': resolve(import.meta.dirname, 'bench/needle-bench.ts'),
+        'needle-report': resolve(import.meta.dirname, 'bench/needle-report.ts'),
       },
       external: ['webgpu', /^node:/],
       output: { format: 'es', entryFileNames: '[name].js' },
