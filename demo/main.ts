@@ -4,6 +4,7 @@
 // only moves frames (VideoFrames, transferred by the SDK) and renders.
 import { StreamVLM, type StreamVLMStats } from '../src/index';
 import { formatMs } from './format';
+import { NeedleClipPlayer } from './needle-clip';
 import { describeError, NO_WEBGPU, type UserMessage } from './messages';
 import { ProgressView } from './progress-view';
 import { setUpGpuCheck } from './self-check';
@@ -19,6 +20,9 @@ const loadButton = $<HTMLButtonElement>('load');
 const cameraButton = $<HTMLButtonElement>('camera');
 const fileInput = $<HTMLInputElement>('file');
 const pauseButton = $<HTMLButtonElement>('pause');
+const clipButton = $<HTMLButtonElement>('needle-clip');
+const clipSeed = $<HTMLInputElement>('needle-seed');
+const clipCanvas = $<HTMLCanvasElement>('clip-canvas');
 const preview = $<HTMLVideoElement>('preview');
 const sourceStatus = $('source-status');
 const askButton = $<HTMLButtonElement>('ask');
@@ -33,6 +37,7 @@ let vlm: StreamVLM | null = null;
 let camera: MediaStream | null = null;
 let fileUrl: string | null = null;
 let answering = false;
+let clip: NeedleClipPlayer | null = null;
 
 function showError(m: UserMessage): void {
   const box = $('error');
@@ -81,6 +86,8 @@ async function loadModel(): Promise<void> {
   document.body.dataset.state = 'loaded';
   cameraButton.disabled = false;
   fileInput.disabled = false;
+  clipButton.disabled = false;
+  clipSeed.disabled = false;
   askButton.disabled = false;
   loadButton.textContent = 'Loaded';
   pollStats();
@@ -89,6 +96,10 @@ async function loadModel(): Promise<void> {
 // ---- sources ----
 
 function stopSource(): void {
+  clip?.stop();
+  clip = null;
+  clipCanvas.hidden = true;
+  preview.hidden = false;
   vlm?.detach();
   camera?.getTracks().forEach((t) => t.stop());
   camera = null;
@@ -139,6 +150,33 @@ fileInput.addEventListener('change', async () => {
     stopSource();
     sourceStatus.textContent = 'No video.';
     showError(describeError(error, `“${file.name}” could not be played`));
+  }
+});
+
+const CLIP_FRAMES = 60;
+
+clipButton.addEventListener('click', async () => {
+  if (!vlm) return;
+  const seed = Number(clipSeed.value);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 999_999) {
+    showError({ code: 'INPUT', title: 'That seed cannot make a clip', message: `The seed must be a whole number from 0 to 999999, not “${clipSeed.value}”.`, advice: 'Type another seed and press Play again.' });
+    return;
+  }
+  clearError();
+  stopSource();
+  const stream = NeedleClipPlayer.plan(seed, CLIP_FRAMES);
+  const list = $('clip-question-list');
+  list.replaceChildren(...stream.questions.map((q) => Object.assign(document.createElement('li'), { textContent: `${q.question} → ${q.answer}` })));
+  $('clip-questions').hidden = false;
+  preview.hidden = true;
+  clipCanvas.hidden = false;
+  const player = (clip = new NeedleClipPlayer(vlm, clipCanvas));
+  document.body.dataset.state = 'streaming';
+  try {
+    await player.play(stream, (i) => (sourceStatus.textContent = `Playing needle clip ${seed}: frame ${i + 1} of ${stream.frames} (${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}).`));
+    if (clip === player) sourceStatus.textContent = `Played needle clip ${seed}: ${stream.frames} frames. Ask about its rare shapes.`;
+  } catch (error) {
+    showError(describeError(error, 'The clip could not be played'));
   }
 });
 

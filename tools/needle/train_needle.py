@@ -475,6 +475,7 @@ def main():
     ap.add_argument("--held-streams", type=int, default=600)
     ap.add_argument("--eval-contexts", type=int, default=500)
     ap.add_argument("--jobs", type=int, default=16)
+    ap.add_argument("--init", default=None, help="a saved needle-vlm folder to go on training from")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop training after this long (logged), then evaluate and save")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
@@ -488,7 +489,12 @@ def main():
     log(fh, f"rendered {train.frames.shape[0]} training and {held.frames.shape[0]} held-out frames in {time.time() - t0:.1f} s")
 
     tokenizer = build_tokenizer()
-    model = make_model(tokenizer, args.seed).to(device)
+    model = make_model(tokenizer, args.seed)
+    if args.init is not None:
+        # go on from an earlier run's weights (same tokenizer: build_tokenizer is deterministic)
+        model.load_state_dict(SmolVLMForConditionalGeneration.from_pretrained(args.init, dtype=torch.float32).state_dict())
+        log(fh, f"weights from {args.init}; no curriculum")
+    model = model.to(device)
     params = sum(p.numel() for p in model.parameters())
     log(fh, f"model: {params} parameters; vocabulary {len(tokenizer)}")
     ctx = Contexts(tokenizer, train)
@@ -498,19 +504,29 @@ def main():
     check_packing(model, ctx, train, device, fh)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     warmup = 100
+    t1 = time.time()
+
+    def progress(step):
+        """How far training is, 0…1: by steps, or by time under --max-minutes when that comes first,
+        so the learning rate anneals and the curriculum completes within a time budget."""
+        by_steps = step / args.steps
+        if args.max_minutes is None:
+            return by_steps
+        return min(1.0, max(by_steps, (time.time() - t1) / (60 * args.max_minutes)))
+
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + np.cos(np.pi * min(1.0, s / args.steps)))
+        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + np.cos(np.pi * progress(s)))
     )
     rng = np.random.default_rng(args.seed)
     model.train()
-    t1 = time.time()
     running = None
     skipped = 0
+    done = 0
     for step in range(1, args.steps + 1):
-        if args.max_minutes is not None and time.time() - t1 > 60 * args.max_minutes:
+        if progress(step) >= 1.0 and step < args.steps:
             log(fh, f"stopped at step {step - 1} of {args.steps}: --max-minutes {args.max_minutes} reached")
             break
-        ids, target, rows, n, pos, mask = ctx.packed_batch(rng, args.batch, max_frames=curriculum_frames(step, args.steps))
+        ids, target, rows, n, pos, mask = ctx.packed_batch(rng, args.batch, max_frames=None if args.init else curriculum_frames(progress(step), 1.0))
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda"):
             logits = forward_logits(model, train, ids, rows, n, device, pos, mask)
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), target.to(device).reshape(-1), ignore_index=-100)
@@ -524,6 +540,7 @@ def main():
         else:
             skipped += 1
         sched.step()
+        done = step
         value = loss.item()
         running = value if running is None else 0.98 * running + 0.02 * value
         if step % 100 == 0 or step == 1:
@@ -531,7 +548,7 @@ def main():
         if step % 1000 == 0 and step < args.steps:
             acc = evaluate(model, held_ctx, held, device, 100, seed=7)
             log(fh, f"step {step:5d}  held-out (100 contexts a family): " + ", ".join(f"{k} {v:.3f}" for k, v in acc.items()))
-    log(fh, f"trained {args.steps} steps in {time.time() - t1:.0f} s ({skipped} skipped as not finite)")
+    log(fh, f"trained {done} steps in {time.time() - t1:.0f} s ({skipped} skipped as not finite)")
 
     model = model.float().eval()
     acc = evaluate(model, held_ctx, held, device, args.eval_contexts, seed=12345)
