@@ -3,7 +3,7 @@
 // with the moments each answer used. Everything heavy runs in the SDK's engine worker; this page
 // only moves frames (VideoFrames, transferred by the SDK) and renders.
 import { StreamVLM, type StreamVLMStats } from '../src/index';
-import { formatMs } from './format';
+import { formatMs, formatStreamTime } from './format';
 import { NeedleClipPlayer } from './needle-clip';
 import { describeError, NO_WEBGPU, type UserMessage } from './messages';
 import { ProgressView } from './progress-view';
@@ -173,7 +173,7 @@ clipButton.addEventListener('click', async () => {
   const player = (clip = new NeedleClipPlayer(vlm, clipCanvas));
   document.body.dataset.state = 'streaming';
   try {
-    await player.play(stream, (i) => (sourceStatus.textContent = `Playing needle clip ${seed}: frame ${i + 1} of ${stream.frames} (${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}).`));
+    await player.play(stream, (i) => (sourceStatus.textContent = `Playing needle clip ${seed}: frame ${i + 1} of ${stream.frames} (${formatStreamTime(i * 1000)}).`));
     if (clip === player) sourceStatus.textContent = `Played needle clip ${seed}: ${stream.frames} frames. Ask about its rare shapes.`;
   } catch (error) {
     showError(describeError(error, 'The clip could not be played'));

@@ -1,4 +1,5 @@
 import type { StreamVLM } from '../src/index';
+import { drawRgb } from './draw-rgb';
 import { planNeedleStream, renderFrame, type NeedleStream } from '../src/needle/render';
 
 /**
@@ -22,19 +23,9 @@ export class NeedleClipPlayer {
 
   /** Resolves after the last frame is ingested (or after stop()); `onFrame` sees each index. */
   async play(stream: NeedleStream, onFrame: (index: number) => void): Promise<void> {
-    const ctx = this.canvas.getContext('2d');
-    this.canvas.width = stream.width;
-    this.canvas.height = stream.height;
     for (let i = 0; i < stream.frames && !this.stopped; i++) {
       const rgb = renderFrame(stream, i);
-      if (ctx) {
-        const image = ctx.createImageData(stream.width, stream.height);
-        for (let p = 0; p < stream.width * stream.height; p++) {
-          image.data.set(rgb.subarray(p * 3, p * 3 + 3), p * 4);
-          image.data[p * 4 + 3] = 255;
-        }
-        ctx.putImageData(image, 0, 0);
-      }
+      drawRgb(this.canvas, { width: stream.width, height: stream.height, data: rgb });
       await this.vlm.pushFrame({ width: stream.width, height: stream.height, data: rgb, channels: 3 }, i * 1000);
       await this.vlm.idle();
       onFrame(i);

@@ -1,22 +1,6 @@
 import type { FrameSummary, Moment } from '../src/index';
+import { drawRgb } from './draw-rgb';
 import { formatStreamTime } from './format';
-
-type Thumbnail = FrameSummary['thumbnail'];
-
-/** Draws an RGB thumbnail (width·height·3 bytes) into `canvas` at its own size. */
-function drawThumbnail(canvas: HTMLCanvasElement, thumb: Thumbnail): void {
-  canvas.width = thumb.width;
-  canvas.height = thumb.height;
-  const rgba = new ImageData(thumb.width, thumb.height);
-  // a thumbnail is ~100 px a side: this loop is microseconds, once per new frame
-  for (let p = 0, n = thumb.width * thumb.height; p < n; p++) {
-    rgba.data[p * 4] = thumb.data[p * 3];
-    rgba.data[p * 4 + 1] = thumb.data[p * 3 + 1];
-    rgba.data[p * 4 + 2] = thumb.data[p * 3 + 2];
-    rgba.data[p * 4 + 3] = 255;
-  }
-  canvas.getContext('2d')!.putImageData(rgba, 0, 0);
-}
 
 const whereText = (where: FrameSummary['where']) => (where === 'window' ? 'in the recent window' : 'in memory');
 
@@ -97,7 +81,7 @@ export class TimelineView {
     button.dataset.frameIndex = String(summary.frameIndex);
     const canvas = document.createElement('canvas');
     canvas.setAttribute('aria-hidden', 'true');
-    drawThumbnail(canvas, summary.thumbnail);
+    drawRgb(canvas, summary.thumbnail);
     const time = document.createElement('span');
     time.className = 'time';
     time.textContent = formatStreamTime(summary.timestampMs);
@@ -128,7 +112,7 @@ export class TimelineView {
 
   private showFrame(entry: Entry): void {
     const { summary, moment } = entry;
-    drawThumbnail(this.canvas, summary.thumbnail);
+    drawRgb(this.canvas, summary.thumbnail);
     this.view.dataset.frameIndex = String(summary.frameIndex);
     const use = moment ? ` Used by the last answer${moment.score !== null ? ` (retrieval score ${moment.score.toFixed(3)})` : ' (recent window)'}.` : '';
     this.caption.textContent = `Frame ${summary.frameIndex + 1} at ${formatStreamTime(summary.timestampMs)}, ${whereText(summary.where)}.${use}`;

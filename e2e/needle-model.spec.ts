@@ -56,8 +56,8 @@ for (const c of parity.clips) {
 
 // One clip, fixed before any model was trained: seed 1, 60 frames, a needle at depth 0.2 (frame
 // 12, 47 frames before the end: outside a 16-frame window). Colour from memory is what the model
-// does reliably; time from a restored frame is fragile on this model (3 of 15 in the first needle
-// benchmark, bench/RESULTS.md), so this clip's right time guards against regressions, not the aim.
+// does reliably; time from a restored frame is fragile on this model (5 of 18 outside the window in
+// the first needle benchmark, bench/RESULTS.md), so this clip's right time guards against regressions, not the aim.
 const RECALL = { seed: 1, frames: 60, depth: '0.2' };
 
 for (const bits of ['none', '4'] as const) {
