@@ -23,6 +23,7 @@ export default defineConfig({
         'needle-pool': resolve(import.meta.dirname, 'tools/needle/render-pool.ts'),
         'needle-bench': resolve(import.meta.dirname, 'bench/needle-bench.ts'),
         'needle-report': resolve(import.meta.dirname, 'bench/needle-report.ts'),
+        'needle-retrieval-probe': resolve(import.meta.dirname, 'bench/needle-retrieval-probe.ts'),
       },
       external: ['webgpu', /^node:/],
       output: { format: 'es', entryFileNames: '[name].js' },

@@ -5,6 +5,7 @@
 //   node dist-node/needle-bench.js --model <folder> [--lengths 60,600,3600] [--depths 0,0.25,0.5,0.75,1]
 //     [--seeds-per-cell 20] [--first-seed 1000] [--needles-per-stream 3] [--configs none,8,4,2]
 //     [--baselines window,uniform8,allgpu] [--precision f32|f16|auto] [--max-seconds S] [--out needle-results.json] [--resume]
+//     [--restore-variant]   (also answer from ReKV-restored K/V on the same engines: method kv-<bits>-restore)
 //
 // The results file is rewritten after every stream, so a run cut short keeps what it did; --resume
 // reads it back and runs only the streams it lacks (same settings required), so a benchmark longer
@@ -31,7 +32,7 @@ const fail = (message: string): never => {
   process.exit(2);
 };
 
-const args = parseArgs(process.argv.slice(2), ['resume']);
+const args = parseArgs(process.argv.slice(2), ['resume', 'restore-variant']);
 try {
   checkKnownOptions(args, 'needle-bench', OPTIONS);
 } catch (e) {
@@ -67,7 +68,7 @@ const maxSecondsArg = option(args, 'max-seconds');
 const maxSeconds = maxSecondsArg === undefined ? null : Number(maxSecondsArg);
 if (maxSeconds !== null && !(maxSeconds > 0)) fail(`--max-seconds must be a number > 0, not ${maxSecondsArg}`);
 const out = option(args, 'out') ?? 'needle-results.json';
-const run: RunSettings = { configs, baselines, windowFrames: 16, topK: 8, maxAnswerTokens: 8 };
+const run: RunSettings = { configs, baselines, windowFrames: 16, topK: 8, maxAnswerTokens: 8, restoreVariant: args.flags.has('restore-variant') };
 
 const gpu = await acquireNodeGpu();
 const loadOptions = smolVlmOptions({ weightFormat: 'f16', precision: precisionArg as Precision | 'auto' }, gpu);

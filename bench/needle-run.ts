@@ -19,6 +19,8 @@ export interface RunSettings {
   windowFrames: number;
   topK: number;
   maxAnswerTokens: number;
+  /** Also ask every memory engine with answerContext 'restore' (method `kv-<bits>-restore`). */
+  restoreVariant: boolean;
 }
 
 const UNIFORM_FRAMES = 8;
@@ -41,10 +43,10 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 export const methodOf = (bits: KvStoreBits) => `kv-${String(bits)}`;
 
-async function askEngine(engine: StreamEngine, question: string, topK?: number): Promise<Answer> {
+async function askEngine(engine: StreamEngine, question: string, topK?: number, answerContext?: 'restore'): Promise<Answer> {
   let moments: Moment[] = [];
   let done: Extract<AskEvent, { type: 'done' }> | null = null;
-  for await (const ev of engine.ask(question, topK === undefined ? {} : { topK })) {
+  for await (const ev of engine.ask(question, { ...(topK === undefined ? {} : { topK }), ...(answerContext ? { answerContext } : {}) })) {
     if (ev.type === 'moments') moments = ev.moments;
     else if (ev.type === 'done') done = ev;
   }
@@ -149,6 +151,12 @@ export async function runStream(model: SmolVlm, job: StreamJob, rs: RunSettings,
       for (const q of stream.questions) questions.push(questionRecord(stream, depthOf, q, await askEngine(r.engine, q.question)));
       const s = r.engine.stats();
       methods.push({ method: r.method, ingestMsMean: mean(r.ingestMs), ingestMsMedian: median(r.ingestMs), windowFrames: s.windowFrames, storeFrames: s.storeFrames, storeBytes: s.storeBytes, questions });
+      if (rs.restoreVariant && r.method !== 'allgpu') {
+        // the same engine and retrieval, the context as ReKV builds it: the frames' K/V from when they arrived
+        const restored: QuestionRecord[] = [];
+        for (const q of stream.questions) restored.push(questionRecord(stream, depthOf, q, await askEngine(r.engine, q.question, undefined, 'restore')));
+        methods.push({ method: `${r.method}-restore`, engineOf: r.method, questions: restored });
+      }
     }
     if (rs.baselines.includes('window')) {
       // the window is full precision in every memory config, so any of them answers the same; topK 0 = sinks + window only

@@ -1,6 +1,7 @@
 import { InputError } from '../errors';
 import { CommandRecorder } from '../gpu/recorder';
-import { Tensor } from '../gpu/tensor';
+import { fromF16Bits, toF16Bits } from '../gpu/f16';
+import { readBuffer, Tensor } from '../gpu/tensor';
 import { mergeImageFeatures } from '../model/merge-image-features';
 import type { RgbImage } from '../model/preprocess';
 import type { SmolVlm } from '../model/smolvlm';
@@ -10,9 +11,9 @@ import { FrameBlockWriter } from '../memory/evict';
 import { KV_STORE_BITS, lazyBlock, type FrameBlock, type KvStoreBits, type LazyFrameBlock, type Thumbnail } from '../memory/frame-block';
 import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
-import { questionVectors, retrieve } from '../memory/retriever';
+import { questionVectors, rankByAttention, retrieve } from '../memory/retriever';
 import type { PayloadSpill } from '../memory/spill';
-import { MemoryStore, type StoreMeta } from '../memory/store';
+import { MemoryStore, type FrameInputs, type StoreMeta } from '../memory/store';
 import { makeThumbnail } from '../memory/thumbnail';
 import { AsyncChannel } from './async-channel';
 import { checkFrame, FrameEncoder } from './frame-encoder';
@@ -27,6 +28,8 @@ interface WindowFrame {
   start: number;
   tokens: number;
   thumbnail: Thumbnail;
+  /** Its piece's input embeddings on the GPU (answerContext 'reprefill'), moved to the store at eviction. */
+  inputs: Tensor | null;
 }
 
 const now = () => performance.now();
@@ -90,7 +93,8 @@ export class StreamEngine {
     private readonly reader: FrameBlockReader,
     private readonly spill: PayloadSpill | null,
   ) {
-    this.store = new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined });
+    const attention = options.retrieval === 'attention' ? { layer: options.retrievalLayer, heads: model.config.text.numHeads } : undefined;
+    this.store = new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined, attention });
   }
 
   /**
@@ -107,7 +111,13 @@ export class StreamEngine {
       frameResize: options.frameResize ?? 'video',
       thumbnailEdge: positiveInt('thumbnailEdge', options.thumbnailEdge ?? 96, 8),
       ramBudgetBytes: options.ramBudgetBytes ?? Infinity,
+      retrievalLayer: options.retrievalLayer ?? 0,
+      retrieval: options.retrieval ?? 'attention',
+      answerContext: options.answerContext ?? 'reprefill',
     };
+    if (!Number.isInteger(o.retrievalLayer) || o.retrievalLayer < 0 || o.retrievalLayer >= model.config.text.numLayers) throw new InputError(`StreamEngine: retrievalLayer must be a layer index in 0…${model.config.text.numLayers - 1}, got ${String(o.retrievalLayer)}`);
+    if (o.answerContext !== 'reprefill' && o.answerContext !== 'restore') throw new InputError(`StreamEngine: answerContext must be 'reprefill' or 'restore', got ${String(o.answerContext)}`);
+    if (o.retrieval !== 'attention' && o.retrieval !== 'key-summary') throw new InputError(`StreamEngine: retrieval must be 'attention' or 'key-summary', got ${String(o.retrieval)}`);
     if (!(o.ramBudgetBytes >= 0)) throw new InputError(`StreamEngine: ramBudgetBytes must be a number ≥ 0, got ${String(o.ramBudgetBytes)}`);
     if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamEngine: kvBits must be 8, 4, 2 or 'none', got ${String(o.kvBits)}`);
     if (o.frameResize !== 'video' && o.frameResize !== 'image') throw new InputError(`StreamEngine: frameResize must be 'video' or 'image', got ${String(o.frameResize)}`);
@@ -152,12 +162,14 @@ export class StreamEngine {
    * tokens) appended to `cache` at positions = rows. Returns the cleanup of its temporaries, to run
    * after the submit.
    */
-  private recordPiece(rec: CommandRecorder, cache: KvCache, ids: number[], features: Tensor | null, captureQueries?: Tensor): () => void {
+  private recordPiece(rec: CommandRecorder, cache: KvCache, ids: number[], features: Tensor | null, captureQueries?: Tensor, keepInputs?: Tensor): () => void {
     const text = this.model.text;
     const idTensor = Tensor.from(this.model.gpu, ids, [ids.length], 'u32', 'piece ids');
     const embeddings = text.createEmbeddings(ids.length);
     const positions = positionTensor(text, cache.length, ids.length);
     mergeImageFeatures(rec, text, ids, idTensor, features, this.model.config.imageTokenId, embeddings);
+    // a copy before the forward pass, which works in its own buffers (recorder copies end the compute pass, so they keep their order)
+    if (keepInputs) rec.copy(embeddings.buffer, 0, keepInputs.buffer, 0, keepInputs.byteLength);
     text.forward(rec, cache, embeddings, positions, { rows: 'none', captureQueries });
     return () => [idTensor, embeddings, positions].forEach((x) => x.destroy());
   }
@@ -194,6 +206,10 @@ export class StreamEngine {
       const old = this.window[0];
       const block = await this.writer.write(this.streamCache, old.start, old.tokens, old);
       this.store.add(block);
+      if (old.inputs) {
+        this.store.setInputs(this.store.frames - 1, { tokens: old.tokens, embeddings: await f16Bits(old.inputs) });
+        old.inputs.destroy();
+      }
       const rec = new CommandRecorder(gpu, undefined, 'window shift');
       this.streamCache.removeRows(rec, old.start, old.tokens);
       rec.submit();
@@ -212,14 +228,15 @@ export class StreamEngine {
     const t2 = now();
     const start = this.streamCache.length;
     rec = new CommandRecorder(gpu, undefined, 'frame prefill');
-    const cleanPrefill = this.recordPiece(rec, this.streamCache, ids, this.encoder.features);
+    const inputs = this.options.answerContext === 'reprefill' ? this.model.text.createEmbeddings(ids.length) : null;
+    const cleanPrefill = this.recordPiece(rec, this.streamCache, ids, this.encoder.features, undefined, inputs ?? undefined);
     rec.submit();
     await gpu.device.queue.onSubmittedWorkDone();
     cleanPrefill();
     const t3 = now();
 
     const index = this.nextIndex++;
-    this.window.push({ index, timestampMs, start, tokens: ids.length, thumbnail });
+    this.window.push({ index, timestampMs, start, tokens: ids.length, thumbnail, inputs });
     this.lastTimestamp = timestampMs;
     const ms = { evict: t1 - t0, encode: t2 - t1, prefill: t3 - t2, total: t3 - t0 };
     this.recordStage(ms);
@@ -280,22 +297,30 @@ export class StreamEngine {
     let rec = new CommandRecorder(gpu, undefined, 'answer context');
     cache.copyRowsFrom(rec, this.streamCache, 0, 0, S);
     rec.submit();
-    let row = S;
+    cache.truncate(S);
     const restoreStart = now();
-    // payloads on the spill are read back together; each block is restored as it arrives, in order
-    const loads = chosen.map((i) => this.store.load(i));
-    loads.forEach((l) => l.catch(() => {})); // a failed read surfaces from the await below
-    for (const load of loads) {
-      const block = await load;
-      this.reader.restore(cache, block, row);
-      row += block.tokens;
+    const context = options.answerContext ?? o.answerContext;
+    const stored = chosen.map((i) => this.store.inputsOf(i));
+    // re-prefilled only where every frame's inputs are at hand (not for frames of a reopened memory, or a window rebuilt after a device loss)
+    if (context === 'reprefill' && stored.every((x) => x !== null) && this.window.every((w) => w.inputs !== null)) {
+      this.recordReprefill(cache, stored as FrameInputs[]);
+    } else {
+      let row = S;
+      // payloads on the spill are read back together; each block is restored as it arrives, in order
+      const loads = chosen.map((i) => this.store.load(i));
+      loads.forEach((l) => l.catch(() => {})); // a failed read surfaces from the await below
+      for (const load of loads) {
+        const block = await load;
+        this.reader.restore(cache, block, row);
+        row += block.tokens;
+      }
+      const windowRows = this.streamCache.length - S;
+      rec = new CommandRecorder(gpu, undefined, 'answer window');
+      cache.copyRowsFrom(rec, this.streamCache, S, row, windowRows);
+      rec.submit();
+      cache.truncate(row + windowRows);
     }
     parts.restoreMs = now() - restoreStart;
-    const windowRows = this.streamCache.length - S;
-    rec = new CommandRecorder(gpu, undefined, 'answer window');
-    cache.copyRowsFrom(rec, this.streamCache, S, row, windowRows);
-    rec.submit();
-    cache.truncate(row + windowRows);
     const moments: Moment[] = [
       ...chosen.map((i) => {
         const b = this.store.at(i);
@@ -363,11 +388,74 @@ export class StreamEngine {
    * alone (in the answer cache, discarded after) while every layer's pre-RoPE queries are captured;
    * see memory/retriever.ts for the similarity.
    */
+  /**
+   * The answer context encoded afresh (answerContext 'reprefill'): the retrieved frames' and the
+   * window's input embeddings, in time order, prefilled in one pass on top of the sinks in `cache`.
+   * Every frame's K/V then come from the context the answer sees, as when a clip is encoded in one
+   * go, instead of from the contexts the frames had when they arrived (ReKV's restored K/V), on
+   * which the needle model reads colours but not times (tools/needle/README.md).
+   */
+  private recordReprefill(cache: KvCache, stored: FrameInputs[]): void {
+    const text = this.model.text;
+    const gpu = this.model.gpu;
+    const total = stored.reduce((n, x) => n + x.tokens, 0) + this.window.reduce((n, w) => n + w.tokens, 0);
+    if (total === 0) return;
+    const embeddings = text.createEmbeddings(total);
+    const rowBytes = embeddings.byteLength / total;
+    let row = 0;
+    for (const x of stored) {
+      const data = embeddings.dtype === 'f16' ? x.embeddings : fromF16Bits(x.embeddings);
+      gpu.device.queue.writeBuffer(embeddings.buffer, row * rowBytes, data.buffer, data.byteOffset, data.byteLength);
+      row += x.tokens;
+    }
+    const rec = new CommandRecorder(gpu, undefined, 'answer re-prefill');
+    for (const w of this.window) {
+      rec.copy(w.inputs!.buffer, 0, embeddings.buffer, row * rowBytes, w.tokens * rowBytes);
+      row += w.tokens;
+    }
+    const positions = positionTensor(text, cache.length, total);
+    text.forward(rec, cache, embeddings, positions, { rows: 'none' });
+    rec.submit();
+    embeddings.destroy();
+    positions.destroy();
+  }
+
   private async retrieveFrames(question: string, k: number, parts: { queryMs: number; rankMs: number }): Promise<{ chosen: number[]; scores: Map<number, number> }> {
     const t0 = now();
+    const t = this.model.config.text;
+    const byAttention = this.options.retrieval === 'attention';
+    const keys = byAttention ? await this.store.attentionKeys() : null;
+    const { queries, tokens } = await this.captureQueries(question, 'bare');
+    const t1 = now();
+    parts.queryMs = t1 - t0;
+    let ranked: { chosen: number[]; scores: Map<number, number> };
+    if (keys) {
+      const width = t.numHeads * t.headDim;
+      const layer = this.options.retrievalLayer;
+      ranked = rankByAttention(queries.subarray(layer * tokens * width, (layer + 1) * tokens * width), tokens, keys, this.store.frames, k);
+    } else {
+      const q = questionVectors(queries, { layers: t.numLayers, tokens, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim });
+      ranked = retrieve(q, this.store.unitSummaries(), this.store.coarseSummaries(), { layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim }, k);
+    }
+    parts.rankMs = now() - t1;
+    return ranked;
+  }
+
+  /**
+   * A question's pre-RoPE queries, [layers, tokens, heads·headDim], from prefilling it on top of the
+   * sinks alone (in the answer cache, discarded after): the bare question (what retrieval scores
+   * with) or its whole piece as the answer context holds it. Public for retrieval experiments
+   * (bench/needle-retrieval-probe.ts); not part of the SDK.
+   */
+  async questionQueries(question: string, form: 'bare' | 'piece'): Promise<{ queries: Float32Array; tokens: number }> {
+    this.prompt.questionIds(question); // the same refusals as ask
+    return this.exclusive(() => this.captureQueries(question, form));
+  }
+
+  private async captureQueries(question: string, form: 'bare' | 'piece'): Promise<{ queries: Float32Array; tokens: number }> {
     const gpu = this.model.gpu;
     const t = this.model.config.text;
-    let ids = this.prompt.bareQuestionIds(question);
+    let ids = form === 'bare' ? this.prompt.bareQuestionIds(question) : [];
     if (ids.length === 0) ids = this.prompt.questionIds(question);
     ids = ids.slice(0, this.options.maxQuestionTokens);
     const cache = this.answerCache;
@@ -381,12 +469,7 @@ export class StreamEngine {
       rec.submit();
       const queries = await capture.readFloat();
       clean();
-      const t1 = now();
-      parts.queryMs = t1 - t0;
-      const q = questionVectors(queries, { layers: t.numLayers, tokens: ids.length, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim });
-      const ranked = retrieve(q, this.store.unitSummaries(), this.store.coarseSummaries(), { layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim }, k);
-      parts.rankMs = now() - t1;
-      return ranked;
+      return { queries, tokens: ids.length };
     } finally {
       capture.destroy();
       cache.reset();
@@ -402,6 +485,7 @@ export class StreamEngine {
       windowBytes: 2 * this.meta.layers * windowRows * rowBytes,
       storeFrames: this.store.frames,
       storeBytes: this.store.bytes,
+      storeSideBytes: this.store.sideBytes,
       storeRamBytes: this.store.ramBytes,
       storeSpilledFrames: this.store.spilledFrames,
       spillError: this.store.spillError?.message ?? null,
@@ -467,10 +551,17 @@ export class StreamEngine {
       this.encoder.destroy();
       this.writer.destroy();
       this.reader.destroy();
+      for (const w of this.window) w.inputs?.destroy();
       await this.store.settled();
       await this.spill?.destroy().catch(() => {});
     });
     this.disposed = true;
     return done;
   }
+}
+
+/** A float tensor's values as f16 bits (what the store keeps of a frame's input embeddings). */
+async function f16Bits(t: Tensor): Promise<Uint16Array> {
+  if (t.dtype === 'f16') return new Uint16Array(await readBuffer(t.gpu, t.buffer, 0, t.size * 2));
+  return toF16Bits(await t.readFloat());
 }

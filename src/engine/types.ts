@@ -24,13 +24,37 @@ export interface StreamEngineOptions {
    * the spill the engine was created with (StreamEngine.create's `host.spill`). Default: no limit.
    */
   ramBudgetBytes?: number;
+  /**
+   * The decoder layer whose queries and keys rank stored frames for a question (retriever.ts).
+   * Default 0: on the needle model's development streams layer 0 found the needle's frame among the
+   * top 8 for 100 % of questions, all layers together for 93 %, the deeper layers alone for 72–85 %
+   * (bench/needle-retrieval-probe.ts, tools/needle/README.md). Measure it again for other models.
+   */
+  retrievalLayer?: number;
+  /**
+   * How a question ranks stored frames (memory/retriever.ts). 'attention' (default): the attention
+   * mass the question's queries put on each frame's keys at `retrievalLayer`. 'key-summary': ReKV's
+   * cosine of the mean question query and each frame's mean key, over every layer — 57 % recall@8
+   * against 'attention''s 100 % on the needle model's development streams; kept to compare on
+   * other models, and it needs no per-token keys in RAM.
+   */
+  retrieval?: 'attention' | 'key-summary';
+  /**
+   * How a question's context is built. 'reprefill' (default): the retrieved frames' and the window's
+   * input embeddings (kept for every frame: f16, in RAM) are prefilled afresh in one pass, so the
+   * context is what the model would see had it been shown just those frames — the layout it was
+   * trained on. 'restore': ReKV's, the frames' K/V as computed when they arrived, restored
+   * (dequantized) next to the window's; no prefill at question time, no embeddings kept, but the
+   * needle model then reads colours and not times from memory (tools/needle/README.md).
+   */
+  answerContext?: 'reprefill' | 'restore';
 }
 
 /** A frame an answer used. */
 export interface Moment {
   frameIndex: number;
   timestampMs: number;
-  /** Retrieval score (mean cosine of the question's queries and the frame's key summary); null for window frames, which are always used. */
+  /** Retrieval score (the question's mean log attention mass on the frame, retriever.ts); null for window frames, which are always used. */
   score: number | null;
   from: 'memory' | 'window';
 }
@@ -69,6 +93,8 @@ export interface AskOptions {
    * second prefill of the question. For measuring KV quantization against full precision.
    */
   withLogits?: boolean;
+  /** This answer's context (StreamEngineOptions.answerContext); 'reprefill' needs an engine that keeps embeddings. */
+  answerContext?: 'reprefill' | 'restore';
 }
 
 export interface IngestResult {
@@ -93,6 +119,11 @@ export interface EngineStats {
   storeFrames: number;
   /** The memory store's bytes: payloads, key summaries, thumbnails and the retrieval index. */
   storeBytes: number;
+  /**
+   * RAM beside storeBytes: the per-token keys 'attention' retrieval ranks with (int8) and, with
+   * answerContext 'reprefill', the stored frames' input embeddings (f16); never spilled or saved.
+   */
+  storeSideBytes: number;
   /** Of storeBytes, those in RAM (the rest are payloads on the spill). */
   storeRamBytes: number;
   /** Stored frames whose payload is on the spill. */

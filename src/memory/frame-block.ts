@@ -1,4 +1,4 @@
-import type { KvBits } from '../kernels/kvquant';
+import type { KvBits } from '../kernels/kvquant-layout';
 
 /**
  * How a frame block's K/V are kept off the GPU: KIVI-quantized at 8/4/2 bits (keys per channel in

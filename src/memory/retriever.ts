@@ -1,4 +1,5 @@
 import { InputError } from '../errors';
+import type { AttentionKeys } from './attention-keys';
 import type { RowMatrix } from './simd-dot';
 import { coarseVector, unitSlices, type RetrievalShape } from './retrieval-rows';
 
@@ -119,4 +120,42 @@ export function retrieve(question: Float32Array, unitSummaries: RowMatrix, coars
   const scores = new Map<number, number>();
   full.forEach((s, i) => scores.set(frameOf(i), s));
   return { chosen, scores };
+}
+
+/**
+ * The k stored frames to restore for a question, in time order, with their scores: the frames the
+ * question's attention would weigh most. `queries` are the bare question's pre-RoPE queries at the
+ * retrieval layer, [tokens, heads·headDim]; a frame's score is the log of the attention mass each
+ * question token and head would put on its tokens (AttentionKeys.score), averaged.
+ *
+ * Why this and not ReKV's cosine of mean query and mean key: a needle (a small star among a
+ * frame's tokens) moves a frame's mean key little, while attention follows the best-matching
+ * tokens; and the summed exponentials are what the model itself will do with the frame once
+ * restored. On the needle model's development streams (bench/needle-retrieval-probe.ts, seeds 5000
+ * and 6000 up, 60 to 3600 frames) recall@8 of the needle's frame went from 57 % to 100 %.
+ *
+ * Cost: tokens·heads·frameTokens·headDim multiply-adds a frame. Stores beyond `exactUpTo` frames
+ * are ranked in two passes so the cost per question stays near-flat as the stream grows: every frame
+ * scored with the question's mean query per KV head (kvHeads·frameTokens·headDim a frame), then the
+ * best max(8k, exactUpTo) rescored exactly.
+ */
+export function rankByAttention(queries: Float32Array, tokens: number, keys: AttentionKeys, frames: number, k: number, exactUpTo = 256): { chosen: number[]; scores: Map<number, number> } {
+  const all = Int32Array.from({ length: frames }, (_, i) => i);
+  let pool: Int32Array = all;
+  const candidates = Math.max(8 * k, exactUpTo);
+  if (frames > candidates) {
+    const { heads, kvHeads, headDim } = keys.shape;
+    const group = heads / kvHeads;
+    // the mean query of each KV head's group, as `heads` rows (one per KV head, repeated) so the same scorer serves
+    const mean = new Float32Array(kvHeads * headDim);
+    for (let t = 0; t < tokens; t++) for (let h = 0; h < heads; h++) for (let d = 0; d < headDim; d++) mean[Math.floor(h / group) * headDim + d] += queries[(t * heads + h) * headDim + d] / (tokens * group);
+    const rows = new Float32Array(heads * headDim);
+    for (let h = 0; h < heads; h++) rows.set(mean.subarray(Math.floor(h / group) * headDim, (Math.floor(h / group) + 1) * headDim), h * headDim);
+    pool = Int32Array.from(topK(keys.score(rows, 1, all, group), candidates));
+  }
+  const scores = keys.score(queries, tokens, pool);
+  const chosen = topK(scores, k).map((i) => pool[i]);
+  const byFrame = new Map<number, number>();
+  scores.forEach((s, i) => byFrame.set(pool[i], s));
+  return { chosen, scores: byFrame };
 }

@@ -1,5 +1,7 @@
 import { InputError } from '../errors';
+import { AttentionKeys } from './attention-keys';
 import { blockInfo, type FrameBlock, type FrameBlockMeta, type KvStoreBits, type LazyFrameBlock } from './frame-block';
+import { payloadLayerKeys } from './payload-keys';
 import { coarseSliceStarts, coarseVector, unitSlices } from './retrieval-rows';
 import { RowMatrix } from './simd-dot';
 import type { PayloadSpill } from './spill';
@@ -23,6 +25,17 @@ export interface MemoryStoreOptions {
   ramBudgetBytes?: number;
   /** Where payloads beyond the budget go; without one the budget is not enforced. */
   spill?: PayloadSpill;
+  /**
+   * Keep every frame's per-token keys at this decoder layer for ranking by attention mass
+   * (retriever.ts rankByAttention; `heads` = the model's query heads). Default: none kept.
+   */
+  attention?: { layer: number; heads: number };
+}
+
+/** A stored frame's piece as the model's input: its embeddings [tokens, hidden] as f16 bits. */
+export interface FrameInputs {
+  tokens: number;
+  embeddings: Uint16Array;
 }
 
 /** One stored frame: its info, and its payload while it is in RAM, else where to read it. */
@@ -69,6 +82,10 @@ export class MemoryStore {
   /** f32 [frames, coarse width]: each frame's first-pass retrieval vector (coarseVector), alike. */
   private readonly coarseRows: RowMatrix;
   private readonly coarseWidth: number;
+  private readonly attention: AttentionKeys | null;
+  private readonly attentionLayer: number;
+  private readonly inputs: (FrameInputs | undefined)[] = [];
+  private inputBytes = 0;
 
   constructor(
     readonly meta: StoreMeta,
@@ -81,6 +98,42 @@ export class MemoryStore {
     this.summaryRows = new RowMatrix(this.summaryLength);
     this.coarseWidth = coarseSliceStarts(meta).length * meta.headDim;
     this.coarseRows = new RowMatrix(this.coarseWidth);
+    const a = options.attention;
+    if (a && (!Number.isInteger(a.layer) || a.layer < 0 || a.layer >= meta.layers)) throw new InputError(`MemoryStore: attention layer ${a.layer} is not one of the ${meta.layers} layers`);
+    this.attention = a ? new AttentionKeys({ heads: a.heads, kvHeads: meta.kvHeads, headDim: meta.headDim }) : null;
+    this.attentionLayer = a?.layer ?? 0;
+  }
+
+  /**
+   * The per-token keys every stored frame is ranked with (the store's `attention` option), complete:
+   * frames opened from a saved memory, whose payloads are still on disk, are read once here.
+   */
+  async attentionKeys(): Promise<AttentionKeys> {
+    if (!this.attention) throw new InputError('MemoryStore: made without the attention option, it keeps no per-token keys');
+    for (let i = 0; i < this.list.length; i++) {
+      if (this.attention.has(i)) continue;
+      const block = await this.load(i);
+      this.attention.set(i, payloadLayerKeys(block, block.payload, this.attentionLayer), block.tokens);
+    }
+    return this.attention;
+  }
+
+  /** Keeps stored frame i's input embeddings (engines that re-prefill answer contexts). */
+  setInputs(i: number, inputs: FrameInputs): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.list.length) throw new InputError(`MemoryStore.setInputs: no frame ${i}`);
+    const old = this.inputs[i];
+    this.inputBytes += inputs.embeddings.byteLength - (old ? old.embeddings.byteLength : 0);
+    this.inputs[i] = inputs;
+  }
+
+  /** Stored frame i's input embeddings, or null where none were kept (e.g. a reopened memory). */
+  inputsOf(i: number): FrameInputs | null {
+    return this.inputs[i] ?? null;
+  }
+
+  /** RAM of the retrieval keys and kept input embeddings (never spilled, not in a saved memory). */
+  get sideBytes(): number {
+    return (this.attention?.bytes ?? 0) + this.inputBytes;
   }
 
   /** Floats in one frame's key summary. */
@@ -132,6 +185,7 @@ export class MemoryStore {
     coarseVector(unit, m, this.coarseRows.append());
     // the key summary lives on only as its unit-slice row above
     if ('payload' in block) {
+      if (this.attention) this.attention.set(n, payloadLayerKeys(block, block.payload, this.attentionLayer), block.tokens);
       const { keySummary: _summary, ...info } = blockInfo(block);
       this.list.push({ info, payload: block.payload, fetch: null, external: false, spilling: false });
       this.residentBytes += info.payloadBytes;

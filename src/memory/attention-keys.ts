@@ -1,0 +1,102 @@
+import { InputError } from '../errors';
+
+/** The geometry of the retrieval layer's keys and queries. */
+export interface AttentionKeyShape {
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+interface FrameKeys {
+  /** int8 codes [tokens, kvHeads·headDim]. */
+  codes: Int8Array;
+  /** One scale per (token, KV head): code · scale ≈ key. */
+  scales: Float32Array;
+  tokens: number;
+}
+
+/**
+ * Every stored frame's pre-RoPE keys at the retrieval layer, per token, for the attention-mass
+ * score (retriever.ts): int8 with one scale per (token, KV head), a quarter of f32. For SmolVLM2-
+ * 256M (78 tokens × 3 KV heads × 64) that is 15 KB a frame, 54 MB for an hour at 1 frame/s; for
+ * the needle model 1.8 KB. Kept in RAM beside the key summaries, never spilled: ranking reads all.
+ */
+export class AttentionKeys {
+  private readonly frames: (FrameKeys | undefined)[] = [];
+  private byteCount = 0;
+
+  constructor(readonly shape: AttentionKeyShape) {
+    if (shape.heads % shape.kvHeads !== 0) throw new InputError(`AttentionKeys: ${shape.heads} query heads do not group onto ${shape.kvHeads} KV heads`);
+  }
+
+  get bytes(): number {
+    return this.byteCount;
+  }
+
+  has(i: number): boolean {
+    return this.frames[i] !== undefined;
+  }
+
+  /** Frame i's keys, f32 [tokens, kvHeads·headDim]. */
+  set(i: number, keys: Float32Array, tokens: number): void {
+    const { kvHeads, headDim } = this.shape;
+    const ch = kvHeads * headDim;
+    if (keys.length !== tokens * ch) throw new InputError(`AttentionKeys: ${keys.length} key values for ${tokens} tokens of ${ch} channels`);
+    const codes = new Int8Array(keys.length);
+    const scales = new Float32Array(tokens * kvHeads);
+    for (let t = 0; t < tokens; t++)
+      for (let g = 0; g < kvHeads; g++) {
+        const o = t * ch + g * headDim;
+        let max = 0;
+        for (let d = 0; d < headDim; d++) max = Math.max(max, Math.abs(keys[o + d]));
+        const scale = max / 127;
+        scales[t * kvHeads + g] = scale;
+        const inv = scale > 0 ? 1 / scale : 0;
+        for (let d = 0; d < headDim; d++) codes[o + d] = Math.round(keys[o + d] * inv);
+      }
+    if (!this.frames[i]) this.byteCount += codes.byteLength + scales.byteLength;
+    this.frames[i] = { codes, scales, tokens };
+  }
+
+  /**
+   * Each listed frame's attention mass: for every question token and query head, the log of the sum
+   * over the frame's tokens of exp(q·k/√d) (log-sum-exp, the frame's share of attention before
+   * softmax normalization), averaged. `queries` is [tokens, heads·headDim] at the retrieval layer.
+   * `headStride` > 1 scores only every headStride-th query head (a first pass whose rows repeat
+   * per KV head group scores each group once).
+   */
+  score(queries: Float32Array, queryTokens: number, frames: ArrayLike<number>, headStride = 1): Float32Array {
+    const { heads, kvHeads, headDim } = this.shape;
+    const ch = kvHeads * headDim;
+    if (queries.length !== queryTokens * heads * headDim) throw new InputError(`AttentionKeys.score: ${queries.length} query values for ${queryTokens} tokens of ${heads}·${headDim}`);
+    const group = heads / kvHeads;
+    const invSqrt = 1 / Math.sqrt(headDim);
+    const out = new Float32Array(frames.length);
+    let logits = new Float64Array(0);
+    for (let n = 0; n < frames.length; n++) {
+      const f = this.frames[frames[n]];
+      if (!f) throw new InputError(`AttentionKeys.score: frame ${frames[n]} has no keys`);
+      if (logits.length < f.tokens) logits = new Float64Array(f.tokens);
+      let total = 0;
+      for (let qt = 0; qt < queryTokens; qt++)
+        for (let h = 0; h < heads; h += headStride) {
+          const qo = (qt * heads + h) * headDim;
+          const g = Math.floor(h / group);
+          let max = -Infinity;
+          for (let t = 0; t < f.tokens; t++) {
+            const ko = t * ch + g * headDim;
+            let dot = 0;
+            for (let d = 0; d < headDim; d++) dot += queries[qo + d] * f.codes[ko + d];
+            const x = dot * f.scales[t * kvHeads + g] * invSqrt;
+            logits[t] = x;
+            if (x > max) max = x;
+          }
+          let sum = 0;
+          for (let t = 0; t < f.tokens; t++) sum += Math.exp(logits[t] - max);
+          total += max + Math.log(sum);
+        }
+      out[n] = total / (queryTokens * Math.ceil(heads / headStride));
+    }
+    return out;
+  }
+}
