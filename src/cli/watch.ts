@@ -6,7 +6,8 @@ import { SmolVlm } from '../model/smolvlm';
 import { Scheduler } from '../engine/scheduler';
 import { modelSourceOf } from './fs-source';
 import { FsSpill } from './fs-spill';
-import { acquireNodeGpu } from './node-gpu';
+import { acquireNodeGpu, announceAdapter } from './node-gpu';
+import { jsonLine, terminalSafe } from './terminal-text';
 import type { WatchOptions } from './watch-options';
 import { frameToRgb, readY4m, type Y4mVideo } from './y4m';
 
@@ -35,7 +36,7 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
   // asked in video-time order; untimed ones (and those past the end) at the end, as given
   const questions = o.questions.map((q, order) => ({ ...q, order, dueMs: q.atMs === null ? Infinity : q.atMs })).sort((a, b) => a.dueMs - b.dueMs || a.order - b.order);
 
-  const gpu = await acquireNodeGpu();
+  const gpu = await acquireNodeGpu({ onAdapter: o.json ? undefined : announceAdapter });
   try {
     const model = await SmolVlm.load(gpu, modelSourceOf(o.model), smolVlmOptions(o.load, gpu));
     // a RAM budget spills older frames' K/V to a temp folder (removed with the engine)
@@ -50,12 +51,12 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
     let ingestError: unknown = null;
     const askNow = async (q: (typeof questions)[number], atMs: number) => {
       await scheduler.idle();
-      if (!o.json) process.stdout.write(`[${time(atMs)}] ${q.question}\n`);
+      if (!o.json) process.stdout.write(`[${time(atMs)}] ${terminalSafe(q.question)}\n`);
       let moments: Moment[] = [];
       let done: Extract<AskEvent, { type: 'done' }> | null = null;
       await scheduler.ask(q.question, { maxNewTokens: o.maxNewTokens }, (e) => {
         if (e.type === 'moments') moments = e.moments;
-        else if (e.type === 'token' && !o.json) process.stdout.write(e.text);
+        else if (e.type === 'token' && !o.json) process.stdout.write(terminalSafe(e.text));
         else if (e.type === 'done') done = e;
       });
       const d = done as Extract<AskEvent, { type: 'done' }> | null;
@@ -90,7 +91,7 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
     if (o.json) {
       // answers[k] answers questions[k]; printed in the order the questions were given
       const given = answers.map((a, k) => ({ a, order: questions[k].order })).sort((x, y) => x.order - y.order);
-      for (const { a } of given) console.log(JSON.stringify(a));
+      for (const { a } of given) console.log(jsonLine(a));
     } else {
       const onDisk = e.storeSpilledFrames ? `, ${e.storeSpilledFrames} of them on disk` : '';
       console.log(`watched ${time(durationMs)}: ${s.ingested} of ${video.frameOffsets.length} frames at ${o.fps} fps; window ${e.windowFrames} frames, memory ${e.storeFrames} frames (${(e.storeBytes / 1024).toFixed(0)} KiB${onDisk})`);
