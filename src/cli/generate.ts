@@ -4,8 +4,10 @@ import { SmolVlm, type VideoInput } from '../model/smolvlm';
 import { checkKnownOptions, checkNoPositional, option, type ParsedArgs } from './args';
 import { sdkOptionsFrom } from './sdk-options';
 import { loadOptions, LOAD_OPTION_NAMES, smolVlmOptions, type CliLoadOptions } from './load-options';
-import { modelSourceOf } from './fs-source';
+import { FsSource } from './fs-source';
+import { modelSourceOf } from './model-source';
 import { readImageFile } from './images';
+import { ProgressBar } from './progress-bar';
 import { jsonLine, terminalSafe } from './terminal-text';
 import { acquireNodeGpu, announceAdapter } from './node-gpu';
 import { readY4m, sampleY4m, type Y4mVideo } from './y4m';
@@ -45,7 +47,11 @@ export async function generateCommand(options: GenerateOptions): Promise<number>
 
   const gpu = await acquireNodeGpu({ onAdapter: options.json ? undefined : announceAdapter });
   try {
-    const vlm = await SmolVlm.load(gpu, modelSourceOf(options.model), smolVlmOptions(options.load, gpu));
+    const bar = ProgressBar.forTerminal(options.json);
+    const source = modelSourceOf(options.model);
+    const vlm = await SmolVlm.load(gpu, source, { ...smolVlmOptions(options.load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
+    // the first answer compiles the GPU pipelines: seconds on a CPU adapter, so say so
+    bar.note('answering (compiling GPU kernels on first use)…');
     let video: VideoInput | undefined;
     if (y4m) {
       // sampled as SmolVLMVideoProcessor does, at the model's fps and max_frames
@@ -63,10 +69,12 @@ export async function generateCommand(options: GenerateOptions): Promise<number>
           streamed.push(id);
           const text = vlm.tokenizer.decode(streamed, { skipSpecialTokens: true });
           if (text.endsWith('\uFFFD') || !text.startsWith(printed)) return;
+          bar.clear();
           process.stdout.write(terminalSafe(text.slice(printed.length)));
           printed = text;
         };
     const result = await vlm.generate({ images, video, text: options.prompt, maxNewTokens: options.maxNewTokens, onToken });
+    bar.clear();
     if (options.json) {
       console.log(jsonLine({ tokens: result.tokens, text: result.text }));
     } else {

@@ -4,8 +4,10 @@ import { frameTimestamp } from '../model/prompt';
 import { smolVlmOptions } from './load-options';
 import { SmolVlm } from '../model/smolvlm';
 import { Scheduler } from '../engine/scheduler';
-import { modelSourceOf } from './fs-source';
+import { FsSource } from './fs-source';
+import { modelSourceOf } from './model-source';
 import { FsSpill } from './fs-spill';
+import { ProgressBar } from './progress-bar';
 import { acquireNodeGpu, announceAdapter } from './node-gpu';
 import { jsonLine, terminalSafe } from './terminal-text';
 import type { WatchOptions } from './watch-options';
@@ -38,7 +40,9 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
 
   const gpu = await acquireNodeGpu({ onAdapter: o.json ? undefined : announceAdapter });
   try {
-    const model = await SmolVlm.load(gpu, modelSourceOf(o.model), smolVlmOptions(o.load, gpu));
+    const bar = ProgressBar.forTerminal(o.json);
+    const source = modelSourceOf(o.model);
+    const model = await SmolVlm.load(gpu, source, { ...smolVlmOptions(o.load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
     // a RAM budget spills older frames' K/V to a temp folder (removed with the engine)
     const spill = Number.isFinite(o.engine.ramBudgetBytes ?? Infinity) ? await FsSpill.create() : undefined;
     const engine = await StreamEngine.create(model, o.engine, { spill });
@@ -51,6 +55,7 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
     let ingestError: unknown = null;
     const askNow = async (q: (typeof questions)[number], atMs: number) => {
       await scheduler.idle();
+      bar.clear();
       if (!o.json) process.stdout.write(`[${time(atMs)}] ${terminalSafe(q.question)}\n`);
       let moments: Moment[] = [];
       let done: Extract<AskEvent, { type: 'done' }> | null = null;
@@ -81,9 +86,11 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
       // a file is not a live camera: wait for each frame instead of dropping behind
       await scheduler.idle();
       if (ingestError) throw ingestError;
+      bar.update('watching', i + 1, video.frameOffsets.length, 'frames');
     }
     for (; next < questions.length; next++) await askNow(questions[next], Math.min(questions[next].dueMs, durationMs));
     await scheduler.close();
+    bar.clear();
 
     await engine.store.settled(); // the summary counts the frames whose K/V reached the disk
     const s = scheduler.stats();
