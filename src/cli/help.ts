@@ -45,6 +45,16 @@ end); the answer sees only the frames up to then. Answers print with the moments
   --json                  no progress; one JSON line per answer:
                           {"question","askedAtMs","tokens","text","moments":[…]}`,
 
+  ask: `usage: streamvlm ask --memory DIR [--model <folder|url|owner/name>] "<question>"... [options]
+
+Answers questions from a memory saved by \`streamvlm watch --save-memory DIR\` (the browser's
+saved-memory format), without the video, as if asked at the end of the stream. The model, weights,
+precision and window default to those watch used.
+  --max-new-tokens N      longest answer in tokens (default 64)
+  --top-k K               frames recalled per question (default: as watch had it)
+  --weights, --precision  as for generate
+  --json                  one JSON line per answer: {"question","tokens","text","moments":[…]}`,
+
   needle: `usage: streamvlm needle --seed S --frames N [--depth D[,D…]] [--needles K] --out <clip.y4m> [--json]
 
 Writes a seeded needle-in-a-stream clip (160×120, 4:2:0, 1 frame/s): rare shapes (needles) among
@@ -61,6 +71,7 @@ commands:
   selfcheck   run every kernel against its TypeScript reference on this GPU
   generate    answer one question about images or a video
   watch       stream a video through the memory and ask questions at their times
+  ask         answer questions from a memory saved by watch --save-memory
   needle      write a needle-in-a-stream test clip
 
 --model takes a folder, a URL or a hub id (owner/name[@revision]); hub downloads go to the

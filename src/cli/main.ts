@@ -1,6 +1,7 @@
 import { version } from '../../package.json';
 import { InputError, StreamVlmError } from '../errors';
 import { checkKnownOptions, checkNoPositional, option, parseArgs, type ParsedArgs } from './args';
+import { askCommand, askOptions } from './ask';
 import { generateCommand, generateOptions } from './generate';
 import { COMMAND_HELP, USAGE, type CommandName } from './help';
 import { needleCommand, needleOptions } from './needle';
@@ -43,6 +44,7 @@ const COMMANDS: Record<CommandName, { flags: string[]; run: (args: ParsedArgs) =
   },
   generate: { flags: ['json'], run: (args) => generateCommand(generateOptions(args)) },
   watch: { flags: ['json'], run: (args) => watchCommand(watchOptions(args)) },
+  ask: { flags: ['json'], run: (args) => askCommand(askOptions(args)) },
   needle: { flags: ['json'], run: (args) => needleCommand(needleOptions(args)) },
 };
 

@@ -7,6 +7,7 @@ import { Scheduler } from '../engine/scheduler';
 import { FsSource } from './fs-source';
 import { modelSourceOf } from './model-source';
 import { FsSpill } from './fs-spill';
+import { checkMemoryFolder, saveMemoryFolder, type WatchSettings } from './memory-folder';
 import { ProgressBar } from './progress-bar';
 import { acquireNodeGpu, announceAdapter } from './node-gpu';
 import { jsonLine, terminalSafe } from './terminal-text';
@@ -33,6 +34,7 @@ const time = (ms: number) => frameTimestamp(ms / 1000);
  */
 export async function watchCommand(o: WatchOptions): Promise<number> {
   const video: Y4mVideo = await readY4m(o.video);
+  if (o.saveMemory) await checkMemoryFolder(o.saveMemory);
   const frameMs = (1000 * video.header.fpsDen) / video.header.fpsNum;
   const durationMs = video.frameOffsets.length * frameMs;
   // asked in video-time order; untimed ones (and those past the end) at the end, as given
@@ -102,6 +104,15 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
     } else {
       const onDisk = e.storeSpilledFrames ? `, ${e.storeSpilledFrames} of them on disk` : '';
       console.log(`watched ${time(durationMs)}: ${s.ingested} of ${video.frameOffsets.length} frames at ${o.fps} fps; window ${e.windowFrames} frames, memory ${e.storeFrames} frames (${(e.storeBytes / 1024).toFixed(0)} KiB${onDisk})`);
+    }
+    if (o.saveMemory) {
+      // the store and the window, as the browser's saveMemory writes them
+      const { meta, blocks } = await engine.memorySnapshot();
+      const settings: WatchSettings = { model: o.model, weights: o.load.weightFormat, precision: meta.dtype, ...o.engine, kvBits: meta.bits, fps: o.fps };
+      delete (settings as { maxAnswerTokens?: number }).maxAnswerTokens;
+      delete (settings as { ramBudgetBytes?: number }).ramBudgetBytes;
+      const report = await saveMemoryFolder(o.saveMemory, meta, blocks, settings);
+      if (!o.json) console.log(`saved the memory of ${report.blocks} frames in ${terminalSafe(o.saveMemory)} (${(report.bytesWritten / 1024).toFixed(0)} KiB written); ask it with: streamvlm ask --memory ${terminalSafe(o.saveMemory)} "<question>"`);
     }
     await engine.dispose();
     await model.dispose();
