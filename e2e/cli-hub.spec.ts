@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -41,7 +41,7 @@ const userLines = (stderr: string) => stderr.trim().split('\n').filter((l) => l.
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop() ?? 'null');
 
 test.beforeAll(async () => {
-  hub = await startHubServer({ [REPO]: FIX }, FIX);
+  hub = await startHubServer({ [REPO]: FIX, 'test-owner/tiny-corrupt': FIX }, FIX);
 });
 test.afterAll(async () => {
   await hub?.close();
@@ -104,11 +104,18 @@ test('with the hub unreachable the cached snapshot answers; offline and not cach
   expect(userLines(missing.stderr)).toEqual([expect.stringMatching(/^streamvlm: ModelLoadError: config\.json: HF_HUB_OFFLINE is set and test-owner\/tiny-gqa@main is not in the hub cache \(.*\); connect once to download it/)]);
 });
 
-test('a repository the hub does not have, and an SPA server answering with HTML: one line each', async () => {
+test('a repository the hub does not have, a corrupted download, an SPA server answering with HTML: one line each', async () => {
   test.setTimeout(120_000);
   const none = await cli([...ARGS, '--model', 'nobody/nothing']);
   expect(none.code).toBe(1);
   expect(userLines(none.stderr)).toEqual([expect.stringMatching(/^streamvlm: ModelLoadError: config\.json: the hub has no repository nobody\/nothing at revision main/)]);
+
+  // a download whose bytes do not match the hub's sha256 is refused and leaves no blob behind
+  const corrupt = await cli([...ARGS, '--model', 'test-owner/tiny-corrupt']);
+  expect(corrupt.code).toBe(1);
+  expect(userLines(corrupt.stderr)).toEqual([expect.stringMatching(/^streamvlm: ModelLoadError: model\.safetensors: the bytes downloaded from .* do not match the hub's sha256; try again/)]);
+  const corruptBlobs = join(hfHome, 'hub', 'models--test-owner--tiny-corrupt', 'blobs');
+  expect(readdirSync(corruptBlobs).filter((f) => f.length === 64 || f.includes('incomplete'))).toEqual([]);
 
   const spa = await cli([...ARGS, '--model', `${hub.url}/spa/`]);
   expect(spa.code).toBe(1);

@@ -12,6 +12,8 @@ import { join } from 'node:path';
  * header, a missing repository a 404 with `X-Error-Code: RepoNotFound`. Large files trickle out
  * in 64 KiB pieces 15 ms apart, so a download lasts long enough to show a rate.
  *
+ * A repository whose name ends in `-corrupt` sends its large files with one byte changed.
+ *
  * `/spa/{file}` mimics a single-page-app server: existing files as they are, anything else the
  * app's index.html with status 200.
  */
@@ -57,8 +59,10 @@ export async function startHubServer(repos: Record<string, string>, spaFolder?: 
     }
     res.writeHead(200, headers);
     if (req.method === 'HEAD') return void res.end();
-    for (let at = 0; at < bytes.length; at += 1 << 16) {
-      res.write(bytes.subarray(at, at + (1 << 16)));
+    // a repository named *-corrupt sends its large files with one byte changed (a bad download)
+    const body = large && m[1].endsWith('-corrupt') ? Buffer.from(bytes).fill(0, 1000, 1001) : bytes;
+    for (let at = 0; at < body.length; at += 1 << 16) {
+      res.write(body.subarray(at, at + (1 << 16)));
       if (large) await new Promise((r) => setTimeout(r, 15));
     }
     res.end();

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { basename, dirname, join, relative } from 'node:path';
 import { ModelLoadError } from '../errors';
 import { readBody, type FileReadOptions, type ModelSource } from '../model/source';
 import { FsSource } from './fs-source';
@@ -145,10 +146,22 @@ export class HubCacheSource implements ModelSource {
     }
     if (!response.ok) throw new ModelLoadError(name, `HTTP ${response.status} downloading from ${this.endpoint}`);
     await mkdir(dirname(blob), { recursive: true });
-    const partial = `${blob}.incomplete`;
+    // one side file per process: two loads of the same model at once each write their own, and the
+    // rename (atomic) makes the blob whole either way
+    const partial = `${blob}.${process.pid}.incomplete`;
     const file = await open(partial, 'w');
+    // an LFS file's ETag is its sha256: checked, so a corrupted download never becomes a blob
+    const sha256 = /^[0-9a-f]{64}$/.test(basename(blob)) ? createHash('sha256') : null;
     try {
-      await readBody(response, name, this.endpoint, { onBytes: options.onBytes, fromCache: false, tap: async (chunk) => void (await file.write(chunk)) });
+      await readBody(response, name, this.endpoint, {
+        onBytes: options.onBytes,
+        fromCache: false,
+        tap: async (chunk) => {
+          sha256?.update(chunk);
+          await file.write(chunk);
+        },
+      });
+      if (sha256 && sha256.digest('hex') !== basename(blob)) throw new ModelLoadError(name, `the bytes downloaded from ${this.endpoint} do not match the hub's sha256; try again`);
     } catch (e) {
       await file.close();
       await rm(partial, { force: true });

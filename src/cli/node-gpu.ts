@@ -28,7 +28,11 @@ async function loadDawn(): Promise<Dawn> {
     if (/dawn\.node/.test(message)) {
       throw new GpuUnavailableError(`Dawn (the webgpu package) has no prebuilt binary for ${platform}`, 'Use Linux x64/arm64, macOS or Windows x64/arm64, or the browser SDK.', { cause });
     }
-    throw new GpuUnavailableError(`Dawn (the webgpu package) could not be loaded on ${platform}: ${message.split('\n')[0]}`, 'Reinstall the webgpu package; on Linux it needs glibc and libstdc++.', { cause });
+    const advice =
+      process.platform === 'darwin'
+        ? 'Reinstall the webgpu package with its install script allowed (it clears macOS quarantine from dawn.node), or run: xattr -d com.apple.quarantine node_modules/webgpu/dist/darwin-universal/dawn.node'
+        : 'Reinstall the webgpu package; on Linux its binary needs glibc 2.34+ and libstdc++ with GLIBCXX_3.4.30 (Ubuntu 22.04, Debian 12 or newer).';
+    throw new GpuUnavailableError(`Dawn (the webgpu package) could not be loaded on ${platform}: ${message.split('\n')[0]}`, advice, { cause });
   }
 }
 
@@ -77,6 +81,8 @@ export async function acquireNodeGpu(options: NodeGpuOptions = {}): Promise<GpuD
   } catch (error) {
     if (!(error instanceof GpuUnavailableError)) throw error;
     const canFallBack = !process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && loader?.swiftshaderIcd;
+    // an adapter that would not open a device is not a missing driver
+    if (/requestDevice/.test(error.message)) throw new GpuUnavailableError(`Dawn found a GPU adapter but could not open it (${error.message})`, 'Close other programs using the GPU, or update its driver.', { cause: error });
     if (!canFallBack) throw new GpuUnavailableError(noAdapter(loader), installAdvice(loader), { cause: error });
     process.env.VK_ICD_FILENAMES = loader!.swiftshaderIcd!;
     software = true;
