@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
+import { ProgressBar } from '../src/cli/progress-bar';
 import { jsonLine, terminalSafe } from '../src/cli/terminal-text';
 
 // The CLI's help and refusals as a user meets them: every command's --help / -h, --version, and
@@ -78,4 +79,32 @@ test('text for the terminal: control and bidi characters escaped, newlines kept;
   const r = cli(['watch', '--model', 'm', '--video', 'v.y4m', '--ask', 'q\x1b[31m@x']);
   expect(r.stderr).not.toContain('\x1b');
   expect(r.stderr).toContain('\\x1b[31m');
+});
+
+test('the progress line: bar, amount, rate and time left redrawn in place; nothing when off', async () => {
+  let now = 0;
+  let out = '';
+  const stream = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+  const bar = new ProgressBar(true, stream, () => now);
+  bar.update('downloading model', 0, 10e6, 'bytes');
+  now = 50;
+  bar.update('downloading model', 1e6, 10e6, 'bytes'); // within 100 ms of the last draw: skipped
+  now = 1000;
+  bar.update('downloading model', 2.5e6, 10e6, 'bytes');
+  expect(out.split('\r').pop()).toBe('downloading model  [######..................]  2.5/10.0 MB  2.5 MB/s  ETA 0:03\x1b[K');
+  expect(out.match(/\r/g)).toHaveLength(2);
+  now = 3000;
+  bar.update('watching', 30, 60, 'frames');
+  now = 5000;
+  bar.update('watching', 50, 60, 'frames');
+  expect(out.split('\r').pop()).toBe('watching  [####################....]  50/60 frames  25.0 frames/s  ETA 0:01\x1b[K');
+  bar.clear();
+  expect(out.endsWith('\r\x1b[K')).toBe(true);
+
+  let quiet = '';
+  const off = new ProgressBar(false, { write: (s: string) => ((quiet += s), true) } as unknown as NodeJS.WritableStream, () => now);
+  off.update('downloading model', 1, 2, 'bytes');
+  off.note('answering');
+  off.clear();
+  expect(quiet).toBe('');
 });
