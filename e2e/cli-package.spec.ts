@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
 
-// The package as people install it: `npm pack` (its prepack builds the library and the CLI), the
-// tarball installed into a fresh folder (dependencies from the local npm cache where it has them),
-// then the CLI run from there with npx, a TypeScript app type-checked against the declarations
-// with skipLibCheck off, and a fresh Vite app built against it.
+// The package as people install it: `npm pack` of a fresh build, the tarball installed into a
+// fresh folder (dependencies from the local npm cache where it has them), then the CLI run from
+// there with npx, a TypeScript app type-checked against the declarations with skipLibCheck off,
+// and a fresh Vite app built against it.
 
 test.describe.configure({ mode: 'serial' });
 
@@ -23,10 +23,26 @@ function npx(args: string[], timeout = 120_000) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * What `npm pack` packs (its prepack runs `npm run build && npm run build:node`), built into a
+ * staging copy so that specs running beside this one keep their dist/ and dist-node/.
+ */
+function stagePackage(stage: string): void {
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'bin', 'shaders']) cpSync(join(ROOT, f), join(stage, f), { recursive: true });
+  const build = (args: string[]) => execFileSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 170_000 });
+  const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
+  build([vite, 'build', '--mode', 'lib', '--outDir', join(stage, 'dist'), '--emptyOutDir', '--logLevel', 'warn']);
+  build([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--declarationDir', join(stage, 'dist/types')]);
+  build([vite, 'build', '--config', 'vite.node.config.ts', '--outDir', join(stage, 'dist-node'), '--emptyOutDir', '--logLevel', 'warn']);
+}
+
 test.beforeAll(async () => {
   test.setTimeout(300_000);
   const work = mkdtempSync(join(tmpdir(), 'streamvlm-package-'));
-  npm(['pack', '--silent', '--pack-destination', work], ROOT);
+  const stage = join(work, 'stage');
+  mkdirSync(stage);
+  stagePackage(stage);
+  npm(['pack', '--silent', '--ignore-scripts', '--pack-destination', work], stage);
   tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
   app = join(work, 'app');
   mkdirSync(app);

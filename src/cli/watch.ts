@@ -108,9 +108,8 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
     if (o.saveMemory) {
       // the store and the window, as the browser's saveMemory writes them
       const { meta, blocks } = await engine.memorySnapshot();
-      const settings: WatchSettings = { model: o.model, weights: o.load.weightFormat, precision: meta.dtype, ...o.engine, kvBits: meta.bits, fps: o.fps };
-      delete (settings as { maxAnswerTokens?: number }).maxAnswerTokens;
-      delete (settings as { ramBudgetBytes?: number }).ramBudgetBytes;
+      const { windowFrames, topK, frameResize } = o.engine;
+      const settings: WatchSettings = { model: o.model, weights: o.load.weightFormat, precision: meta.dtype, windowFrames, topK, kvBits: meta.bits, frameResize, fps: o.fps };
       const report = await saveMemoryFolder(o.saveMemory, meta, blocks, settings);
       if (!o.json) console.log(`saved the memory of ${report.blocks} frames in ${terminalSafe(o.saveMemory)} (${(report.bytesWritten / 1024).toFixed(0)} KiB written); ask it with: streamvlm ask --memory ${terminalSafe(o.saveMemory)} "<question>"`);
     }
