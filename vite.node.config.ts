@@ -1,33 +1,48 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
-// The engine for Node (Dawn through the `webgpu` package): the CLI and the GPU benchmarks.
-// Bundled so shader imports (`?raw`) resolve at build time; `webgpu` stays external (native addon).
-export default defineConfig({
-  build: {
-    outDir: 'dist-node',
-    emptyOutDir: true,
-    target: 'node20',
-    minify: false,
-    sourcemap: true,
-    ssr: true,
-    rollupOptions: {
-      input: {
-        cli: resolve(import.meta.dirname, 'src/cli/main.ts'),
-        bench: resolve(import.meta.dirname, 'bench/kernels-node.ts'),
-        model: resolve(import.meta.dirname, 'bench/model-node.ts'),
-        'model-host': resolve(import.meta.dirname, 'bench/model-host.ts'),
-        parity: resolve(import.meta.dirname, 'bench/parity-node.ts'),
-        stream: resolve(import.meta.dirname, 'bench/stream-node.ts'),
-        synthetic: resolve(import.meta.dirname, 'bench/write-synthetic-model.ts'),
-        'needle-pool': resolve(import.meta.dirname, 'tools/needle/render-pool.ts'),
-        'needle-bench': resolve(import.meta.dirname, 'bench/needle-bench.ts'),
-        'needle-report': resolve(import.meta.dirname, 'bench/needle-report.ts'),
-        'needle-retrieval-probe': resolve(import.meta.dirname, 'bench/needle-retrieval-probe.ts'),
+// The engine for Node (Dawn through the `webgpu` package). Bundled so shader imports (`?raw`) and
+// the pure-JS libraries resolve at build time; `webgpu` stays external (a native addon, the one
+// runtime dependency of the CLI).
+//
+// Two builds into dist-node/: the default mode builds the CLI alone, as one file (dist-node/cli.js,
+// the only Node file the npm package ships); `--mode bench` adds the benchmarks and tools beside
+// it, with their shared chunks under dist-node/bench-chunks/, for this repository only.
+
+const BENCH_INPUTS = {
+  bench: 'bench/kernels-node.ts',
+  model: 'bench/model-node.ts',
+  'model-host': 'bench/model-host.ts',
+  parity: 'bench/parity-node.ts',
+  stream: 'bench/stream-node.ts',
+  synthetic: 'bench/write-synthetic-model.ts',
+  'needle-pool': 'tools/needle/render-pool.ts',
+  'needle-bench': 'bench/needle-bench.ts',
+  'needle-report': 'bench/needle-report.ts',
+  'needle-retrieval-probe': 'bench/needle-retrieval-probe.ts',
+};
+
+export default defineConfig(({ mode }) => {
+  const bench = mode === 'bench';
+  const input = bench
+    ? Object.fromEntries(Object.entries(BENCH_INPUTS).map(([name, path]) => [name, resolve(import.meta.dirname, path)]))
+    : { cli: resolve(import.meta.dirname, 'src/cli/main.ts') };
+  return {
+    build: {
+      outDir: 'dist-node',
+      // the CLI build comes first and starts clean; the bench build adds to it
+      emptyOutDir: !bench,
+      target: 'node20',
+      minify: false,
+      // maps for debugging here; the package leaves them out (package.json "files")
+      sourcemap: true,
+      ssr: true,
+      rollupOptions: {
+        input,
+        external: ['webgpu', /^node:/],
+        output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'bench-chunks/[name]-[hash].js' },
       },
-      external: ['webgpu', /^node:/],
-      output: { format: 'es', entryFileNames: '[name].js' },
     },
-  },
-  ssr: { noExternal: true, external: ['webgpu'] },
+    ssr: { noExternal: true, external: ['webgpu'] },
+  };
 });

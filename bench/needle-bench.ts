@@ -13,7 +13,7 @@
 // seconds, nor one whose length's last stream took longer than the time left. Progress on stderr.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { checkKnownOptions, numberOption, option, parseArgs } from '../src/cli/args';
-import { modelSourceOf } from '../src/cli/fs-source';
+import { modelSourceOf } from '../src/cli/model-source';
 import { smolVlmOptions } from '../src/cli/load-options';
 import { acquireNodeGpu } from '../src/cli/node-gpu';
 import type { Precision } from '../src/kernels/common';

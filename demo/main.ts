@@ -72,7 +72,7 @@ async function loadModel(): Promise<void> {
   } catch (error) {
     progress.fail();
     document.body.dataset.state = 'load-failed';
-    showError(describeError(error, 'The model could not be loaded'));
+    showError(describeError(error, 'The model could not be loaded', 'load'));
     loadButton.disabled = false;
     modelSelect.disabled = false;
     return;
@@ -131,7 +131,7 @@ cameraButton.addEventListener('click', async () => {
   } catch (error) {
     stopSource();
     sourceStatus.textContent = 'No video.';
-    showError(describeError(error, 'The camera could not be started'));
+    showError(describeError(error, 'The camera could not be started', 'camera'));
   } finally {
     cameraButton.disabled = false;
   }
@@ -149,7 +149,7 @@ fileInput.addEventListener('change', async () => {
   } catch (error) {
     stopSource();
     sourceStatus.textContent = 'No video.';
-    showError(describeError(error, `“${file.name}” could not be played`));
+    showError(describeError(error, `“${file.name}” could not be played`, 'file'));
   }
 });
 
@@ -176,7 +176,7 @@ clipButton.addEventListener('click', async () => {
     await player.play(stream, (i) => (sourceStatus.textContent = `Playing needle clip ${seed}: frame ${i + 1} of ${stream.frames} (${formatStreamTime(i * 1000)}).`));
     if (clip === player) sourceStatus.textContent = `Played needle clip ${seed}: ${stream.frames} frames. Ask about its rare shapes.`;
   } catch (error) {
-    showError(describeError(error, 'The clip could not be played'));
+    showError(describeError(error, 'The clip could not be played', 'clip'));
   }
 });
 
@@ -220,7 +220,7 @@ function pollStats(): void {
         return;
       }
     } catch (error) {
-      showError(describeError(error, 'The engine stopped'));
+      showError(describeError(error, 'The engine stopped', 'engine'));
       return;
     }
     setTimeout(tick, settings.maxFrames !== null ? 100 : 500);
@@ -268,7 +268,7 @@ $('ask-form').addEventListener('submit', async (event) => {
     }
   } catch (error) {
     answer.dataset.state = 'failed';
-    showError(describeError(error, 'The question could not be answered'));
+    showError(describeError(error, 'The question could not be answered', 'question'));
   } finally {
     answering = false;
     askButton.disabled = false;

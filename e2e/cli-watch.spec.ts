@@ -155,10 +155,10 @@ test('watch prints answers with their moments; bad usage and bad files are one-l
     expect(u.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
     return userLines(u.stderr);
   };
-  expect(usage(['--model', FIX, '--video', path])).toEqual(['streamvlm: InputError: watch needs at least one --ask "<question>[@<seconds>]"']);
-  expect(usage(['--model', FIX, '--video', path, '--ask', 'hi', '--kv-bits', '3'])).toEqual(['streamvlm: InputError: --kv-bits must be 8, 4, 2 or none, not 3']);
-  expect(usage(['--model', FIX, '--video', path, '--ask', 'hi', '--fps', '0'])).toEqual(['streamvlm: InputError: --fps must be a number > 0, not 0']);
-  expect(usage(['--model', FIX, '--video', path, '--ask', 'hi', '--memory-ram-mb', 'x'])).toEqual(['streamvlm: InputError: --memory-ram-mb must be a number ≥ 0, not x']);
+  expect(usage(['--model', FIX, '--video', path])).toEqual(['streamvlm: InputError: watch needs at least one --ask "<question>[@<seconds>]" (or --save-memory DIR)']);
+  expect(usage(['--model', FIX, '--video', path, '--ask', 'hi', '--kv-bits', '3'])).toEqual(["streamvlm: InputError: --kv-bits must be 8, 4, 2 or 'none', not 3"]);
+  expect(usage(['--model', FIX, '--video', path, '--ask', 'hi', '--fps', '0'])).toEqual(['streamvlm: InputError: --fps must be a number in (0, 60], not 0']);
+  expect(usage(['--model', FIX, '--video', path, '--ask', 'hi', '--memory-ram-mb', 'x'])).toEqual(['streamvlm: InputError: --memory-ram-mb must be a number ≥ 0 (Infinity: no limit), not x']);
   expect(usage(['--model', FIX, '--video', path, '--ask', 'hi', '--windw', '3'])).toEqual(['streamvlm: InputError: watch has no option --windw']);
   const bad = join(mkdtempSync(join(tmpdir(), 'streamvlm-watch-')), 'bad.y4m');
   writeFileSync(bad, 'YUV4MPEG2 W64 H48 F1:1 C420jpeg\nFRAME\n\x01\x02');
@@ -171,12 +171,17 @@ test('watch prints answers with their moments; bad usage and bad files are one-l
 
 test('watch options: questions with @seconds, defaults and refusals (no GPU)', async () => {
   expect(parseQuestion('What is on the table?@12.5')).toEqual({ question: 'What is on the table?', atMs: 12_500 });
-  expect(parseQuestion('Who wrote to bob@example.com?')).toEqual({ question: 'Who wrote to bob@example.com?', atMs: null });
+  // an @ that is no time is refused, not read as part of the question; @end keeps one in the question
+  expect(() => parseQuestion('Who wrote to bob@example.com?')).toThrow('"@example.com?" is not a video time');
+  expect(parseQuestion('Who wrote to bob@example.com?@end')).toEqual({ question: 'Who wrote to bob@example.com?', atMs: null });
+  expect(parseQuestion('What moved?@1:05')).toEqual({ question: 'What moved?', atMs: 65_000 });
+  expect(parseQuestion('meet me @ noon')).toEqual({ question: 'meet me @ noon', atMs: null });
+  expect(() => parseQuestion('q@abc')).toThrow('"@abc" is not a video time');
   expect(parseQuestion('a@b @3')).toEqual({ question: 'a@b', atMs: 3000 });
   expect(() => parseQuestion('@4')).toThrow(/the question is empty/);
   const o = watchOptions(parseArgs(['--model', 'm', '--video', 'v.y4m', '--ask', 'q1', '--ask', 'q2@1', '--top-k', '0', '--json'], ['json']));
   expect(o).toMatchObject({ model: 'm', video: 'v.y4m', fps: 1, maxNewTokens: 64, json: true, engine: { topK: 0, maxAnswerTokens: 64 } });
   expect(o.questions).toEqual([{ question: 'q1', atMs: null }, { question: 'q2', atMs: 1000 }]);
-  expect(() => watchOptions(parseArgs(['--model', 'm', '--video', 'v', '--ask', 'q', '--window', '2.5'], []))).toThrow('--window must be a whole number ≥ 1, not 2.5');
+  expect(() => watchOptions(parseArgs(['--model', 'm', '--video', 'v', '--ask', 'q', '--window', '2.5'], []))).toThrow('--window must be a positive integer, not 2.5');
   expect(() => watchOptions(parseArgs(['--model', 'm', '--ask', 'q'], []))).toThrow('watch needs one --video <file.y4m>');
 });

@@ -1,3 +1,5 @@
+/// <reference types="@webgpu/types" preserve="true" />
+// (the public types name GPUDevice and friends: a consumer type-checking its dependencies needs them)
 /**
  * streamvlm — the browser SDK entry: `StreamVLM` (a model in a worker watching a camera or video,
  * remembering it and answering questions), the worker client under it, saved memories, and the

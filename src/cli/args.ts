@@ -1,29 +1,46 @@
 import { InputError } from '../errors';
 
-/** `--name value`, `--flag` and positional arguments; repeated options collect into arrays. */
+/** `--name value`, `--name=value`, `--flag` and positional arguments; repeated options collect into arrays. */
 export interface ParsedArgs {
   positional: string[];
   options: Map<string, string[]>;
   flags: Set<string>;
 }
 
+/** Flags every command takes: `--help` (or `-h`) prints the command's help instead of running it. */
+const COMMON_FLAGS = ['help'];
+const SHORT_FLAGS: Record<string, string> = { '-h': 'help' };
+
 export function parseArgs(argv: readonly string[], flagNames: readonly string[]): ParsedArgs {
   const out: ParsedArgs = { positional: [], options: new Map(), flags: new Set() };
+  const flags = [...COMMON_FLAGS, ...flagNames];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (SHORT_FLAGS[arg]) {
+      out.flags.add(SHORT_FLAGS[arg]);
+      continue;
+    }
     if (!arg.startsWith('--')) {
+      // `-x`: a short option this CLI does not have (a negative number is a value, taken below)
+      if (/^-[^-\d.]/.test(arg)) throw new InputError(`unknown option ${arg}`);
       out.positional.push(arg);
       continue;
     }
-    const name = arg.slice(2);
-    if (flagNames.includes(name)) {
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (flags.includes(name)) {
+      if (eq >= 0) throw new InputError(`--${name} takes no value`);
       out.flags.add(name);
       continue;
     }
-    const value = argv[i + 1];
-    if (value === undefined || value.startsWith('--')) throw new InputError(`option --${name} needs a value`);
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith('--') || SHORT_FLAGS[value]) throw new InputError(`option --${name} needs a value`);
+      i++;
+    }
     out.options.set(name, [...(out.options.get(name) ?? []), value]);
-    i++;
   }
   return out;
 }
@@ -38,9 +55,15 @@ export function checkKnownOptions(args: ParsedArgs, command: string, known: read
   for (const name of args.options.keys()) if (!known.includes(name)) throw new InputError(`${command} has no option --${name}`);
 }
 
+/** Refuses positional arguments where a command takes none. */
+export function checkNoPositional(args: ParsedArgs): void {
+  if (args.positional.length > 0) throw new InputError(`unexpected argument '${args.positional[0]}'`);
+}
+
 /**
  * A numeric option (the last given), undefined when absent. InputError unless a number ≥ `min`
- * (or > `above`), whole unless `integer: false`.
+ * (or > `above`), whole unless `integer: false`. For the CLI's own options; those the SDK also
+ * takes are checked by the SDK's rules (./sdk-options.ts).
  */
 export function numberOption(args: ParsedArgs, name: string, rule: { min?: number; above?: number; integer?: boolean }): number | undefined {
   const raw = option(args, name);

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ModelLoadError } from '../errors';
-import { UrlSource, type FileReadOptions, type ModelSource } from '../model/source';
+import type { FileReadOptions, ModelSource } from '../model/source';
 
 /** Files are read in pieces of this size, so progress moves while a 500 MB file is read. */
 const READ_CHUNK_BYTES = 16 << 20;
@@ -57,9 +57,4 @@ export class FsSource implements ModelSource {
     const code = (cause as NodeJS.ErrnoException).code;
     return new ModelLoadError(name, `could not be read from ${this.location} (${code ?? 'error'})`, { cause });
   }
-}
-
-/** `--model`: an http(s) URL (Node's fetch) or a local folder. */
-export function modelSourceOf(model: string): ModelSource {
-  return /^https?:\/\//i.test(model) ? new UrlSource(model) : new FsSource(model);
 }

@@ -1,11 +1,15 @@
 import { InputError } from '../errors';
 import type { RgbImage } from '../model/preprocess';
 import { SmolVlm, type VideoInput } from '../model/smolvlm';
-import { option, type ParsedArgs } from './args';
+import { checkKnownOptions, checkNoPositional, option, type ParsedArgs } from './args';
+import { sdkOptionsFrom } from './sdk-options';
 import { loadOptions, LOAD_OPTION_NAMES, smolVlmOptions, type CliLoadOptions } from './load-options';
-import { modelSourceOf } from './fs-source';
+import { FsSource } from './fs-source';
+import { modelSourceOf } from './model-source';
 import { readImageFile } from './images';
-import { acquireNodeGpu } from './node-gpu';
+import { ProgressBar } from './progress-bar';
+import { jsonLine, terminalSafe } from './terminal-text';
+import { acquireNodeGpu, announceAdapter } from './node-gpu';
 import { readY4m, sampleY4m, type Y4mVideo } from './y4m';
 
 export interface GenerateOptions {
@@ -19,18 +23,15 @@ export interface GenerateOptions {
 }
 
 export function generateOptions(args: ParsedArgs): GenerateOptions {
+  checkKnownOptions(args, 'generate', ['model', 'image', 'video', 'prompt', 'max-new-tokens', ...LOAD_OPTION_NAMES]);
   const model = option(args, 'model');
-  if (!model) throw new InputError('generate needs --model <folder|url>');
+  if (!model) throw new InputError('generate needs --model <folder|url|owner/name>');
   const prompt = option(args, 'prompt');
   if (prompt === undefined) throw new InputError('generate needs --prompt <text>');
   const videos = args.options.get('video') ?? [];
   if (videos.length > 1) throw new InputError('generate takes one --video');
-  const raw = option(args, 'max-new-tokens');
-  const maxNewTokens = raw === undefined ? 64 : Number(raw);
-  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new InputError(`--max-new-tokens must be a positive integer, not ${raw}`);
-  if (args.positional.length > 0) throw new InputError(`unexpected argument '${args.positional[0]}'`);
-  const known = new Set(['model', 'image', 'video', 'prompt', 'max-new-tokens', ...LOAD_OPTION_NAMES]);
-  for (const name of args.options.keys()) if (!known.has(name)) throw new InputError(`generate has no option --${name}`);
+  const maxNewTokens = sdkOptionsFrom(args, ['max-new-tokens']).maxAnswerTokens ?? 64;
+  checkNoPositional(args);
   return { model, images: args.options.get('image') ?? [], video: videos[0], prompt, maxNewTokens, json: args.flags.has('json'), load: loadOptions(args) };
 }
 
@@ -44,9 +45,13 @@ export async function generateCommand(options: GenerateOptions): Promise<number>
   for (const path of options.images) images.push(await readImageFile(path));
   const y4m: Y4mVideo | undefined = options.video ? await readY4m(options.video) : undefined;
 
-  const gpu = await acquireNodeGpu();
+  const gpu = await acquireNodeGpu({ onAdapter: options.json ? undefined : announceAdapter });
   try {
-    const vlm = await SmolVlm.load(gpu, modelSourceOf(options.model), smolVlmOptions(options.load, gpu));
+    const bar = ProgressBar.forTerminal(options.json);
+    const source = modelSourceOf(options.model);
+    const vlm = await SmolVlm.load(gpu, source, { ...smolVlmOptions(options.load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
+    // the first answer compiles the GPU pipelines: seconds on a CPU adapter, so say so
+    bar.note('answering (compiling GPU kernels on first use)…');
     let video: VideoInput | undefined;
     if (y4m) {
       // sampled as SmolVLMVideoProcessor does, at the model's fps and max_frames
@@ -64,14 +69,16 @@ export async function generateCommand(options: GenerateOptions): Promise<number>
           streamed.push(id);
           const text = vlm.tokenizer.decode(streamed, { skipSpecialTokens: true });
           if (text.endsWith('\uFFFD') || !text.startsWith(printed)) return;
-          process.stdout.write(text.slice(printed.length));
+          bar.clear();
+          process.stdout.write(terminalSafe(text.slice(printed.length)));
           printed = text;
         };
     const result = await vlm.generate({ images, video, text: options.prompt, maxNewTokens: options.maxNewTokens, onToken });
+    bar.clear();
     if (options.json) {
-      console.log(JSON.stringify({ tokens: result.tokens, text: result.text }));
+      console.log(jsonLine({ tokens: result.tokens, text: result.text }));
     } else {
-      process.stdout.write(result.text.startsWith(printed) ? `${result.text.slice(printed.length)}\n` : `\n${result.text}\n`);
+      process.stdout.write(terminalSafe(result.text.startsWith(printed) ? `${result.text.slice(printed.length)}\n` : `\n${result.text}\n`));
     }
     await vlm.dispose();
     return 0;

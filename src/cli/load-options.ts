@@ -1,9 +1,10 @@
 import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import type { Precision } from '../kernels/common';
-import { WEIGHT_FORMATS, type WeightFormat } from '../kernels/weights';
+import type { WeightFormat } from '../kernels/weights';
 import type { SmolVlmLoadOptions } from '../model/smolvlm';
-import { option, type ParsedArgs } from './args';
+import type { ParsedArgs } from './args';
+import { sdkOptionsFrom } from './sdk-options';
 
 /** The model options both `generate` and `watch` take: --weights and --precision. */
 export const LOAD_OPTION_NAMES = ['weights', 'precision'] as const;
@@ -14,12 +15,10 @@ export interface CliLoadOptions {
   precision: Precision | 'auto';
 }
 
+/** --weights (default f16) and --precision (default f32, the exact-parity setting), by the SDK's rules. */
 export function loadOptions(args: ParsedArgs): CliLoadOptions {
-  const weights = option(args, 'weights') ?? 'f16';
-  if (!WEIGHT_FORMATS.includes(weights as WeightFormat)) throw new InputError(`--weights must be one of ${WEIGHT_FORMATS.join(', ')}, not ${weights}`);
-  const precision = option(args, 'precision') ?? 'f32';
-  if (!['f32', 'f16', 'auto'].includes(precision)) throw new InputError(`--precision must be f32, f16 or auto, not ${precision}`);
-  return { weightFormat: weights as WeightFormat, precision: precision as Precision | 'auto' };
+  const o = sdkOptionsFrom(args, LOAD_OPTION_NAMES);
+  return { weightFormat: o.weightFormat ?? 'f16', precision: o.precision ?? 'f32' };
 }
 
 /** SmolVlm.load's options for this GPU; f16 math on an adapter without shader-f16 is an InputError. */

@@ -1,53 +1,24 @@
+import { version } from '../../package.json';
 import { InputError, StreamVlmError } from '../errors';
-import { option, parseArgs } from './args';
+import { checkKnownOptions, checkNoPositional, option, parseArgs, type ParsedArgs } from './args';
+import { askCommand, askOptions } from './ask';
 import { generateCommand, generateOptions } from './generate';
+import { COMMAND_HELP, USAGE, type CommandName } from './help';
 import { needleCommand, needleOptions } from './needle';
-import { acquireNodeGpu } from './node-gpu';
+import { acquireNodeGpu, announceAdapter } from './node-gpu';
 import { selfcheckCommand } from './selfcheck';
+import { terminalSafe } from './terminal-text';
 import { watchCommand } from './watch';
 import { watchOptions } from './watch-options';
 
-const USAGE = `usage: streamvlm <command> [options]
-
-commands:
-  info                          the WebGPU adapter Dawn finds, its features and limits
-  selfcheck [--filter NAME] [--precision f32|f16] [--json]
-                                run every kernel against its TypeScript reference on this GPU
-  generate --model <folder|url> [--image <png|jpg>]... [--video <file.y4m>] --prompt <text>
-           [--max-new-tokens N] [--weights f16|f32|q8|q4] [--precision f32|f16|auto] [--json]
-                                answer one question greedily; images come first, then the video
-                                (sampled at the model's fps), then the prompt; --json prints
-                                {"tokens":[…],"text":"…"} as the last line
-  watch --model <folder|url> --video <file.y4m> --ask "<question>[@<seconds>]"...
-        [--fps 1] [--window W] [--kv-bits 8|4|2|none] [--top-k K] [--max-new-tokens N]
-        [--frame-resize video|image] [--memory-ram-mb M] [--weights f16|f32|q8|q4]
-        [--precision f32|f16|auto] [--json]
-                                stream the video through the engine (frames sampled at --fps);
-                                --memory-ram-mb keeps M MiB of stored frames' K/V in RAM and the
-                                rest in a temp folder (default: all in RAM);
-                                each question is asked at its video time (the frames up to then)
-                                or, without @, at the end; answers print with the moments (MM:SS)
-                                they used; --json prints one line per answer, last:
-                                {"question","askedAtMs","tokens","text","moments":[…]}
-  needle --seed S --frames N [--depth D[,D…]] [--needles K] --out <clip.y4m> [--json]
-                                write a seeded needle-in-a-stream clip (160×120, 4:2:0, 1 frame/s):
-                                rare shapes (needles) among common ones, at depth D (0 = first
-                                frame, 1 = last), and <clip.json> beside it with each needle's
-                                frame, MM:SS, shape and colour and the questions with their answers
-  --weights: weight storage (default f16; f32 is the exact-parity setting). --precision: math
-  (default f32; f16 needs shader-f16; auto picks f16 where the adapter has it).
-`;
-
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === 'help') {
-    console.log(USAGE);
-    return command ? 0 : 2;
-  }
-  const args = parseArgs(rest, ['json', 'no-f16']);
-  switch (command) {
-    case 'info': {
-      const gpu = await acquireNodeGpu();
+/** Each command: its flags (options without a value) and what it runs. */
+const COMMANDS: Record<CommandName, { flags: string[]; run: (args: ParsedArgs) => Promise<number> }> = {
+  info: {
+    flags: ['json'],
+    run: async (args) => {
+      checkKnownOptions(args, 'info', []);
+      checkNoPositional(args);
+      const gpu = await acquireNodeGpu({ onAdapter: args.flags.has('json') ? undefined : announceAdapter });
       const limits: Record<string, number> = {};
       for (const key of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup']) {
         limits[key] = (gpu.limits as unknown as Record<string, number>)[key];
@@ -55,25 +26,52 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify({ adapter: gpu.adapter, features: gpu.features, limits }, null, 2));
       gpu.destroy();
       return 0;
-    }
-    case 'selfcheck': {
+    },
+  },
+  selfcheck: {
+    flags: ['json', 'no-f16'],
+    run: async (args) => {
+      checkKnownOptions(args, 'selfcheck', ['filter', 'precision']);
+      checkNoPositional(args);
       const precision = option(args, 'precision');
       if (precision && precision !== 'f32' && precision !== 'f16') throw new InputError(`--precision must be f32 or f16, not ${precision}`);
-      const gpu = await acquireNodeGpu({ disableF16: args.flags.has('no-f16') });
-      const code = await selfcheckCommand(gpu, { filter: option(args, 'filter'), precision: precision as 'f32' | 'f16' | undefined, json: args.flags.has('json') });
+      const json = args.flags.has('json');
+      const gpu = await acquireNodeGpu({ disableF16: args.flags.has('no-f16'), onAdapter: json ? undefined : announceAdapter });
+      const code = await selfcheckCommand(gpu, { filter: option(args, 'filter'), precision: precision as 'f32' | 'f16' | undefined, json });
       gpu.destroy();
       return code;
-    }
-    case 'generate':
-      return generateCommand(generateOptions(args));
-    case 'watch':
-      return watchCommand(watchOptions(args));
-    case 'needle':
-      return needleCommand(needleOptions(args));
-    default:
-      console.error(`streamvlm: unknown command '${command}'\n${USAGE}`);
-      return 2;
+    },
+  },
+  generate: { flags: ['json'], run: (args) => generateCommand(generateOptions(args)) },
+  watch: { flags: ['json'], run: (args) => watchCommand(watchOptions(args)) },
+  ask: { flags: ['json'], run: (args) => askCommand(askOptions(args)) },
+  needle: { flags: ['json'], run: (args) => needleCommand(needleOptions(args)) },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === '-v' || first === '-V') {
+    console.log(version);
+    return 0;
   }
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    const topic = first === 'help' ? rest[0] : undefined;
+    if (topic && topic in COMMANDS) console.log(COMMAND_HELP[topic as CommandName]);
+    else if (first === undefined) console.error(USAGE);
+    else console.log(USAGE);
+    return first === undefined ? 2 : 0;
+  }
+  if (!(first in COMMANDS)) {
+    console.error(`streamvlm: unknown command '${terminalSafe(first)}' (commands: ${Object.keys(COMMANDS).join(', ')}; streamvlm --help)`);
+    return 2;
+  }
+  const command = COMMANDS[first as CommandName];
+  const args = parseArgs(rest, command.flags);
+  if (args.flags.has('help')) {
+    console.log(COMMAND_HELP[first as CommandName]);
+    return 0;
+  }
+  return command.run(args);
 }
 
 main(process.argv.slice(2)).then(
@@ -83,7 +81,9 @@ main(process.argv.slice(2)).then(
     if (process.env.STREAMVLM_DEBUG) console.error(error);
     const e = error as Error;
     const advice = error instanceof StreamVlmError && error.advice ? ` (${error.advice})` : '';
-    console.error(`streamvlm: ${e.name === 'Error' ? '' : `${e.name}: `}${e.message}${advice}`);
+    const line = `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}${advice}`;
+    // the message may quote user input (a question, a file name): no raw control characters, one line
+    console.error(`streamvlm: ${terminalSafe(line.replace(/\n/g, ' '))}`);
     process.exit(1);
   },
 );

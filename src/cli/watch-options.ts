@@ -1,8 +1,11 @@
 import { loadOptions, LOAD_OPTION_NAMES, type CliLoadOptions } from './load-options';
 import type { StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
-import { KV_STORE_BITS } from '../memory/frame-block';
-import { checkKnownOptions, numberOption, option, type ParsedArgs } from './args';
+import { checkKnownOptions, checkNoPositional, option, type ParsedArgs } from './args';
+import { sdkOptionsFrom, type SdkFlag } from './sdk-options';
+
+/** The StreamVLM.load options `watch` takes, as flags. */
+const WATCH_SDK_FLAGS: readonly SdkFlag[] = ['fps', 'window', 'kv-bits', 'top-k', 'max-new-tokens', 'frame-resize', 'memory-ram-mb'];
 
 // `streamvlm watch` options, apart from the command so they can be checked without a GPU.
 
@@ -19,48 +22,61 @@ export interface WatchOptions {
   engine: StreamEngineOptions;
   maxNewTokens: number;
   questions: WatchQuestion[];
+  /** A folder to save the stream's memory in at the end (`streamvlm ask --memory` reads it). */
+  saveMemory?: string;
   json: boolean;
   load: CliLoadOptions;
 }
 
-/** `"What is on the table?@12.5"` → the question and 12 500 ms; no `@<seconds>` suffix → asked at the end. */
+/** `12.5`, `1:05` (MM:SS) or `1:02:03` (H:MM:SS) → ms; null when it is none of them. */
+export function parseVideoTime(text: string): number | null {
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const m = /^(?:(\d+):)?(\d+):([0-5]\d(?:\.\d+)?)$/.exec(text);
+  if (!m) return null;
+  return ((Number(m[1] ?? 0) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000;
+}
+
+/**
+ * `"What is on the table?@12.5"` → the question and 12 500 ms (`@1:05` too); `@end` or no `@` →
+ * asked at the end. The text after the last `@`, when it has no space, must be one of these: a
+ * typo (`q@1O`) is refused rather than read as part of the question. An `@` that is part of the
+ * question (an e-mail address) is kept by ending the question with a time or `@end`.
+ */
 export function parseQuestion(raw: string): WatchQuestion {
-  const m = /^([\s\S]*?)@(\d+(?:\.\d+)?)\s*$/.exec(raw);
-  const question = (m ? m[1] : raw).trim();
+  const at = raw.lastIndexOf('@');
+  const suffix = at < 0 ? '' : raw.slice(at + 1).trimEnd();
+  const timed = at >= 0 && !/\s/.test(suffix);
+  let atMs: number | null = null;
+  if (timed && suffix !== 'end') {
+    atMs = parseVideoTime(suffix);
+    if (atMs === null) {
+      throw new InputError(`--ask "${raw}": "@${suffix}" is not a video time (seconds like @12.5, MM:SS like @1:05, or @end); to keep an @ in the question, end it with a time or @end`);
+    }
+  }
+  const question = (timed ? raw.slice(0, at) : raw).trim();
   if (question === '') throw new InputError(`--ask "${raw}": the question is empty`);
-  return { question, atMs: m ? Number(m[2]) * 1000 : null };
+  return { question, atMs };
 }
 
 export function watchOptions(args: ParsedArgs): WatchOptions {
-  checkKnownOptions(args, 'watch', ['model', 'video', 'fps', 'window', 'kv-bits', 'top-k', 'ask', 'max-new-tokens', 'frame-resize', 'memory-ram-mb', ...LOAD_OPTION_NAMES]);
+  checkKnownOptions(args, 'watch', ['model', 'video', 'ask', 'save-memory', ...WATCH_SDK_FLAGS, ...LOAD_OPTION_NAMES]);
   const model = option(args, 'model');
-  if (!model) throw new InputError('watch needs --model <folder|url>');
+  if (!model) throw new InputError('watch needs --model <folder|url|owner/name>');
   const videos = args.options.get('video') ?? [];
   if (videos.length !== 1) throw new InputError('watch needs one --video <file.y4m>');
   const questions = (args.options.get('ask') ?? []).map(parseQuestion);
-  if (questions.length === 0) throw new InputError('watch needs at least one --ask "<question>[@<seconds>]"');
-  const fps = numberOption(args, 'fps', { above: 0, integer: false }) ?? 1;
+  const saveMemory = option(args, 'save-memory');
+  if (questions.length === 0 && !saveMemory) throw new InputError('watch needs at least one --ask "<question>[@<seconds>]" (or --save-memory DIR)');
+  const sdk = sdkOptionsFrom(args, WATCH_SDK_FLAGS);
   const engine: StreamEngineOptions = {};
-  const window = numberOption(args, 'window', { min: 1 });
-  if (window !== undefined) engine.windowFrames = window;
-  const topK = numberOption(args, 'top-k', { min: 0 });
-  if (topK !== undefined) engine.topK = topK;
-  const bits = option(args, 'kv-bits');
-  if (bits !== undefined) {
-    const kvBits = KV_STORE_BITS.find((b) => String(b) === bits);
-    if (kvBits === undefined) throw new InputError(`--kv-bits must be 8, 4, 2 or none, not ${bits}`);
-    engine.kvBits = kvBits;
-  }
-  const resize = option(args, 'frame-resize');
-  if (resize !== undefined) {
-    if (resize !== 'video' && resize !== 'image') throw new InputError(`--frame-resize must be video or image, not ${resize}`);
-    engine.frameResize = resize;
-  }
+  if (sdk.windowFrames !== undefined) engine.windowFrames = sdk.windowFrames;
+  if (sdk.topK !== undefined) engine.topK = sdk.topK;
+  if (sdk.kvBits !== undefined) engine.kvBits = sdk.kvBits;
+  if (sdk.frameResize !== undefined) engine.frameResize = sdk.frameResize;
   // MiB of stored frames' K/V kept in RAM; the rest goes to a temp folder (default: all in RAM)
-  const ramMb = numberOption(args, 'memory-ram-mb', { min: 0, integer: false });
-  if (ramMb !== undefined) engine.ramBudgetBytes = ramMb * 2 ** 20;
-  const maxNewTokens = numberOption(args, 'max-new-tokens', { min: 1 }) ?? 64;
+  if (sdk.memoryRamMB !== undefined) engine.ramBudgetBytes = sdk.memoryRamMB * 2 ** 20;
+  const maxNewTokens = sdk.maxAnswerTokens ?? 64;
   engine.maxAnswerTokens = maxNewTokens;
-  if (args.positional.length > 0) throw new InputError(`unexpected argument '${args.positional[0]}'`);
-  return { model, video: videos[0], fps, engine, maxNewTokens, questions, json: args.flags.has('json'), load: loadOptions(args) };
+  checkNoPositional(args);
+  return { model, video: videos[0], fps: sdk.fps ?? 1, engine, maxNewTokens, questions, saveMemory, json: args.flags.has('json'), load: loadOptions(args) };
 }

@@ -4,9 +4,13 @@ import { frameTimestamp } from '../model/prompt';
 import { smolVlmOptions } from './load-options';
 import { SmolVlm } from '../model/smolvlm';
 import { Scheduler } from '../engine/scheduler';
-import { modelSourceOf } from './fs-source';
+import { FsSource } from './fs-source';
+import { modelSourceOf } from './model-source';
 import { FsSpill } from './fs-spill';
-import { acquireNodeGpu } from './node-gpu';
+import { checkMemoryFolder, saveMemoryFolder, type WatchSettings } from './memory-folder';
+import { ProgressBar } from './progress-bar';
+import { acquireNodeGpu, announceAdapter } from './node-gpu';
+import { jsonLine, terminalSafe } from './terminal-text';
 import type { WatchOptions } from './watch-options';
 import { frameToRgb, readY4m, type Y4mVideo } from './y4m';
 
@@ -30,14 +34,17 @@ const time = (ms: number) => frameTimestamp(ms / 1000);
  */
 export async function watchCommand(o: WatchOptions): Promise<number> {
   const video: Y4mVideo = await readY4m(o.video);
+  if (o.saveMemory) await checkMemoryFolder(o.saveMemory);
   const frameMs = (1000 * video.header.fpsDen) / video.header.fpsNum;
   const durationMs = video.frameOffsets.length * frameMs;
   // asked in video-time order; untimed ones (and those past the end) at the end, as given
   const questions = o.questions.map((q, order) => ({ ...q, order, dueMs: q.atMs === null ? Infinity : q.atMs })).sort((a, b) => a.dueMs - b.dueMs || a.order - b.order);
 
-  const gpu = await acquireNodeGpu();
+  const gpu = await acquireNodeGpu({ onAdapter: o.json ? undefined : announceAdapter });
   try {
-    const model = await SmolVlm.load(gpu, modelSourceOf(o.model), smolVlmOptions(o.load, gpu));
+    const bar = ProgressBar.forTerminal(o.json);
+    const source = modelSourceOf(o.model);
+    const model = await SmolVlm.load(gpu, source, { ...smolVlmOptions(o.load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
     // a RAM budget spills older frames' K/V to a temp folder (removed with the engine)
     const spill = Number.isFinite(o.engine.ramBudgetBytes ?? Infinity) ? await FsSpill.create() : undefined;
     const engine = await StreamEngine.create(model, o.engine, { spill });
@@ -50,12 +57,13 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
     let ingestError: unknown = null;
     const askNow = async (q: (typeof questions)[number], atMs: number) => {
       await scheduler.idle();
-      if (!o.json) process.stdout.write(`[${time(atMs)}] ${q.question}\n`);
+      bar.clear();
+      if (!o.json) process.stdout.write(`[${time(atMs)}] ${terminalSafe(q.question)}\n`);
       let moments: Moment[] = [];
       let done: Extract<AskEvent, { type: 'done' }> | null = null;
       await scheduler.ask(q.question, { maxNewTokens: o.maxNewTokens }, (e) => {
         if (e.type === 'moments') moments = e.moments;
-        else if (e.type === 'token' && !o.json) process.stdout.write(e.text);
+        else if (e.type === 'token' && !o.json) process.stdout.write(terminalSafe(e.text));
         else if (e.type === 'done') done = e;
       });
       const d = done as Extract<AskEvent, { type: 'done' }> | null;
@@ -80,9 +88,11 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
       // a file is not a live camera: wait for each frame instead of dropping behind
       await scheduler.idle();
       if (ingestError) throw ingestError;
+      bar.update('watching', i + 1, video.frameOffsets.length, 'frames');
     }
     for (; next < questions.length; next++) await askNow(questions[next], Math.min(questions[next].dueMs, durationMs));
     await scheduler.close();
+    bar.clear();
 
     await engine.store.settled(); // the summary counts the frames whose K/V reached the disk
     const s = scheduler.stats();
@@ -90,10 +100,18 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
     if (o.json) {
       // answers[k] answers questions[k]; printed in the order the questions were given
       const given = answers.map((a, k) => ({ a, order: questions[k].order })).sort((x, y) => x.order - y.order);
-      for (const { a } of given) console.log(JSON.stringify(a));
+      for (const { a } of given) console.log(jsonLine(a));
     } else {
       const onDisk = e.storeSpilledFrames ? `, ${e.storeSpilledFrames} of them on disk` : '';
       console.log(`watched ${time(durationMs)}: ${s.ingested} of ${video.frameOffsets.length} frames at ${o.fps} fps; window ${e.windowFrames} frames, memory ${e.storeFrames} frames (${(e.storeBytes / 1024).toFixed(0)} KiB${onDisk})`);
+    }
+    if (o.saveMemory) {
+      // the store and the window, as the browser's saveMemory writes them
+      const { meta, blocks } = await engine.memorySnapshot();
+      const { windowFrames, topK, frameResize } = o.engine;
+      const settings: WatchSettings = { model: o.model, weights: o.load.weightFormat, precision: meta.dtype, windowFrames, topK, kvBits: meta.bits, frameResize, fps: o.fps };
+      const report = await saveMemoryFolder(o.saveMemory, meta, blocks, settings);
+      if (!o.json) console.log(`saved the memory of ${report.blocks} frames in ${terminalSafe(o.saveMemory)} (${(report.bytesWritten / 1024).toFixed(0)} KiB written); ask it with: streamvlm ask --memory ${terminalSafe(o.saveMemory)} "<question>"`);
     }
     await engine.dispose();
     await model.dispose();

@@ -37,7 +37,7 @@ const BLOCK_MAGIC = 'SVMB';
 const INDEX_MAGIC = 'SVMI';
 const BLOCK_HEADER_BYTES = 64;
 const INDEX_ENTRY_BYTES = 24;
-const INDEX_FILE = 'index.svmi';
+export const INDEX_FILE = 'index.svmi';
 const ROOT_DIR = 'streamvlm-memory';
 
 /** A saved memory file is missing, truncated, corrupt, of another format version, or does not match its index. */
@@ -432,53 +432,60 @@ export function saveMemory(name: string, meta: StoreMeta, blocks: readonly (Fram
       throw new InputError(`saveMemory: block ${b.index} does not match the store's meta`);
     }
   }
-  return locked(name, async () => {
-    const dir = (await memoryDir(name, options, true))!;
-    const where = `${ROOT_DIR}/${name}`;
-    // what an earlier save left; a damaged or foreign index just means nothing is reused
-    let previous = new Map<string, IndexEntry>();
-    const oldIndex = await readFileBytes(dir, INDEX_FILE);
-    if (oldIndex) {
-      try {
-        const old = decodeIndex(oldIndex, INDEX_FILE);
-        if (sameMeta(old.meta, meta)) previous = new Map(old.entries.map((e) => [blockFileName(e.index, e.fingerprint), e]));
-      } catch {
-        previous = new Map();
-      }
-    }
-    const existing = new Set<string>();
-    for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) existing.add(key);
+  return locked(name, async () => writeMemory((await memoryDir(name, options, true))!, `${ROOT_DIR}/${name}`, meta, blocks));
+}
 
-    const report: SaveReport = { blocks: blocks.length, written: 0, kept: 0, removed: 0, bytesWritten: 0 };
-    const entries: IndexEntry[] = [];
-    for (const b of blocks) {
-      const fingerprint = blockFingerprint(b);
-      const file = blockFileName(b.index, fingerprint);
-      const old = previous.get(file);
-      // kept only when the file is there whole (a size check reads metadata, not the file)
-      if (old && existing.has(file) && old.timestampMs === b.timestampMs && (await fileSize(dir, file)) === old.fileBytes) {
-        entries.push(old);
-        report.kept++;
-        continue;
-      }
-      const bytes = encodeBlock('payload' in b ? b : { ...b, payload: await b.loadPayload() });
-      await writeFileBytes(dir, file, bytes, where);
-      entries.push({ index: b.index, timestampMs: b.timestampMs, fileBytes: bytes.byteLength, fingerprint, crc: trailingCrc(bytes) });
-      report.written++;
-      report.bytesWritten += bytes.byteLength;
+/**
+ * saveMemory's work in a given directory (`where` names it in messages): OPFS's, or any object
+ * with the same methods (the CLI's folder on disk, src/cli/fs-directory.ts). The blocks must have
+ * been checked (stream order, matching meta); block files of an earlier save that this one does
+ * not keep are removed afterwards.
+ */
+export async function writeMemory(dir: FileSystemDirectoryHandle, where: string, meta: StoreMeta, blocks: readonly (FrameBlock | LazyFrameBlock)[]): Promise<SaveReport> {
+  // what an earlier save left; a damaged or foreign index just means nothing is reused
+  let previous = new Map<string, IndexEntry>();
+  const oldIndex = await readFileBytes(dir, INDEX_FILE);
+  if (oldIndex) {
+    try {
+      const old = decodeIndex(oldIndex, INDEX_FILE);
+      if (sameMeta(old.meta, meta)) previous = new Map(old.entries.map((e) => [blockFileName(e.index, e.fingerprint), e]));
+    } catch {
+      previous = new Map();
     }
-    const index = encodeIndex(meta, entries);
-    await writeFileBytes(dir, INDEX_FILE, index, where);
-    report.bytesWritten += index.byteLength;
-    // only now (the new index committed) are the old files unreferenced
-    const live = new Set(entries.map((e) => blockFileName(e.index, e.fingerprint)));
-    for (const file of existing) {
-      if (file === INDEX_FILE || live.has(file)) continue;
-      await dir.removeEntry(file).catch(() => {});
-      report.removed++;
+  }
+  const existing = new Set<string>();
+  for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) existing.add(key);
+
+  const report: SaveReport = { blocks: blocks.length, written: 0, kept: 0, removed: 0, bytesWritten: 0 };
+  const entries: IndexEntry[] = [];
+  for (const b of blocks) {
+    const fingerprint = blockFingerprint(b);
+    const file = blockFileName(b.index, fingerprint);
+    const old = previous.get(file);
+    // kept only when the file is there whole (a size check reads metadata, not the file)
+    if (old && existing.has(file) && old.timestampMs === b.timestampMs && (await fileSize(dir, file)) === old.fileBytes) {
+      entries.push(old);
+      report.kept++;
+      continue;
     }
-    return report;
-  });
+    const bytes = encodeBlock('payload' in b ? b : { ...b, payload: await b.loadPayload() });
+    await writeFileBytes(dir, file, bytes, where);
+    entries.push({ index: b.index, timestampMs: b.timestampMs, fileBytes: bytes.byteLength, fingerprint, crc: trailingCrc(bytes) });
+    report.written++;
+    report.bytesWritten += bytes.byteLength;
+  }
+  const index = encodeIndex(meta, entries);
+  await writeFileBytes(dir, INDEX_FILE, index, where);
+  report.bytesWritten += index.byteLength;
+  // only now (the new index committed) are the old files unreferenced
+  const live = new Set(entries.map((e) => blockFileName(e.index, e.fingerprint)));
+  for (const file of existing) {
+    // only stale block files: anything else in the directory is not the save's to remove
+    if (!file.endsWith('.svmb') || live.has(file)) continue;
+    await dir.removeEntry(file).catch(() => {});
+    report.removed++;
+  }
+  return report;
 }
 
 /**
@@ -494,16 +501,22 @@ export function openMemory(name: string, options: PersistOptions = {}): Promise<
   return locked(name, async () => {
     const dir = await memoryDir(name, options, false);
     const where = `${ROOT_DIR}/${name}`;
-    const indexBytes = dir ? await readFileBytes(dir, INDEX_FILE) : null;
-    if (!dir || !indexBytes) throw new InputError(`openMemory: nothing is saved as "${name}" (no ${where}/${INDEX_FILE}); save a stream's memory under that name first`);
-    const { meta, entries } = decodeIndex(indexBytes, `${where}/${INDEX_FILE}`);
-    const blocks: LazyFrameBlock[] = [];
-    for (const e of entries) {
-      const info = blockInfo(await readBlockFile(dir, where, e, meta));
-      blocks.push({ ...info, loadPayload: async () => (await readBlockFile(dir, where, e, meta)).payload });
-    }
-    return { meta, blocks };
+    if (!dir || !(await readFileBytes(dir, INDEX_FILE))) throw new InputError(`openMemory: nothing is saved as "${name}" (no ${where}/${INDEX_FILE}); save a stream's memory under that name first`);
+    return readMemory(dir, where);
   });
+}
+
+/** openMemory's work in a given directory (OPFS's, or the CLI's folder on disk); `where` names it in messages. */
+export async function readMemory(dir: FileSystemDirectoryHandle, where: string): Promise<SavedMemory> {
+  const indexBytes = await readFileBytes(dir, INDEX_FILE);
+  if (!indexBytes) throw new MemoryFileError(`${where}/${INDEX_FILE}`, 'missing: this is not a saved memory');
+  const { meta, entries } = decodeIndex(indexBytes, `${where}/${INDEX_FILE}`);
+  const blocks: LazyFrameBlock[] = [];
+  for (const e of entries) {
+    const info = blockInfo(await readBlockFile(dir, where, e, meta));
+    blocks.push({ ...info, loadPayload: async () => (await readBlockFile(dir, where, e, meta)).payload });
+  }
+  return { meta, blocks };
 }
 
 /** Reads one block file the index lists and checks it against the index entry and the meta. */

@@ -1,3 +1,4 @@
+import { parseJson } from './json-file';
 import { ModelLoadError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import { Tensor } from '../gpu/tensor';
@@ -51,10 +52,10 @@ export class Checkpoint {
     if (index !== null) {
       let parsed: { weight_map?: Record<string, string> };
       try {
-        parsed = JSON.parse(index);
-      } catch (cause) {
+        parsed = parseJson('model.safetensors.index.json', index) as typeof parsed;
+      } catch (e) {
         await source.forget?.('model.safetensors.index.json');
-        throw new ModelLoadError('model.safetensors.index.json', 'not valid JSON', { cause });
+        throw e;
       }
       if (!parsed.weight_map || typeof parsed.weight_map !== 'object') {
         throw new ModelLoadError('model.safetensors.index.json', 'has no weight_map');

@@ -1,3 +1,4 @@
+import { parseJson } from './json-file';
 import { InputError } from '../errors';
 import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
@@ -48,7 +49,7 @@ export function seededUniform(seed: number): () => number {
 export function eosTokenIds(generationConfigJson: string | null, ...extra: (number | undefined | null)[]): number[] {
   const ids = new Set<number>();
   if (generationConfigJson) {
-    const eos = (JSON.parse(generationConfigJson) as { eos_token_id?: unknown }).eos_token_id;
+    const eos = (parseJson('generation_config.json', generationConfigJson) as { eos_token_id?: unknown } | null)?.eos_token_id;
     for (const id of Array.isArray(eos) ? eos : [eos]) if (typeof id === 'number') ids.add(id);
   }
   for (const id of extra) if (typeof id === 'number') ids.add(id);

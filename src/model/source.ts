@@ -1,4 +1,5 @@
 import { ModelLoadError } from '../errors';
+import { HTML_INSTEAD_OF_FILE } from './json-file';
 
 /** How a caller follows one file's read. */
 export interface FileReadOptions {
@@ -177,6 +178,8 @@ export class UrlSource implements ModelSource {
   protected checkStatus(name: string, response: Response): Response | null {
     if (response.status === 404) return null;
     if (!response.ok) throw new ModelLoadError(name, `HTTP ${response.status} from ${this.location}`);
+    // no file of a model folder is a web page: this is a server's fallback page for a missing file
+    if (/^\s*text\/html\b/i.test(response.headers.get('content-type') ?? '')) throw new ModelLoadError(name, `${HTML_INSTEAD_OF_FILE} (from ${this.location})`);
     return response;
   }
 }

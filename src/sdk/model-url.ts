@@ -9,6 +9,14 @@ export const HUB_URL = 'https://huggingface.co/';
  */
 const HUB_ID = /^([A-Za-z0-9][\w.-]*)\/([\w.-]+?)(?:@([\w./-]+))?$/;
 
+/** A hub id's repository (`owner/name`) and revision (default `main`); null when `model` is not a hub id. */
+export function parseHubId(model: string): { repo: string; revision: string } | null {
+  const hub = HUB_ID.exec(model);
+  if (!hub || model.endsWith('/')) return null;
+  const [, owner, name, revision] = hub;
+  return { repo: `${owner}/${name}`, revision: revision || 'main' };
+}
+
 /**
  * The model folder URL (ending in `/`) for what the user passed to `StreamVLM.load`: a hub id
  * (→ `https://huggingface.co/owner/name/resolve/<revision or main>/`) or any absolute or relative
@@ -19,11 +27,8 @@ export function resolveModelUrl(model: string, base: string | undefined = global
     throw new InputError("StreamVLM.load: pass a model: a hub id like 'HuggingFaceTB/SmolVLM2-256M-Video-Instruct' or the URL of a model folder");
   }
   const trimmed = model.trim();
-  const hub = HUB_ID.exec(trimmed);
-  if (hub && !trimmed.endsWith('/')) {
-    const [, owner, name, revision] = hub;
-    return `${HUB_URL}${owner}/${name}/resolve/${revision ? encodeURIComponent(revision) : 'main'}/`;
-  }
+  const hub = parseHubId(trimmed);
+  if (hub) return `${HUB_URL}${hub.repo}/resolve/${encodeURIComponent(hub.revision)}/`;
   let url: URL;
   try {
     url = new URL(trimmed, base);

@@ -44,8 +44,36 @@ export interface StreamVLMOptions {
 }
 
 
-function positiveInteger(name: string, value: number | undefined): void {
-  if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new InputError(`StreamVLM.load: ${name} must be a positive integer, not ${String(value)}`);
+/**
+ * How an option is named in a refusal: the SDK says `StreamVLM.load: fps`, the CLI `--fps`. One set
+ * of checks serves both, so `streamvlm` and `StreamVLM.load` accept exactly the same values.
+ */
+export type OptionLabel = (key: keyof StreamVLMOptions) => string;
+
+const sdkLabel: OptionLabel = (key) => `StreamVLM.load: ${key}`;
+
+/**
+ * Checks the options that are set (undefined ones are left to the defaults); InputError naming the
+ * first bad one by `label`.
+ */
+export function checkOptionValues(o: StreamVLMOptions, label: OptionLabel = sdkLabel): void {
+  const bad = (key: keyof StreamVLMOptions, rule: string) => new InputError(`${label(key)} must be ${rule}, not ${String(o[key])}`);
+  const wholeAtLeast = (key: 'windowFrames' | 'topK' | 'maxAnswerTokens' | 'queueCapacity', min: number) => {
+    const v = o[key];
+    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw bad(key, min === 1 ? 'a positive integer' : `a whole number ≥ ${min}`);
+  };
+  if (o.kvBits !== undefined && !KV_STORE_BITS.includes(o.kvBits)) throw bad('kvBits', "8, 4, 2 or 'none'");
+  if (o.fps !== undefined && !(typeof o.fps === 'number' && o.fps > 0 && o.fps <= 60)) throw bad('fps', 'a number in (0, 60]');
+  wholeAtLeast('windowFrames', 1);
+  // 0: answer from the window alone (no recall from memory)
+  wholeAtLeast('topK', 0);
+  wholeAtLeast('maxAnswerTokens', 1);
+  wholeAtLeast('queueCapacity', 1);
+  if (o.memoryRamMB !== undefined && !(typeof o.memoryRamMB === 'number' && o.memoryRamMB >= 0)) throw bad('memoryRamMB', 'a number ≥ 0 (Infinity: no limit)');
+  if (o.precision !== undefined && !['auto', 'f16', 'f32'].includes(o.precision)) throw bad('precision', "'auto', 'f16' or 'f32'");
+  if (o.weightFormat !== undefined && !WEIGHT_FORMATS.includes(o.weightFormat)) throw bad('weightFormat', `one of ${WEIGHT_FORMATS.join(', ')}`);
+  if (o.timestamps !== undefined && !['auto', 'frames'].includes(o.timestamps)) throw bad('timestamps', "'auto' or 'frames'");
+  if (o.frameResize !== undefined && !['video', 'image'].includes(o.frameResize)) throw bad('frameResize', "'video' or 'image'");
 }
 
 /**
@@ -53,19 +81,8 @@ function positiveInteger(name: string, value: number | undefined): void {
  * and fills in the SDK's defaults.
  */
 export function checkOptions(options: StreamVLMOptions): Required<Omit<StreamVLMOptions, 'onProgress'>> {
-  const o = { kvBits: 4 as KvStoreBits, fps: 1, windowFrames: 16, topK: 8, maxAnswerTokens: 128, precision: 'auto' as const, weightFormat: 'f16' as WeightFormat, cache: true, timestamps: 'auto' as TimestampMode, frameResize: 'video' as const, queueCapacity: 4, memoryRamMB: 1024, ...stripUndefined(options) };
-  if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamVLM.load: kvBits must be 8, 4, 2 or 'none', not ${String(o.kvBits)}`);
-  if (!(typeof o.fps === 'number' && o.fps > 0 && o.fps <= 60)) throw new InputError(`StreamVLM.load: fps must be a number in (0, 60], not ${String(o.fps)}`);
-  positiveInteger('windowFrames', o.windowFrames);
-  positiveInteger('topK', o.topK);
-  positiveInteger('maxAnswerTokens', o.maxAnswerTokens);
-  positiveInteger('queueCapacity', o.queueCapacity);
-  if (!(typeof o.memoryRamMB === 'number' && o.memoryRamMB >= 0)) throw new InputError(`StreamVLM.load: memoryRamMB must be a number ≥ 0 (Infinity: no limit), not ${String(o.memoryRamMB)}`);
-  if (!['auto', 'f16', 'f32'].includes(o.precision)) throw new InputError(`StreamVLM.load: precision must be 'auto', 'f16' or 'f32', not ${String(o.precision)}`);
-  if (!WEIGHT_FORMATS.includes(o.weightFormat)) throw new InputError(`StreamVLM.load: weightFormat must be one of ${WEIGHT_FORMATS.join(', ')}, not ${String(o.weightFormat)}`);
-  if (!['auto', 'frames'].includes(o.timestamps)) throw new InputError(`StreamVLM.load: timestamps must be 'auto' or 'frames', not ${String(o.timestamps)}`);
-  if (!['video', 'image'].includes(o.frameResize)) throw new InputError(`StreamVLM.load: frameResize must be 'video' or 'image', not ${String(o.frameResize)}`);
-  return o;
+  checkOptionValues(options);
+  return { kvBits: 4 as KvStoreBits, fps: 1, windowFrames: 16, topK: 8, maxAnswerTokens: 128, precision: 'auto' as const, weightFormat: 'f16' as WeightFormat, cache: true, timestamps: 'auto' as TimestampMode, frameResize: 'video' as const, queueCapacity: 4, memoryRamMB: 1024, ...stripUndefined(options) };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

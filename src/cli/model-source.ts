@@ -1,0 +1,17 @@
+import { existsSync } from 'node:fs';
+import { UrlSource, type ModelSource } from '../model/source';
+import { parseHubId } from '../sdk/model-url';
+import { FsSource } from './fs-source';
+import { HubCacheSource } from './hub-cache';
+
+/**
+ * `--model`: an http(s) URL (Node's fetch), a local folder, or a hub id as the SDK takes it
+ * (`owner/name[@revision]`, read through the huggingface_hub cache). A folder that exists wins over
+ * a hub id spelt the same (`models/tiny`); `./owner/name` always means a folder.
+ */
+export function modelSourceOf(model: string): ModelSource {
+  if (/^https?:\/\//i.test(model)) return new UrlSource(model);
+  if (existsSync(model)) return new FsSource(model);
+  const hub = parseHubId(model);
+  return hub ? new HubCacheSource(hub) : new FsSource(model);
+}
