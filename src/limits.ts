@@ -72,4 +72,6 @@ export const LIMITS = {
   memoryMetaBytes: 64 << 10,
   memoryModelKeyChars: 4096,
   memoryIndex: 2 ** 31 - 1,
+  /** One frame block file (SmolVLM2-2.2B raw f32 frames are ~ 30 MB). */
+  memoryBlockFileBytes: 256 << 20,
 } as const;
