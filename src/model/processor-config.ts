@@ -166,7 +166,8 @@ function videoSettings(file: string, v: Json, image: ImageProcessorSettings, whe
   const sampling = sub(file, v, 'video_sampling', where) ?? {};
   const sw = `${where}video_sampling.`;
   const fps = num(file, sampling, 'fps', num(file, v, 'fps', 1, where), sw);
-  if (!(fps > 0 && fps <= LIMITS.fps)) throw new ModelLoadError(file, `${sw}fps must be between 0 and ${LIMITS.fps}, got ${fps}`);
+  if (!(fps > 0)) throw new ModelLoadError(file, `${sw}fps must be positive, got ${fps}`);
+  if (fps > LIMITS.fps) throw new ModelLoadError(file, `${sw}fps is ${fps}, more than the ${LIMITS.fps} this runtime accepts`);
   const maxFrames = posInt(file, `${sw}max_frames`, num(file, sampling, 'max_frames', num(file, v, 'num_frames', 64, where), sw), LIMITS.videoFrames);
   const sizeFromSampling = longestEdge(file, sampling, 'video_size', image.maxImageSize, sw);
   return checkPixelMath(file, {

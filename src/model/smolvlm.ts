@@ -11,7 +11,7 @@ import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
 import { actDType, type Precision } from '../kernels/common';
 import type { WeightFormat } from '../kernels/weights';
-import { findChatTemplate, renderChat, type ChatContent } from './chat-template';
+import { checkChatTemplate, findChatTemplate, renderChat, type ChatContent } from './chat-template';
 import { Checkpoint } from './checkpoint';
 import { checkManifest } from './manifest';
 import { parseConfig, type SmolVlmConfig } from './config';
@@ -123,6 +123,7 @@ export class SmolVlm {
     tokenizer.assertMatchesConfig(config);
     const processor = parseProcessorConfig({ processorConfig, preprocessorConfig }, config);
     const chatTemplate = findChatTemplate({ chatTemplateJinja, chatTemplateJson, processorConfig, tokenizerConfig });
+    checkChatTemplate(chatTemplate);
     let eos: number[];
     try {
       eos = eosTokenIds(generationConfig ?? null);
