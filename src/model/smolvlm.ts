@@ -193,6 +193,11 @@ export class SmolVlm {
         const n = video.frames.length;
         const timestamps = video.timestampsSec ?? Array.from({ length: n }, (_, i) => i / fps);
         if (timestamps.length !== n) throw new InputError(`generate: ${n} frames but ${timestamps.length} timestamps`);
+        // they are printed into the prompt (`Frame from MM:SS`): NaN or Infinity would print as such
+        if (!timestamps.every((t) => typeof t === 'number' && Number.isFinite(t) && t >= 0)) throw new InputError('generate: video timestamps must be finite seconds ≥ 0');
+        if (video.durationSec !== undefined && !(Number.isFinite(video.durationSec) && video.durationSec >= 0)) {
+          throw new InputError(`generate: video durationSec must be finite seconds ≥ 0, not ${video.durationSec}`);
+        }
         const p =
           video.resize === 'image'
             ? preprocessImages(gpu, video.frames, this.processor.image, { split: false })
