@@ -21,6 +21,8 @@ export const LIMITS = {
   addedTokens: 1 << 16,
   /** A tokenizer regex (pre-tokenizer / normalizer pattern) in characters. */
   regexChars: 4096,
+  /** Unbounded repetitions in one alternative of a tokenizer regex (Llama 3's has 2, GPT-2's 1). */
+  regexUnboundedPerBranch: 2,
   /** A chat template's size in characters (the hub's SmolVLM2 template is < 1 KB). */
   templateChars: 256 << 10,
   /** One render of a chat template: interpreter steps, range() elements, wall time, output chars. */
@@ -28,8 +30,11 @@ export const LIMITS = {
   templateRangeElements: 100_000,
   templateMs: 2_000,
   templateOutputChars: 4 << 20,
-  /** Text given to the tokenizer in one call (a question, a rendered prompt). */
-  encodeChars: 1 << 20,
+  /**
+   * Text given to the tokenizer in one call (a question, a rendered prompt): 64 K characters is
+   * ~16 K tokens, twice SmolVLM2's context, and bounds what a pre-tokenizer regex can cost.
+   */
+  encodeChars: 1 << 16,
 
   /** config.json */
   layers: 256,

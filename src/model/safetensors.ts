@@ -102,8 +102,9 @@ export function parseHeader(file: string, headerJson: Uint8Array, fileSize: numb
 }
 
 /** Names in messages are cut short: a hostile header's megabyte-long name should not become the message. */
-function short(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+function short(text: string | undefined): string {
+  const t = String(text);
+  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
 }
 
 /** `__metadata__` is a flat map of strings (safetensors' own rule). */

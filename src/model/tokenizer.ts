@@ -92,7 +92,7 @@ export class SmolVlmTokenizer {
    * rather than stalling on a user's question.
    */
   private checkSpeed(): void {
-    const n = 2000;
+    const n = 500;
     const probes = [' '.repeat(n) + 'x', 'a'.repeat(n) + '!', '1'.repeat(n) + 'a', '!'.repeat(n) + ' a', '\n'.repeat(n) + 'a', ' \n'.repeat(n / 2) + 'x'];
     const started = Date.now();
     for (const probe of probes) {
@@ -106,7 +106,7 @@ export class SmolVlmTokenizer {
   /** Token ids of `text`, special tokens matched whole, no BOS/EOS added. */
   encode(text: string): number[] {
     // the pre-tokenizer's regexes cost more than linear time on some text: bound what they see
-    if (text.length > LIMITS.encodeChars) throw new InputError(`text of ${text.length} characters is more than the ${LIMITS.encodeChars} the tokenizer takes at once`);
+    if (text.length > LIMITS.encodeChars) throw new InputError(`text of ${text.length} characters is more than the ${LIMITS.encodeChars} the tokenizer takes at once; shorten the question`);
     return this.tok.encode(text, { add_special_tokens: false }).ids;
   }
 
@@ -143,7 +143,7 @@ export class SmolVlmTokenizer {
 }
 
 /** Tokenizing the load-time probes (a few ms for real tokenizers) may take at most this long. */
-const PROBE_MS = 1500;
+const PROBE_MS = 500;
 
 /** Counts the tokenizer library would build tables from, and every regex it would compile, checked first. */
 function checkTokenizerBounds(json: Record<string, unknown>): void {
@@ -155,6 +155,19 @@ function checkTokenizerBounds(json: Record<string, unknown>): void {
   limit('model.vocab', count(model.vocab), LIMITS.vocabulary);
   limit('model.merges', count(model.merges), LIMITS.merges);
   limit('added_tokens', count(json.added_tokens), LIMITS.addedTokens);
+  // ids become GPU indices (embedding rows): each must be a whole number within the vocabulary bound
+  const isId = (id: unknown) => Number.isInteger(id) && (id as number) >= 0 && (id as number) < LIMITS.vocabulary;
+  (json.added_tokens as unknown[]).forEach((t, i) => {
+    const token = t as { id?: unknown; content?: unknown } | null;
+    if (!token || typeof token !== 'object' || !isId(token.id) || typeof token.content !== 'string') {
+      throw new ModelLoadError(TOKENIZER, `added_tokens[${i}] needs a whole-number id below ${LIMITS.vocabulary} and a string content`);
+    }
+  });
+  if (model.vocab && typeof model.vocab === 'object' && !Array.isArray(model.vocab)) {
+    for (const [token, id] of Object.entries(model.vocab)) {
+      if (!isId(id)) throw new ModelLoadError(TOKENIZER, `model.vocab gives ${JSON.stringify(token.slice(0, 50))} the id ${JSON.stringify(id)}, not a whole number below ${LIMITS.vocabulary}`);
+    }
+  }
   for (const section of ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder'] as const) {
     forEachRegex(json[section], `${section}`, (pattern, where) => {
       if (typeof pattern !== 'string') throw new ModelLoadError(TOKENIZER, `${where}.Regex is not a string`);

@@ -93,7 +93,11 @@ async function main(): Promise<void> {
     if (FAILURES.has(r.outcome)) {
       s.failures.push({ index: r.index, outcome: r.outcome, ...(r.detail ? { detail: r.detail } : {}) });
       mkdirSync(o.out, { recursive: true });
-      writeFileSync(join(o.out, `${r.target}-${o.seed}-${r.index}.bin`), r.input ?? caseInput(r.target, o.seed, r.index));
+      try {
+        writeFileSync(join(o.out, `${r.target}-${o.seed}-${r.index}.bin`), r.input ?? caseInput(r.target, o.seed, r.index));
+      } catch (e) {
+        console.error(`${r.target} #${r.index}: its input could not be saved (${(e as Error).message})`);
+      }
       if (!o.json) console.error(`${r.target} #${r.index}: ${r.outcome}${r.detail ? ` — ${r.detail}` : ''}`);
     }
     if (++done % 1000 === 0 && !o.json) console.error(`${done}/${total} cases, ${((Date.now() - started) / 1000).toFixed(0)} s`);

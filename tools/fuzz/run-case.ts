@@ -24,7 +24,13 @@ export interface CaseResult {
 export async function runCase(targetName: string, runSeed: number, index: number): Promise<CaseResult> {
   const target = targetNamed(targetName);
   const rng = new Rng(caseSeed(runSeed, targetName, index));
-  const input = target.make(rng);
+  let input: unknown;
+  try {
+    input = target.make(rng);
+  } catch (e) {
+    // the generator's own bug, not the parser's: reported, never counted as a pass
+    return { target: targetName, index, outcome: 'crash', ms: 0, memoryMB: 0, detail: `case generator failed: ${(e as Error).message}` };
+  }
   const started = performance.now();
   let outcome: Outcome;
   let detail: string | undefined;

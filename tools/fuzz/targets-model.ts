@@ -21,7 +21,8 @@ const MODELS = ['tiny-gqa', 'needle-vlm', 'tiny-split'];
 const DTYPES = { F32: 4, F16: 2, BF16: 2 } as const;
 
 /** A small valid safetensors file: a handful of tensors of every supported dtype, packed in order. */
-export function buildSafetensors(rng: Rng, header?: Record<string, unknown>): Uint8Array {
+export function buildSafetensors(rng: Rng, header?: Record<string, unknown> | string): Uint8Array {
+  if (typeof header === 'string') return frameHeader(rng, header, 64);
   let h = header;
   let dataBytes = 0;
   if (!h) {
@@ -40,7 +41,12 @@ export function buildSafetensors(rng: Rng, header?: Record<string, unknown>): Ui
       if (Array.isArray(o) && typeof o[1] === 'number' && o[1] < 1 << 16) dataBytes = Math.max(dataBytes, o[1]);
     }
   }
-  const json = utf8(JSON.stringify(h));
+  return frameHeader(rng, JSON.stringify(h), dataBytes);
+}
+
+/** Header text framed with its right length, then `dataBytes` random bytes of tensor data. */
+function frameHeader(rng: Rng, text: string, dataBytes: number): Uint8Array {
+  const json = utf8(text);
   const out = new Uint8Array(8 + json.length + dataBytes);
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
@@ -63,8 +69,14 @@ export const safetensorsTarget: FuzzTarget<Uint8Array, SafetensorsHeader> = {
         return valid;
       case 1: {
         // structure-aware: a mutated header, re-framed with its right length
-        const h = JSON.parse(mutateJson(rng, JSON.stringify(JSON.parse(headerJson(valid))))) as Record<string, unknown>;
-        return buildSafetensors(rng, h && typeof h === 'object' ? h : { x: h });
+        const text = mutateJson(rng, headerJson(valid));
+        let h: unknown;
+        try {
+          h = JSON.parse(text);
+        } catch {
+          return buildSafetensors(rng, text); // mutated past JSON: framed as it is
+        }
+        return buildSafetensors(rng, h && typeof h === 'object' && !Array.isArray(h) ? (h as Record<string, unknown>) : text);
       }
       case 2: {
         // overlapping tensors: one tensor's range moved onto another's
