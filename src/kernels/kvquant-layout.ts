@@ -1,3 +1,4 @@
+import { InputError } from '../errors';
 /**
  * Group sizes of the KV quantization (src/kernels/kvquant.ts), chosen for bytes per frame: a frame's
  * piece is 77 rows, and each group costs a 4-byte (scale, min) pair.
@@ -34,4 +35,51 @@ export function keyCodeOffset(tokens: number, channels: number, bits: number, ke
   const fullWords = (keyGroup * bits) / 32;
   if (tokenGroup < full) return (tokenGroup * channels + channel) * fullWords;
   return full * channels * fullWords + channel * Math.ceil(((tokens - full * keyGroup) * bits) / 32);
+}
+
+export type KvBits = 8 | 4 | 2;
+export const KV_BITS: readonly KvBits[] = [8, 4, 2];
+
+export type KvPartKind = 'keys' | 'values';
+
+/** Sizes of one quantized part (keys or values) of a block. */
+export interface KvQuantPartLayout {
+  kind: KvPartKind;
+  bits: KvBits;
+  tokens: number;
+  channels: number;
+  /** Elements per group: tokens for keys (a partial last group has fewer), channels for values. */
+  groupSize: number;
+  /** Quantization groups, i.e. (scale, min) pairs = param words. */
+  groups: number;
+  codeWords: number;
+  paramWords: number;
+  /** Bytes on the GPU (and in a host copy): codes + params. */
+  bytes: number;
+}
+
+/** A quantized part on the GPU. */
+
+function checkShape(tokens: number, channels: number, bits: number): void {
+  if (!Number.isInteger(tokens) || tokens < 1) throw new InputError(`kvquant: tokens must be a positive integer, got ${tokens}`);
+  if (!Number.isInteger(channels) || channels < VALUE_GROUP_CHANNELS || channels % VALUE_GROUP_CHANNELS) {
+    throw new InputError(`kvquant: channels (kv_heads·head_dim) must be a positive multiple of ${VALUE_GROUP_CHANNELS}, got ${channels}`);
+  }
+  if (!KV_BITS.includes(bits as KvBits)) throw new InputError(`kvquant: bits must be 8, 4 or 2, got ${bits}`);
+}
+
+/** `keyGroup` (tokens per key group) only shapes the keys part. */
+export function kvQuantPartLayout(kind: KvPartKind, tokens: number, channels: number, bits: KvBits, keyGroup: number = KEY_GROUP_TOKENS): KvQuantPartLayout {
+  checkShape(tokens, channels, bits);
+  if (kind === 'keys') {
+    if (!KEY_GROUP_CHOICES.includes(keyGroup)) throw new InputError(`kvquant: key groups of ${keyGroup} tokens; this streamvlm knows ${KEY_GROUP_CHOICES.join(' and ')}`);
+    const groups = Math.ceil(tokens / keyGroup) * channels;
+    // every channel's codes end where the next channel's partial group would start
+    const codeWords = keyCodeOffset(tokens, channels, bits, keyGroup, Math.floor(tokens / keyGroup), channels);
+    return { kind, bits, tokens, channels, groupSize: keyGroup, groups, codeWords, paramWords: groups, bytes: (codeWords + groups) * 4 };
+  }
+  const groupSize = VALUE_GROUP_CHANNELS;
+  const groups = tokens * (channels / groupSize);
+  const codeWords = (groups * groupSize * bits) / 32;
+  return { kind, bits, tokens, channels, groupSize, groups, codeWords, paramWords: groups, bytes: (codeWords + groups) * 4 };
 }

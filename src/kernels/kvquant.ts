@@ -5,7 +5,7 @@ import type { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
 import { UniformWriter } from '../gpu/uniforms';
 import { grid, pipeline } from './common';
-import { KEY_GROUP_CHOICES, KEY_GROUP_TOKENS, VALUE_GROUP_CHANNELS, keyCodeOffset } from './kvquant-layout';
+import { KEY_GROUP_CHOICES, KEY_GROUP_TOKENS, KV_BITS, VALUE_GROUP_CHANNELS, keyCodeOffset, kvQuantPartLayout, type KvBits, type KvPartKind, type KvQuantPartLayout } from './kvquant-layout';
 
 /**
  * KIVI-style KV quantization of a block of T tokens × C channels (C = kv_heads · head_dim, a
@@ -23,29 +23,9 @@ import { KEY_GROUP_CHOICES, KEY_GROUP_TOKENS, VALUE_GROUP_CHANNELS, keyCodeOffse
  * low half, min in the high half (unpack2x16float(word) = vec2(scale, min)).
  * `shaders/kvquant.wgsl` explains why the codes are exact and the error is at most scale/2.
  */
-export type KvBits = 8 | 4 | 2;
-export const KV_BITS: readonly KvBits[] = [8, 4, 2];
-export { KEY_GROUP_CHOICES, KEY_GROUP_TOKENS, VALUE_GROUP_CHANNELS, keyCodeOffset };
+// the layout arithmetic lives in kvquant-layout.ts (no shader import), so the memory-file parsers run in plain Node
+export { KEY_GROUP_CHOICES, KEY_GROUP_TOKENS, KV_BITS, VALUE_GROUP_CHANNELS, keyCodeOffset, kvQuantPartLayout, type KvBits, type KvPartKind, type KvQuantPartLayout };
 
-export type KvPartKind = 'keys' | 'values';
-
-/** Sizes of one quantized part (keys or values) of a block. */
-export interface KvQuantPartLayout {
-  kind: KvPartKind;
-  bits: KvBits;
-  tokens: number;
-  channels: number;
-  /** Elements per group: tokens for keys (a partial last group has fewer), channels for values. */
-  groupSize: number;
-  /** Quantization groups, i.e. (scale, min) pairs = param words. */
-  groups: number;
-  codeWords: number;
-  paramWords: number;
-  /** Bytes on the GPU (and in a host copy): codes + params. */
-  bytes: number;
-}
-
-/** A quantized part on the GPU. */
 export interface KvQuantPart extends KvQuantPartLayout {
   codes: Tensor; // u32 [codeWords]
   params: Tensor; // u32 [paramWords]
@@ -77,30 +57,6 @@ export interface KvQuantBlockSpec {
   valueBits?: KvBits;
   /** Tokens per key group: KEY_GROUP_TOKENS (the default) or another of KEY_GROUP_CHOICES. */
   keyGroup?: number;
-}
-
-function checkShape(tokens: number, channels: number, bits: number): void {
-  if (!Number.isInteger(tokens) || tokens < 1) throw new InputError(`kvquant: tokens must be a positive integer, got ${tokens}`);
-  if (!Number.isInteger(channels) || channels < VALUE_GROUP_CHANNELS || channels % VALUE_GROUP_CHANNELS) {
-    throw new InputError(`kvquant: channels (kv_heads·head_dim) must be a positive multiple of ${VALUE_GROUP_CHANNELS}, got ${channels}`);
-  }
-  if (!KV_BITS.includes(bits as KvBits)) throw new InputError(`kvquant: bits must be 8, 4 or 2, got ${bits}`);
-}
-
-/** `keyGroup` (tokens per key group) only shapes the keys part. */
-export function kvQuantPartLayout(kind: KvPartKind, tokens: number, channels: number, bits: KvBits, keyGroup: number = KEY_GROUP_TOKENS): KvQuantPartLayout {
-  checkShape(tokens, channels, bits);
-  if (kind === 'keys') {
-    if (!KEY_GROUP_CHOICES.includes(keyGroup)) throw new InputError(`kvquant: key groups of ${keyGroup} tokens; this streamvlm knows ${KEY_GROUP_CHOICES.join(' and ')}`);
-    const groups = Math.ceil(tokens / keyGroup) * channels;
-    // every channel's codes end where the next channel's partial group would start
-    const codeWords = keyCodeOffset(tokens, channels, bits, keyGroup, Math.floor(tokens / keyGroup), channels);
-    return { kind, bits, tokens, channels, groupSize: keyGroup, groups, codeWords, paramWords: groups, bytes: (codeWords + groups) * 4 };
-  }
-  const groupSize = VALUE_GROUP_CHANNELS;
-  const groups = tokens * (channels / groupSize);
-  const codeWords = (groups * groupSize * bits) / 32;
-  return { kind, bits, tokens, channels, groupSize, groups, codeWords, paramWords: groups, bytes: (codeWords + groups) * 4 };
 }
 
 /** Bytes of a quantized block of `tokens` × `channels` keys and values (codes + params). */

@@ -1,5 +1,5 @@
 import { InputError } from '../errors';
-import { kvQuantPartLayout, type KvQuantPartLayout } from '../kernels/kvquant';
+import { kvQuantPartLayout, type KvQuantPartLayout } from '../kernels/kvquant-layout';
 import { payloadSizeOf, type FrameBlock, type FrameBlockInfo, type KvStoreBits } from './frame-block';
 
 /** Where one layer's keys and values sit in a frame block's payload (byte offsets). */

@@ -192,6 +192,8 @@ export function decodeBlock(bytes: Uint8Array, file: string, meta?: StoreMeta): 
   if (readMagic(v) !== BLOCK_MAGIC) bad('not a streamvlm frame block file');
   const version = checkVersion(v, bad);
   if (v.getUint32(8, true) !== BLOCK_HEADER_BYTES) bad('bad header size');
+  // written as 0: anything else is not a file this streamvlm wrote (and would not survive a re-save)
+  if (v.getUint32(56, true) !== 0 || v.getUint32(60, true) !== 0) bad('reserved header words are not 0');
   const bits = bitsOf(v.getUint8(36));
   const dtypeCode = v.getUint8(37);
   if (bits === null || dtypeCode > 1) bad(`unknown bit width ${v.getUint8(36)} or element type ${dtypeCode}`);

@@ -80,9 +80,16 @@ export class SmolVlmTokenizer {
     } catch (cause) {
       throw new ModelLoadError(TOKENIZER, `could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     }
-    const tokenizer = new SmolVlmTokenizer(tok, config);
-    tokenizer.checkSpeed();
-    return tokenizer;
+    try {
+      const tokenizer = new SmolVlmTokenizer(tok, config);
+      tokenizer.checkSpeed();
+      return tokenizer;
+    } catch (cause) {
+      // the library validates lazily: a malformed section (a post-processor's template, …) throws
+      // its own TypeError at the first encode, which is this file's fault, named as such
+      if (cause instanceof ModelLoadError) throw cause;
+      throw new ModelLoadError(TOKENIZER, `could not tokenize: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    }
   }
 
   /**

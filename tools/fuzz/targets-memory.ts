@@ -1,4 +1,4 @@
-import { KEY_GROUP_TOKENS } from '../../src/kernels/kvquant';
+import { KEY_GROUP_TOKENS } from '../../src/kernels/kvquant-layout';
 import { LIMITS } from '../../src/limits';
 import type { FrameBlock, KvStoreBits } from '../../src/memory/frame-block';
 import { framePayloadBytes } from '../../src/memory/payload';
