@@ -15,6 +15,7 @@ import { checkChatTemplate, findChatTemplate, renderChat, type ChatContent } fro
 import { Checkpoint } from './checkpoint';
 import { checkManifest } from './manifest';
 import { parseConfig, type SmolVlmConfig } from './config';
+import { parseJsonObject } from './json-file';
 import { Connector } from './connector';
 import { eosTokenIds, generateGreedy, type SamplingSettings } from './generate';
 import { mergeImageFeatures } from './merge-image-features';
@@ -124,6 +125,8 @@ export class SmolVlm {
     const processor = parseProcessorConfig({ processorConfig, preprocessorConfig }, config);
     const chatTemplate = findChatTemplate({ chatTemplateJinja, chatTemplateJson, processorConfig, tokenizerConfig });
     checkChatTemplate(chatTemplate);
+    // size and depth bounded (and a named error) before eosTokenIds parses it again for its one field
+    if (generationConfig !== undefined) parseJsonObject('generation_config.json', generationConfig);
     let eos: number[];
     try {
       eos = eosTokenIds(generationConfig ?? null);
