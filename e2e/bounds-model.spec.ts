@@ -124,6 +124,8 @@ test('a hostile chat template is a ModelLoadError within seconds, at load', asyn
     ['{% macro g() %}{{ g() }}{% endmacro %}{{ g() }}', /chat_template/],
     ["{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}", /characters of text/],
     ['x'.repeat(300_000), /more than the 262144/],
+    ["{{ 'x' | indent(400000000) }}", /only a literal width up to 99/],
+    ['{{ messages | tojson(indent=n) }}', /only a literal width up to 99/],
   ];
   for (const [template, why] of hostile) {
     const error = await expectBoundedRefusal(() => checkChatTemplate(template), ModelLoadError, /chat_template/, { ms: 5000 });

@@ -34,9 +34,16 @@ export interface ChatTemplateSources {
   tokenizerConfig?: string;
 }
 
-/** A template longer than any real one is refused before it is parsed (parsing is linear, rendering is not). */
+/**
+ * A template longer than any real one is refused before it is parsed (parsing is linear, rendering is
+ * not). So is an indent width (the `indent` filter, `tojson(indent=…)`) that is not a small literal:
+ * the library builds that many spaces in one step, before any render bound can look at the result.
+ */
 function sized(file: string, template: string): string {
   if (template.length > LIMITS.templateChars) throw new ModelLoadError(file, `chat template of ${template.length} characters, more than the ${LIMITS.templateChars} this runtime reads`);
+  for (const m of template.matchAll(/\bindent\s*(?:\(\s*|=\s*)([^,)\s]*)/g)) {
+    if (!/^\d{1,2}$/.test(m[1])) throw new ModelLoadError(file, `chat template indents by ${JSON.stringify(m[1].slice(0, 20))}; only a literal width up to 99 is accepted`);
+  }
   return template;
 }
 
