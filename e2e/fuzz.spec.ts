@@ -25,7 +25,7 @@ test('every parser survives seeded fuzzing: only valid acceptances and typed err
   }
   const result = JSON.parse(stdout) as Summary;
   const names = Object.keys(result.summary);
-  expect(names).toEqual(['safetensors', 'shards', 'config', 'processor', 'tokenizer', 'template', 'png', 'jpeg', 'y4m', 'memory-block', 'memory-index']);
+  expect(names).toEqual(['safetensors', 'shards', 'config', 'processor', 'tokenizer', 'template', 'png', 'jpeg', 'y4m', 'memory-block', 'memory-index', 'open-memory']);
   for (const [name, s] of Object.entries(result.summary)) {
     expect(s.failures, `${name}: ${JSON.stringify(s.failures.slice(0, 3))}`).toEqual([]);
     expect(s.cases).toBe(CASES);

@@ -9,6 +9,17 @@ import { mutateJson } from './mutate-json';
 import type { Rng } from './rng';
 import type { FuzzTarget } from './target';
 
+/** A store description and `n` valid blocks of it, in stream order. */
+export function storeWithBlocks(rng: Rng, n: number): { meta: StoreMeta; blocks: FrameBlock[] } {
+  const { meta, block } = store(rng);
+  const blocks = [block];
+  for (let i = 1; i < n; i++) {
+    const prev = blocks[i - 1];
+    blocks.push({ ...prev, index: prev.index + 1 + rng.int(3), timestampMs: prev.timestampMs + rng.int(2000), payload: prev.payload.map(() => rng.int(256)), keySummary: prev.keySummary.map(() => rng.next()) });
+  }
+  return { meta, blocks };
+}
+
 /** A small store description and a valid block of it (random payload: the format does not read it). */
 function store(rng: Rng): { meta: StoreMeta; block: FrameBlock } {
   const bits = rng.pick<KvStoreBits>([8, 4, 2, 'none']);

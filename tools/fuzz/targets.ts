@@ -2,6 +2,7 @@ import type { FuzzTarget } from './target';
 import { configTarget, processorTarget, safetensorsTarget, templateTarget, tokenizerTarget } from './targets-model';
 import { jpegTarget, pngTarget, y4mTarget } from './targets-media';
 import { memoryBlockTarget, memoryIndexTarget } from './targets-memory';
+import { openMemoryTarget } from './targets-open-memory';
 import { shardsTarget } from './targets-shards';
 
 /** Every parser and decoder of an input streamvlm reads from outside. */
@@ -17,6 +18,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   y4mTarget,
   memoryBlockTarget,
   memoryIndexTarget,
+  openMemoryTarget,
 ] as FuzzTarget[];
 
 export function targetNamed(name: string): FuzzTarget {
