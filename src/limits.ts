@@ -77,6 +77,8 @@ export const LIMITS = {
   memoryMetaBytes: 64 << 10,
   memoryModelKeyChars: 4096,
   memoryIndex: 2 ** 31 - 1,
+  /** A memory index file: 2.7 M entries of 24 bytes, a month of stream at 1 fps. */
+  memoryIndexBytes: 64 << 20,
   /** One frame block file (SmolVLM2-2.2B raw f32 frames are ~ 30 MB). */
   memoryBlockFileBytes: 256 << 20,
 } as const;

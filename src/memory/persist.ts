@@ -522,6 +522,9 @@ export function openMemory(name: string, options: PersistOptions = {}): Promise<
   return locked(name, async () => {
     const dir = await memoryDir(name, options, false);
     const where = `${ROOT_DIR}/${name}`;
+    // its size from metadata first: an index grown huge is refused without being read into memory
+    const indexSize = dir ? await fileSize(dir, INDEX_FILE) : -1;
+    if (indexSize > LIMITS.memoryIndexBytes) throw new MemoryFileError(`${where}/${INDEX_FILE}`, `${indexSize} bytes, more than the ${LIMITS.memoryIndexBytes} an index of this streamvlm can have`);
     const indexBytes = dir ? await readFileBytes(dir, INDEX_FILE) : null;
     if (!dir || !indexBytes) throw new InputError(`openMemory: nothing is saved as "${name}" (no ${where}/${INDEX_FILE}); save a stream's memory under that name first`);
     const { meta, entries } = decodeIndex(indexBytes, `${where}/${INDEX_FILE}`);
