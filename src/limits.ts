@@ -67,6 +67,8 @@ export const LIMITS = {
   /** 50 MP: 200 MB of RGBA, and a 48 MP phone photo still opens. */
   imagePixels: 50_000_000,
   y4mFrames: 10_000_000,
+  /** An image file's bytes (a 50 MP PNG stored uncompressed is ~ 200 MB). */
+  imageFileBytes: 256 << 20,
 
   /** Saved memory (persist.ts). */
   memoryLayers: 256,

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { InputError } from '../errors';
@@ -52,8 +52,12 @@ function checkDecoded(image: RgbImage, header: ImageHeader, name: string): void 
 export async function readImageFile(path: string): Promise<RgbImage> {
   let bytes: Uint8Array;
   try {
+    // the file's size before its bytes: a huge file is refused without being read into memory
+    const size = (await stat(path)).size;
+    if (size > LIMITS.imageFileBytes) throw new InputError(`${path}: ${size} bytes, more than the ${LIMITS.imageFileBytes} an image file may have`);
     bytes = await readFile(path);
   } catch (cause) {
+    if (cause instanceof InputError) throw cause;
     throw new InputError(`${path}: cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const image = decodeImage(bytes, path);
