@@ -11,6 +11,7 @@ import { parseConfig } from '../src/model/config';
 import { parseProcessorConfig } from '../src/model/processor-config';
 import { parseHeader } from '../src/model/safetensors';
 import { UrlSource } from '../src/model/source';
+import { unsafeRegexShape } from '../src/model/regex-shape';
 import { SmolVlmTokenizer } from '../src/model/tokenizer';
 import { expectBoundedRefusal } from './bounded';
 
@@ -151,4 +152,26 @@ test('a tokenizer whose regex backtracks catastrophically is refused at load; lo
   const tok = SmolVlmTokenizer.fromJson(fixture('tiny-gqa/tokenizer.json'), tokenizerConfig);
   expect(performance.now() - started).toBeLessThan(1000);
   await expectBoundedRefusal(() => tok.encode('a '.repeat(40_000)), InputError, /text of 80000 characters is more than the 65536/);
+});
+
+test('the regex shape check passes the real tokenizers\' patterns and refuses the backtracking shapes', () => {
+  const real = [
+    // GPT-2 / SmolLM2 / SmolVLM2
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
+    // Llama 3
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+    // Qwen 2
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+  ];
+  for (const pattern of real) expect(unsafeRegexShape(pattern), pattern).toBeNull();
+  const hostile: [string, RegExp][] = [
+    ['(a+)+$', /unbounded repetition/],
+    ['(?:\\s*x?)*y', /unbounded repetition/],
+    ['(a|ab)*c', /alternatives/],
+    ['\\s*\\s*x', /twice in a row/],
+    ['a*b*c*d', /more than 2 unbounded/],
+    ['(x)\\1', /backreference/],
+    ['(a', /balance/],
+  ];
+  for (const [pattern, why] of hostile) expect(unsafeRegexShape(pattern), pattern).toMatch(why);
 });

@@ -24,10 +24,11 @@ export function unsafeRegexShape(pattern: string): string | null {
     alternation: boolean;
     /** Unbounded quantifiers in the current alternative. */
     branchUnbounded: number;
-    /** The last atom's text, when it was repeated without bound and nothing came after it yet. */
+    /** The text of the last atom repeated without bound, and how many atoms have started since. */
     lastUnboundedAtom: string | null;
+    atomsSince: number;
   }
-  const frame = (): Frame => ({ unbounded: false, alternation: false, branchUnbounded: 0, lastUnboundedAtom: null });
+  const frame = (): Frame => ({ unbounded: false, alternation: false, branchUnbounded: 0, lastUnboundedAtom: null, atomsSince: 0 });
   const stack: Frame[] = [frame()];
   const opens: number[] = [];
   /** The group just closed (a quantifier right after it applies to it). */
@@ -44,18 +45,20 @@ export function unsafeRegexShape(pattern: string): string | null {
       if (closed && unbounded && closed.unbounded) return 'a repeated group holds another unbounded repetition (exponential backtracking)';
       if (closed && unbounded && closed.alternation) return 'a repeated group has alternatives (exponential backtracking)';
       if (unbounded) {
-        if (top.lastUnboundedAtom === atom) return `${atom} is repeated without bound twice in a row (polynomial backtracking)`;
+        if (top.atomsSince === 1 && top.lastUnboundedAtom === atom) return `${atom} is repeated without bound twice in a row (polynomial backtracking)`;
         top.unbounded = true;
         if (++top.branchUnbounded > LIMITS.regexUnboundedPerBranch) return `one alternative has more than ${LIMITS.regexUnboundedPerBranch} unbounded repetitions (polynomial backtracking)`;
       }
       if (c === '{') i = pattern.indexOf('}', i); // found: the tests above matched a closing brace
       if (pattern[i + 1] === '?' || pattern[i + 1] === '+') i++; // lazy / possessive suffix
       top.lastUnboundedAtom = unbounded ? atom : null;
+      top.atomsSince = 0;
       closed = null;
       continue;
     }
     closed = null;
     atomStart = i;
+    top.atomsSince++;
     if (c === '\\') {
       i++; // an escape: the next character is literal, or a class such as \s or \p{L}
       if ((pattern[i] === 'p' || pattern[i] === 'P') && pattern[i + 1] === '{') {
@@ -68,7 +71,7 @@ export function unsafeRegexShape(pattern: string): string | null {
     } else if (c === '(') {
       stack.push(frame());
       opens.push(i);
-      continue; // the previous atom's run is not broken by a group's start until the group ends
+      continue;
     } else if (c === ')') {
       if (stack.length === 1) return 'its parentheses do not balance';
       closed = stack.pop()!;
@@ -78,13 +81,12 @@ export function unsafeRegexShape(pattern: string): string | null {
       parent.unbounded ||= closed.unbounded;
       parent.branchUnbounded += closed.branchUnbounded;
       if (parent.branchUnbounded > LIMITS.regexUnboundedPerBranch) return `one alternative has more than ${LIMITS.regexUnboundedPerBranch} unbounded repetitions (polynomial backtracking)`;
-      parent.lastUnboundedAtom = null;
       continue;
     } else if (c === '|') {
       top.alternation = true;
       top.branchUnbounded = 0;
+      top.lastUnboundedAtom = null;
     }
-    top.lastUnboundedAtom = null;
   }
   if (stack.length !== 1) return 'its parentheses do not balance';
   return null;
