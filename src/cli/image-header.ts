@@ -19,6 +19,9 @@ const fail = (name: string, problem: string): never => {
   throw new InputError(`${name}: ${problem}`);
 };
 
+/** A header that is not well formed: the same words the decoders' own failures get. */
+const unreadable = (name: string, problem: string): never => fail(name, `not a readable PNG or JPEG (${problem})`);
+
 /** Refuses dimensions of zero or above LIMITS.imageSide / LIMITS.imagePixels, naming the file and field. */
 export function checkImageSize(name: string, field: string, width: number, height: number): void {
   if (width === 0 || height === 0) fail(name, `${field} says ${width} × ${height}: the image has no pixels`);
@@ -29,10 +32,10 @@ export function checkImageSize(name: string, field: string, width: number, heigh
 
 /** PNG: the IHDR chunk must come first (PNG spec §5.6); width and height are its first 8 bytes. */
 export function pngHeader(bytes: Uint8Array, name: string): ImageHeader {
-  if (bytes.length < 33) fail(name, `PNG of ${bytes.length} bytes is too short for its IHDR chunk`);
+  if (bytes.length < 33) unreadable(name, `PNG of ${bytes.length} bytes is too short for its IHDR chunk`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const type = String.fromCharCode(bytes[12], bytes[13], bytes[14], bytes[15]);
-  if (type !== 'IHDR' || v.getUint32(8) !== 13) fail(name, 'PNG does not start with a 13-byte IHDR chunk');
+  if (type !== 'IHDR' || v.getUint32(8) !== 13) unreadable(name, 'PNG does not start with a 13-byte IHDR chunk');
   const width = v.getUint32(16);
   const height = v.getUint32(20);
   checkImageSize(name, 'PNG IHDR', width, height);
@@ -47,7 +50,7 @@ export function jpegHeader(bytes: Uint8Array, name: string): ImageHeader {
   let at = 2;
   // every segment moves `at` forward by ≥ 2, so this loop ends within the file
   while (at + 4 <= bytes.length) {
-    if (bytes[at] !== 0xff) fail(name, `JPEG marker expected at byte ${at}`);
+    if (bytes[at] !== 0xff) unreadable(name, `JPEG marker expected at byte ${at}`);
     const marker = bytes[at + 1];
     if (marker === 0xff) {
       at++; // fill byte
@@ -58,9 +61,9 @@ export function jpegHeader(bytes: Uint8Array, name: string): ImageHeader {
       continue;
     }
     const length = (bytes[at + 2] << 8) | bytes[at + 3];
-    if (length < 2) fail(name, `JPEG segment at byte ${at} has length ${length}`);
+    if (length < 2) unreadable(name, `JPEG segment at byte ${at} has length ${length}`);
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      if (at + 9 > bytes.length) fail(name, 'JPEG frame header (SOF) is truncated');
+      if (at + 9 > bytes.length) unreadable(name, 'JPEG frame header (SOF) is truncated');
       const height = (bytes[at + 5] << 8) | bytes[at + 6];
       const width = (bytes[at + 7] << 8) | bytes[at + 8];
       checkImageSize(name, 'JPEG SOF', width, height);
@@ -69,7 +72,7 @@ export function jpegHeader(bytes: Uint8Array, name: string): ImageHeader {
     if (marker === 0xda || marker === 0xd9) break;
     at += 2 + length;
   }
-  return fail(name, 'JPEG has no frame header (SOF) before its image data');
+  return unreadable(name, 'JPEG has no frame header (SOF) before its image data');
 }
 
 /**
