@@ -2,8 +2,9 @@ import { expect, test } from '@playwright/test';
 import { KEY_GROUP_TOKENS } from '../src/kernels/kvquant-layout';
 import type { FrameBlock } from '../src/memory/frame-block';
 import { framePayloadBytes } from '../src/memory/payload';
-import { crc32, decodeBlock, decodeIndex, encodeBlock, encodeIndex, MemoryFileError } from '../src/memory/persist';
+import { blockFileName, blockFingerprint, crc32, decodeBlock, decodeIndex, encodeBlock, encodeIndex, MemoryFileError, openMemory } from '../src/memory/persist';
 import type { StoreMeta } from '../src/memory/store';
+import { memoryRoot } from '../tools/fuzz/memory-dir';
 import { expectBoundedRefusal } from './bounded';
 
 // Issue #14: a saved memory whose checksums are right but whose sizes are absurd (a file written
@@ -80,4 +81,14 @@ test('a memory index with right checksums and absurd sizes or non-finite times i
   new DataView(rebuilt.buffer).setUint32(8, text.length, true);
   rebuilt.set(text, 12);
   await expectBoundedRefusal(() => decodeIndex(edited(rebuilt, () => {}), 'm/index.svmi'), MemoryFileError, /nests more than 64 deep/);
+});
+
+test('openMemory refuses a block file cut under its header even when the index agrees with its size', async () => {
+  // found by the open-memory fuzz target: reading the trailing CRC of a 2-byte file threw a RangeError
+  const b = block();
+  const fingerprint = blockFingerprint(b);
+  const cut = encodeBlock(b).subarray(0, 2);
+  const index = encodeIndex(meta, [{ index: b.index, timestampMs: b.timestampMs, fileBytes: cut.length, fingerprint, crc: 0 }]);
+  const root = memoryRoot('cut', new Map([['index.svmi', index], [blockFileName(b.index, fingerprint), cut]]));
+  await expectBoundedRefusal(() => openMemory('cut', { root }), MemoryFileError, /^streamvlm-memory\/cut\/b0000005-[0-9a-f]{8}\.svmb: truncated \(2 bytes/);
 });

@@ -547,6 +547,8 @@ async function readBlockFile(dir: FileSystemDirectoryHandle, where: string, e: I
   const bytes = await readFileBytes(dir, file);
   if (!bytes) throw new MemoryFileError(path, 'missing (listed in the index)');
   if (bytes.byteLength !== e.fileBytes) throw new MemoryFileError(path, `${bytes.byteLength} bytes, the index says ${e.fileBytes} (truncated or overwritten)`);
+  // before its trailing CRC is read: a file (and an index entry) cut to under a header is no block
+  if (bytes.byteLength < BLOCK_HEADER_BYTES + 4) throw new MemoryFileError(path, `truncated (${bytes.byteLength} bytes, a block file has at least ${BLOCK_HEADER_BYTES + 4})`);
   if (trailingCrc(bytes) !== e.crc) throw new MemoryFileError(path, 'checksum mismatch with the index (the file is corrupt or another block)');
   const block = decodeBlock(bytes, path, meta);
   if (block.index !== e.index || block.timestampMs !== e.timestampMs) throw new MemoryFileError(path, `holds frame ${block.index} at ${block.timestampMs} ms, the index says frame ${e.index} at ${e.timestampMs} ms`);
