@@ -5,7 +5,7 @@ import { FsSource } from '../../src/cli/fs-source';
 import { Checkpoint } from '../../src/model/checkpoint';
 import { UrlSource } from '../../src/model/source';
 import { mutateJson } from './mutate-json';
-import type { Rng } from './rng';
+import { Rng } from './rng';
 import { utf8, type FuzzTarget } from './target';
 import { buildSafetensors } from './targets-model';
 
@@ -22,8 +22,10 @@ const BASE = 'https://models.example/org/model/resolve/main/';
 let folder: Map<string, Uint8Array> | null = null;
 let disk: string | null = null;
 
-function files(rng: Rng): Map<string, Uint8Array> {
+/** Built once per worker, from a fixed seed: every case sees the same folder, so cases replay exactly. */
+function files(): Map<string, Uint8Array> {
   if (!folder) {
+    const rng = new Rng(0x5eed);
     folder = new Map();
     folder.set('model-1.safetensors', buildSafetensors(rng, { 'a.weight': { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }));
     folder.set('model-2.safetensors', buildSafetensors(rng, { 'b.weight': { dtype: 'F16', shape: [3], data_offsets: [0, 6] } }));
@@ -57,7 +59,7 @@ export const shardsTarget: FuzzTarget<ShardCase, { names: string[]; asked: strin
   name: 'shards',
   names: ['model.safetensors.index.json', 'safetensors', 'model folder'],
   make(rng) {
-    files(rng);
+    files();
     const map: Record<string, string> = { 'a.weight': 'model-1.safetensors', 'b.weight': 'model-2.safetensors' };
     if (rng.chance(0.6)) map[rng.pick(['a.weight', 'b.weight', 'c.weight'])] = rng.pick(HOSTILE_NAMES);
     const text = JSON.stringify({ metadata: { total_size: 14 }, weight_map: map });
@@ -65,7 +67,7 @@ export const shardsTarget: FuzzTarget<ShardCase, { names: string[]; asked: strin
   },
   async run(c) {
     const asked: string[] = [];
-    const source = c.disk ? new FsSource(join(disk!, 'model')) : new UrlSource(BASE, fetchFrom(files(null as unknown as Rng), c.index, asked));
+    const source = c.disk ? new FsSource(join(disk!, 'model')) : new UrlSource(BASE, fetchFrom(files(), c.index, asked));
     if (c.disk) writeFileSync(join(disk!, 'model', 'model.safetensors.index.json'), c.index);
     const checkpoint = await Checkpoint.open(source);
     return { names: checkpoint.names, asked };
