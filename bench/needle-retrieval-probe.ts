@@ -11,7 +11,7 @@
 // The seeds default to 5000 and up: neither training (≥ 1 000 000) nor the benchmark's (1000 …).
 import { writeFileSync } from 'node:fs';
 import { numberOption, option, parseArgs } from '../src/cli/args';
-import { modelSourceOf } from '../src/cli/fs-source';
+import { modelSourceOf } from '../src/cli/model-source';
 import { smolVlmOptions } from '../src/cli/load-options';
 import { acquireNodeGpu } from '../src/cli/node-gpu';
 import { StreamEngine } from '../src/engine/stream-engine';

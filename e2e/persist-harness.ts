@@ -18,7 +18,7 @@ export interface ErrorResult {
   file?: string;
 }
 
-export type Damage = 'truncate-block' | 'flip-payload-byte' | 'flip-header-byte' | 'missing-block' | 'swap-blocks' | 'truncate-index' | 'flip-index-byte' | 'index-version' | 'empty-index';
+export type Damage = 'truncate-block' | 'flip-payload-byte' | 'flip-header-byte' | 'missing-block' | 'swap-blocks' | 'truncate-index' | 'flip-index-byte' | 'index-version' | 'empty-index' | 'absurd-block-layers' | 'absurd-meta-layers' | 'nan-timestamp';
 
 declare global {
   interface Window {
@@ -205,6 +205,19 @@ window.persistHarness = {
     if (kind === 'flip-index-byte') await writeRaw(dir, 'index.svmi', index.map((b, i) => (i === 20 ? b ^ 0x04 : b)));
     if (kind === 'index-version') await writeRaw(dir, 'index.svmi', index.map((b, i) => (i === 4 ? MEMORY_FORMAT_VERSION + 1 : b)));
     if (kind === 'empty-index') await writeRaw(dir, 'index.svmi', new Uint8Array(0));
+    // right checksums, absurd sizes (issue #14): what a file written or edited by something else looks like
+    const saved = decodeIndex(index, 'index.svmi');
+    const recrc = (bytes: Uint8Array) => (new DataView(bytes.buffer).setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true), bytes);
+    if (kind === 'absurd-block-layers') {
+      const edited = block2.slice();
+      new DataView(edited.buffer).setUint32(28, 0xffffffff, true);
+      recrc(edited);
+      await writeRaw(dir, file(2), edited);
+      const entries = saved.entries.map((e, i) => (i === 2 ? { ...e, crc: new DataView(edited.buffer).getUint32(edited.length - 4, true) } : e));
+      await writeRaw(dir, 'index.svmi', encodeIndex(saved.meta, entries));
+    }
+    if (kind === 'absurd-meta-layers') await writeRaw(dir, 'index.svmi', encodeIndex({ ...saved.meta, layers: 4e9 }, saved.entries));
+    if (kind === 'nan-timestamp') await writeRaw(dir, 'index.svmi', encodeIndex(saved.meta, saved.entries.map((e, i) => (i === 1 ? { ...e, timestampMs: Number.NaN } : e))));
     let error: ErrorResult | null = null;
     try {
       await openMemory(name);

@@ -44,6 +44,10 @@ const DAMAGE: [Damage, RegExp, RegExp, boolean][] = [
   ['flip-index-byte', /index\.svmi$/, /checksum mismatch|not valid JSON/, true],
   ['index-version', /index\.svmi$/, /format version 4; this streamvlm reads versions 2 and 3/, true],
   ['empty-index', /index\.svmi$/, /truncated \(0 bytes\)/, true],
+  // issue #14: checksums right, sizes absurd — refused by name, before anything is sized by them
+  ['absurd-block-layers', /b0000002-[0-9a-f]{8}\.svmb$/, /layers 4294967295 is outside 1…256/, false],
+  ['absurd-meta-layers', /index\.svmi$/, /meta\.layers 4000000000 is more than 256/, true],
+  ['nan-timestamp', /index\.svmi$/, /entry 1 \(block 1\) has timestamp NaN ms/, true],
 ];
 
 test('damaged files: a MemoryFileError naming the file; nothing half-loaded; saving again repairs', async ({ page }) => {

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { ModelLoadError } from '../errors';
 import type { FileReadOptions, ModelSource } from '../model/source';
 
@@ -18,9 +18,10 @@ export class FsSource implements ModelSource {
   }
 
   async bytes(name: string, options: FileReadOptions = {}): Promise<Uint8Array | null> {
+    const path = this.pathOf(name);
     let handle: Awaited<ReturnType<typeof open>>;
     try {
-      handle = await open(join(this.location, name), 'r');
+      handle = await open(path, 'r');
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
@@ -51,6 +52,16 @@ export class FsSource implements ModelSource {
     } finally {
       await handle.close();
     }
+  }
+
+  /** The file's path, which must lie inside the folder: a name read from a model file may not climb out of it. */
+  private pathOf(name: string): string {
+    const path = resolve(this.location, name);
+    const rel = relative(this.location, path);
+    if (typeof name !== 'string' || name.includes('\0') || rel === '' || rel.startsWith('..') || isAbsolute(rel) || isAbsolute(name)) {
+      throw new ModelLoadError(String(name).slice(0, 200), `is not a file inside the model folder ${this.location}`);
+    }
+    return path;
   }
 
   private readError(name: string, cause: unknown): ModelLoadError {

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors';
+import { LIMITS } from '../limits';
+import { checkImageSize } from './image-header';
 import type { RgbImage } from '../model/preprocess';
 
 /**
@@ -51,10 +53,11 @@ export function parseY4mHeader(line: string, name: string): Y4mHeader {
   for (const f of fields.slice(1)) {
     const key = f[0];
     const value = f.slice(1);
-    if (key === 'W') h.width = Number(value);
-    else if (key === 'H') h.height = Number(value);
+    if (key === 'W') h.width = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
+    else if (key === 'H') h.height = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
     else if (key === 'F') {
-      const m = /^(\d+):(\d+)$/.exec(value);
+      // at most 9 digits each: a finite, exact rate (a 400-digit F would be Infinity fps)
+      const m = /^(\d{1,9}):(\d{1,9})$/.exec(value);
       if (!m || Number(m[1]) <= 0 || Number(m[2]) <= 0) fail(name, `bad frame rate F${value}`);
       h.fpsNum = Number(m[1]);
       h.fpsDen = Number(m[2]);
@@ -75,6 +78,8 @@ export function parseY4mHeader(line: string, name: string): Y4mHeader {
     // A (aspect) and other X extensions do not change the pixels
   }
   if (!Number.isInteger(h.width) || !Number.isInteger(h.height) || h.width <= 0 || h.height <= 0) fail(name, 'missing or bad W/H');
+  // before any frame is sized by it: one frame's RGB is W·H·3 bytes
+  checkImageSize(name, 'y4m header W/H', h.width, h.height);
   return h;
 }
 
@@ -97,6 +102,7 @@ export function parseY4m(bytes: Uint8Array, name: string): Y4mVideo {
     const tag = new TextDecoder('latin1').decode(bytes.subarray(at, Math.min(end, at + 5)));
     if (tag !== 'FRAME') fail(name, `frame ${frameOffsets.length} does not start with FRAME`);
     if (end + 1 + size > bytes.length) fail(name, `frame ${frameOffsets.length} is truncated`);
+    if (frameOffsets.length >= LIMITS.y4mFrames) fail(name, `more than ${LIMITS.y4mFrames} frames`);
     frameOffsets.push(end + 1);
     at = end + 1 + size;
   }

@@ -1,5 +1,4 @@
 import { InputError } from '../errors';
-
 /**
  * Group sizes of the KV quantization (src/kernels/kvquant.ts), chosen for bytes per frame: a frame's
  * piece is 77 rows, and each group costs a 4-byte (scale, min) pair.
@@ -59,6 +58,8 @@ export interface KvQuantPartLayout {
   bytes: number;
 }
 
+/** A quantized part on the GPU. */
+
 function checkShape(tokens: number, channels: number, bits: number): void {
   if (!Number.isInteger(tokens) || tokens < 1) throw new InputError(`kvquant: tokens must be a positive integer, got ${tokens}`);
   if (!Number.isInteger(channels) || channels < VALUE_GROUP_CHANNELS || channels % VALUE_GROUP_CHANNELS) {
@@ -82,4 +83,3 @@ export function kvQuantPartLayout(kind: KvPartKind, tokens: number, channels: nu
   const codeWords = (groups * groupSize * bits) / 32;
   return { kind, bits, tokens, channels, groupSize, groups, codeWords, paramWords: groups, bytes: (codeWords + groups) * 4 };
 }
-

@@ -23,10 +23,9 @@ import { KEY_GROUP_CHOICES, KEY_GROUP_TOKENS, KV_BITS, VALUE_GROUP_CHANNELS, key
  * low half, min in the high half (unpack2x16float(word) = vec2(scale, min)).
  * `shaders/kvquant.wgsl` explains why the codes are exact and the error is at most scale/2.
  */
-export { KEY_GROUP_CHOICES, KEY_GROUP_TOKENS, VALUE_GROUP_CHANNELS, KV_BITS, keyCodeOffset, kvQuantPartLayout };
-export type { KvBits, KvPartKind, KvQuantPartLayout };
+// the layout arithmetic lives in kvquant-layout.ts (no shader import), so the memory-file parsers run in plain Node
+export { KEY_GROUP_CHOICES, KEY_GROUP_TOKENS, KV_BITS, VALUE_GROUP_CHANNELS, keyCodeOffset, kvQuantPartLayout, type KvBits, type KvPartKind, type KvQuantPartLayout };
 
-/** A quantized part on the GPU. */
 export interface KvQuantPart extends KvQuantPartLayout {
   codes: Tensor; // u32 [codeWords]
   params: Tensor; // u32 [paramWords]

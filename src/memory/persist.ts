@@ -1,4 +1,6 @@
+import { jsonDepthExceeds } from '../bounded-json';
 import { InputError, StreamVlmError } from '../errors';
+import { LIMITS } from '../limits';
 import { blockInfo, payloadSizeOf, type FrameBlock, type KvStoreBits, type LazyFrameBlock } from './frame-block';
 import { framePayloadBytes } from './payload';
 import type { StoreMeta } from './store';
@@ -190,6 +192,8 @@ export function decodeBlock(bytes: Uint8Array, file: string, meta?: StoreMeta): 
   if (readMagic(v) !== BLOCK_MAGIC) bad('not a streamvlm frame block file');
   const version = checkVersion(v, bad);
   if (v.getUint32(8, true) !== BLOCK_HEADER_BYTES) bad('bad header size');
+  // written as 0: anything else is not a file this streamvlm wrote (and would not survive a re-save)
+  if (v.getUint32(56, true) !== 0 || v.getUint32(60, true) !== 0) bad('reserved header words are not 0');
   const bits = bitsOf(v.getUint8(36));
   const dtypeCode = v.getUint8(37);
   if (bits === null || dtypeCode > 1) bad(`unknown bit width ${v.getUint8(36)} or element type ${dtypeCode}`);
@@ -206,6 +210,15 @@ export function decodeBlock(bytes: Uint8Array, file: string, meta?: StoreMeta): 
   const th = v.getUint32(44, true);
   const payloadBytes = v.getUint32(48, true);
   const summaryFloats = v.getUint32(52, true);
+  // every size bounded before the payload layout loops over the layers or anything is sliced:
+  // checksums only prove the file is what was written, not that what was written is sane
+  if (!Number.isFinite(timestampMs) || timestampMs < 0) bad(`timestamp ${timestampMs} ms is not a time ≥ 0`);
+  if (index > LIMITS.memoryIndex) bad(`frame index ${index} is beyond ${LIMITS.memoryIndex}`);
+  if (layers < 1 || layers > LIMITS.memoryLayers) bad(`layers ${layers} is outside 1…${LIMITS.memoryLayers}`);
+  if (channels < 1 || channels > LIMITS.memoryChannels) bad(`channels ${channels} is outside 1…${LIMITS.memoryChannels}`);
+  if (tokens < 1 || tokens > LIMITS.memoryTokens) bad(`tokens ${tokens} is outside 1…${LIMITS.memoryTokens}`);
+  if (tw > LIMITS.thumbnailSide || th > LIMITS.thumbnailSide) bad(`thumbnail ${tw} × ${th} is larger than ${LIMITS.thumbnailSide} a side`);
+  if (summaryFloats > LIMITS.memoryLayers * LIMITS.memoryChannels) bad(`key summary of ${summaryFloats} floats is beyond any store's`);
   const thumbBytes = tw * th * 3;
   const expectedTotal = BLOCK_HEADER_BYTES + payloadBytes + summaryFloats * 4 + thumbBytes + 4;
   if (bytes.byteLength < expectedTotal) bad(`truncated (${bytes.byteLength} of ${expectedTotal} bytes)`);
@@ -278,6 +291,7 @@ export function decodeIndex(bytes: Uint8Array, file: string): { meta: StoreMeta;
   if (readMagic(v) !== INDEX_MAGIC) bad('not a streamvlm memory index');
   checkVersion(v, bad);
   const metaLength = v.getUint32(8, true);
+  if (metaLength > LIMITS.memoryMetaBytes) bad(`store description of ${metaLength} bytes, more than ${LIMITS.memoryMetaBytes}`);
   if (12 + metaLength + 8 > bytes.byteLength) bad(`truncated (${bytes.byteLength} bytes, the meta alone needs ${12 + metaLength + 8})`);
   const countAt = 12 + metaLength;
   const count = v.getUint32(countAt, true);
@@ -286,16 +300,30 @@ export function decodeIndex(bytes: Uint8Array, file: string): { meta: StoreMeta;
   if (crc32(bytes.subarray(0, expected - 4)) !== v.getUint32(expected - 4, true)) bad('checksum mismatch (the file is corrupt)');
   let meta: StoreMeta;
   try {
-    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, countAt)));
-  } catch {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, countAt));
+    if (jsonDepthExceeds(text)) return bad(`the store description nests more than ${LIMITS.jsonDepth} deep`);
+    meta = JSON.parse(text);
+  } catch (e) {
+    if (e instanceof MemoryFileError) throw e;
     return bad('the store description is not valid JSON');
   }
   if (!isStoreMeta(meta)) bad('the store description lacks fields (modelKey, layers, kvHeads, headDim, bits, dtype)');
+  // the store sizes its retrieval rows from these: bounded before anything is built from them
+  if (meta.modelKey.length > LIMITS.memoryModelKeyChars) bad(`modelKey of ${meta.modelKey.length} characters, more than ${LIMITS.memoryModelKeyChars}`);
+  if (meta.layers > LIMITS.memoryLayers) bad(`meta.layers ${meta.layers} is more than ${LIMITS.memoryLayers}`);
+  if (meta.kvHeads > LIMITS.memoryKvHeads) bad(`meta.kvHeads ${meta.kvHeads} is more than ${LIMITS.memoryKvHeads}`);
+  if (meta.headDim > LIMITS.headDim) bad(`meta.headDim ${meta.headDim} is more than ${LIMITS.headDim}`);
+  if (meta.kvHeads * meta.headDim > LIMITS.memoryChannels) bad(`meta.kvHeads × headDim = ${meta.kvHeads * meta.headDim} channels, more than ${LIMITS.memoryChannels}`);
   const entries: IndexEntry[] = [];
   let at = countAt + 4;
   for (let i = 0; i < count; i++, at += INDEX_ENTRY_BYTES) {
     const e = { index: v.getUint32(at, true), timestampMs: v.getFloat64(at + 4, true), fileBytes: v.getUint32(at + 12, true), fingerprint: v.getUint32(at + 16, true), crc: v.getUint32(at + 20, true) };
+    if (!Number.isFinite(e.timestampMs) || e.timestampMs < 0) bad(`entry ${i} (block ${e.index}) has timestamp ${e.timestampMs} ms, not a time ≥ 0`);
+    if (e.index > LIMITS.memoryIndex) bad(`entry ${i} has frame index ${e.index}, beyond ${LIMITS.memoryIndex}`);
     if (i > 0 && e.index <= entries[i - 1].index) bad(`entry ${i} (block ${e.index}) is out of order`);
+    // a stream's clock never goes back (the engine refuses it), so neither may a saved one's
+    if (i > 0 && e.timestampMs < entries[i - 1].timestampMs) bad(`entry ${i} (block ${e.index}) at ${e.timestampMs} ms goes back before block ${entries[i - 1].index}`);
+    if (e.fileBytes > LIMITS.memoryBlockFileBytes) bad(`entry ${i} (block ${e.index}) claims a ${e.fileBytes}-byte file, more than ${LIMITS.memoryBlockFileBytes}`);
     entries.push(e);
   }
   return { meta, entries };
@@ -508,6 +536,9 @@ export function openMemory(name: string, options: PersistOptions = {}): Promise<
 
 /** openMemory's work in a given directory (OPFS's, or the CLI's folder on disk); `where` names it in messages. */
 export async function readMemory(dir: FileSystemDirectoryHandle, where: string): Promise<SavedMemory> {
+  // its size from metadata first: an index grown huge is refused without being read into memory
+  const indexSize = await fileSize(dir, INDEX_FILE);
+  if (indexSize > LIMITS.memoryIndexBytes) throw new MemoryFileError(`${where}/${INDEX_FILE}`, `${indexSize} bytes, more than the ${LIMITS.memoryIndexBytes} an index of this streamvlm can have`);
   const indexBytes = await readFileBytes(dir, INDEX_FILE);
   if (!indexBytes) throw new MemoryFileError(`${where}/${INDEX_FILE}`, 'missing: this is not a saved memory');
   const { meta, entries } = decodeIndex(indexBytes, `${where}/${INDEX_FILE}`);
@@ -523,9 +554,14 @@ export async function readMemory(dir: FileSystemDirectoryHandle, where: string):
 async function readBlockFile(dir: FileSystemDirectoryHandle, where: string, e: IndexEntry, meta: StoreMeta): Promise<FrameBlock> {
   const file = blockFileName(e.index, e.fingerprint);
   const path = `${where}/${file}`;
+  // the size from the file's metadata first: a file grown huge is refused without being read
+  const size = await fileSize(dir, file);
+  if (size >= 0 && size !== e.fileBytes) throw new MemoryFileError(path, `${size} bytes, the index says ${e.fileBytes} (truncated or overwritten)`);
   const bytes = await readFileBytes(dir, file);
   if (!bytes) throw new MemoryFileError(path, 'missing (listed in the index)');
   if (bytes.byteLength !== e.fileBytes) throw new MemoryFileError(path, `${bytes.byteLength} bytes, the index says ${e.fileBytes} (truncated or overwritten)`);
+  // before its trailing CRC is read: a file (and an index entry) cut to under a header is no block
+  if (bytes.byteLength < BLOCK_HEADER_BYTES + 4) throw new MemoryFileError(path, `truncated (${bytes.byteLength} bytes, a block file has at least ${BLOCK_HEADER_BYTES + 4})`);
   if (trailingCrc(bytes) !== e.crc) throw new MemoryFileError(path, 'checksum mismatch with the index (the file is corrupt or another block)');
   const block = decodeBlock(bytes, path, meta);
   if (block.index !== e.index || block.timestampMs !== e.timestampMs) throw new MemoryFileError(path, `holds frame ${block.index} at ${block.timestampMs} ms, the index says frame ${e.index} at ${e.timestampMs} ms`);

@@ -1,5 +1,7 @@
 import { Template } from '@huggingface/jinja';
 import { InputError, ModelLoadError } from '../errors';
+import { LIMITS } from '../limits';
+import { renderBounded } from './bounded-template';
 import { parseJsonObject } from './json-file';
 
 /**
@@ -32,14 +34,27 @@ export interface ChatTemplateSources {
   tokenizerConfig?: string;
 }
 
+/**
+ * A template longer than any real one is refused before it is parsed (parsing is linear, rendering is
+ * not). So is an indent width (the `indent` filter, `tojson(indent=…)`) that is not a small literal:
+ * the library builds that many spaces in one step, before any render bound can look at the result.
+ */
+function sized(file: string, template: string): string {
+  if (template.length > LIMITS.templateChars) throw new ModelLoadError(file, `chat template of ${template.length} characters, more than the ${LIMITS.templateChars} this runtime reads`);
+  for (const m of template.matchAll(/\bindent\s*(?:\(\s*|=\s*)([^,)\s]*)/g)) {
+    if (!/^\d{1,2}$/.test(m[1])) throw new ModelLoadError(file, `chat template indents by ${JSON.stringify(m[1].slice(0, 20))}; only a literal width up to 99 is accepted`);
+  }
+  return template;
+}
+
 function templateIn(file: string, text: string): string | undefined {
   const t = parseJsonObject(file, text).chat_template;
   if (t === undefined || t === null) return undefined;
-  if (typeof t === 'string') return t;
+  if (typeof t === 'string') return sized(file, t);
   // tokenizer_config.json may hold named templates: [{name, template}]; take "default".
   if (Array.isArray(t)) {
     const named = t.find((x) => x && typeof x === 'object' && (x as Record<string, unknown>).name === 'default') as Record<string, unknown> | undefined;
-    if (named && typeof named.template === 'string') return named.template;
+    if (named && typeof named.template === 'string') return sized(file, named.template);
   }
   throw new ModelLoadError(file, 'chat_template must be a string (or a list with a "default" entry)');
 }
@@ -49,7 +64,7 @@ function templateIn(file: string, text: string): string | undefined {
  * processor_config.json, tokenizer_config.json. Undefined when none has one (then the default is used).
  */
 export function findChatTemplate(sources: ChatTemplateSources): string | undefined {
-  if (sources.chatTemplateJinja !== undefined && sources.chatTemplateJinja.trim() !== '') return sources.chatTemplateJinja;
+  if (sources.chatTemplateJinja !== undefined && sources.chatTemplateJinja.trim() !== '') return sized('chat_template.jinja', sources.chatTemplateJinja);
   if (sources.chatTemplateJson !== undefined) {
     const t = templateIn('chat_template.json', sources.chatTemplateJson);
     if (t !== undefined) return t;
@@ -86,6 +101,7 @@ const compiled = new Map<string, Template>();
 function compile(source: string): Template {
   let t = compiled.get(source);
   if (!t) {
+    sized('chat_template', source);
     try {
       t = new Template(source);
     } catch (cause) {
@@ -111,9 +127,27 @@ export function renderChat(template: string | undefined, messages: readonly Chat
   const hasVideo = msgs.some((m) => m.content.some((c) => c.type === 'video'));
   const source = hasVideo || template === undefined ? DEFAULT_CHAT_TEMPLATE : template;
   try {
-    return compile(source).render({ ...options.variables, messages: msgs, add_generation_prompt: options.addGenerationPrompt ?? true });
+    return renderBounded(compile(source), { ...options.variables, messages: msgs, add_generation_prompt: options.addGenerationPrompt ?? true });
   } catch (cause) {
     if (cause instanceof ModelLoadError) throw cause;
+    // a stack overflow (a macro calling itself) is the template's fault, not the conversation's
+    if (cause instanceof RangeError) throw new ModelLoadError('chat_template', `could not be rendered: ${cause.message}`, { cause });
     throw new InputError(`the chat template failed on this conversation: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/**
+ * Checks a model's template when the model loads: it parses, and renders a conversation like the
+ * ones the runtime sends (an image and a question) within the bounds renderBounded sets. A template
+ * that loops, grows or recurses without bound is then a ModelLoadError at load, in seconds, not a
+ * stall at the first question. (Later renders keep the same bounds, for branches this one skips.)
+ */
+export function checkChatTemplate(template: string | undefined): void {
+  if (template === undefined) return;
+  try {
+    renderChat(template, [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: 'What is in the picture?' }] }]);
+  } catch (cause) {
+    if (cause instanceof ModelLoadError) throw cause;
+    throw new ModelLoadError('chat_template', `fails on a plain question: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }

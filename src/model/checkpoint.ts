@@ -4,7 +4,10 @@ import type { GpuDevice } from '../gpu/device';
 import { Tensor } from '../gpu/tensor';
 import { uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
 import type { TensorReadReporter } from './progress';
+import { LIMITS } from '../limits';
+import { parseJsonObject } from './json-file';
 import { headerLength, parseHeader, toFloat32, type TensorEntry } from './safetensors';
+import { checkShardName } from './shard-name';
 import { readText, requireBytes, type ModelSource } from './source';
 
 /** One safetensors file, held until every tensor in it has been read (when released on read). */
@@ -47,23 +50,7 @@ export class Checkpoint {
   ) {}
 
   static async open(source: ModelSource, options: CheckpointOpenOptions = {}): Promise<Checkpoint> {
-    const index = await readText(source, 'model.safetensors.index.json');
-    let files: string[];
-    if (index !== null) {
-      let parsed: { weight_map?: Record<string, string> };
-      try {
-        parsed = parseJson('model.safetensors.index.json', index) as typeof parsed;
-      } catch (e) {
-        await source.forget?.('model.safetensors.index.json');
-        throw e;
-      }
-      if (!parsed.weight_map || typeof parsed.weight_map !== 'object') {
-        throw new ModelLoadError('model.safetensors.index.json', 'has no weight_map');
-      }
-      files = [...new Set(Object.values(parsed.weight_map))];
-    } else {
-      files = ['model.safetensors'];
-    }
+    const files = await shardFiles(source);
     const tensors = new Map<string, Located>();
     for (const name of files) {
       const bytes = await requireBytes(source, name);
@@ -77,6 +64,9 @@ export class Checkpoint {
       }
       const file: CheckpointFile = { name, bytes, tensorBytes: 0, readBytes: 0, unread: header.tensors.size };
       for (const [tensor, entry] of header.tensors) {
+        // a tensor in two shards would be taken from whichever came last: refuse the ambiguity
+        const other = tensors.get(tensor);
+        if (other) throw new ModelLoadError(name, `tensor ${tensor} is also in ${other.file.name}`);
         tensors.set(tensor, { entry, file, read: false });
         file.tensorBytes += entry.end - entry.begin;
       }
@@ -138,4 +128,30 @@ export class Checkpoint {
     if (!found) throw new ModelLoadError('model.safetensors', `missing tensor ${name}`);
     return found;
   }
+}
+
+const INDEX = 'model.safetensors.index.json';
+
+/**
+ * The safetensors files to read: the shards the index's weight_map names (each checked to be a file
+ * inside the model folder, and at most LIMITS.shards of them), or model.safetensors alone.
+ */
+async function shardFiles(source: ModelSource): Promise<string[]> {
+  const index = await readText(source, INDEX);
+  if (index === null) return ['model.safetensors'];
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parseJsonObject(INDEX, index);
+  } catch (e) {
+    await source.forget?.(INDEX);
+    throw e;
+  }
+  const map = parsed.weight_map;
+  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new ModelLoadError(INDEX, 'has no weight_map');
+  const files = new Set<string>();
+  for (const value of Object.values(map)) {
+    files.add(checkShardName(INDEX, value));
+    if (files.size > LIMITS.shards) throw new ModelLoadError(INDEX, `weight_map names more than ${LIMITS.shards} shard files`);
+  }
+  return [...files];
 }

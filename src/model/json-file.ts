@@ -1,4 +1,6 @@
+import { parseBoundedJson } from '../bounded-json';
 import { ModelLoadError } from '../errors';
+import { LIMITS } from '../limits';
 
 /**
  * What a server that answers every path with its web page (a single-page app's fallback, some
@@ -13,18 +15,18 @@ export function looksLikeHtml(text: string): boolean {
   return /^\uFEFF?\s*</.test(text);
 }
 
-/** A model folder's JSON file parsed (any JSON value); not JSON is a ModelLoadError naming the file and saying when it is HTML. */
-export function parseJson(file: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    throw new ModelLoadError(file, looksLikeHtml(text) ? HTML_INSTEAD_OF_FILE : 'not valid JSON', { cause });
-  }
+/**
+ * A model folder's JSON file parsed (any JSON value), bounded in size (`maxChars`, the small-file
+ * limit unless the caller reads tokenizer.json) and in nesting depth, so a hostile file is refused
+ * before anything walks it. Not JSON is a ModelLoadError naming the file, saying when it is HTML.
+ */
+export function parseJson(file: string, text: string, maxChars: number = LIMITS.smallJsonBytes): unknown {
+  return parseBoundedJson(text, maxChars, (problem, cause) => new ModelLoadError(file, problem === 'not valid JSON' && looksLikeHtml(text) ? HTML_INSTEAD_OF_FILE : problem, cause === undefined ? undefined : { cause }));
 }
 
-/** A model folder's JSON file parsed as an object; anything else is a ModelLoadError naming the file. */
-export function parseJsonObject(file: string, text: string): Record<string, unknown> {
-  const raw = parseJson(file, text);
+/** A model folder's JSON file parsed as an object (bounded as parseJson); anything else is a ModelLoadError naming the file. */
+export function parseJsonObject(file: string, text: string, maxChars: number = LIMITS.smallJsonBytes): Record<string, unknown> {
+  const raw = parseJson(file, text, maxChars);
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ModelLoadError(file, 'not a JSON object');
   return raw as Record<string, unknown>;
 }

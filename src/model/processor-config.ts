@@ -1,4 +1,5 @@
 import { ModelLoadError } from '../errors';
+import { LIMITS } from '../limits';
 import type { SmolVlmConfig } from './config';
 import { parseJsonObject } from './json-file';
 
@@ -98,8 +99,10 @@ function num(file: string, obj: Json, key: string, fallback: number, where: stri
   return v;
 }
 
-function posInt(file: string, what: string, v: number): number {
+/** A positive integer up to `max`: these sizes drive resizes, tile grids and frame loops, so absurd ones stop here. */
+function posInt(file: string, what: string, v: number, max: number): number {
   if (!Number.isInteger(v) || v <= 0) throw new ModelLoadError(file, `${what} must be a positive integer, got ${v}`);
+  if (v > max) throw new ModelLoadError(file, `${what} is ${v}, more than the ${max} this runtime accepts`);
   return v;
 }
 
@@ -117,11 +120,11 @@ function triple(file: string, obj: Json, key: string, fallback: [number, number,
 function longestEdge(file: string, obj: Json, key: string, fallback: number, where: string): number {
   const v = obj[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v === 'number') return posInt(file, `${where}${key}`, v);
+  if (typeof v === 'number') return posInt(file, `${where}${key}`, v, LIMITS.resizeEdge);
   if (typeof v !== 'object' || Array.isArray(v) || typeof (v as Json).longest_edge !== 'number') {
     throw new ModelLoadError(file, `${where}${key} must be {"longest_edge": n}, got ${JSON.stringify(v)}`);
   }
-  return posInt(file, `${where}${key}.longest_edge`, (v as Json).longest_edge as number);
+  return posInt(file, `${where}${key}.longest_edge`, (v as Json).longest_edge as number, LIMITS.resizeEdge);
 }
 
 // SmolVLMImageProcessor class defaults (transformers); the hub files override all of them.
@@ -129,8 +132,16 @@ const DEFAULT_LONGEST_EDGE = 4 * 364;
 const DEFAULT_MAX_IMAGE_SIZE = 364;
 const HALF: [number, number, number] = [0.5, 0.5, 0.5];
 
+/** PIL's resample codes are 0–5; the factor and deviations divide pixels, so they must be usable. */
+function checkPixelMath<T extends PixelNormalization & { resample: number }>(file: string, s: T, where: string): T {
+  if (!Number.isInteger(s.resample) || s.resample < 0 || s.resample > 5) throw new ModelLoadError(file, `${where}resample must be a PIL resample code 0–5, got ${s.resample}`);
+  if (!(s.rescaleFactor > 0)) throw new ModelLoadError(file, `${where}rescale_factor must be positive, got ${s.rescaleFactor}`);
+  if (!s.imageStd.every((x) => x !== 0)) throw new ModelLoadError(file, `${where}image_std must not be 0`);
+  return s;
+}
+
 function imageSettings(file: string, p: Json, where: string): ImageProcessorSettings {
-  return {
+  return checkPixelMath(file, {
     doConvertRgb: bool(file, p, 'do_convert_rgb', true, where),
     doResize: bool(file, p, 'do_resize', true, where),
     doImageSplitting: bool(file, p, 'do_image_splitting', true, where),
@@ -143,7 +154,7 @@ function imageSettings(file: string, p: Json, where: string): ImageProcessorSett
     rescaleFactor: num(file, p, 'rescale_factor', 1 / 255, where),
     imageMean: triple(file, p, 'image_mean', HALF, where),
     imageStd: triple(file, p, 'image_std', HALF, where),
-  };
+  }, where);
 }
 
 /**
@@ -156,9 +167,10 @@ function videoSettings(file: string, v: Json, image: ImageProcessorSettings, whe
   const sw = `${where}video_sampling.`;
   const fps = num(file, sampling, 'fps', num(file, v, 'fps', 1, where), sw);
   if (!(fps > 0)) throw new ModelLoadError(file, `${sw}fps must be positive, got ${fps}`);
-  const maxFrames = posInt(file, `${sw}max_frames`, num(file, sampling, 'max_frames', num(file, v, 'num_frames', 64, where), sw));
+  if (fps > LIMITS.fps) throw new ModelLoadError(file, `${sw}fps is ${fps}, more than the ${LIMITS.fps} this runtime accepts`);
+  const maxFrames = posInt(file, `${sw}max_frames`, num(file, sampling, 'max_frames', num(file, v, 'num_frames', 64, where), sw), LIMITS.videoFrames);
   const sizeFromSampling = longestEdge(file, sampling, 'video_size', image.maxImageSize, sw);
-  return {
+  return checkPixelMath(file, {
     fps,
     maxFrames,
     longestEdge: v.size !== undefined && v.size !== null ? longestEdge(file, v, 'size', 0, where) : sizeFromSampling,
@@ -167,7 +179,7 @@ function videoSettings(file: string, v: Json, image: ImageProcessorSettings, whe
     rescaleFactor: num(file, v, 'rescale_factor', image.rescaleFactor, where),
     imageMean: triple(file, v, 'image_mean', image.imageMean, where),
     imageStd: triple(file, v, 'image_std', image.imageStd, where),
-  };
+  }, where);
 }
 
 function chatTemplateOf(file: string, obj: Json): string | undefined {
@@ -210,16 +222,19 @@ export function parseProcessorConfig(files: ProcessorFiles, config?: SmolVlmConf
   let imageSeqLen: number | undefined;
   let seqFile = PROCESSOR;
   if (nested && nested.image_seq_len !== undefined && nested.image_seq_len !== null) {
-    imageSeqLen = posInt(PROCESSOR, 'image_seq_len', num(PROCESSOR, nested, 'image_seq_len', 0, ''));
+    imageSeqLen = posInt(PROCESSOR, 'image_seq_len', num(PROCESSOR, nested, 'image_seq_len', 0, ''), LIMITS.imageSeqLen);
   } else if (flat && flat.image_seq_len !== undefined && flat.image_seq_len !== null) {
     seqFile = PREPROCESSOR;
-    imageSeqLen = posInt(PREPROCESSOR, 'image_seq_len', num(PREPROCESSOR, flat, 'image_seq_len', 0, ''));
+    imageSeqLen = posInt(PREPROCESSOR, 'image_seq_len', num(PREPROCESSOR, flat, 'image_seq_len', 0, ''), LIMITS.imageSeqLen);
   }
   if (imageSeqLen === undefined) {
     if (!config) throw new ModelLoadError(PROCESSOR, 'no image_seq_len, and no config.json to derive it from');
     imageSeqLen = config.imageSeqLen;
   } else if (config && imageSeqLen !== config.imageSeqLen) {
     throw new ModelLoadError(seqFile, `image_seq_len ${imageSeqLen} disagrees with config.json, which implies ${config.imageSeqLen} tokens per tile`);
+  }
+  if (image.maxImageSize > LIMITS.imageSize || video.maxImageSize > LIMITS.imageSize) {
+    throw new ModelLoadError(layout === 'transformers4' ? PREPROCESSOR : PROCESSOR, `max_image_size.longest_edge is more than the ${LIMITS.imageSize} this runtime accepts`);
   }
   if (config && image.maxImageSize !== config.vision.imageSize) {
     const file = layout === 'transformers4' ? PREPROCESSOR : PROCESSOR;

@@ -1,11 +1,15 @@
+import { jsonDepthExceeds } from '../bounded-json';
 import { ModelLoadError } from '../errors';
 import { fromF16Bits } from '../gpu/f16';
+import { LIMITS } from '../limits';
 
 /**
  * The safetensors format: 8-byte little-endian header length N, N bytes of JSON
  * ({name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {...}}), then the data.
  * Everything is validated against the file size before any tensor is read, so a header that
- * lies is refused before large allocations.
+ * lies is refused before large allocations: shapes are bounded (rank, each dimension), every
+ * tensor's bytes lie inside the data section, and no two tensors' byte ranges overlap (a file whose
+ * tensors alias each other is not one safetensors would write, and would load garbage silently).
  */
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16';
 
@@ -44,8 +48,11 @@ export function headerLength(file: string, first8: Uint8Array, fileSize: number)
 /** Parses and validates the JSON header against the file size. */
 export function parseHeader(file: string, headerJson: Uint8Array, fileSize: number): SafetensorsHeader {
   let raw: unknown;
+  const text = new TextDecoder().decode(headerJson);
+  // a deep header would overflow the stack of whatever walks it (an error message's JSON.stringify)
+  if (jsonDepthExceeds(text)) throw new ModelLoadError(file, `header nests more than ${LIMITS.jsonDepth} deep`);
   try {
-    raw = JSON.parse(new TextDecoder().decode(headerJson));
+    raw = JSON.parse(text);
   } catch (cause) {
     throw new ModelLoadError(file, 'header is not valid JSON', { cause });
   }
@@ -54,35 +61,71 @@ export function parseHeader(file: string, headerJson: Uint8Array, fileSize: numb
   const dataBytes = fileSize - dataStart;
   const tensors = new Map<string, TensorEntry>();
   let metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+  const entries = Object.entries(raw as Record<string, unknown>);
+  if (entries.length > LIMITS.tensors + 1) throw new ModelLoadError(file, `header lists ${entries.length} tensors, more than the ${LIMITS.tensors} this runtime reads`);
+  for (const [name, value] of entries) {
     if (name === '__metadata__') {
-      metadata = (value ?? {}) as Record<string, string>;
+      metadata = checkMetadata(file, value);
       continue;
     }
+    const what = `tensor ${short(name)}`;
     const v = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof v?.dtype !== 'string' || !(v.dtype in DTYPE_BYTES)) {
-      throw new ModelLoadError(file, `tensor ${name} has unsupported dtype ${JSON.stringify(v?.dtype)} (supported: F32, F16, BF16)`);
+    if (!v || typeof v !== 'object') throw new ModelLoadError(file, `${what} is not an object`);
+    if (typeof v.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, v.dtype)) {
+      throw new ModelLoadError(file, `${what} has unsupported dtype ${short(JSON.stringify(v.dtype) ?? String(v.dtype))} (supported: F32, F16, BF16)`);
     }
     const dtype = v.dtype as SafetensorsDType;
-    if (!Array.isArray(v.shape) || !v.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new ModelLoadError(file, `tensor ${name} has an invalid shape ${JSON.stringify(v.shape)}`);
+    if (
+      !Array.isArray(v.shape) ||
+      v.shape.length > LIMITS.tensorRank ||
+      !v.shape.every((d) => Number.isInteger(d) && d >= 0 && d <= LIMITS.tensorDim)
+    ) {
+      throw new ModelLoadError(file, `${what} has an invalid shape (rank ≤ ${LIMITS.tensorRank}, dimensions 0…${LIMITS.tensorDim}): ${short(JSON.stringify(v.shape))}`);
     }
     const offsets = v.data_offsets;
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
-      throw new ModelLoadError(file, `tensor ${name} has invalid data_offsets ${JSON.stringify(offsets)}`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
+      throw new ModelLoadError(file, `${what} has invalid data_offsets ${short(JSON.stringify(offsets))}`);
     }
     const [b, e] = offsets as [number, number];
     if (e > dataBytes) {
-      throw new ModelLoadError(file, `tensor ${name} ends at byte ${e} of the data section, past its end (${dataBytes} bytes): truncated or corrupt`);
+      throw new ModelLoadError(file, `${what} ends at byte ${e} of the data section, past its end (${dataBytes} bytes): truncated or corrupt`);
     }
     const shape = v.shape as number[];
     const expected = shape.reduce((a, d) => a * d, 1) * DTYPE_BYTES[dtype];
     if (e - b !== expected) {
-      throw new ModelLoadError(file, `tensor ${name}: ${e - b} bytes for shape [${shape.join(', ')}] ${dtype} (expected ${expected})`);
+      throw new ModelLoadError(file, `${what}: ${e - b} bytes for shape [${shape.join(', ')}] ${dtype} (expected ${expected})`);
     }
     tensors.set(name, { name, dtype, shape, begin: dataStart + b, end: dataStart + e });
   }
+  checkNoOverlap(file, tensors);
   return { file, dataStart, tensors, metadata };
+}
+
+/** Names in messages are cut short: a hostile header's megabyte-long name should not become the message. */
+function short(text: string | undefined): string {
+  const t = String(text);
+  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
+}
+
+/** `__metadata__` is a flat map of strings (safetensors' own rule). */
+function checkMetadata(file: string, value: unknown): Record<string, string> {
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value) || !Object.values(value).every((x) => typeof x === 'string')) {
+    throw new ModelLoadError(file, '__metadata__ must be an object of strings');
+  }
+  return value as Record<string, string>;
+}
+
+/** Two tensors whose bytes overlap would share (and silently corrupt) each other's weights. */
+function checkNoOverlap(file: string, tensors: Map<string, TensorEntry>): void {
+  const sorted = [...tensors.values()].filter((t) => t.end > t.begin).sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1];
+    const cur = sorted[i];
+    if (cur.begin < prev.end) {
+      throw new ModelLoadError(file, `tensors ${short(prev.name)} and ${short(cur.name)} overlap (bytes ${cur.begin}…${Math.min(prev.end, cur.end)} belong to both): corrupt or hostile file`);
+    }
+  }
 }
 
 /** Converts a tensor's bytes to f32 (bf16 → f32 is exact: the bits shifted up by 16). */

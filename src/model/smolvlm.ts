@@ -11,10 +11,11 @@ import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
 import { actDType, type Precision } from '../kernels/common';
 import type { WeightFormat } from '../kernels/weights';
-import { findChatTemplate, renderChat, type ChatContent } from './chat-template';
+import { checkChatTemplate, findChatTemplate, renderChat, type ChatContent } from './chat-template';
 import { Checkpoint } from './checkpoint';
 import { checkManifest } from './manifest';
 import { parseConfig, type SmolVlmConfig } from './config';
+import { parseJsonObject } from './json-file';
 import { Connector } from './connector';
 import { eosTokenIds, generateGreedy, type SamplingSettings } from './generate';
 import { mergeImageFeatures } from './merge-image-features';
@@ -123,6 +124,9 @@ export class SmolVlm {
     tokenizer.assertMatchesConfig(config);
     const processor = parseProcessorConfig({ processorConfig, preprocessorConfig }, config);
     const chatTemplate = findChatTemplate({ chatTemplateJinja, chatTemplateJson, processorConfig, tokenizerConfig });
+    checkChatTemplate(chatTemplate);
+    // size and depth bounded (and a named error) before eosTokenIds parses it again for its one field
+    if (generationConfig !== undefined) parseJsonObject('generation_config.json', generationConfig);
     let eos: number[];
     try {
       eos = eosTokenIds(generationConfig ?? null);
@@ -192,6 +196,11 @@ export class SmolVlm {
         const n = video.frames.length;
         const timestamps = video.timestampsSec ?? Array.from({ length: n }, (_, i) => i / fps);
         if (timestamps.length !== n) throw new InputError(`generate: ${n} frames but ${timestamps.length} timestamps`);
+        // they are printed into the prompt (`Frame from MM:SS`): NaN or Infinity would print as such
+        if (!timestamps.every((t) => typeof t === 'number' && Number.isFinite(t) && t >= 0)) throw new InputError('generate: video timestamps must be finite seconds ≥ 0');
+        if (video.durationSec !== undefined && !(Number.isFinite(video.durationSec) && video.durationSec >= 0)) {
+          throw new InputError(`generate: video durationSec must be finite seconds ≥ 0, not ${video.durationSec}`);
+        }
         const p =
           video.resize === 'image'
             ? preprocessImages(gpu, video.frames, this.processor.image, { split: false })

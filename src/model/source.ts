@@ -144,13 +144,23 @@ export class UrlSource implements ModelSource {
     this.location = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   }
 
-  /** The file's absolute URL (also its key in the browser cache). */
+  /**
+   * The file's absolute URL (also its key in the browser cache). It must lie under the model's base
+   * URL: a name from a model file (a shard index) that resolves to another host or folder is refused.
+   */
   urlOf(name: string): string {
+    let base: URL;
+    let url: URL;
     try {
-      return new URL(name, new URL(this.location, globalThis.location?.href ?? undefined)).href;
+      base = new URL(this.location, globalThis.location?.href ?? undefined);
+      url = new URL(name, base);
     } catch (cause) {
       throw new ModelLoadError(name, `${this.location} is not a URL (outside a page, give an absolute http(s) URL)`, { cause });
     }
+    if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname) || /(^|\/)\.\.?(\/|$)|%2e|\\/i.test(name)) {
+      throw new ModelLoadError(name, `resolves to ${url.href.slice(0, 200)}, outside the model folder ${base.href}`);
+    }
+    return url.href;
   }
 
   async bytes(name: string, options: FileReadOptions = {}): Promise<Uint8Array | null> {
