@@ -1,5 +1,6 @@
 import type { KvStoreBits, Thumbnail } from '../memory/frame-block';
 import type { SamplingSettings } from '../model/generate';
+import type { RankingPath } from '../memory/simd-dot';
 
 export interface StreamEngineOptions {
   /** Frames kept at full precision on the GPU after the sinks (the recent window). Default 16. */
@@ -24,6 +25,12 @@ export interface StreamEngineOptions {
    * the spill the engine was created with (StreamEngine.create's `host.spill`). Default: no limit.
    */
   ramBudgetBytes?: number;
+  /**
+   * Keep a raw copy of each window frame's K/V rows in RAM (read back once, after its prefill), so
+   * that a lost GPU device loses no frame: the window is rebuilt from them on the new device,
+   * exactly. Costs windowFrames × a frame's raw K/V in RAM (stats().windowBackupBytes). Default true.
+   */
+  windowBackup?: boolean;
 }
 
 /** A frame an answer used. */
@@ -90,6 +97,16 @@ export interface EngineStats {
   framesIngested: number;
   windowFrames: number;
   windowBytes: number;
+  /** RAM held by the window frames' K/V backups (StreamEngineOptions.windowBackup). */
+  windowBackupBytes: number;
+  /** Frames lost with a GPU device: window frames without a backup at the moment of a loss. */
+  framesLostToDeviceLoss: number;
+  /**
+   * How stored frames are ranked on the host: 'wasm-simd' (WebAssembly SIMD), or 'js' (plain loops,
+   * several times slower on long streams) where WebAssembly SIMD is missing or a Content-Security-
+   * Policy without 'wasm-unsafe-eval' forbids compiling it.
+   */
+  ranking: RankingPath;
   storeFrames: number;
   /** The memory store's bytes: payloads, key summaries, thumbnails and the retrieval index. */
   storeBytes: number;

@@ -41,6 +41,11 @@ export interface StreamVLMOptions {
    * 28 minutes of 256M at 4 bits, 1 frame/s); Infinity keeps everything in RAM.
    */
   memoryRamMB?: number;
+  /**
+   * Ask the browser to keep this origin's storage (saved memories, the model cache) under storage
+   * pressure (navigator.storage.persist()); its answer is stats().storage and a 'storage' event. Default true.
+   */
+  persistStorage?: boolean;
 }
 
 
@@ -53,7 +58,7 @@ function positiveInteger(name: string, value: number | undefined): void {
  * and fills in the SDK's defaults.
  */
 export function checkOptions(options: StreamVLMOptions): Required<Omit<StreamVLMOptions, 'onProgress'>> {
-  const o = { kvBits: 4 as KvStoreBits, fps: 1, windowFrames: 16, topK: 8, maxAnswerTokens: 128, precision: 'auto' as const, weightFormat: 'f16' as WeightFormat, cache: true, timestamps: 'auto' as TimestampMode, frameResize: 'video' as const, queueCapacity: 4, memoryRamMB: 1024, ...stripUndefined(options) };
+  const o = { kvBits: 4 as KvStoreBits, fps: 1, windowFrames: 16, topK: 8, maxAnswerTokens: 128, precision: 'auto' as const, weightFormat: 'f16' as WeightFormat, cache: true, timestamps: 'auto' as TimestampMode, frameResize: 'video' as const, queueCapacity: 4, memoryRamMB: 1024, persistStorage: true, ...stripUndefined(options) };
   if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamVLM.load: kvBits must be 8, 4, 2 or 'none', not ${String(o.kvBits)}`);
   if (!(typeof o.fps === 'number' && o.fps > 0 && o.fps <= 60)) throw new InputError(`StreamVLM.load: fps must be a number in (0, 60], not ${String(o.fps)}`);
   positiveInteger('windowFrames', o.windowFrames);

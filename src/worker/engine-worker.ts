@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, AskOptions, FrameSummary, StreamEngineOptions } from '../engine/types';
-import { InputError } from '../errors';
+import { DeviceLostError, InputError } from '../errors';
 import { GpuDevice } from '../gpu/device';
 import { deleteMemory, listMemories, openMemory, saveMemory, type SaveReport } from '../memory/persist';
 import { OpfsSpill } from '../memory/opfs-spill';
@@ -12,7 +12,9 @@ import { CachedUrlSource } from '../model/cached-source';
 import type { LoadProgress } from '../model/progress';
 import { withOutOfMemoryScope } from '../gpu/out-of-memory';
 import { SmolVlm } from '../model/smolvlm';
-import { UrlSource } from '../model/source';
+import { UrlSource, type ModelSource } from '../model/source';
+import { rankingFallbackReason } from '../memory/simd-dot';
+import { lossBehind, Recovery, type DeviceEvent } from './recovery';
 import { checkWorkerFrame, releaseFrame, toRgbImage, type WorkerFrame } from './frames';
 import type { OpenMemoryReport, WorkerLoadInfo, WorkerLoadOptions, WorkerStats } from './protocol';
 import { Scheduler, type OfferResult, type SchedulerStats } from '../engine/scheduler';
@@ -23,19 +25,31 @@ installTypedErrors();
 type DoneEvent = Extract<AskEvent, { type: 'done' }>;
 
 interface Loaded {
+  /** Replaced, with the model and the engine, when the device is lost (see recoverFrom). */
   gpu: GpuDevice;
   model: SmolVlm;
   /** Replaced when a saved memory is opened into a stream that already holds frames. */
   engine: StreamEngine;
   scheduler: Scheduler<WorkerFrame, AskOptions, AskEvent>;
   engineOptions: WorkerLoadOptions['engine'];
+  modelOptions: WorkerLoadOptions['model'];
+  /** Where the weights came from: read again (from the download cache) after a device loss. */
+  source: ModelSource;
   /** The saved memory the engine's older frames are read from (openMemory leaves them on disk), or null. */
   openedFrom: string | null;
+  recovery: Recovery;
 }
 
 let loaded: Loaded | null = null;
 let loading: Promise<WorkerLoadInfo> | null = null;
+/** The loss not (yet) recovered from, as a message; null while the device works. */
 let deviceLost: string | null = null;
+/** The page's listener for device events (subscribe). */
+let listener: ((e: DeviceEvent) => void) | null = null;
+
+function emit(e: DeviceEvent): void {
+  if (listener) Promise.resolve(listener(e)).catch(() => {});
+}
 /** Questions in flight by id, so the page can stop one (`cancelAsk`). */
 const asks = new Map<number, { aborted: boolean }>();
 /** Scheduler stats before load: nothing offered yet. */
@@ -72,7 +86,6 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
   if (typeof modelUrl !== 'string' || modelUrl === '') throw new InputError('load: modelUrl must be the URL of a model folder (…/resolve/main/)');
   loading = (async () => {
     const gpu = await GpuDevice.acquire();
-    gpu.onLost((e) => (deviceLost = e.message));
     try {
       const source = options.cache === false ? new UrlSource(modelUrl) : new CachedUrlSource(modelUrl);
       const progress = onProgress
@@ -92,13 +105,18 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
       }
       const scheduler = new Scheduler<WorkerFrame, AskOptions, AskEvent>(
         {
-          // the current engine at each call (openMemory may replace it)
-          ingest: async (frame, ts) => loaded!.engine.ingest(await toRgbImage(frame), ts),
-          ask: (question, askOptions) => loaded!.engine.ask(question, askOptions),
+          // the current engine at each call (openMemory and device recovery replace it)
+          ingest: async (frame, ts) => {
+            const image = await toRgbImage(frame);
+            // a frame whose ingest the device loss broke is ingested again on the new device
+            return onEngine(loaded!, (engine) => engine.ingest(image, ts), true);
+          },
+          ask: (question, askOptions) => askOnEngine(loaded!, question, askOptions),
         },
         { fps: options.fps, queueCapacity: options.queueCapacity, release: releaseFrame },
       );
-      loaded = { gpu, model, engine, scheduler, engineOptions: options.engine, openedFrom: null };
+      loaded = { gpu, model, engine, scheduler, engineOptions: options.engine, modelOptions: options.model, source, openedFrom: null, recovery: new Recovery() };
+      watchDevice(loaded, gpu);
       return { adapter: gpu.adapter, precision: model.precision, meta: { ...engine.meta }, engine: { ...engine.options } };
     } catch (e) {
       gpu.destroy();
@@ -167,7 +185,13 @@ function cancelAsk(id: number): void {
 }
 
 function stats(): WorkerStats {
-  return { frames: loaded ? loaded.scheduler.stats() : EMPTY_STATS, engine: loaded ? loaded.engine.stats() : null, deviceLost };
+  return {
+    frames: loaded ? loaded.scheduler.stats() : EMPTY_STATS,
+    engine: loaded && !loaded.recovery.down ? loaded.engine.stats() : null,
+    deviceLost,
+    recovery: loaded ? { ...loaded.recovery.stats } : null,
+    rankingFallback: rankingFallbackReason(),
+  };
 }
 
 function timeline(fromFrame?: number): FrameSummary[] {
@@ -180,7 +204,16 @@ async function saveMemoryAs(name: string): Promise<SaveReport> {
   // a save may replace files the stream still reads its older frames from
   await detachFrom(l, name);
   // a consistent cut between engine calls; the writing itself does not hold up the stream
-  const { meta, blocks } = await l.scheduler.exclusive(() => l.engine.memorySnapshot());
+  const { meta, blocks } = await l.scheduler.exclusive(async () => {
+    try {
+      return await onEngine(l, (engine) => engine.memorySnapshot(), true);
+    } catch (e) {
+      // no device to recover on: the memory store, which never was on the GPU, is still saved
+      const state = lostState.get(l);
+      if (!(e instanceof DeviceLostError) || !state) throw e;
+      return { meta: { ...state.store.meta }, blocks: state.store.lazyBlocks() };
+    }
+  });
   return saveMemory(name, meta, blocks);
 }
 
@@ -196,6 +229,7 @@ async function openMemoryNamed(name: string): Promise<OpenMemoryReport> {
     if (saved.meta[key] !== l.engine.meta[key]) throw new InputError(`openMemory: "${name}" was saved with ${key} ${String(saved.meta[key])}; this engine has ${String(l.engine.meta[key])}`);
   }
   return l.scheduler.exclusive(async () => {
+    await l.recovery.settled();
     const current = l.engine;
     const fresh = current.stats().framesIngested === 0 && current.store.frames === 0;
     // restore into a new engine first, so a failure leaves the current stream untouched
@@ -237,11 +271,112 @@ async function dispose(): Promise<void> {
   if (loading) await loading.catch(() => {});
   const l = loaded;
   loaded = null;
+  listener = null;
   if (!l) return;
   await l.scheduler.close();
+  await l.recovery.settled().catch(() => {});
   await l.engine.dispose();
   await l.model.dispose();
   l.gpu.destroy();
+}
+
+// ---- device loss ----
+
+/** Recovers when `gpu` is lost while it is the stream's device (not when dispose destroys it). */
+function watchDevice(l: Loaded, gpu: GpuDevice): void {
+  gpu.onLost((lost) => {
+    if (loaded !== l || l.gpu !== gpu) return;
+    deviceLost = lost.message;
+    emit({ type: 'devicelost', reason: lost.reason, message: lost.message });
+    void l.recovery.begin(lost, () => recoverFrom(l, lost)).then(() => {
+      if (loaded !== l) return;
+      if (l.recovery.down) emit({ type: 'recoveryfailed', name: 'DeviceLostError', message: l.recovery.stats.failed ?? lost.message });
+    });
+  });
+}
+
+/**
+ * A new device, the model again (its files from the download cache), and an engine that takes over
+ * the lost one's memory store and window backups. The old engine hands its state over once the
+ * call it was running has failed (reads from a lost device reject at once).
+ */
+async function recoverFrom(l: Loaded, lost: DeviceLostError): Promise<void> {
+  const t0 = performance.now();
+  const state = await l.engine.handOver();
+  await l.model.dispose().catch(() => {});
+  // a browser may refuse adapters for a moment right after a loss: a few tries, further apart
+  let gpu: GpuDevice | null = null;
+  for (const wait of [0, 250, 1000, 3000]) {
+    await new Promise((r) => setTimeout(r, wait));
+    gpu = await GpuDevice.acquire().catch(() => null);
+    if (gpu) break;
+  }
+  if (!gpu) {
+    lostState.set(l, state);
+    throw new DeviceLostError(lost.reason, 'no WebGPU device could be acquired after the loss');
+  }
+  let fromCache = true;
+  try {
+    const model = await withOutOfMemoryScope(gpu.device, 'reloading the model', () =>
+      SmolVlm.load(gpu!, l.source, { ...l.modelOptions, onProgress: (p) => p.phase === 'done' && (fromCache = p.fromCache) }),
+    );
+    const engine = await StreamEngine.create(model, l.engineOptions, { resume: state });
+    l.gpu = gpu;
+    l.model = model;
+    l.engine = engine;
+  } catch (e) {
+    gpu.destroy();
+    lostState.set(l, state);
+    throw e;
+  }
+  deviceLost = null;
+  watchDevice(l, gpu);
+  const s = l.engine.stats();
+  emit({ type: 'recovered', ms: performance.now() - t0, windowFramesRestored: s.windowFrames, framesLost: s.framesLostToDeviceLoss, weightsFromCache: fromCache });
+}
+
+/** The handed-over memory of a stream whose recovery failed (saveMemory still saves its store). */
+const lostState = new WeakMap<Loaded, Awaited<ReturnType<StreamEngine['handOver']>>>();
+
+/**
+ * Runs `call` on the stream's engine once no recovery is under way. A call the device's loss broke
+ * fails with DeviceLostError, or, if `retry`, runs again on the recovered engine (ingest, snapshots:
+ * nothing was half-done, since the engine changes its state only after its GPU work succeeded).
+ */
+async function onEngine<T>(l: Loaded, call: (engine: StreamEngine) => Promise<T>, retry: boolean): Promise<T> {
+  for (;;) {
+    await l.recovery.settled();
+    const gpu = l.gpu;
+    try {
+      return await call(l.engine);
+    } catch (e) {
+      const lost = await lossBehind(gpu, e);
+      if (!lost) throw e;
+      if (!retry) throw lost;
+    }
+  }
+}
+
+/** An answer on the engine after any recovery; one that a loss breaks ends with DeviceLostError. */
+async function* askOnEngine(l: Loaded, question: string, options: AskOptions | undefined): AsyncGenerator<AskEvent> {
+  await l.recovery.settled();
+  const gpu = l.gpu;
+  try {
+    yield* l.engine.ask(question, options);
+  } catch (e) {
+    throw (await lossBehind(gpu, e)) ?? e;
+  }
+}
+
+/** Test hook: destroys the stream's GPUDevice, as a driver reset would (the loss is then real). */
+function loseDevice(): void {
+  ready('loseDevice').gpu.destroy();
+}
+
+/** Where device events go (the page's StreamVLM); one listener, replaced by the next call. */
+function subscribe(callback: (e: DeviceEvent) => void): void {
+  if (listener && listener !== callback) releaseCallback(listener);
+  listener = callback;
 }
 
 const api = {
@@ -262,6 +397,8 @@ const api = {
   openMemory: openMemoryNamed,
   listMemories: () => listMemories(),
   deleteMemory: deleteMemoryNamed,
+  subscribe,
+  loseDevice,
   dispose,
 };
 

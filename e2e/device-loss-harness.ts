@@ -1,0 +1,136 @@
+// The page Playwright drives for device loss (issue #14): StreamVLM on the trained needle model
+// (tools/fixtures/needle-vlm/) watches a needle clip; the engine's GPUDevice is then really destroyed
+// (StreamVLM.loseDeviceForTesting → GPUDevice.destroy(), which Chromium reports as a lost device)
+// mid-answer and mid-stream, and the answers about the needle, which has left the GPU window and
+// lives in the memory store, are compared token for token with the answers before the loss.
+import { StreamVLM, StreamVlmError, type AskEvent, type Moment, type StreamVLMStats } from '../src/index';
+import { colorQuestion, planNeedleStream, renderFrame, type NeedleStream } from '../src/needle/render';
+
+const MODEL = '/tools/fixtures/needle-vlm/';
+
+export interface Answer {
+  tokens: number[];
+  text: string;
+  moments: Moment[];
+}
+
+export interface Failure {
+  name: string;
+  code?: string;
+  message: string;
+  typed: boolean;
+}
+
+export interface LossResult {
+  needle: { frame: number; color: string; question: string };
+  before: Answer;
+  /** The answer that was streaming when the device was destroyed. */
+  midAnswer: Answer | Failure;
+  events: string[];
+  afterAnswer: Answer;
+  statsAfterAnswerLoss: StreamVLMStats;
+  saved: { blocks: number } | Failure;
+  /** A second stream whose device is destroyed while it ingests; asked at once (the ask waits for the recovery). */
+  midStream: { lostAtIngested: number; events: string[]; answer: Answer; stats: StreamVLMStats; timeline: number[] };
+  timelineBefore: number[];
+}
+
+declare global {
+  interface Window {
+    deviceLoss: { run: (kvBits: 4 | 'none') => Promise<LossResult> };
+  }
+}
+
+function failure(e: unknown): Failure {
+  const err = e as StreamVlmError;
+  return { name: err?.name, code: err?.code, message: err?.message, typed: e instanceof StreamVlmError };
+}
+
+async function collect(events: AsyncIterable<AskEvent>, onMoments?: () => void): Promise<Answer> {
+  let moments: Moment[] = [];
+  for await (const e of events) {
+    if (e.type === 'moments') {
+      moments = e.moments;
+      onMoments?.();
+    } else if (e.type === 'done') return { tokens: e.tokens, text: e.text, moments };
+  }
+  throw new Error('no done event');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function record(vlm: StreamVLM, into: string[]): void {
+  for (const type of ['devicelost', 'recovered', 'recoveryfailed'] as const) {
+    vlm.addEventListener(type, (e) => into.push(`${type}${type === 'recovered' ? `:${(e as CustomEvent<{ windowFramesRestored: number; framesLost: number }>).detail.windowFramesRestored}/${(e as CustomEvent<{ framesLost: number }>).detail.framesLost}` : ''}`));
+  }
+}
+
+function waitFor(vlm: StreamVLM, type: 'recovered' | 'recoveryfailed'): Promise<void> {
+  return new Promise((resolve) => vlm.addEventListener(type, () => resolve(), { once: true }));
+}
+
+async function load(kvBits: 4 | 'none', clip: NeedleStream): Promise<StreamVLM> {
+  return StreamVLM.load(MODEL, { kvBits, windowFrames: 6, topK: 4, maxAnswerTokens: 8, timestamps: 'frames', queueCapacity: clip.frames, memoryRamMB: Infinity, persistStorage: false });
+}
+
+function push(vlm: StreamVLM, clip: NeedleStream, i: number) {
+  return vlm.pushFrame({ width: clip.width, height: clip.height, data: renderFrame(clip, i) }, i * 1000);
+}
+
+const timelineOf = async (vlm: StreamVLM) => (await vlm.timeline()).map((f) => f.timestampMs);
+
+async function run(kvBits: 4 | 'none'): Promise<LossResult> {
+  // 20 frames at 1 frame/s, the needle at frame 4: 15 frames before the end, outside the 6-frame window
+  const clip = planNeedleStream({ seed: 1, frames: 20, depths: [0.2] });
+  const n = clip.needles[0];
+  const question = colorQuestion(n.shape as Parameters<typeof colorQuestion>[0]);
+  const vlm = await load(kvBits, clip);
+  const events: string[] = [];
+  record(vlm, events);
+  for (let i = 0; i < clip.frames; i++) await push(vlm, clip, i);
+  await vlm.idle();
+  const timelineBefore = await timelineOf(vlm);
+  const before = await collect(vlm.ask(question));
+
+  // 1. the device goes while an answer is being made (its context is built: 'moments' came)
+  let midAnswer: Answer | Failure;
+  const recovered = waitFor(vlm, 'recovered');
+  try {
+    midAnswer = await collect(vlm.ask(question), () => void vlm.loseDeviceForTesting());
+  } catch (e) {
+    midAnswer = failure(e);
+  }
+  await recovered;
+  const afterAnswer = await collect(vlm.ask(question));
+  const statsAfterAnswerLoss = await vlm.stats();
+  let saved: LossResult['saved'];
+  try {
+    saved = { blocks: (await vlm.saveMemory('after-device-loss')).blocks };
+  } catch (e) {
+    saved = failure(e);
+  }
+  await vlm.deleteMemory('after-device-loss').catch(() => {});
+  await vlm.dispose();
+
+  // 2. the device goes while frames are being ingested; the question is asked at once
+  const second = await load(kvBits, clip);
+  const secondEvents: string[] = [];
+  record(second, secondEvents);
+  for (let i = 0; i < clip.frames; i++) await push(second, clip, i);
+  let s = await second.stats();
+  while (s.frames.ingested < 12) {
+    await sleep(20);
+    s = await second.stats();
+  }
+  const lostAtIngested = s.frames.ingested;
+  await second.loseDeviceForTesting();
+  // during the recovery: the question waits for the new device, then for the frames before it
+  await second.idle();
+  const answer = await collect(second.ask(question));
+  const midStream = { lostAtIngested, events: secondEvents, answer, stats: await second.stats(), timeline: await timelineOf(second) };
+  await second.dispose();
+  return { needle: { frame: n.frame, color: n.color, question }, before, midAnswer, events, afterAnswer, statsAfterAnswerLoss, saved, midStream, timelineBefore };
+}
+
+window.deviceLoss = { run };
+document.querySelector('#status')!.textContent = 'ready';

@@ -1,0 +1,55 @@
+import { expect, test } from '@playwright/test';
+import type { Answer, Failure, LossResult } from './device-loss-harness';
+import { openModelHarness } from './harness-page';
+
+// Issue #14: a lost GPU device, survived with the memory intact, in Chromium's WebGPU (SwiftShader:
+// f32 math; this adapter has no shader-f16). The engine's GPUDevice is really destroyed (a test hook
+// calling GPUDevice.destroy(), which the browser reports through device.lost as it does a driver
+// reset) while an answer streams and while frames are ingested. The engine recovers by itself: a
+// new device, the weights from the download cache, the memory store handed over as it was and the
+// window rebuilt from its RAM backups, so the needle question (its frame long out of the window,
+// in memory) gets the very tokens it got before the loss, and no frame is lost.
+
+test.describe.configure({ mode: 'parallel' });
+
+for (const kvBits of [4, 'none'] as const) {
+  test(`device lost mid-answer and mid-stream: same answer tokens after recovery, no frame lost (${kvBits === 'none' ? 'raw' : '4-bit'} memory)`, async ({ page }) => {
+    test.setTimeout(300_000);
+    const errors = await openModelHarness(page, '/e2e/device-loss-harness.html');
+    const r: LossResult = await page.evaluate((bits) => window.deviceLoss.run(bits), kvBits);
+    console.log(JSON.stringify({ ...r, statsAfterAnswerLoss: { recovery: r.statsAfterAnswerLoss.recovery, engine: r.statsAfterAnswerLoss.engine }, midStream: { ...r.midStream, stats: { recovery: r.midStream.stats.recovery, frames: r.midStream.stats.frames } } }).slice(0, 4000));
+
+    // before the loss: the needle's frame answered from memory
+    const fromMemory = (a: Answer) => a.moments.find((m) => m.frameIndex === r.needle.frame)?.from;
+    expect(fromMemory(r.before)).toBe('memory');
+    expect(r.before.tokens.length).toBeGreaterThan(0);
+
+    // the answer streaming at the loss ends with a typed DeviceLostError (never a bare AbortError)
+    expect(r.midAnswer).toMatchObject({ name: 'DeviceLostError', code: 'DEVICE_LOST', typed: true } satisfies Partial<Failure>);
+    expect(r.events).toEqual(['devicelost', 'recovered:6/0']);
+    // asked again after the recovery: the same tokens, from the same moments
+    expect(r.afterAnswer.tokens).toEqual(r.before.tokens);
+    expect(r.afterAnswer.moments).toEqual(r.before.moments);
+    const s = r.statsAfterAnswerLoss;
+    expect(s.recovery).toMatchObject({ losses: 1, recoveries: 1, recovering: false, failed: null });
+    expect(s.deviceLost).toBeNull();
+    expect(s.engine).toMatchObject({ framesIngested: 20, windowFrames: 6, storeFrames: 14, framesLostToDeviceLoss: 0 });
+    expect(s.engine!.windowBackupBytes).toBeGreaterThan(0);
+    // saving works after a loss: every frame, the window's included
+    expect(r.saved).toEqual({ blocks: 20 });
+
+    // lost while ingesting: the frame being ingested is ingested again on the new device, the
+    // question asked during the recovery waits for it, and the answer is the one before the loss
+    const m = r.midStream;
+    expect(m.lostAtIngested).toBeLessThan(20);
+    // (the ingest that broke may already have moved the window's oldest frame into the store)
+    expect(m.events).toEqual(['devicelost', expect.stringMatching(/^recovered:[56]\/0$/)]);
+    expect(m.stats.frames).toMatchObject({ ingested: 20, failed: 0, droppedQueueFull: 0 });
+    expect(m.stats.recovery).toMatchObject({ losses: 1, recoveries: 1 });
+    expect(m.stats.engine).toMatchObject({ framesIngested: 20, storeFrames: 14, windowFrames: 6, framesLostToDeviceLoss: 0 });
+    expect(m.timeline).toEqual(r.timelineBefore);
+    expect(m.answer.tokens).toEqual(r.before.tokens);
+    expect(m.answer.moments).toEqual(r.before.moments);
+    expect(errors).toEqual([]);
+  });
+}
