@@ -1,4 +1,4 @@
-import { InputError, StreamVlmError } from '../errors';
+import { InputError, QuotaError, StreamVlmError } from '../errors';
 import { blockInfo, payloadSizeOf, type FrameBlock, type KvStoreBits, type LazyFrameBlock } from './frame-block';
 import { framePayloadBytes } from './payload';
 import type { StoreMeta } from './store';
@@ -402,7 +402,7 @@ async function writeFileBytes(dir: FileSystemDirectoryHandle, file: string, byte
     await writeWholeFile(dir, file, bytes);
   } catch (e) {
     if (isQuotaError(e)) {
-      throw new InputError(`saveMemory: the browser's storage quota is full writing ${where}/${file}; free space (deleteMemory of old saves) and save again. The previous save is intact.`);
+      throw new QuotaError(`saveMemory: the browser's storage quota is full writing ${where}/${file}; the previous save is intact.`, { cause: e });
     }
     throw e;
   }
@@ -451,25 +451,36 @@ export function saveMemory(name: string, meta: StoreMeta, blocks: readonly (Fram
 
     const report: SaveReport = { blocks: blocks.length, written: 0, kept: 0, removed: 0, bytesWritten: 0 };
     const entries: IndexEntry[] = [];
-    for (const b of blocks) {
-      const fingerprint = blockFingerprint(b);
-      const file = blockFileName(b.index, fingerprint);
-      const old = previous.get(file);
-      // kept only when the file is there whole (a size check reads metadata, not the file)
-      if (old && existing.has(file) && old.timestampMs === b.timestampMs && (await fileSize(dir, file)) === old.fileBytes) {
-        entries.push(old);
-        report.kept++;
-        continue;
+    /** Files this save created or began (a failed write may leave an empty or partial one). */
+    const added: string[] = [];
+    try {
+      for (const b of blocks) {
+        const fingerprint = blockFingerprint(b);
+        const file = blockFileName(b.index, fingerprint);
+        const old = previous.get(file);
+        // kept only when the file is there whole (a size check reads metadata, not the file)
+        if (old && existing.has(file) && old.timestampMs === b.timestampMs && (await fileSize(dir, file)) === old.fileBytes) {
+          entries.push(old);
+          report.kept++;
+          continue;
+        }
+        const bytes = encodeBlock('payload' in b ? b : { ...b, payload: await b.loadPayload() });
+        if (!previous.has(file)) added.push(file);
+        await writeFileBytes(dir, file, bytes, where);
+        entries.push({ index: b.index, timestampMs: b.timestampMs, fileBytes: bytes.byteLength, fingerprint, crc: trailingCrc(bytes) });
+        report.written++;
+        report.bytesWritten += bytes.byteLength;
       }
-      const bytes = encodeBlock('payload' in b ? b : { ...b, payload: await b.loadPayload() });
-      await writeFileBytes(dir, file, bytes, where);
-      entries.push({ index: b.index, timestampMs: b.timestampMs, fileBytes: bytes.byteLength, fingerprint, crc: trailingCrc(bytes) });
-      report.written++;
-      report.bytesWritten += bytes.byteLength;
+      // the commit point: until the new index is in place, the previous one (and its files) rules
+      const index = encodeIndex(meta, entries);
+      await writeFileBytes(dir, INDEX_FILE, index, where);
+      report.bytesWritten += index.byteLength;
+    } catch (e) {
+      // the files this save added only take space, which a full disk needs back: remove them now
+      // rather than at the next save's sweep (a save cut short by a closed tab leaves them to it)
+      for (const file of added) await dir.removeEntry(file).catch(() => {});
+      throw e;
     }
-    const index = encodeIndex(meta, entries);
-    await writeFileBytes(dir, INDEX_FILE, index, where);
-    report.bytesWritten += index.byteLength;
     // only now (the new index committed) are the old files unreferenced
     const live = new Set(entries.map((e) => blockFileName(e.index, e.fingerprint)));
     for (const file of existing) {
