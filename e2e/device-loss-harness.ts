@@ -35,9 +35,20 @@ export interface LossResult {
   timelineBefore: number[];
 }
 
+export interface NoBackupResult {
+  needleFrame: number;
+  events: string[];
+  before: Answer;
+  after: Answer;
+  stats: StreamVLMStats;
+  timeline: number[];
+  /** After one more frame. */
+  ingestedAfter: number;
+}
+
 declare global {
   interface Window {
-    deviceLoss: { run: (kvBits: 4 | 'none') => Promise<LossResult> };
+    deviceLoss: { run: (kvBits: 4 | 'none') => Promise<LossResult>; withoutBackup: () => Promise<NoBackupResult> };
   }
 }
 
@@ -69,8 +80,8 @@ function waitFor(vlm: StreamVLM, type: 'recovered' | 'recoveryfailed'): Promise<
   return new Promise((resolve) => vlm.addEventListener(type, () => resolve(), { once: true }));
 }
 
-async function load(kvBits: 4 | 'none', clip: NeedleStream): Promise<StreamVLM> {
-  return StreamVLM.load(MODEL, { kvBits, windowFrames: 6, topK: 4, maxAnswerTokens: 8, timestamps: 'frames', queueCapacity: clip.frames, memoryRamMB: Infinity, persistStorage: false });
+async function load(kvBits: 4 | 'none', clip: NeedleStream, windowBackup = true): Promise<StreamVLM> {
+  return StreamVLM.load(MODEL, { kvBits, windowFrames: 6, topK: 4, maxAnswerTokens: 8, timestamps: 'frames', queueCapacity: clip.frames, memoryRamMB: Infinity, persistStorage: false, windowBackup });
 }
 
 function push(vlm: StreamVLM, clip: NeedleStream, i: number) {
@@ -132,5 +143,30 @@ async function run(kvBits: 4 | 'none'): Promise<LossResult> {
   return { needle: { frame: n.frame, color: n.color, question }, before, midAnswer, events, afterAnswer, statsAfterAnswerLoss, saved, midStream, timelineBefore };
 }
 
-window.deviceLoss = { run };
+/** Without window backups: the window's frames at the loss are lost and counted; memory still answers. */
+async function withoutBackup(): Promise<NoBackupResult> {
+  const clip = planNeedleStream({ seed: 1, frames: 20, depths: [0.2] });
+  const n = clip.needles[0];
+  const question = colorQuestion(n.shape as Parameters<typeof colorQuestion>[0]);
+  const vlm = await load(4, clip, false);
+  const events: string[] = [];
+  record(vlm, events);
+  for (let i = 0; i < clip.frames; i++) await push(vlm, clip, i);
+  await vlm.idle();
+  const before = await collect(vlm.ask(question));
+  const recovered = waitFor(vlm, 'recovered');
+  await vlm.loseDeviceForTesting();
+  await recovered;
+  const after = await collect(vlm.ask(question));
+  const stats = await vlm.stats();
+  const timeline = await timelineOf(vlm);
+  await push(vlm, clip, 0).catch(() => {}); // an old timestamp: refused, the clock survived the loss
+  await vlm.pushFrame({ width: clip.width, height: clip.height, data: renderFrame(clip, 5) }, 20_000);
+  await vlm.idle();
+  const ingestedAfter = (await vlm.stats()).engine!.framesIngested;
+  await vlm.dispose();
+  return { needleFrame: n.frame, events, before, after, stats, timeline, ingestedAfter };
+}
+
+window.deviceLoss = { run, withoutBackup };
 document.querySelector('#status')!.textContent = 'ready';

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import type { Answer, Failure, LossResult } from './device-loss-harness';
+import type { Answer, Failure, LossResult, NoBackupResult } from './device-loss-harness';
 import { openModelHarness } from './harness-page';
 
 // Issue #14: a lost GPU device, survived with the memory intact, in Chromium's WebGPU (SwiftShader:
@@ -53,3 +53,20 @@ for (const kvBits of [4, 'none'] as const) {
     expect(errors).toEqual([]);
   });
 }
+
+test('without window backups the window\'s frames at the loss are lost and counted; frames in memory still answer', async ({ page }) => {
+  test.setTimeout(200_000);
+  const errors = await openModelHarness(page, '/e2e/device-loss-harness.html');
+  const r: NoBackupResult = await page.evaluate(() => window.deviceLoss.withoutBackup());
+  console.log(JSON.stringify({ ...r, stats: { recovery: r.stats.recovery, engine: r.stats.engine } }).slice(0, 3000));
+  expect(r.events).toEqual(['devicelost', 'recovered:0/6']);
+  expect(r.stats.engine).toMatchObject({ framesIngested: 20, storeFrames: 14, windowFrames: 0, framesLostToDeviceLoss: 6, windowBackupBytes: 0 });
+  // the 6 window frames (14…19 s) are gone; the 14 in memory are all there
+  expect(r.timeline).toEqual(Array.from({ length: 14 }, (_, i) => i * 1000));
+  // the needle, in memory, is still recalled and answered as before
+  expect(r.after.moments.find((m) => m.frameIndex === r.needleFrame)?.from).toBe('memory');
+  expect(r.after.text).toBe(r.before.text);
+  // the stream goes on after its last frame's time
+  expect(r.ingestedAfter).toBe(21);
+  expect(errors).toEqual([]);
+});

@@ -121,7 +121,7 @@ export class StreamEngine {
       frameResize: options.frameResize ?? 'video',
       thumbnailEdge: positiveInt('thumbnailEdge', options.thumbnailEdge ?? 96, 8),
       ramBudgetBytes: options.ramBudgetBytes ?? Infinity,
-      windowBackup: options.windowBackup ?? true,
+      windowBackup: options.windowBackup ?? false,
     };
     if (!(o.ramBudgetBytes >= 0)) throw new InputError(`StreamEngine: ramBudgetBytes must be a number ≥ 0, got ${String(o.ramBudgetBytes)}`);
     if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamEngine: kvBits must be 8, 4, 2 or 'none', got ${String(o.kvBits)}`);

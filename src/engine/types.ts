@@ -28,7 +28,9 @@ export interface StreamEngineOptions {
   /**
    * Keep a raw copy of each window frame's K/V rows in RAM (read back once, after its prefill), so
    * that a lost GPU device loses no frame: the window is rebuilt from them on the new device,
-   * exactly. Costs windowFrames × a frame's raw K/V in RAM (stats().windowBackupBytes). Default true.
+   * exactly. Costs windowFrames × a frame's raw K/V in RAM (stats().windowBackupBytes) and one read
+   * back per frame. Default false here (the CLI and benchmarks do not recover); the SDK's worker,
+   * which recovers, turns it on unless told otherwise.
    */
   windowBackup?: boolean;
 }

@@ -46,6 +46,13 @@ export interface StreamVLMOptions {
    * pressure (navigator.storage.persist()); its answer is stats().storage and a 'storage' event. Default true.
    */
   persistStorage?: boolean;
+  /**
+   * Keep a RAM copy of the recent window's K/V (one frame's worth per window frame) so that a lost
+   * GPU device loses no frame: the window is rebuilt from it on the new device. Off: the window's
+   * frames at the moment of a loss are lost (counted in stats().engine.framesLostToDeviceLoss).
+   * Default true.
+   */
+  windowBackup?: boolean;
 }
 
 
@@ -58,7 +65,7 @@ function positiveInteger(name: string, value: number | undefined): void {
  * and fills in the SDK's defaults.
  */
 export function checkOptions(options: StreamVLMOptions): Required<Omit<StreamVLMOptions, 'onProgress'>> {
-  const o = { kvBits: 4 as KvStoreBits, fps: 1, windowFrames: 16, topK: 8, maxAnswerTokens: 128, precision: 'auto' as const, weightFormat: 'f16' as WeightFormat, cache: true, timestamps: 'auto' as TimestampMode, frameResize: 'video' as const, queueCapacity: 4, memoryRamMB: 1024, persistStorage: true, ...stripUndefined(options) };
+  const o = { kvBits: 4 as KvStoreBits, fps: 1, windowFrames: 16, topK: 8, maxAnswerTokens: 128, precision: 'auto' as const, weightFormat: 'f16' as WeightFormat, cache: true, timestamps: 'auto' as TimestampMode, frameResize: 'video' as const, queueCapacity: 4, memoryRamMB: 1024, persistStorage: true, windowBackup: true, ...stripUndefined(options) };
   if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamVLM.load: kvBits must be 8, 4, 2 or 'none', not ${String(o.kvBits)}`);
   if (!(typeof o.fps === 'number' && o.fps > 0 && o.fps <= 60)) throw new InputError(`StreamVLM.load: fps must be a number in (0, 60], not ${String(o.fps)}`);
   positiveInteger('windowFrames', o.windowFrames);
@@ -80,7 +87,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 /** The worker's load options for checked SDK options and the precision chosen for this adapter. */
 export function workerLoadOptions(o: ReturnType<typeof checkOptions>, precision: 'f16' | 'f32'): WorkerLoadOptions {
   return {
-    engine: { windowFrames: o.windowFrames, kvBits: o.kvBits, topK: o.topK, maxAnswerTokens: o.maxAnswerTokens, frameResize: o.frameResize, ramBudgetBytes: o.memoryRamMB * 2 ** 20 },
+    engine: { windowFrames: o.windowFrames, kvBits: o.kvBits, topK: o.topK, maxAnswerTokens: o.maxAnswerTokens, frameResize: o.frameResize, ramBudgetBytes: o.memoryRamMB * 2 ** 20, windowBackup: o.windowBackup },
     model: { weightFormat: o.weightFormat, precision },
     fps: o.fps,
     queueCapacity: o.queueCapacity,

@@ -74,7 +74,8 @@ function ready(what: string): Loaded {
 async function createEngine(model: SmolVlm, options: StreamEngineOptions = {}): Promise<StreamEngine> {
   const spill = Number.isFinite(options.ramBudgetBytes ?? Infinity) ? await OpfsSpill.create().catch(() => undefined) : undefined;
   try {
-    return await StreamEngine.create(model, options, { spill });
+    // this worker recovers from device loss: the window's backups let it lose no frame
+    return await StreamEngine.create(model, { windowBackup: true, ...options }, { spill });
   } catch (e) {
     await spill?.destroy();
     throw e;
@@ -320,7 +321,7 @@ async function recoverFrom(l: Loaded, lost: DeviceLostError): Promise<void> {
     const model = await withOutOfMemoryScope(gpu.device, 'reloading the model', () =>
       SmolVlm.load(gpu!, l.source, { ...l.modelOptions, onProgress: (p) => p.phase === 'done' && (fromCache = p.fromCache) }),
     );
-    const engine = await StreamEngine.create(model, l.engineOptions, { resume: state });
+    const engine = await StreamEngine.create(model, { windowBackup: true, ...l.engineOptions }, { resume: state });
     l.gpu = gpu;
     l.model = model;
     l.engine = engine;
