@@ -231,25 +231,38 @@ async function openMemoryNamed(name: string): Promise<OpenMemoryReport> {
   }
   return l.scheduler.exclusive(async () => {
     await l.recovery.settled();
-    const current = l.engine;
-    const fresh = current.stats().framesIngested === 0 && current.store.frames === 0;
-    // restore into a new engine first, so a failure leaves the current stream untouched
-    const target = fresh ? current : await createEngine(l.model, l.engineOptions);
-    try {
-      await target.restoreMemory(saved.meta, saved.blocks);
-    } catch (e) {
-      if (target !== current) await target.dispose();
-      throw e;
-    }
-    if (target !== current) {
-      l.engine = target;
-      await current.dispose();
-    }
-    l.openedFrom = name;
-    const last = target.stats().lastTimestampMs;
-    l.scheduler.setClock(last);
-    return { frames: target.store.frames, lastTimestampMs: last };
+    const gpu = l.gpu;
+    // a device lost while the new engine is made fails this call typed (the stream recovers as it was)
+    return openInto(l, name, saved).catch(async (e) => {
+      // (an engine that handed over to the recovery refuses as 'disposed': the loss is the reason)
+      throw gpu.lost ?? (await lossBehind(gpu, e)) ?? e;
+    });
   });
+}
+
+/** openMemory's work, between engine calls: the saved blocks into the stream's engine, or a new one. */
+async function openInto(l: Loaded, name: string, saved: Awaited<ReturnType<typeof openMemory>>): Promise<OpenMemoryReport> {
+  const current = l.engine;
+  const gpu = l.gpu;
+  const fresh = current.stats().framesIngested === 0 && current.store.frames === 0;
+  // restore into a new engine first, so a failure leaves the current stream untouched
+  const target = fresh ? current : await createEngine(l.model, l.engineOptions);
+  try {
+    await target.restoreMemory(saved.meta, saved.blocks);
+    // an engine made on a device lost meanwhile must not replace the one the recovery brings
+    if (target !== current && gpu.lost) throw gpu.lost;
+  } catch (e) {
+    if (target !== current) await target.dispose();
+    throw e;
+  }
+  if (target !== current) {
+    l.engine = target;
+    await current.dispose();
+  }
+  l.openedFrom = name;
+  const last = target.stats().lastTimestampMs;
+  l.scheduler.setClock(last);
+  return { frames: target.store.frames, lastTimestampMs: last };
 }
 
 /**
@@ -305,35 +318,44 @@ async function recoverFrom(l: Loaded, lost: DeviceLostError): Promise<void> {
   const t0 = performance.now();
   const state = await l.engine.handOver();
   await l.model.dispose().catch(() => {});
-  // a browser may refuse adapters for a moment right after a loss: a few tries, further apart
-  let gpu: GpuDevice | null = null;
+  // a browser may refuse adapters for a moment right after a loss, and a new device may be lost in
+  // turn while the weights upload: a few tries, further apart, each from a fresh device
+  let failure: unknown = null;
   for (const wait of [0, 250, 1000, 3000]) {
     await new Promise((r) => setTimeout(r, wait));
-    gpu = await GpuDevice.acquire().catch(() => null);
-    if (gpu) break;
+    const gpu = await GpuDevice.acquire().catch((e) => {
+      failure = e;
+      return null;
+    });
+    if (!gpu) continue;
+    let fromCache = true;
+    try {
+      const model = await withOutOfMemoryScope(gpu.device, 'reloading the model', () =>
+        SmolVlm.load(gpu, l.source, {
+          ...l.modelOptions,
+          onProgress: (p) => {
+            if (p.phase === 'done') fromCache = p.fromCache;
+          },
+        }),
+      );
+      // the state is only read until the new engine exists: a failed try leaves it whole for the next
+      const engine = await StreamEngine.create(model, { windowBackup: true, ...l.engineOptions }, { resume: state });
+      l.gpu = gpu;
+      l.model = model;
+      l.engine = engine;
+    } catch (e) {
+      failure = e;
+      gpu.destroy();
+      continue;
+    }
+    deviceLost = null;
+    watchDevice(l, gpu);
+    const s = l.engine.stats();
+    emit({ type: 'recovered', ms: performance.now() - t0, windowFramesRestored: s.windowFrames, framesLost: s.framesLostToDeviceLoss, weightsFromCache: fromCache });
+    return;
   }
-  if (!gpu) {
-    lostState.set(l, state);
-    throw new DeviceLostError(lost.reason, 'no WebGPU device could be acquired after the loss');
-  }
-  let fromCache = true;
-  try {
-    const model = await withOutOfMemoryScope(gpu.device, 'reloading the model', () =>
-      SmolVlm.load(gpu!, l.source, { ...l.modelOptions, onProgress: (p) => p.phase === 'done' && (fromCache = p.fromCache) }),
-    );
-    const engine = await StreamEngine.create(model, { windowBackup: true, ...l.engineOptions }, { resume: state });
-    l.gpu = gpu;
-    l.model = model;
-    l.engine = engine;
-  } catch (e) {
-    gpu.destroy();
-    lostState.set(l, state);
-    throw e;
-  }
-  deviceLost = null;
-  watchDevice(l, gpu);
-  const s = l.engine.stats();
-  emit({ type: 'recovered', ms: performance.now() - t0, windowFramesRestored: s.windowFrames, framesLost: s.framesLostToDeviceLoss, weightsFromCache: fromCache });
+  lostState.set(l, state);
+  throw failure instanceof Error ? failure : new DeviceLostError(lost.reason, 'no WebGPU device could be acquired after the loss');
 }
 
 /** The handed-over memory of a stream whose recovery failed (saveMemory still saves its store). */
