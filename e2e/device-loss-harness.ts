@@ -46,9 +46,21 @@ export interface NoBackupResult {
   ingestedAfter: number;
 }
 
+/** Step by step, for the spec to cut the network between steps. */
+interface Steps {
+  /** Loads (with or without the download cache) and streams 10 frames of the needle clip. */
+  load: (cache: boolean) => Promise<void>;
+  /** Destroys the device and waits for 'recovered' or 'recoveryfailed'; returns every device event's detail. */
+  lose: () => Promise<{ type: string; [k: string]: unknown }[]>;
+  ask: () => Promise<Answer | Failure>;
+  save: () => Promise<{ blocks: number } | Failure>;
+  stats: () => Promise<StreamVLMStats>;
+  dispose: () => Promise<void>;
+}
+
 declare global {
   interface Window {
-    deviceLoss: { run: (kvBits: 4 | 'none') => Promise<LossResult>; withoutBackup: () => Promise<NoBackupResult> };
+    deviceLoss: { run: (kvBits: 4 | 'none') => Promise<LossResult>; withoutBackup: () => Promise<NoBackupResult>; steps: Steps };
   }
 }
 
@@ -168,5 +180,48 @@ async function withoutBackup(): Promise<NoBackupResult> {
   return { needleFrame: n.frame, events, before, after, stats, timeline, ingestedAfter };
 }
 
-window.deviceLoss = { run, withoutBackup };
+let stepped: StreamVLM | null = null;
+const steppedClip = planNeedleStream({ seed: 2, frames: 10, depths: [0.1] });
+const steps: Steps = {
+  async load(cache) {
+    stepped = await StreamVLM.load(MODEL, { kvBits: 4, windowFrames: 4, topK: 2, maxAnswerTokens: 4, timestamps: 'frames', queueCapacity: 10, memoryRamMB: Infinity, persistStorage: false, cache });
+    for (let i = 0; i < steppedClip.frames; i++) await push(stepped, steppedClip, i);
+    await stepped.idle();
+  },
+  async lose() {
+    const vlm = stepped!;
+    const details: { type: string }[] = [];
+    const done = new Promise<void>((resolve) => {
+      for (const type of ['devicelost', 'recovered', 'recoveryfailed'] as const) {
+        vlm.addEventListener(type, (e) => {
+          details.push((e as CustomEvent<{ type: string }>).detail);
+          if (type !== 'devicelost') resolve();
+        });
+      }
+    });
+    await vlm.loseDeviceForTesting();
+    await done;
+    return details;
+  },
+  async ask() {
+    try {
+      return await collect(stepped!.ask(colorQuestion(steppedClip.needles[0].shape as Parameters<typeof colorQuestion>[0])));
+    } catch (e) {
+      return failure(e);
+    }
+  },
+  async save() {
+    try {
+      const report = await stepped!.saveMemory('device-loss-steps');
+      await stepped!.deleteMemory('device-loss-steps');
+      return { blocks: report.blocks };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+  stats: () => stepped!.stats(),
+  dispose: () => stepped!.dispose(),
+};
+
+window.deviceLoss = { run, withoutBackup, steps };
 document.querySelector('#status')!.textContent = 'ready';

@@ -70,3 +70,35 @@ test('without window backups the window\'s frames at the loss are lost and count
   expect(r.ingestedAfter).toBe(21);
   expect(errors).toEqual([]);
 });
+
+// Where the weights come from on recovery: the download cache, so a lost network does not matter;
+// with neither (cache off, network cut) the recovery fails, says so, and the memory can still be saved.
+test('recovery reads the weights from the download cache with the network cut; with neither it fails, typed, and saveMemory still works', async ({ page }) => {
+  test.setTimeout(200_000);
+  const errors = await openModelHarness(page, '/e2e/device-loss-harness.html');
+  const cut = (route: import('@playwright/test').Route) => route.abort('internetdisconnected');
+
+  // 1. cached weights, network cut before the loss: recovered from the cache, answers as before
+  await page.evaluate(() => window.deviceLoss.steps.load(true));
+  const before = await page.evaluate(() => window.deviceLoss.steps.ask());
+  await page.context().route('**/tools/fixtures/needle-vlm/**', cut);
+  const events = await page.evaluate(() => window.deviceLoss.steps.lose());
+  expect(events.map((e) => e.type)).toEqual(['devicelost', 'recovered']);
+  expect(events[1]).toMatchObject({ weightsFromCache: true, framesLost: 0, windowFramesRestored: 4 });
+  expect(await page.evaluate(() => window.deviceLoss.steps.ask())).toEqual(before);
+  await page.evaluate(() => window.deviceLoss.steps.dispose());
+  await page.context().unroute('**/tools/fixtures/needle-vlm/**', cut);
+
+  // 2. no cache, network cut: no weights for the new device
+  await page.evaluate(() => window.deviceLoss.steps.load(false));
+  await page.context().route('**/tools/fixtures/needle-vlm/**', cut);
+  const failed = await page.evaluate(() => window.deviceLoss.steps.lose());
+  expect(failed.map((e) => e.type)).toEqual(['devicelost', 'recoveryfailed']);
+  expect(await page.evaluate(() => window.deviceLoss.steps.ask())).toMatchObject({ name: 'DeviceLostError', code: 'DEVICE_LOST', typed: true });
+  const s = await page.evaluate(() => window.deviceLoss.steps.stats());
+  expect(s.recovery).toMatchObject({ losses: 1, recoveries: 0, recovering: false, failed: expect.stringMatching(/ModelLoadError|fetch|network/i) });
+  // the store never was on the GPU: its 6 frames are saved (the 4 window frames needed the GPU)
+  expect(await page.evaluate(() => window.deviceLoss.steps.save())).toEqual({ blocks: 6 });
+  await page.evaluate(() => window.deviceLoss.steps.dispose());
+  expect(errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e))).toEqual([]);
+});
