@@ -26,6 +26,12 @@ declare global {
       reopen: (name: string) => Promise<Outcome['reopened']>;
       /** The files in the memory's folder. */
       files: (name: string) => Promise<string[]>;
+      /**
+       * The states a save cut while replacing the index leaves where writes are not atomic (Safari's
+       * sync access handles): index.svmi torn with the new index's whole copy beside it, and a copy
+       * torn before index.svmi was touched. Reopened, and saved again.
+       */
+      tornIndex: (name: string) => Promise<{ tornMain: Outcome['reopened']; tornCopy: Outcome['reopened']; resaved: string[] }>;
     };
   }
 }
@@ -75,6 +81,28 @@ window.crashSave = {
     return { error: null, finished, reopened: await reopen(name) };
   },
   reopen,
+  async tornIndex(name) {
+    const dir = async () => (await (await navigator.storage.getDirectory()).getDirectoryHandle('streamvlm-memory')).getDirectoryHandle(name);
+    const write = async (file: string, bytes: Uint8Array) => {
+      const w = await (await (await dir()).getFileHandle(file, { create: true })).createWritable();
+      await w.write(bytes as Uint8Array<ArrayBuffer>);
+      await w.close();
+    };
+    const read = async (file: string) => new Uint8Array(await (await (await (await dir()).getFileHandle(file)).getFile()).arrayBuffer());
+    // B saved, then made to look cut while its index replaced A's: index.svmi half written, the copy whole
+    await window.crashSave.saveA(name);
+    await saveMemory(name, META, streamB());
+    const indexOfB = await read('index.svmi');
+    await write('index.svmi.next', indexOfB);
+    await write('index.svmi', indexOfB.slice(0, indexOfB.length >> 1));
+    const tornMain = await reopen(name);
+    // A saved, then a copy cut short beside it: index.svmi was never touched, A stands
+    await window.crashSave.saveA(name);
+    await write('index.svmi.next', indexOfB.slice(0, 20));
+    const tornCopy = await reopen(name);
+    await saveMemory(name, META, streamA());
+    return { tornMain, tornCopy, resaved: await window.crashSave.files(name) };
+  },
   async files(name) {
     const dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('streamvlm-memory')).getDirectoryHandle(name);
     const names: string[] = [];

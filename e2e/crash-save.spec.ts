@@ -59,3 +59,14 @@ test('a save whose worker is terminated at any moment leaves all of the previous
   expect(seen.some((s) => s.includes(':killed:"A"'))).toBe(true);
   expect(errors).toEqual([]);
 });
+
+test('a save cut while replacing the index where writes are not atomic: the whole copy written first is read', async ({ page }) => {
+  const errors = await openModelHarness(page, '/e2e/crash-save-harness.html');
+  const r = await page.evaluate(() => window.crashSave.tornIndex('torn'));
+  expect(r.tornMain).toBe('B');
+  expect(r.tornCopy).toBe('A');
+  // the next save sweeps the leftover copy
+  expect(r.resaved).toHaveLength(7);
+  expect(r.resaved).not.toContain('index.svmi.next');
+  expect(errors).toEqual([]);
+});

@@ -11,9 +11,11 @@ import type { StoreMeta } from './store';
  * and an index (`index.svmi`: the StoreMeta and one entry per block). One file per block keeps
  * saving incremental: a save writes only the blocks that the directory does not already hold (an
  * hour of stream is 3600 blocks; saving every minute writes 60), then replaces the index. OPFS's
- * `createWritable` commits a file on close, so the index swap is atomic: a save that fails half way
- * (quota, closed tab) leaves the previous save readable, and its stray block files are swept by the
- * next save. Opening reads and checks every file before returning anything: a corrupt or truncated
+ * `createWritable` commits a file on close, so the index swap is atomic; where only sync access
+ * handles exist (truncate, then write) a whole copy of the new index (`index.svmi.next`) is written
+ * first and read if index.svmi turns out torn. A save that fails half way (quota, closed tab, lost
+ * device) thus leaves the previous save readable; a failed save removes the files it added (a full
+ * disk needs the room), and a closed tab's strays are swept by the next save. Opening reads and checks every file before returning anything: a corrupt or truncated
  * file is a MemoryFileError naming it, and nothing is half-loaded.
  *
  * Format, little-endian (every WebGPU platform is):
@@ -38,6 +40,12 @@ const INDEX_MAGIC = 'SVMI';
 const BLOCK_HEADER_BYTES = 64;
 const INDEX_ENTRY_BYTES = 24;
 const INDEX_FILE = 'index.svmi';
+/**
+ * The new index, written whole before index.svmi is replaced and removed after: where a file write
+ * is not atomic (sync access handles truncate, then write), a save cut while replacing index.svmi
+ * leaves this complete copy, which opening falls back to.
+ */
+const INDEX_NEXT = 'index.svmi.next';
 const ROOT_DIR = 'streamvlm-memory';
 
 /** A saved memory file is missing, truncated, corrupt, of another format version, or does not match its index. */
@@ -437,14 +445,11 @@ export function saveMemory(name: string, meta: StoreMeta, blocks: readonly (Fram
     const where = `${ROOT_DIR}/${name}`;
     // what an earlier save left; a damaged or foreign index just means nothing is reused
     let previous = new Map<string, IndexEntry>();
-    const oldIndex = await readFileBytes(dir, INDEX_FILE);
-    if (oldIndex) {
-      try {
-        const old = decodeIndex(oldIndex, INDEX_FILE);
-        if (sameMeta(old.meta, meta)) previous = new Map(old.entries.map((e) => [blockFileName(e.index, e.fingerprint), e]));
-      } catch {
-        previous = new Map();
-      }
+    try {
+      const old = await readIndex(dir, where);
+      if (old && sameMeta(old.meta, meta)) previous = new Map(old.entries.map((e) => [blockFileName(e.index, e.fingerprint), e]));
+    } catch {
+      previous = new Map();
     }
     const existing = new Set<string>();
     for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) existing.add(key);
@@ -473,8 +478,11 @@ export function saveMemory(name: string, meta: StoreMeta, blocks: readonly (Fram
       }
       // the commit point: until the new index is in place, the previous one (and its files) rules
       const index = encodeIndex(meta, entries);
+      added.push(INDEX_NEXT);
+      await writeFileBytes(dir, INDEX_NEXT, index, where);
       await writeFileBytes(dir, INDEX_FILE, index, where);
-      report.bytesWritten += index.byteLength;
+      await dir.removeEntry(INDEX_NEXT).catch(() => {});
+      report.bytesWritten += 2 * index.byteLength;
     } catch (e) {
       // the files this save added only take space, which a full disk needs back: remove them now
       // rather than at the next save's sweep (a save cut short by a closed tab leaves them to it)
@@ -484,7 +492,7 @@ export function saveMemory(name: string, meta: StoreMeta, blocks: readonly (Fram
     // only now (the new index committed) are the old files unreferenced
     const live = new Set(entries.map((e) => blockFileName(e.index, e.fingerprint)));
     for (const file of existing) {
-      if (file === INDEX_FILE || live.has(file)) continue;
+      if (file === INDEX_FILE || file === INDEX_NEXT || live.has(file)) continue;
       await dir.removeEntry(file).catch(() => {});
       report.removed++;
     }
@@ -505,9 +513,9 @@ export function openMemory(name: string, options: PersistOptions = {}): Promise<
   return locked(name, async () => {
     const dir = await memoryDir(name, options, false);
     const where = `${ROOT_DIR}/${name}`;
-    const indexBytes = dir ? await readFileBytes(dir, INDEX_FILE) : null;
-    if (!dir || !indexBytes) throw new InputError(`openMemory: nothing is saved as "${name}" (no ${where}/${INDEX_FILE}); save a stream's memory under that name first`);
-    const { meta, entries } = decodeIndex(indexBytes, `${where}/${INDEX_FILE}`);
+    const index = dir ? await readIndex(dir, where) : null;
+    if (!dir || !index) throw new InputError(`openMemory: nothing is saved as "${name}" (no ${where}/${INDEX_FILE}); save a stream's memory under that name first`);
+    const { meta, entries } = index;
     const blocks: LazyFrameBlock[] = [];
     for (const e of entries) {
       const info = blockInfo(await readBlockFile(dir, where, e, meta));
@@ -515,6 +523,33 @@ export function openMemory(name: string, options: PersistOptions = {}): Promise<
     }
     return { meta, blocks };
   });
+}
+
+/**
+ * The memory's index: index.svmi, or, if that is missing or damaged, the whole copy a save wrote
+ * first (INDEX_NEXT: the save was cut while replacing index.svmi). Null when neither exists; a
+ * damaged index.svmi with no good copy is its MemoryFileError.
+ */
+async function readIndex(dir: FileSystemDirectoryHandle, where: string): Promise<{ meta: StoreMeta; entries: IndexEntry[] } | null> {
+  const main = await readFileBytes(dir, INDEX_FILE);
+  let damaged: unknown = null;
+  if (main) {
+    try {
+      return decodeIndex(main, `${where}/${INDEX_FILE}`);
+    } catch (e) {
+      damaged = e;
+    }
+  }
+  const next = await readFileBytes(dir, INDEX_NEXT);
+  if (next) {
+    try {
+      return decodeIndex(next, `${where}/${INDEX_NEXT}`);
+    } catch {
+      // a copy cut short: the save never reached index.svmi, whose state stands
+    }
+  }
+  if (damaged) throw damaged;
+  return null;
 }
 
 /** Reads one block file the index lists and checks it against the index entry and the meta. */
