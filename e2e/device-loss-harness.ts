@@ -27,6 +27,10 @@ export interface LossResult {
   /** The answer that was streaming when the device was destroyed. */
   midAnswer: Answer | Failure;
   events: string[];
+  /** The events when the question after the loss was asked (during the recovery), its stats and timeline then. */
+  eventsAtAsk: string[];
+  statsDuringRecovery: StreamVLMStats;
+  timelineDuringRecovery: number[];
   afterAnswer: Answer;
   statsAfterAnswerLoss: StreamVLMStats;
   saved: { blocks: number } | Failure;
@@ -123,8 +127,12 @@ async function run(kvBits: 4 | 'none'): Promise<LossResult> {
   } catch (e) {
     midAnswer = failure(e);
   }
-  await recovered;
+  // asked at once, during the recovery: the question waits for the new device
+  const eventsAtAsk = [...events];
+  const statsDuringRecovery = await vlm.stats();
+  const timelineDuringRecovery = await timelineOf(vlm);
   const afterAnswer = await collect(vlm.ask(question));
+  await recovered;
   const statsAfterAnswerLoss = await vlm.stats();
   let saved: LossResult['saved'];
   try {
@@ -152,7 +160,7 @@ async function run(kvBits: 4 | 'none'): Promise<LossResult> {
   const answer = await collect(second.ask(question));
   const midStream = { lostAtIngested, events: secondEvents, answer, stats: await second.stats(), timeline: await timelineOf(second) };
   await second.dispose();
-  return { needle: { frame: n.frame, color: n.color, question }, before, midAnswer, events, afterAnswer, statsAfterAnswerLoss, saved, midStream, timelineBefore };
+  return { needle: { frame: n.frame, color: n.color, question }, before, midAnswer, events, eventsAtAsk, statsDuringRecovery, timelineDuringRecovery, afterAnswer, statsAfterAnswerLoss, saved, midStream, timelineBefore };
 }
 
 /** Without window backups: the window's frames at the loss are lost and counted; memory still answers. */

@@ -27,7 +27,12 @@ for (const kvBits of [4, 'none'] as const) {
     // the answer streaming at the loss ends with a typed DeviceLostError (never a bare AbortError)
     expect(r.midAnswer).toMatchObject({ name: 'DeviceLostError', code: 'DEVICE_LOST', typed: true } satisfies Partial<Failure>);
     expect(r.events).toEqual(['devicelost', 'recovered:6/0']);
-    // asked again after the recovery: the same tokens, from the same moments
+    // asked again at once: during the recovery (stats and the timeline answer meanwhile), the
+    // question waits for it, then gets the same tokens from the same moments
+    expect(r.eventsAtAsk).toEqual(['devicelost']);
+    expect(r.statsDuringRecovery.recovery).toMatchObject({ recovering: true, losses: 1, recoveries: 0 });
+    expect(r.statsDuringRecovery.deviceLost).toMatch(/destroyed/);
+    expect(r.timelineDuringRecovery).toEqual(r.timelineBefore);
     expect(r.afterAnswer.tokens).toEqual(r.before.tokens);
     expect(r.afterAnswer.moments).toEqual(r.before.moments);
     const s = r.statsAfterAnswerLoss;
