@@ -17,7 +17,7 @@ import { resolveModelUrl } from './model-url';
 import { checkOptions, workerLoadOptions, type StreamVLMOptions, type TimestampMode } from './options';
 import { classifyOutOfMemory } from '../gpu/out-of-memory';
 import { choosePrecision } from './precision';
-import type { DeviceEvent } from '../worker/recovery';
+import type { DeviceEvent } from '../engine/recovery';
 import { requestPersistentStorage, type StoragePersistence } from './storage-persistence';
 
 export interface StreamVLMInfo {

@@ -7,7 +7,7 @@ import type { EngineWorkerApi } from './engine-worker';
 import type { WorkerFrame } from './frames';
 import type { OpenMemoryReport, WorkerLoadInfo, WorkerLoadOptions, WorkerStats } from './protocol';
 import type { OfferResult } from '../engine/scheduler';
-import type { DeviceEvent } from './recovery';
+import type { DeviceEvent } from '../engine/recovery';
 import { installTypedErrors } from './typed-errors';
 
 installTypedErrors();

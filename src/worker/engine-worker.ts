@@ -12,9 +12,11 @@ import { CachedUrlSource } from '../model/cached-source';
 import type { LoadProgress } from '../model/progress';
 import { withOutOfMemoryScope } from '../gpu/out-of-memory';
 import { SmolVlm } from '../model/smolvlm';
-import { UrlSource, type ModelSource } from '../model/source';
+import { UrlSource } from '../model/source';
 import { rankingFallbackReason } from '../memory/simd-dot';
-import { lossBehind, Recovery, type DeviceEvent } from './recovery';
+import { lossBehind, type DeviceEvent } from '../engine/recovery';
+import { RecoverableStream } from '../engine/recoverable-stream';
+import type { EngineState } from '../engine/engine-state';
 import { checkWorkerFrame, releaseFrame, toRgbImage, type WorkerFrame } from './frames';
 import type { OpenMemoryReport, WorkerLoadInfo, WorkerLoadOptions, WorkerStats } from './protocol';
 import { Scheduler, type OfferResult, type SchedulerStats } from '../engine/scheduler';
@@ -25,25 +27,19 @@ installTypedErrors();
 type DoneEvent = Extract<AskEvent, { type: 'done' }>;
 
 interface Loaded {
-  /** Replaced, with the model and the engine, when the device is lost (see recoverFrom). */
-  gpu: GpuDevice;
-  model: SmolVlm;
-  /** Replaced when a saved memory is opened into a stream that already holds frames. */
-  engine: StreamEngine;
+  /**
+   * The device, the model and the engine, replaced by itself when the device is lost; the engine
+   * also when a saved memory is opened into a stream that already holds frames.
+   */
+  stream: RecoverableStream;
   scheduler: Scheduler<WorkerFrame, AskOptions, AskEvent>;
   engineOptions: WorkerLoadOptions['engine'];
-  modelOptions: WorkerLoadOptions['model'];
-  /** Where the weights came from: read again (from the download cache) after a device loss. */
-  source: ModelSource;
   /** The saved memory the engine's older frames are read from (openMemory leaves them on disk), or null. */
   openedFrom: string | null;
-  recovery: Recovery;
 }
 
 let loaded: Loaded | null = null;
 let loading: Promise<WorkerLoadInfo> | null = null;
-/** The loss not (yet) recovered from, as a message; null while the device works. */
-let deviceLost: string | null = null;
 /** The page's listener for device events (subscribe). */
 let listener: ((e: DeviceEvent) => void) | null = null;
 
@@ -71,10 +67,11 @@ function ready(what: string): Loaded {
  * origin's private file system. Without OPFS (or if it cannot be opened) the budget is not enforced
  * and every payload stays in RAM, as before budgets existed.
  */
-async function createEngine(model: SmolVlm, options: StreamEngineOptions = {}): Promise<StreamEngine> {
+async function createEngine(model: SmolVlm, options: StreamEngineOptions = {}, resume?: EngineState): Promise<StreamEngine> {
+  // this worker recovers from device loss: the window's backups let it lose no frame
+  if (resume) return StreamEngine.create(model, { windowBackup: true, ...options }, { resume });
   const spill = Number.isFinite(options.ramBudgetBytes ?? Infinity) ? await OpfsSpill.create().catch(() => undefined) : undefined;
   try {
-    // this worker recovers from device loss: the window's backups let it lose no frame
     return await StreamEngine.create(model, { windowBackup: true, ...options }, { spill });
   } catch (e) {
     await spill?.destroy();
@@ -86,43 +83,52 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
   if (loaded || loading) throw new InputError('load: this worker already has a model; dispose() it and start another worker');
   if (typeof modelUrl !== 'string' || modelUrl === '') throw new InputError('load: modelUrl must be the URL of a model folder (…/resolve/main/)');
   loading = (async () => {
-    const gpu = await GpuDevice.acquire();
-    try {
-      const source = options.cache === false ? new UrlSource(modelUrl) : new CachedUrlSource(modelUrl);
-      const progress = onProgress
-        ? (p: LoadProgress) => {
-            // a page that went away must not stop the load
-            Promise.resolve(onProgress(p)).catch(() => {});
-          }
-        : undefined;
-      // a GPU allocation that fails does not throw in WebGPU: the scope turns it into GpuOutOfMemoryError
-      const model = await withOutOfMemoryScope(gpu.device, 'loading the model', () => SmolVlm.load(gpu, source, { ...options.model, onProgress: progress }));
-      let engine: StreamEngine;
-      try {
-        engine = await withOutOfMemoryScope(gpu.device, 'creating the stream engine', () => createEngine(model, options.engine));
-      } catch (e) {
-        await model.dispose();
-        throw e;
-      }
-      const scheduler = new Scheduler<WorkerFrame, AskOptions, AskEvent>(
-        {
-          // the current engine at each call (openMemory and device recovery replace it)
-          ingest: async (frame, ts) => {
-            const image = await toRgbImage(frame);
-            // a frame whose ingest the device loss broke is ingested again on the new device
-            return onEngine(loaded!, (engine) => engine.ingest(image, ts), true);
-          },
-          ask: (question, askOptions) => askOnEngine(loaded!, question, askOptions),
+    const source = options.cache === false ? new UrlSource(modelUrl) : new CachedUrlSource(modelUrl);
+    // progress goes to the page for the first load only; a recovery's reload is reported by events
+    let progress: ((p: LoadProgress) => void) | undefined = onProgress
+      ? (p) => {
+          // a page that went away must not stop the load
+          Promise.resolve(onProgress(p)).catch(() => {});
+        }
+      : undefined;
+    const stream = await RecoverableStream.start(
+      {
+        acquire: () => GpuDevice.acquire(),
+        async loadModel(gpu) {
+          let fromCache = false;
+          const report = progress;
+          progress = undefined;
+          // a GPU allocation that fails does not throw in WebGPU: the scope turns it into GpuOutOfMemoryError
+          const model = await withOutOfMemoryScope(gpu.device, 'loading the model', () =>
+            SmolVlm.load(gpu, source, {
+              ...options.model,
+              onProgress: (p) => {
+                if (p.phase === 'done') fromCache = p.fromCache;
+                report?.(p);
+              },
+            }),
+          );
+          return { model, fromCache };
         },
-        { fps: options.fps, queueCapacity: options.queueCapacity, release: releaseFrame },
-      );
-      loaded = { gpu, model, engine, scheduler, engineOptions: options.engine, modelOptions: options.model, source, openedFrom: null, recovery: new Recovery() };
-      watchDevice(loaded, gpu);
-      return { adapter: gpu.adapter, precision: model.precision, meta: { ...engine.meta }, engine: { ...engine.options } };
-    } catch (e) {
-      gpu.destroy();
-      throw e;
-    }
+        createEngine: (model, resume) => withOutOfMemoryScope(model.gpu.device, 'creating the stream engine', () => createEngine(model, options.engine, resume)),
+      },
+      (e) => emit(e),
+    );
+    const scheduler = new Scheduler<WorkerFrame, AskOptions, AskEvent>(
+      {
+        // the current engine at each call (openMemory and device recovery replace it)
+        ingest: async (frame, ts) => {
+          const image = await toRgbImage(frame);
+          // a frame whose ingest the device loss broke is ingested again on the new device
+          return stream.run((engine) => engine.ingest(image, ts), true);
+        },
+        ask: (question, askOptions) => stream.ask(question, askOptions),
+      },
+      { fps: options.fps, queueCapacity: options.queueCapacity, release: releaseFrame },
+    );
+    loaded = { stream, scheduler, engineOptions: options.engine, openedFrom: null };
+    const { gpu, model, engine } = stream;
+    return { adapter: gpu.adapter, precision: model.precision, meta: { ...engine.meta }, engine: { ...engine.options } };
   })();
   try {
     return await loading;
@@ -186,17 +192,18 @@ function cancelAsk(id: number): void {
 }
 
 function stats(): WorkerStats {
+  const stream = loaded?.stream;
   return {
     frames: loaded ? loaded.scheduler.stats() : EMPTY_STATS,
-    engine: loaded && !loaded.recovery.down ? loaded.engine.stats() : null,
-    deviceLost,
-    recovery: loaded ? { ...loaded.recovery.stats } : null,
+    engine: stream && !stream.recovery.down ? stream.engine.stats() : null,
+    deviceLost: stream?.deviceLost ?? null,
+    recovery: stream ? { ...stream.recovery.stats } : null,
     rankingFallback: rankingFallbackReason(),
   };
 }
 
 function timeline(fromFrame?: number): FrameSummary[] {
-  return ready('timeline').engine.timeline(fromFrame);
+  return ready('timeline').stream.engine.timeline(fromFrame);
 }
 
 /** Saves the whole memory (store + window) to OPFS under `name`, incrementally. */
@@ -207,10 +214,10 @@ async function saveMemoryAs(name: string): Promise<SaveReport> {
   // a consistent cut between engine calls; the writing itself does not hold up the stream
   const { meta, blocks } = await l.scheduler.exclusive(async () => {
     try {
-      return await onEngine(l, (engine) => engine.memorySnapshot(), true);
+      return await l.stream.run((engine) => engine.memorySnapshot(), true);
     } catch (e) {
       // no device to recover on: the memory store, which never was on the GPU, is still saved
-      const state = lostState.get(l);
+      const state = l.stream.orphanedState;
       if (!(e instanceof DeviceLostError) || !state) throw e;
       return { meta: { ...state.store.meta }, blocks: state.store.lazyBlocks() };
     }
@@ -226,12 +233,13 @@ async function saveMemoryAs(name: string): Promise<SaveReport> {
 async function openMemoryNamed(name: string): Promise<OpenMemoryReport> {
   const l = ready('openMemory');
   const saved = await openMemory(name);
-  for (const key of Object.keys(l.engine.meta) as (keyof typeof saved.meta)[]) {
-    if (saved.meta[key] !== l.engine.meta[key]) throw new InputError(`openMemory: "${name}" was saved with ${key} ${String(saved.meta[key])}; this engine has ${String(l.engine.meta[key])}`);
+  const meta = l.stream.engine.meta;
+  for (const key of Object.keys(meta) as (keyof typeof saved.meta)[]) {
+    if (saved.meta[key] !== meta[key]) throw new InputError(`openMemory: "${name}" was saved with ${key} ${String(saved.meta[key])}; this engine has ${String(meta[key])}`);
   }
   return l.scheduler.exclusive(async () => {
-    await l.recovery.settled();
-    const gpu = l.gpu;
+    await l.stream.recovery.settled();
+    const gpu = l.stream.gpu;
     // a device lost while the new engine is made fails this call typed (the stream recovers as it was)
     return openInto(l, name, saved).catch(async (e) => {
       // (an engine that handed over to the recovery refuses as 'disposed': the loss is the reason)
@@ -242,11 +250,11 @@ async function openMemoryNamed(name: string): Promise<OpenMemoryReport> {
 
 /** openMemory's work, between engine calls: the saved blocks into the stream's engine, or a new one. */
 async function openInto(l: Loaded, name: string, saved: Awaited<ReturnType<typeof openMemory>>): Promise<OpenMemoryReport> {
-  const current = l.engine;
-  const gpu = l.gpu;
+  const current = l.stream.engine;
+  const gpu = l.stream.gpu;
   const fresh = current.stats().framesIngested === 0 && current.store.frames === 0;
   // restore into a new engine first, so a failure leaves the current stream untouched
-  const target = fresh ? current : await createEngine(l.model, l.engineOptions);
+  const target = fresh ? current : await createEngine(l.stream.model, l.engineOptions);
   try {
     await target.restoreMemory(saved.meta, saved.blocks);
     // an engine made on a device lost meanwhile must not replace the one the recovery brings
@@ -256,7 +264,7 @@ async function openInto(l: Loaded, name: string, saved: Awaited<ReturnType<typeo
     throw e;
   }
   if (target !== current) {
-    l.engine = target;
+    l.stream.replaceEngine(target);
     await current.dispose();
   }
   l.openedFrom = name;
@@ -277,7 +285,7 @@ async function deleteMemoryNamed(name: string): Promise<boolean> {
 /** If the stream reads older frames from the saved memory `name`, takes them into its own memory first. */
 async function detachFrom(l: Loaded, name: string): Promise<void> {
   if (l.openedFrom !== name) return;
-  await l.scheduler.exclusive(() => l.engine.store.adoptExternal());
+  await l.scheduler.exclusive(() => l.stream.engine.store.adoptExternal());
   l.openedFrom = null;
 }
 
@@ -288,112 +296,14 @@ async function dispose(): Promise<void> {
   listener = null;
   if (!l) return;
   await l.scheduler.close();
-  await l.recovery.settled().catch(() => {});
-  await l.engine.dispose();
-  await l.model.dispose();
-  l.gpu.destroy();
+  await l.stream.dispose();
 }
 
 // ---- device loss ----
 
-/** Recovers when `gpu` is lost while it is the stream's device (not when dispose destroys it). */
-function watchDevice(l: Loaded, gpu: GpuDevice): void {
-  gpu.onLost((lost) => {
-    if (loaded !== l || l.gpu !== gpu) return;
-    deviceLost = lost.message;
-    emit({ type: 'devicelost', reason: lost.reason, message: lost.message });
-    void l.recovery.begin(lost, () => recoverFrom(l, lost)).then(() => {
-      if (loaded !== l) return;
-      if (l.recovery.down) emit({ type: 'recoveryfailed', name: 'DeviceLostError', message: l.recovery.stats.failed ?? lost.message });
-    });
-  });
-}
-
-/**
- * A new device, the model again (its files from the download cache), and an engine that takes over
- * the lost one's memory store and window backups. The old engine hands its state over once the
- * call it was running has failed (reads from a lost device reject at once).
- */
-async function recoverFrom(l: Loaded, lost: DeviceLostError): Promise<void> {
-  const t0 = performance.now();
-  const state = await l.engine.handOver();
-  await l.model.dispose().catch(() => {});
-  // a browser may refuse adapters for a moment right after a loss, and a new device may be lost in
-  // turn while the weights upload: a few tries, further apart, each from a fresh device
-  let failure: unknown = null;
-  for (const wait of [0, 250, 1000, 3000]) {
-    await new Promise((r) => setTimeout(r, wait));
-    const gpu = await GpuDevice.acquire().catch((e) => {
-      failure = e;
-      return null;
-    });
-    if (!gpu) continue;
-    let fromCache = true;
-    try {
-      const model = await withOutOfMemoryScope(gpu.device, 'reloading the model', () =>
-        SmolVlm.load(gpu, l.source, {
-          ...l.modelOptions,
-          onProgress: (p) => {
-            if (p.phase === 'done') fromCache = p.fromCache;
-          },
-        }),
-      );
-      // the state is only read until the new engine exists: a failed try leaves it whole for the next
-      const engine = await StreamEngine.create(model, { windowBackup: true, ...l.engineOptions }, { resume: state });
-      l.gpu = gpu;
-      l.model = model;
-      l.engine = engine;
-    } catch (e) {
-      failure = e;
-      gpu.destroy();
-      continue;
-    }
-    deviceLost = null;
-    watchDevice(l, gpu);
-    const s = l.engine.stats();
-    emit({ type: 'recovered', ms: performance.now() - t0, windowFramesRestored: s.windowFrames, framesLost: s.framesLostToDeviceLoss, weightsFromCache: fromCache });
-    return;
-  }
-  lostState.set(l, state);
-  throw failure instanceof Error ? failure : new DeviceLostError(lost.reason, 'no WebGPU device could be acquired after the loss');
-}
-
-/** The handed-over memory of a stream whose recovery failed (saveMemory still saves its store). */
-const lostState = new WeakMap<Loaded, Awaited<ReturnType<StreamEngine['handOver']>>>();
-
-/**
- * Runs `call` on the stream's engine once no recovery is under way. A call the device's loss broke
- * fails with DeviceLostError, or, if `retry`, runs again on the recovered engine (ingest, snapshots:
- * nothing was half-done, since the engine changes its state only after its GPU work succeeded).
- */
-async function onEngine<T>(l: Loaded, call: (engine: StreamEngine) => Promise<T>, retry: boolean): Promise<T> {
-  for (;;) {
-    await l.recovery.settled();
-    const gpu = l.gpu;
-    try {
-      return await call(l.engine);
-    } catch (e) {
-      const lost = await lossBehind(gpu, e);
-      if (!lost) throw e;
-      if (!retry) throw lost;
-    }
-  }
-}
-
-/** An answer on the engine after any recovery; one that a loss breaks ends with DeviceLostError. */
-async function* askOnEngine(l: Loaded, question: string, options: AskOptions | undefined): AsyncGenerator<AskEvent> {
-  await l.recovery.settled();
-  const gpu = l.gpu;
-  try {
-    yield* l.engine.ask(question, options);
-  } catch (e) {
-    throw (await lossBehind(gpu, e)) ?? e;
-  }
-}
-
 /** Test hook: destroys the stream's GPUDevice, as a driver reset would (the loss is then real). */
 function loseDevice(): void {
-  ready('loseDevice').gpu.destroy();
+  ready('loseDevice').stream.loseDevice();
 }
 
 /** Where device events go (the page's StreamVLM); one listener, replaced by the next call. */

@@ -3,7 +3,7 @@ import type { EngineStats, StreamEngineOptions } from '../engine/types';
 import type { AdapterDescription } from '../gpu/device';
 import type { StoreMeta } from '../memory/store';
 import type { SmolVlmLoadOptions } from '../model/smolvlm';
-import type { RecoveryStats } from './recovery';
+import type { RecoveryStats } from '../engine/recovery';
 
 export type { OfferResult };
 

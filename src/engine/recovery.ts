@@ -2,14 +2,12 @@ import { DeviceLostError, InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 
 /**
- * Device loss, as the worker sees it: a lost GPUDevice is not the end of a stream. The worker
- * replaces the device, the model (weights from the download cache) and the engine (memory store
- * handed over untouched, window rebuilt from RAM backups); this module keeps the bookkeeping: the
- * recovery in progress that calls wait for, the figures for stats(), the events for the page, and
- * telling a call that failed because the device went away from one that failed on its own.
+ * Device loss bookkeeping for RecoverableStream (recoverable-stream.ts): the recovery in progress
+ * that calls wait for, the figures for stats(), the events a page shows, and telling a call that
+ * failed because the device went away from one that failed on its own.
  */
 
-/** What the worker tells the page about the GPU device (StreamVLM turns them into DOM events). */
+/** What a stream reports about its GPU device (the SDK's StreamVLM turns them into DOM events). */
 export type DeviceEvent =
   /** The device was lost; the engine is recovering. */
   | { type: 'devicelost'; reason: string; message: string }
