@@ -21,10 +21,12 @@ commands:
   watch --model <folder|url> --video <file.y4m> --ask "<question>[@<seconds>]"...
         [--fps 1] [--window W] [--kv-bits 8|4|2|none] [--top-k K] [--max-new-tokens N]
         [--frame-resize video|image] [--memory-ram-mb M] [--weights f16|f32|q8|q4]
-        [--precision f32|f16|auto] [--json]
+        [--precision f32|f16|auto] [--lose-device-at S] [--json]
                                 stream the video through the engine (frames sampled at --fps);
                                 --memory-ram-mb keeps M MiB of stored frames' K/V in RAM and the
-                                rest in a temp folder (default: all in RAM);
+                                rest in a temp folder (default: all in RAM); a lost GPU device is
+                                replaced and the stream goes on (--lose-device-at destroys the
+                                device at video time S, to see it);
                                 each question is asked at its video time (the frames up to then)
                                 or, without @, at the end; answers print with the moments (MM:SS)
                                 they used; --json prints one line per answer, last:

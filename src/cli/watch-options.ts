@@ -21,6 +21,8 @@ export interface WatchOptions {
   questions: WatchQuestion[];
   json: boolean;
   load: CliLoadOptions;
+  /** Test hook: destroy the GPU device when the video reaches this time, ms (the stream recovers); null: never. */
+  loseDeviceAtMs: number | null;
 }
 
 /** `"What is on the table?@12.5"` → the question and 12 500 ms; no `@<seconds>` suffix → asked at the end. */
@@ -32,7 +34,7 @@ export function parseQuestion(raw: string): WatchQuestion {
 }
 
 export function watchOptions(args: ParsedArgs): WatchOptions {
-  checkKnownOptions(args, 'watch', ['model', 'video', 'fps', 'window', 'kv-bits', 'top-k', 'ask', 'max-new-tokens', 'frame-resize', 'memory-ram-mb', ...LOAD_OPTION_NAMES]);
+  checkKnownOptions(args, 'watch', ['model', 'video', 'fps', 'window', 'kv-bits', 'top-k', 'ask', 'max-new-tokens', 'frame-resize', 'memory-ram-mb', 'lose-device-at', ...LOAD_OPTION_NAMES]);
   const model = option(args, 'model');
   if (!model) throw new InputError('watch needs --model <folder|url>');
   const videos = args.options.get('video') ?? [];
@@ -61,6 +63,7 @@ export function watchOptions(args: ParsedArgs): WatchOptions {
   if (ramMb !== undefined) engine.ramBudgetBytes = ramMb * 2 ** 20;
   const maxNewTokens = numberOption(args, 'max-new-tokens', { min: 1 }) ?? 64;
   engine.maxAnswerTokens = maxNewTokens;
+  const loseAt = numberOption(args, 'lose-device-at', { min: 0, integer: false });
   if (args.positional.length > 0) throw new InputError(`unexpected argument '${args.positional[0]}'`);
-  return { model, video: videos[0], fps, engine, maxNewTokens, questions, json: args.flags.has('json'), load: loadOptions(args) };
+  return { model, video: videos[0], fps, engine, maxNewTokens, questions, json: args.flags.has('json'), load: loadOptions(args), loseDeviceAtMs: loseAt === undefined ? null : loseAt * 1000 };
 }
