@@ -24,3 +24,5 @@ export type { FrameBlock, FrameBlockInfo, FrameBlockMeta, LazyFrameBlock, KvStor
 export { saveMemory, openMemory, listMemories, deleteMemory, MemoryFileError, MEMORY_FORMAT_VERSION, type SaveReport, type SavedMemory, type PersistOptions } from './memory/persist';
 export { StreamVLM, type StreamVLMInfo, type StreamVLMStats, type StreamVLMEventMap, type StoragePersistence, type DeviceEvent, type RecoveryStats, type AttachOptions, type StreamVLMOptions, type TimestampMode, type CaptureStats, resolveModelUrl, HUB_URL } from './sdk/index';
 export type { AskEvent, AskOptions, AskTiming, Moment, FrameSummary, StreamEngineOptions, EngineStats } from './engine/types';
+export { RecoverableStream, type StreamFactory } from './engine/recoverable-stream';
+export type { EngineState } from './engine/engine-state';
