@@ -4,6 +4,7 @@
 // mid-answer and mid-stream, and the answers about the needle, which has left the GPU window and
 // lives in the memory store, are compared token for token with the answers before the loss.
 import { StreamVLM, StreamVlmError, type AskEvent, type Moment, type StreamVLMStats } from '../src/index';
+import { deleteMemory, openMemory } from '../src/memory/persist';
 import { colorQuestion, planNeedleStream, renderFrame, type NeedleStream } from '../src/needle/render';
 
 const MODEL = '/tools/fixtures/needle-vlm/';
@@ -58,6 +59,12 @@ interface Steps {
   lose: () => Promise<{ type: string; [k: string]: unknown }[]>;
   ask: () => Promise<Answer | Failure>;
   save: () => Promise<{ blocks: number } | Failure>;
+  /**
+   * Saves (10 frames), streams 2 more, then saves again while the device is destroyed: that save
+   * either finishes (its GPU part runs again after the recovery) or fails typed; either way the
+   * memory reopens whole, as the previous save or the new one.
+   */
+  saveAcrossLoss: () => Promise<{ first: number; second: { blocks: number } | Failure; reopened: number }>;
   stats: () => Promise<StreamVLMStats>;
   dispose: () => Promise<void>;
 }
@@ -226,6 +233,23 @@ const steps: Steps = {
     } catch (e) {
       return failure(e);
     }
+  },
+  async saveAcrossLoss() {
+    const vlm = stepped!;
+    const first = (await vlm.saveMemory('across-loss')).blocks;
+    for (let i = 10; i < 12; i++) await vlm.pushFrame({ width: steppedClip.width, height: steppedClip.height, data: renderFrame(steppedClip, i % steppedClip.frames) }, i * 1000);
+    await vlm.idle();
+    const recovered = waitFor(vlm, 'recovered');
+    const saving = vlm.saveMemory('across-loss').then(
+      (r) => ({ blocks: r.blocks }),
+      (e) => failure(e),
+    );
+    await vlm.loseDeviceForTesting();
+    const second = await saving;
+    await recovered;
+    const reopened = (await openMemory('across-loss')).blocks.length;
+    await deleteMemory('across-loss');
+    return { first, second, reopened };
   },
   stats: () => stepped!.stats(),
   dispose: () => stepped!.dispose(),

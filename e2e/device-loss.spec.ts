@@ -91,6 +91,9 @@ test('recovery reads the weights from the download cache with the network cut; w
   expect(events.map((e) => e.type)).toEqual(['devicelost', 'recovered']);
   expect(events[1]).toMatchObject({ weightsFromCache: true, framesLost: 0, windowFramesRestored: 4 });
   expect(await page.evaluate(() => window.deviceLoss.steps.ask())).toEqual(before);
+  // a save the loss interrupts: its GPU part (the window's blocks) runs again on the new device
+  const across = await page.evaluate(() => window.deviceLoss.steps.saveAcrossLoss());
+  expect(across).toEqual({ first: 10, second: { blocks: 12 }, reopened: 12 });
   await page.evaluate(() => window.deviceLoss.steps.dispose());
   await page.context().unroute('**/tools/fixtures/needle-vlm/**', cut);
 
