@@ -1,4 +1,4 @@
-import { DeviceLostError, InputError } from '../errors';
+import { DeviceLostError, StreamVlmError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 
 /**
@@ -35,12 +35,14 @@ const LOSS_GRACE_MS = 1000;
 /**
  * The DeviceLostError that explains `error`, if `gpu` was lost (now or within a moment): a read
  * back from a lost device rejects with a bare AbortError/OperationError before `device.lost`
- * settles. Input errors are the caller's, never the device's.
+ * settles. Once the device is known lost every failure is put down to it (an engine that handed its
+ * state to the recovery refuses calls as disposed); before that, the runtime's own typed errors
+ * (bad input, a damaged file) are not the device's and are not waited on.
  */
 export async function lossBehind(gpu: GpuDevice, error: unknown): Promise<DeviceLostError | null> {
   if (error instanceof DeviceLostError) return error;
-  if (error instanceof InputError) return null;
   if (gpu.lost) return gpu.lost;
+  if (error instanceof StreamVlmError) return null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const lost = await Promise.race([
     gpu.device.lost.then(() => true),
