@@ -10,7 +10,7 @@ import { staticServer } from './static-server';
 // worker's script gets it too, and a worker enforces its own script's policy). With
 // 'wasm-unsafe-eval' the memory's ranking runs in WebAssembly SIMD; without it, compiling the
 // module is refused, ranking runs in plain JavaScript, stats() says so and why, and the answer is
-// the same (same moments, same tokens).
+// the same (same moments, same tokens). A policy in a <meta> element binds the page only.
 
 const STRICT = "default-src 'self'; script-src 'self'; worker-src 'self'; connect-src 'self'; img-src 'self' blob:; style-src 'self'; object-src 'none'; base-uri 'none'";
 const WITH_WASM = STRICT.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'");
@@ -34,10 +34,10 @@ interface CspResult {
   violations: string[];
 }
 
-async function runUnder(page: import('@playwright/test').Page, policy: string): Promise<CspResult> {
+async function runUnder(page: import('@playwright/test').Page, policy: string | 'meta'): Promise<CspResult> {
   const server = await staticServer(
-    { '/app/index.html': 'e2e/csp-page.html', '/app/csp-page.js': 'e2e/csp-page.js', '/app/lib/': lib, '/models/tiny-gqa/': 'tools/fixtures/tiny-gqa/' },
-    { 'content-security-policy': policy },
+    { '/app/index.html': policy === 'meta' ? 'e2e/csp-meta-page.html' : 'e2e/csp-page.html', '/app/csp-page.js': 'e2e/csp-page.js', '/app/lib/': lib, '/models/tiny-gqa/': 'tools/fixtures/tiny-gqa/' },
+    policy === 'meta' ? {} : { 'content-security-policy': policy },
   );
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -56,13 +56,13 @@ async function runUnder(page: import('@playwright/test').Page, policy: string): 
 test('under a strict CSP the built library runs; WebAssembly ranking with wasm-unsafe-eval, plain JavaScript without, same answer', async ({ browser }) => {
   test.setTimeout(300_000);
   const results: Record<string, CspResult> = {};
-  for (const [label, policy] of [['wasm', WITH_WASM], ['strict', STRICT]] as const) {
+  for (const [label, policy] of [['wasm', WITH_WASM], ['strict', STRICT], ['meta', 'meta']] as const) {
     const page = await browser.newPage();
     results[label] = await runUnder(page, policy);
     await page.close();
   }
   console.log(JSON.stringify(results));
-  const { wasm, strict } = results;
+  const { wasm, strict, meta } = results;
   expect(wasm.ranking).toBe('wasm-simd');
   expect(wasm.rankingFallback).toBeNull();
   expect(strict.ranking).toBe('js');
@@ -73,6 +73,10 @@ test('under a strict CSP the built library runs; WebAssembly ranking with wasm-u
   expect(strict.moments).toEqual(wasm.moments);
   expect(strict.tokens).toEqual(wasm.tokens);
   expect(wasm.tokens.length).toBeGreaterThan(0);
+  // a policy in the page's <meta> (the same strict one) binds the page, not the engine worker,
+  // which takes its policy from its own script's response: ranking stays in WebAssembly there
+  expect(meta.ranking).toBe('wasm-simd');
+  expect(meta.tokens).toEqual(wasm.tokens);
   // the page itself broke no rule (the refused compile is the worker's, and is handled)
   expect(wasm.violations).toEqual([]);
   expect(strict.violations).toEqual([]);
