@@ -8,6 +8,7 @@ import { NeedleClipPlayer } from './needle-clip';
 import { describeError, NO_WEBGPU, type UserMessage } from './messages';
 import { ProgressView } from './progress-view';
 import { setUpGpuCheck } from './self-check';
+import { showDeviceEvents } from './device-status';
 import { StatsView } from './stats-view';
 import { TimelineView } from './timeline-view';
 import { readPageSettings } from './url-options';
@@ -90,6 +91,13 @@ async function loadModel(): Promise<void> {
   clipSeed.disabled = false;
   askButton.disabled = false;
   loadButton.textContent = 'Loaded';
+  showDeviceEvents(vlm, $('gpu-status'));
+  // ?loseDevice adds a button that destroys the engine's GPU device, to see it recover
+  if (new URLSearchParams(location.search).has('loseDevice')) {
+    const lose = $<HTMLButtonElement>('lose-device');
+    lose.hidden = false;
+    lose.addEventListener('click', () => void vlm?.loseDeviceForTesting());
+  }
   pollStats();
 }
 
@@ -215,10 +223,6 @@ function pollStats(): void {
         sourceStatus.textContent = `Stopped watching after ${settings.maxFrames} frames (maxFrames in the address).`;
       }
       await refreshTimeline(s);
-      if (s.deviceLost) {
-        showError({ code: 'DEVICE_LOST', title: 'The GPU stopped responding', message: s.deviceLost, advice: 'Reload the page to load the model again.' });
-        return;
-      }
     } catch (error) {
       showError(describeError(error, 'The engine stopped', 'engine'));
       return;

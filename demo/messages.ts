@@ -20,6 +20,7 @@ const TITLES: Record<string, string> = {
   CAMERA_NOT_FOUND: 'No camera found',
   CAMERA_UNAVAILABLE: 'The camera could not be opened',
   INPUT: 'That did not work',
+  QUOTA_EXCEEDED: "The browser's storage is full",
 };
 
 /** The advice when the page finds no `navigator.gpu` before anything is loaded. */

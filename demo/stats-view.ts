@@ -22,6 +22,15 @@ export class StatsView {
       this.set('gpu', 'GPU memory', formatBytes(engine.gpuBytes));
       const ms = engine.stageMs;
       this.set('frame-ms', 'Time per frame', engine.framesIngested === 0 ? '— (no frame yet)' : `${formatMs(ms.encode + ms.prefill + ms.evict)} (vision ${formatMs(ms.encode)}, prefill ${formatMs(ms.prefill)}, evict ${formatMs(ms.evict)})`);
+      this.set('ranking', 'Memory ranking', engine.ranking === 'wasm-simd' ? 'WebAssembly SIMD' : `plain JavaScript${stats.rankingFallback ? ` (${stats.rankingFallback})` : ''}`);
+    }
+    const r = stats.recovery;
+    if (r && r.losses > 0) {
+      const lost = engine?.framesLostToDeviceLoss ? `, ${engine.framesLostToDeviceLoss} frames lost` : ', no frame lost';
+      this.set('gpu-losses', 'GPU device losses', `${r.losses} (${r.recoveries} recovered${r.recovering ? ', recovering now' : ''}${r.failed ? `, failed: ${r.failed}` : lost})`);
+    }
+    if (stats.storage) {
+      this.set('storage', 'Storage', stats.storage.persisted ? 'persistent (the browser keeps saved memories)' : stats.storage.available ? 'not persistent: the browser may clear saved memories when space runs low' : 'persistence not offered by this browser');
     }
   }
 

@@ -1,14 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { chromium, expect, test, type Page } from '@playwright/test';
 import { chromiumArgs, chromiumExecutable } from './chromium';
 import type { SdkAnswer, SdkError } from './sdk-harness';
 import type { StreamVLMStats } from '../src/sdk/stream-vlm';
 import { openModelHarness } from './harness-page';
+import { staticServer } from './static-server';
 
 // The browser SDK (src/sdk/, `StreamVLM`) as an app uses it, in Chromium's WebGPU on the tiny-gqa
 // fixture model: with every frame in the window and raw KV, the answer to the stream fixture's
@@ -172,26 +171,3 @@ test('the built library (dist/streamvlm.js) works from a plain page under any pa
   }
 });
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.png': 'image/png', '.map': 'application/json' };
-
-/** A bare static file server: `routes` maps a URL path (a file, or a folder ending in /) to a local path. */
-async function staticServer(routes: Record<string, string>): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file: string | null = null;
-    for (const [prefix, target] of Object.entries(routes)) {
-      if (path === prefix) file = target;
-      else if (prefix.endsWith('/') && path.startsWith(prefix) && !path.includes('..')) file = join(target, path.slice(prefix.length));
-    }
-    if (!file || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    const body = readFileSync(file);
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://localhost:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}

@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'GPU_OUT_OF_MEMORY'
   | 'CAMERA_DENIED'
   | 'CAMERA_NOT_FOUND'
-  | 'CAMERA_UNAVAILABLE';
+  | 'CAMERA_UNAVAILABLE'
+  | 'QUOTA_EXCEEDED';
 
 export class StreamVlmError extends Error {
   /**
@@ -38,11 +39,30 @@ export class GpuUnavailableError extends StreamVlmError {
   }
 }
 
-/** The GPU device was lost (driver reset, tab backgrounded for long, out of memory, destroy()). */
+/**
+ * The GPU device was lost (driver reset, tab backgrounded for long, out of memory, destroy()). The
+ * SDK's engine recovers by itself (a new device, the weights from the download cache, the memory
+ * untouched); a call that was running on the lost device fails with this error and can be retried.
+ */
 export class DeviceLostError extends StreamVlmError {
   static override readonly errorName = 'DeviceLostError';
-  constructor(readonly reason: string, message: string) {
-    super('DEVICE_LOST', `GPU device lost (${reason}): ${message}`, 'Reload the model; memory already stored is kept.');
+  constructor(
+    readonly reason: string,
+    message: string,
+    advice = 'Ask again: the engine reloads the model on a new GPU device by itself and keeps its memory.',
+  ) {
+    super('DEVICE_LOST', `GPU device lost (${reason}): ${message}`, advice);
+  }
+}
+
+/**
+ * The browser's storage quota is full (a saved memory or the K/V spill could not be written). The
+ * stream goes on; the previous save stays readable.
+ */
+export class QuotaError extends StreamVlmError {
+  static override readonly errorName = 'QuotaError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('QUOTA_EXCEEDED', message, "Free space (deleteMemory of old saves, or the site's data in the browser's settings), then save again.", options);
   }
 }
 

@@ -24,5 +24,7 @@ export type { WorkerFrame } from './worker/frames';
 export { Scheduler, type SchedulableEngine, type SchedulerOptions, type SchedulerStats, type OfferResult } from './engine/scheduler';
 export type { FrameBlock, FrameBlockInfo, FrameBlockMeta, LazyFrameBlock, KvStoreBits, Thumbnail } from './memory/frame-block';
 export { saveMemory, openMemory, listMemories, deleteMemory, MemoryFileError, MEMORY_FORMAT_VERSION, type SaveReport, type SavedMemory, type PersistOptions } from './memory/persist';
-export { StreamVLM, type StreamVLMInfo, type StreamVLMStats, type AttachOptions, type StreamVLMOptions, type TimestampMode, type CaptureStats, resolveModelUrl, HUB_URL } from './sdk/index';
+export { StreamVLM, type StreamVLMInfo, type StreamVLMStats, type StreamVLMEventMap, type StoragePersistence, type DeviceEvent, type RecoveryStats, type AttachOptions, type StreamVLMOptions, type TimestampMode, type CaptureStats, resolveModelUrl, HUB_URL } from './sdk/index';
 export type { AskEvent, AskOptions, AskTiming, Moment, FrameSummary, StreamEngineOptions, EngineStats } from './engine/types';
+export { RecoverableStream, type StreamFactory } from './engine/recoverable-stream';
+export type { EngineState } from './engine/engine-state';

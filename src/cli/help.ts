@@ -41,6 +41,8 @@ end); the answer sees only the frames up to then. Answers print with the moments
   --frame-resize video|image  the frames' resize (default video)
   --memory-ram-mb M       MiB of stored frames' K/V kept in RAM, the rest in a temp folder
   --save-memory DIR       save the stream's memory in DIR at the end, for \`streamvlm ask\`
+  --lose-device-at S      destroy the GPU device at video time S, to see the stream recover
+                          (a lost device is always replaced; memory and window carry over)
   --weights, --precision  as for generate
   --json                  no progress; one JSON line per answer:
                           {"question","askedAtMs","tokens","text","moments":[…]}`,

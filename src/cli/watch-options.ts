@@ -1,7 +1,7 @@
 import { loadOptions, LOAD_OPTION_NAMES, type CliLoadOptions } from './load-options';
 import type { StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
-import { checkKnownOptions, checkNoPositional, option, type ParsedArgs } from './args';
+import { checkKnownOptions, checkNoPositional, numberOption, option, type ParsedArgs } from './args';
 import { sdkOptionsFrom, type SdkFlag } from './sdk-options';
 
 /** The StreamVLM.load options `watch` takes, as flags. */
@@ -26,6 +26,8 @@ export interface WatchOptions {
   saveMemory?: string;
   json: boolean;
   load: CliLoadOptions;
+  /** Test hook: destroy the GPU device when the video reaches this time, ms (the stream recovers); null: never. */
+  loseDeviceAtMs: number | null;
 }
 
 /** `12.5`, `1:05` (MM:SS) or `1:02:03` (H:MM:SS) → ms; null when it is none of them. */
@@ -59,7 +61,7 @@ export function parseQuestion(raw: string): WatchQuestion {
 }
 
 export function watchOptions(args: ParsedArgs): WatchOptions {
-  checkKnownOptions(args, 'watch', ['model', 'video', 'ask', 'save-memory', ...WATCH_SDK_FLAGS, ...LOAD_OPTION_NAMES]);
+  checkKnownOptions(args, 'watch', ['model', 'video', 'ask', 'save-memory', 'lose-device-at', ...WATCH_SDK_FLAGS, ...LOAD_OPTION_NAMES]);
   const model = option(args, 'model');
   if (!model) throw new InputError('watch needs --model <folder|url|owner/name>');
   const videos = args.options.get('video') ?? [];
@@ -77,6 +79,7 @@ export function watchOptions(args: ParsedArgs): WatchOptions {
   if (sdk.memoryRamMB !== undefined) engine.ramBudgetBytes = sdk.memoryRamMB * 2 ** 20;
   const maxNewTokens = sdk.maxAnswerTokens ?? 64;
   engine.maxAnswerTokens = maxNewTokens;
+  const loseAt = numberOption(args, 'lose-device-at', { min: 0, integer: false });
   checkNoPositional(args);
-  return { model, video: videos[0], fps: sdk.fps ?? 1, engine, maxNewTokens, questions, saveMemory, json: args.flags.has('json'), load: loadOptions(args) };
+  return { model, video: videos[0], fps: sdk.fps ?? 1, engine, maxNewTokens, questions, saveMemory, json: args.flags.has('json'), load: loadOptions(args), loseDeviceAtMs: loseAt === undefined ? null : loseAt * 1000 };
 }

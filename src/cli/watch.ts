@@ -11,6 +11,7 @@ import { checkMemoryFolder, saveMemoryFolder, type WatchSettings } from './memor
 import { ProgressBar } from './progress-bar';
 import { acquireNodeGpu, announceAdapter } from './node-gpu';
 import { jsonLine, terminalSafe } from './terminal-text';
+import { RecoverableStream } from '../engine/recoverable-stream';
 import type { WatchOptions } from './watch-options';
 import { frameToRgb, readY4m, type Y4mVideo } from './y4m';
 
@@ -40,18 +41,36 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
   // asked in video-time order; untimed ones (and those past the end) at the end, as given
   const questions = o.questions.map((q, order) => ({ ...q, order, dueMs: q.atMs === null ? Infinity : q.atMs })).sort((a, b) => a.dueMs - b.dueMs || a.order - b.order);
 
-  const gpu = await acquireNodeGpu({ onAdapter: o.json ? undefined : announceAdapter });
+  const bar = ProgressBar.forTerminal(o.json);
+  const source = modelSourceOf(o.model);
+  let announced = false;
+  // the device, model and engine, replaced by themselves if the GPU device is lost (the memory and
+  // the window, backed up in RAM, carry over)
+  const stream = await RecoverableStream.start(
+    {
+      // the adapter is announced once, not again at each recovery
+      acquire: () => acquireNodeGpu({ onAdapter: o.json || announced ? undefined : (a) => ((announced = true), announceAdapter(a)) }),
+      loadModel: async (gpu) => ({ model: await SmolVlm.load(gpu, source, { ...smolVlmOptions(o.load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) }), fromCache: false }),
+      async createEngine(model, resume) {
+        const options = { windowBackup: true, ...o.engine };
+        if (resume) return StreamEngine.create(model, options, { resume });
+        // a RAM budget spills older frames' K/V to a temp folder (removed with the engine)
+        const spill = Number.isFinite(o.engine.ramBudgetBytes ?? Infinity) ? await FsSpill.create() : undefined;
+        return StreamEngine.create(model, options, { spill });
+      },
+    },
+    (e) => {
+      bar.clear();
+      if (e.type === 'devicelost') process.stderr.write(`GPU device lost (${e.reason}); recovering\n`);
+      else if (e.type === 'recovered') process.stderr.write(`recovered in ${(e.ms / 1000).toFixed(1)} s: ${e.windowFramesRestored} window frames restored, ${e.framesLost} lost\n`);
+      else process.stderr.write(`recovery failed: ${e.message}\n`);
+    },
+  );
   try {
-    const bar = ProgressBar.forTerminal(o.json);
-    const source = modelSourceOf(o.model);
-    const model = await SmolVlm.load(gpu, source, { ...smolVlmOptions(o.load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
-    // a RAM budget spills older frames' K/V to a temp folder (removed with the engine)
-    const spill = Number.isFinite(o.engine.ramBudgetBytes ?? Infinity) ? await FsSpill.create() : undefined;
-    const engine = await StreamEngine.create(model, o.engine, { spill });
     const answers: WatchAnswer[] = [];
     // y4m frame numbers wait in the queue; a frame is converted to RGB only when ingested
     const scheduler = new Scheduler<number, AskOptions, AskEvent>(
-      { ingest: (i, ts) => engine.ingest(frameToRgb(video, i), ts), ask: (q, a) => engine.ask(q, a) },
+      { ingest: (i, ts) => stream.run((engine) => engine.ingest(frameToRgb(video, i), ts), true), ask: (q, a) => stream.ask(q, a) },
       { fps: o.fps, queueCapacity: 1, onIngestError: (e) => (ingestError ??= e) },
     );
     let ingestError: unknown = null;
@@ -85,6 +104,7 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
         next++;
       }
       scheduler.offer(i, ts);
+      if (o.loseDeviceAtMs !== null && ts >= o.loseDeviceAtMs && ts - frameMs < o.loseDeviceAtMs) stream.loseDevice();
       // a file is not a live camera: wait for each frame instead of dropping behind
       await scheduler.idle();
       if (ingestError) throw ingestError;
@@ -94,6 +114,7 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
     await scheduler.close();
     bar.clear();
 
+    const engine = stream.engine;
     await engine.store.settled(); // the summary counts the frames whose K/V reached the disk
     const s = scheduler.stats();
     const e = engine.stats();
@@ -103,7 +124,9 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
       for (const { a } of given) console.log(jsonLine(a));
     } else {
       const onDisk = e.storeSpilledFrames ? `, ${e.storeSpilledFrames} of them on disk` : '';
-      console.log(`watched ${time(durationMs)}: ${s.ingested} of ${video.frameOffsets.length} frames at ${o.fps} fps; window ${e.windowFrames} frames, memory ${e.storeFrames} frames (${(e.storeBytes / 1024).toFixed(0)} KiB${onDisk})`);
+      const r = stream.recovery.stats;
+      const losses = r.losses ? `; ${r.losses} GPU device losses, ${r.recoveries} recovered, ${e.framesLostToDeviceLoss} frames lost` : '';
+      console.log(`watched ${time(durationMs)}: ${s.ingested} of ${video.frameOffsets.length} frames at ${o.fps} fps; window ${e.windowFrames} frames, memory ${e.storeFrames} frames (${(e.storeBytes / 1024).toFixed(0)} KiB${onDisk})${losses}`);
     }
     if (o.saveMemory) {
       // the store and the window, as the browser's saveMemory writes them
@@ -113,10 +136,8 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
       const report = await saveMemoryFolder(o.saveMemory, meta, blocks, settings);
       if (!o.json) console.log(`saved the memory of ${report.blocks} frames in ${terminalSafe(o.saveMemory)} (${(report.bytesWritten / 1024).toFixed(0)} KiB written); ask it with: streamvlm ask --memory ${terminalSafe(o.saveMemory)} "<question>"`);
     }
-    await engine.dispose();
-    await model.dispose();
     return 0;
   } finally {
-    gpu.destroy();
+    await stream.dispose();
   }
 }

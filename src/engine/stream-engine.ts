@@ -12,10 +12,12 @@ import { KV_STORE_BITS, lazyBlock, type FrameBlock, type KvStoreBits, type LazyF
 import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
 import { questionVectors, rankByAttention, retrieve } from '../memory/retriever';
+import { rankingPath } from '../memory/simd-dot';
 import type { PayloadSpill } from '../memory/spill';
 import { MemoryStore, type FrameInputs, type StoreMeta } from '../memory/store';
 import { makeThumbnail } from '../memory/thumbnail';
 import { AsyncChannel } from './async-channel';
+import type { EngineState } from './engine-state';
 import { checkFrame, FrameEncoder } from './frame-encoder';
 import { modelKey } from './model-key';
 import { StreamPrompt } from './stream-prompt';
@@ -28,8 +30,13 @@ interface WindowFrame {
   start: number;
   tokens: number;
   thumbnail: Thumbnail;
-  /** Its piece's input embeddings on the GPU (answerContext 'reprefill'), moved to the store at eviction. */
+  /**
+   * Its piece's input embeddings on the GPU (answerContext 'reprefill'), moved to the store at
+   * eviction; null after a device loss (answers then restore K/V until this frame has left).
+   */
   inputs: Tensor | null;
+  /** Its rows' raw K/V in RAM (options.windowBackup), to rebuild the window on a new GPU device. */
+  backup: FrameBlock | null;
 }
 
 const now = () => performance.now();
@@ -76,6 +83,10 @@ export class StreamEngine {
   private lastTimestamp: number | null = null;
   private readonly stage = { encode: 0, prefill: 0, evict: 0 };
   private stageSamples = 0;
+  /** Window frames lost with a GPU device (no backup to rebuild them), over the engine's lineage. */
+  private framesLost = 0;
+  /** The store and spill now belong to a successor engine (handOver): dispose must not free them. */
+  private handedOver = false;
 
   private constructor(
     readonly model: SmolVlm,
@@ -92,16 +103,22 @@ export class StreamEngine {
     private readonly writer: FrameBlockWriter,
     private readonly reader: FrameBlockReader,
     private readonly spill: PayloadSpill | null,
+    /** Reads each window frame's rows back raw after its prefill (null: options.windowBackup off). */
+    private readonly backupWriter: FrameBlockWriter | null,
+    store: MemoryStore | null,
   ) {
     const attention = options.retrieval === 'attention' ? { layer: options.retrievalLayer, heads: model.config.text.numHeads } : undefined;
-    this.store = new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined, attention });
+    this.store = store ?? new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined, attention });
   }
 
   /**
    * `host.spill`: where the memory store puts payloads beyond `ramBudgetBytes` (OpfsSpill in a
    * browser); the engine owns it from here on and destroys it with itself.
+   * `host.resume`: the state an engine on a lost GPU device handed over (handOver): this engine
+   * takes its memory store and spill as they are and rebuilds the window from its RAM backups, so
+   * the stream goes on as if the device had never been lost.
    */
-  static async create(model: SmolVlm, options: StreamEngineOptions = {}, host: { spill?: PayloadSpill } = {}): Promise<StreamEngine> {
+  static async create(model: SmolVlm, options: StreamEngineOptions = {}, host: { spill?: PayloadSpill; resume?: EngineState } = {}): Promise<StreamEngine> {
     const o: Required<StreamEngineOptions> = {
       windowFrames: positiveInt('windowFrames', options.windowFrames ?? 16),
       kvBits: options.kvBits ?? 4,
@@ -114,6 +131,7 @@ export class StreamEngine {
       retrievalLayer: options.retrievalLayer ?? 0,
       retrieval: options.retrieval ?? 'attention',
       answerContext: options.answerContext ?? 'reprefill',
+      windowBackup: options.windowBackup ?? false,
     };
     if (!Number.isInteger(o.retrievalLayer) || o.retrievalLayer < 0 || o.retrievalLayer >= model.config.text.numLayers) throw new InputError(`StreamEngine: retrievalLayer must be a layer index in 0…${model.config.text.numLayers - 1}, got ${String(o.retrievalLayer)}`);
     if (o.answerContext !== 'reprefill' && o.answerContext !== 'restore') throw new InputError(`StreamEngine: answerContext must be 'reprefill' or 'restore', got ${String(o.answerContext)}`);
@@ -137,16 +155,75 @@ export class StreamEngine {
       );
     }
     const meta: StoreMeta = { modelKey: modelKey(model.config), layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim, bits: o.kvBits, dtype: model.precision };
+    const resume = host.resume;
+    if (resume) {
+      for (const key of Object.keys(meta) as (keyof StoreMeta)[]) {
+        if (resume.store.meta[key] !== meta[key]) throw new InputError(`StreamEngine: the memory to resume has ${key} ${String(resume.store.meta[key])}, the new engine ${String(meta[key])}`);
+      }
+    }
     const streamCache = text.createCache(streamRows);
     const answerCache = text.createCache(answerRows);
-    const engine = new StreamEngine(model, o, meta, prompt, S, maxFrameTokens, streamCache, answerCache, new FrameEncoder(model, o.frameResize), new FrameBlockWriter(model.gpu, meta), new FrameBlockReader(model.gpu), host.spill ?? null);
+    const backupWriter = o.windowBackup ? new FrameBlockWriter(model.gpu, { ...meta, bits: 'none' }) : null;
+    const engine = new StreamEngine(model, o, meta, prompt, S, maxFrameTokens, streamCache, answerCache, new FrameEncoder(model, o.frameResize), new FrameBlockWriter(model.gpu, meta), new FrameBlockReader(model.gpu), resume ? resume.spill : (host.spill ?? null), backupWriter, resume?.store ?? null);
     // the sinks: the prefix, prefilled once
     const rec = new CommandRecorder(model.gpu, undefined, 'stream prefix');
     const done = engine.recordPiece(rec, streamCache, prefix, null);
     rec.submit();
     done();
+    if (resume) engine.resumeWindow(resume);
     await model.gpu.device.queue.onSubmittedWorkDone();
     return engine;
+  }
+
+  /**
+   * Takes over a handed-over stream: clock and counts, and the window frames rebuilt from their raw
+   * backups into the rows they held (the sinks are prefilled identically, rows are positions), so
+   * the stream cache is bit for bit the lost one. Frames without a backup are counted as lost.
+   */
+  private resumeWindow(state: EngineState): void {
+    this.nextIndex = state.nextIndex;
+    this.lastTimestamp = state.lastTimestampMs;
+    this.framesLost = state.framesLost;
+    let row = this.sinkTokens;
+    for (const w of state.window) {
+      if (!w.backup) {
+        this.framesLost++;
+        continue;
+      }
+      this.reader.restore(this.streamCache, w.backup, row);
+      // the embeddings were on the lost device: until this frame leaves the window, answers restore K/V
+      this.window.push({ ...w, start: row, tokens: w.backup.tokens, backup: w.backup, inputs: null });
+      row += w.backup.tokens;
+    }
+    this.streamCache.truncate(row);
+  }
+
+  /**
+   * For a successor engine on a new GPU device (StreamEngine.create's `host.resume`): the memory
+   * store and its spill (RAM and OPFS, untouched by the loss), the window frames with their RAM
+   * backups, and the clock. Runs after the calls already queued (on a lost device they fail
+   * quickly); afterwards this engine is disposed and its dispose leaves the store and spill alone.
+   */
+  handOver(): Promise<EngineState> {
+    return this.exclusive(async () => {
+      this.handedOver = true;
+      this.disposed = true;
+      this.streamCache.destroy();
+      this.answerCache.destroy();
+      this.encoder.destroy();
+      this.writer.destroy();
+      this.reader.destroy();
+      this.backupWriter?.destroy();
+      for (const w of this.window) w.inputs?.destroy();
+      return {
+        store: this.store,
+        spill: this.spill,
+        window: this.window.map((w) => ({ index: w.index, timestampMs: w.timestampMs, thumbnail: w.thumbnail, backup: w.backup })),
+        nextIndex: this.nextIndex,
+        lastTimestampMs: this.lastTimestamp,
+        framesLost: this.framesLost,
+      };
+    });
   }
 
   /** Runs `fn` after every call before it (one at a time). */
@@ -233,10 +310,15 @@ export class StreamEngine {
     rec.submit();
     await gpu.device.queue.onSubmittedWorkDone();
     cleanPrefill();
+    const index = this.nextIndex;
+    // the backup's read-back is also the proof that the frame's rows are real: on a lost device
+    // onSubmittedWorkDone resolves but a map rejects, so the frame is not taken into the window
+    const backup = this.backupWriter ? await this.backupWriter.write(this.streamCache, start, ids.length, { index, timestampMs, thumbnail }) : null;
+    if (gpu.lost) throw gpu.lost;
     const t3 = now();
 
-    const index = this.nextIndex++;
-    this.window.push({ index, timestampMs, start, tokens: ids.length, thumbnail, inputs });
+    this.nextIndex++;
+    this.window.push({ index, timestampMs, start, tokens: ids.length, thumbnail, inputs, backup });
     this.lastTimestamp = timestampMs;
     const ms = { evict: t1 - t0, encode: t2 - t1, prefill: t3 - t2, total: t3 - t0 };
     this.recordStage(ms);
@@ -483,6 +565,9 @@ export class StreamEngine {
       framesIngested: this.nextIndex,
       windowFrames: this.window.length,
       windowBytes: 2 * this.meta.layers * windowRows * rowBytes,
+      windowBackupBytes: this.window.reduce((n, w) => n + (w.backup?.payload.byteLength ?? 0), 0),
+      framesLostToDeviceLoss: this.framesLost,
+      ranking: rankingPath(),
       storeFrames: this.store.frames,
       storeBytes: this.store.bytes,
       storeSideBytes: this.store.sideBytes,
@@ -552,6 +637,8 @@ export class StreamEngine {
       this.writer.destroy();
       this.reader.destroy();
       for (const w of this.window) w.inputs?.destroy();
+      this.backupWriter?.destroy();
+      if (this.handedOver) return;
       await this.store.settled();
       await this.spill?.destroy().catch(() => {});
     });

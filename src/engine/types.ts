@@ -1,5 +1,6 @@
 import type { KvStoreBits, Thumbnail } from '../memory/frame-block';
 import type { SamplingSettings } from '../model/generate';
+import type { RankingPath } from '../memory/simd-dot';
 
 export interface StreamEngineOptions {
   /** Frames kept at full precision on the GPU after the sinks (the recent window). Default 16. */
@@ -48,6 +49,14 @@ export interface StreamEngineOptions {
    * needle model then reads colours and not times from memory (tools/needle/README.md).
    */
   answerContext?: 'reprefill' | 'restore';
+  /**
+   * Keep a raw copy of each window frame's K/V rows in RAM (read back once, after its prefill), so
+   * that a lost GPU device loses no frame: the window is rebuilt from them on the new device,
+   * exactly. Costs windowFrames × a frame's raw K/V in RAM (stats().windowBackupBytes) and one read
+   * back per frame. Default false here (the CLI and benchmarks do not recover); the SDK's worker,
+   * which recovers, turns it on unless told otherwise.
+   */
+  windowBackup?: boolean;
 }
 
 /** A frame an answer used. */
@@ -116,6 +125,16 @@ export interface EngineStats {
   framesIngested: number;
   windowFrames: number;
   windowBytes: number;
+  /** RAM held by the window frames' K/V backups (StreamEngineOptions.windowBackup). */
+  windowBackupBytes: number;
+  /** Frames lost with a GPU device: window frames without a backup at the moment of a loss. */
+  framesLostToDeviceLoss: number;
+  /**
+   * How stored frames are ranked on the host: 'wasm-simd' (WebAssembly SIMD), or 'js' (plain loops,
+   * several times slower on long streams) where WebAssembly SIMD is missing or a Content-Security-
+   * Policy without 'wasm-unsafe-eval' forbids compiling it.
+   */
+  ranking: RankingPath;
   storeFrames: number;
   /** The memory store's bytes: payloads, key summaries, thumbnails and the retrieval index. */
   storeBytes: number;

@@ -1,4 +1,4 @@
-import { InputError } from '../errors';
+import { InputError, QuotaError } from '../errors';
 import { isQuotaError, MemoryFileError, writeWholeFile } from './persist';
 import type { PayloadSpill } from './spill';
 
@@ -39,7 +39,7 @@ export class OpfsSpill implements PayloadSpill {
     try {
       await writeWholeFile(this.dir, fileName(index), payload);
     } catch (e) {
-      if (isQuotaError(e)) throw new InputError(`OpfsSpill: the browser's storage quota is full; older frames stay in RAM (free space: deleteMemory of old saves)`);
+      if (isQuotaError(e)) throw new QuotaError(`OpfsSpill: the browser's storage quota is full; older frames stay in RAM`, { cause: e });
       throw e;
     }
   }

@@ -1,5 +1,5 @@
 import { jsonDepthExceeds } from '../bounded-json';
-import { InputError, StreamVlmError } from '../errors';
+import { InputError, QuotaError, StreamVlmError } from '../errors';
 import { LIMITS } from '../limits';
 import { blockInfo, payloadSizeOf, type FrameBlock, type KvStoreBits, type LazyFrameBlock } from './frame-block';
 import { framePayloadBytes } from './payload';
@@ -13,9 +13,11 @@ import type { StoreMeta } from './store';
  * and an index (`index.svmi`: the StoreMeta and one entry per block). One file per block keeps
  * saving incremental: a save writes only the blocks that the directory does not already hold (an
  * hour of stream is 3600 blocks; saving every minute writes 60), then replaces the index. OPFS's
- * `createWritable` commits a file on close, so the index swap is atomic: a save that fails half way
- * (quota, closed tab) leaves the previous save readable, and its stray block files are swept by the
- * next save. Opening reads and checks every file before returning anything: a corrupt or truncated
+ * `createWritable` commits a file on close, so the index swap is atomic; where only sync access
+ * handles exist (truncate, then write) a whole copy of the new index (`index.svmi.next`) is written
+ * first and read if index.svmi turns out torn. A save that fails half way (quota, closed tab, lost
+ * device) thus leaves the previous save readable; a failed save removes the files it added (a full
+ * disk needs the room), and a closed tab's strays are swept by the next save. Opening reads and checks every file before returning anything: a corrupt or truncated
  * file is a MemoryFileError naming it, and nothing is half-loaded.
  *
  * Format, little-endian (every WebGPU platform is):
@@ -40,6 +42,12 @@ const INDEX_MAGIC = 'SVMI';
 const BLOCK_HEADER_BYTES = 64;
 const INDEX_ENTRY_BYTES = 24;
 export const INDEX_FILE = 'index.svmi';
+/**
+ * The new index, written whole before index.svmi is replaced and removed after: where a file write
+ * is not atomic (sync access handles truncate, then write), a save cut while replacing index.svmi
+ * leaves this complete copy, which opening falls back to.
+ */
+const INDEX_NEXT = 'index.svmi.next';
 const ROOT_DIR = 'streamvlm-memory';
 
 /** A saved memory file is missing, truncated, corrupt, of another format version, or does not match its index. */
@@ -430,7 +438,7 @@ async function writeFileBytes(dir: FileSystemDirectoryHandle, file: string, byte
     await writeWholeFile(dir, file, bytes);
   } catch (e) {
     if (isQuotaError(e)) {
-      throw new InputError(`saveMemory: the browser's storage quota is full writing ${where}/${file}; free space (deleteMemory of old saves) and save again. The previous save is intact.`);
+      throw new QuotaError(`saveMemory: the browser's storage quota is full writing ${where}/${file}; the previous save is intact.`, { cause: e });
     }
     throw e;
   }
@@ -472,39 +480,50 @@ export function saveMemory(name: string, meta: StoreMeta, blocks: readonly (Fram
 export async function writeMemory(dir: FileSystemDirectoryHandle, where: string, meta: StoreMeta, blocks: readonly (FrameBlock | LazyFrameBlock)[]): Promise<SaveReport> {
   // what an earlier save left; a damaged or foreign index just means nothing is reused
   let previous = new Map<string, IndexEntry>();
-  const oldIndex = await readFileBytes(dir, INDEX_FILE);
-  if (oldIndex) {
-    try {
-      const old = decodeIndex(oldIndex, INDEX_FILE);
-      if (sameMeta(old.meta, meta)) previous = new Map(old.entries.map((e) => [blockFileName(e.index, e.fingerprint), e]));
-    } catch {
-      previous = new Map();
-    }
+  try {
+    const old = await readIndex(dir, where);
+    if (old && sameMeta(old.meta, meta)) previous = new Map(old.entries.map((e) => [blockFileName(e.index, e.fingerprint), e]));
+  } catch {
+    previous = new Map();
   }
   const existing = new Set<string>();
   for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) existing.add(key);
 
   const report: SaveReport = { blocks: blocks.length, written: 0, kept: 0, removed: 0, bytesWritten: 0 };
   const entries: IndexEntry[] = [];
-  for (const b of blocks) {
-    const fingerprint = blockFingerprint(b);
-    const file = blockFileName(b.index, fingerprint);
-    const old = previous.get(file);
-    // kept only when the file is there whole (a size check reads metadata, not the file)
-    if (old && existing.has(file) && old.timestampMs === b.timestampMs && (await fileSize(dir, file)) === old.fileBytes) {
-      entries.push(old);
-      report.kept++;
-      continue;
+  /** Files this save created or began (a failed write may leave an empty or partial one). */
+  const added: string[] = [];
+  try {
+    for (const b of blocks) {
+      const fingerprint = blockFingerprint(b);
+      const file = blockFileName(b.index, fingerprint);
+      const old = previous.get(file);
+      // kept only when the file is there whole (a size check reads metadata, not the file)
+      if (old && existing.has(file) && old.timestampMs === b.timestampMs && (await fileSize(dir, file)) === old.fileBytes) {
+        entries.push(old);
+        report.kept++;
+        continue;
+      }
+      const bytes = encodeBlock('payload' in b ? b : { ...b, payload: await b.loadPayload() });
+      if (!previous.has(file)) added.push(file);
+      await writeFileBytes(dir, file, bytes, where);
+      entries.push({ index: b.index, timestampMs: b.timestampMs, fileBytes: bytes.byteLength, fingerprint, crc: trailingCrc(bytes) });
+      report.written++;
+      report.bytesWritten += bytes.byteLength;
     }
-    const bytes = encodeBlock('payload' in b ? b : { ...b, payload: await b.loadPayload() });
-    await writeFileBytes(dir, file, bytes, where);
-    entries.push({ index: b.index, timestampMs: b.timestampMs, fileBytes: bytes.byteLength, fingerprint, crc: trailingCrc(bytes) });
-    report.written++;
-    report.bytesWritten += bytes.byteLength;
+    // the commit point: until the new index is in place, the previous one (and its files) rules
+    const index = encodeIndex(meta, entries);
+    added.push(INDEX_NEXT);
+    await writeFileBytes(dir, INDEX_NEXT, index, where);
+    await writeFileBytes(dir, INDEX_FILE, index, where);
+    await dir.removeEntry(INDEX_NEXT).catch(() => {});
+    report.bytesWritten += 2 * index.byteLength;
+  } catch (e) {
+    // the files this save added only take space, which a full disk needs back: remove them now
+    // rather than at the next save's sweep (a save cut short by a closed tab leaves them to it)
+    for (const file of added) await dir.removeEntry(file).catch(() => {});
+    throw e;
   }
-  const index = encodeIndex(meta, entries);
-  await writeFileBytes(dir, INDEX_FILE, index, where);
-  report.bytesWritten += index.byteLength;
   // only now (the new index committed) are the old files unreferenced
   const live = new Set(entries.map((e) => blockFileName(e.index, e.fingerprint)));
   for (const file of existing) {
@@ -529,25 +548,58 @@ export function openMemory(name: string, options: PersistOptions = {}): Promise<
   return locked(name, async () => {
     const dir = await memoryDir(name, options, false);
     const where = `${ROOT_DIR}/${name}`;
-    if (!dir || !(await readFileBytes(dir, INDEX_FILE))) throw new InputError(`openMemory: nothing is saved as "${name}" (no ${where}/${INDEX_FILE}); save a stream's memory under that name first`);
-    return readMemory(dir, where);
+    const index = dir ? await readIndex(dir, where) : null;
+    if (!dir || !index) throw new InputError(`openMemory: nothing is saved as "${name}" (no ${where}/${INDEX_FILE}); save a stream's memory under that name first`);
+    return lazyBlocksOf(dir, where, index);
   });
 }
 
 /** openMemory's work in a given directory (OPFS's, or the CLI's folder on disk); `where` names it in messages. */
 export async function readMemory(dir: FileSystemDirectoryHandle, where: string): Promise<SavedMemory> {
-  // its size from metadata first: an index grown huge is refused without being read into memory
-  const indexSize = await fileSize(dir, INDEX_FILE);
-  if (indexSize > LIMITS.memoryIndexBytes) throw new MemoryFileError(`${where}/${INDEX_FILE}`, `${indexSize} bytes, more than the ${LIMITS.memoryIndexBytes} an index of this streamvlm can have`);
-  const indexBytes = await readFileBytes(dir, INDEX_FILE);
-  if (!indexBytes) throw new MemoryFileError(`${where}/${INDEX_FILE}`, 'missing: this is not a saved memory');
-  const { meta, entries } = decodeIndex(indexBytes, `${where}/${INDEX_FILE}`);
+  const index = await readIndex(dir, where);
+  if (!index) throw new MemoryFileError(`${where}/${INDEX_FILE}`, 'missing: this is not a saved memory');
+  return lazyBlocksOf(dir, where, index);
+}
+
+/** Every block the index lists, read and checked now; their payloads read (and checked) again when asked for. */
+async function lazyBlocksOf(dir: FileSystemDirectoryHandle, where: string, index: { meta: StoreMeta; entries: IndexEntry[] }): Promise<SavedMemory> {
+  const { meta, entries } = index;
   const blocks: LazyFrameBlock[] = [];
   for (const e of entries) {
     const info = blockInfo(await readBlockFile(dir, where, e, meta));
     blocks.push({ ...info, loadPayload: async () => (await readBlockFile(dir, where, e, meta)).payload });
   }
   return { meta, blocks };
+}
+
+/**
+ * The memory's index: index.svmi, or, if that is missing or damaged, the whole copy a save wrote
+ * first (INDEX_NEXT: the save was cut while replacing index.svmi). Null when neither exists; a
+ * damaged index.svmi with no good copy is its MemoryFileError.
+ */
+async function readIndex(dir: FileSystemDirectoryHandle, where: string): Promise<{ meta: StoreMeta; entries: IndexEntry[] } | null> {
+  // its size from metadata first: an index grown huge is refused without being read into memory
+  const indexSize = await fileSize(dir, INDEX_FILE);
+  if (indexSize > LIMITS.memoryIndexBytes) throw new MemoryFileError(`${where}/${INDEX_FILE}`, `${indexSize} bytes, more than the ${LIMITS.memoryIndexBytes} an index of this streamvlm can have`);
+  const main = await readFileBytes(dir, INDEX_FILE);
+  let damaged: unknown = null;
+  if (main) {
+    try {
+      return decodeIndex(main, `${where}/${INDEX_FILE}`);
+    } catch (e) {
+      damaged = e;
+    }
+  }
+  const next = await readFileBytes(dir, INDEX_NEXT);
+  if (next) {
+    try {
+      return decodeIndex(next, `${where}/${INDEX_NEXT}`);
+    } catch {
+      // a copy cut short: the save never reached index.svmi, whose state stands
+    }
+  }
+  if (damaged) throw damaged;
+  return null;
 }
 
 /** Reads one block file the index lists and checks it against the index entry and the meta. */

@@ -107,16 +107,44 @@ const MODULE = new Uint8Array([
 
 type DotsFn = (q: number, rows: number, n: number, bytes: number, out: number) => void;
 
-/** The compiled module, or null where WebAssembly SIMD is missing (then callers use plain loops). */
+/** Which ranking path runs here, and why the fast one does not. */
+export type RankingPath = 'wasm-simd' | 'js';
+let fallbackReason: string | null = null;
+
+/**
+ * The compiled module, or null where WebAssembly SIMD is missing (then callers use plain loops).
+ * Compiling WebAssembly is refused by a Content-Security-Policy whose script-src lacks
+ * 'wasm-unsafe-eval' (a CompileError, or an EvalError in some engines): that is the usual reason
+ * on a strict page, and it is reported (rankingFallbackReason), not thrown.
+ */
 const compiled: WebAssembly.Module | null = (() => {
+  if (typeof WebAssembly !== 'object') {
+    fallbackReason = 'no WebAssembly';
+    return null;
+  }
+  if (!WebAssembly.validate(MODULE)) {
+    fallbackReason = 'no WebAssembly SIMD';
+    return null;
+  }
   try {
-    return typeof WebAssembly === 'object' && WebAssembly.validate(MODULE) ? new WebAssembly.Module(MODULE) : null;
-  } catch {
+    return new WebAssembly.Module(MODULE);
+  } catch (e) {
+    fallbackReason = `WebAssembly compilation refused (${(e as Error)?.name}: a Content-Security-Policy needs 'wasm-unsafe-eval' in script-src)`;
     return null;
   }
 })();
 
 export const simdAvailable = compiled !== null;
+
+/** The path ranking takes in this realm (the worker's, for the SDK). */
+export function rankingPath(): RankingPath {
+  return compiled ? 'wasm-simd' : 'js';
+}
+
+/** Why ranking runs in plain JavaScript here, or null when it runs in WebAssembly SIMD. */
+export function rankingFallbackReason(): string | null {
+  return fallbackReason;
+}
 
 const PAGE = 65536;
 

@@ -41,6 +41,18 @@ export interface StreamVLMOptions {
    * 28 minutes of 256M at 4 bits, 1 frame/s); Infinity keeps everything in RAM.
    */
   memoryRamMB?: number;
+  /**
+   * Ask the browser to keep this origin's storage (saved memories, the model cache) under storage
+   * pressure (navigator.storage.persist()); its answer is stats().storage and a 'storage' event. Default true.
+   */
+  persistStorage?: boolean;
+  /**
+   * Keep a RAM copy of the recent window's K/V (one frame's worth per window frame) so that a lost
+   * GPU device loses no frame: the window is rebuilt from it on the new device. Off: the window's
+   * frames at the moment of a loss are lost (counted in stats().engine.framesLostToDeviceLoss).
+   * Default true.
+   */
+  windowBackup?: boolean;
 }
 
 
@@ -82,7 +94,7 @@ export function checkOptionValues(o: StreamVLMOptions, label: OptionLabel = sdkL
  */
 export function checkOptions(options: StreamVLMOptions): Required<Omit<StreamVLMOptions, 'onProgress'>> {
   checkOptionValues(options);
-  return { kvBits: 4 as KvStoreBits, fps: 1, windowFrames: 16, topK: 8, maxAnswerTokens: 128, precision: 'auto' as const, weightFormat: 'f16' as WeightFormat, cache: true, timestamps: 'auto' as TimestampMode, frameResize: 'video' as const, queueCapacity: 4, memoryRamMB: 1024, ...stripUndefined(options) };
+  return { kvBits: 4 as KvStoreBits, fps: 1, windowFrames: 16, topK: 8, maxAnswerTokens: 128, precision: 'auto' as const, weightFormat: 'f16' as WeightFormat, cache: true, timestamps: 'auto' as TimestampMode, frameResize: 'video' as const, queueCapacity: 4, memoryRamMB: 1024, persistStorage: true, windowBackup: true, ...stripUndefined(options) };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -92,7 +104,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 /** The worker's load options for checked SDK options and the precision chosen for this adapter. */
 export function workerLoadOptions(o: ReturnType<typeof checkOptions>, precision: 'f16' | 'f32'): WorkerLoadOptions {
   return {
-    engine: { windowFrames: o.windowFrames, kvBits: o.kvBits, topK: o.topK, maxAnswerTokens: o.maxAnswerTokens, frameResize: o.frameResize, ramBudgetBytes: o.memoryRamMB * 2 ** 20 },
+    engine: { windowFrames: o.windowFrames, kvBits: o.kvBits, topK: o.topK, maxAnswerTokens: o.maxAnswerTokens, frameResize: o.frameResize, ramBudgetBytes: o.memoryRamMB * 2 ** 20, windowBackup: o.windowBackup },
     model: { weightFormat: o.weightFormat, precision },
     fps: o.fps,
     queueCapacity: o.queueCapacity,

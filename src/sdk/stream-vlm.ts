@@ -17,6 +17,8 @@ import { resolveModelUrl } from './model-url';
 import { checkOptions, workerLoadOptions, type StreamVLMOptions, type TimestampMode } from './options';
 import { classifyOutOfMemory } from '../gpu/out-of-memory';
 import { choosePrecision } from './precision';
+import type { DeviceEvent } from '../engine/recovery';
+import { requestPersistentStorage, type StoragePersistence } from './storage-persistence';
 
 export interface StreamVLMInfo {
   adapter: AdapterDescription;
@@ -35,6 +37,23 @@ export interface StreamVLMInfo {
 /** The worker's figures (frames, queue, memory, GPU bytes, stage times) and the page's capture. */
 export interface StreamVLMStats extends WorkerStats {
   capture: CaptureStats;
+  /** Whether the browser keeps this origin's storage (saved memories, spill, model cache) under pressure; null until it answered. */
+  storage: StoragePersistence | null;
+}
+
+/**
+ * The events a StreamVLM dispatches (CustomEvents; the payload is `event.detail`):
+ * - 'devicelost': the GPU device was lost; the engine is recovering by itself (calls wait; an
+ *   answer that was streaming ends with DeviceLostError and can be asked again);
+ * - 'recovered': a new device runs the stream, memory intact (`windowFramesRestored`, `framesLost`);
+ * - 'recoveryfailed': no new device; questions fail with DeviceLostError, saveMemory still works;
+ * - 'storage': the browser's answer to the persistent-storage request (StoragePersistence).
+ */
+export interface StreamVLMEventMap {
+  devicelost: CustomEvent<Extract<DeviceEvent, { type: 'devicelost' }>>;
+  recovered: CustomEvent<Extract<DeviceEvent, { type: 'recovered' }>>;
+  recoveryfailed: CustomEvent<Extract<DeviceEvent, { type: 'recoveryfailed' }>>;
+  storage: CustomEvent<StoragePersistence>;
 }
 
 export interface AttachOptions {
@@ -55,7 +74,7 @@ const NO_CAPTURE: CaptureStats = { source: null, via: null, framesSent: 0, frame
  * for await (const ev of vlm.ask('What did I put on the table?')) if (ev.type === 'token') out.textContent += ev.text;
  * ```
  */
-export class StreamVLM {
+export class StreamVLM extends EventTarget {
   /** getUserMedia for a camera, with CameraError (CAMERA_DENIED, CAMERA_NOT_FOUND, …) on failure. */
   static readonly openCamera = openCamera;
 
@@ -67,12 +86,31 @@ export class StreamVLM {
   /** The latest timestamp the worker took or skipped without error: new frames must not go before it. */
   private clockMs: number | null = null;
   private disposed = false;
+  private storage: StoragePersistence | null = null;
 
   private constructor(
     private readonly client: EngineWorkerClient,
     readonly info: StreamVLMInfo,
     private readonly settings: ReturnType<typeof checkOptions>,
-  ) {}
+  ) {
+    super();
+  }
+
+  override addEventListener<K extends keyof StreamVLMEventMap>(type: K, listener: (event: StreamVLMEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | ((event: never) => void) | null, options?: boolean | AddEventListenerOptions): void {
+    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  /** Relays the worker's device events, and asks for persistent storage without holding up the load. */
+  private async start(): Promise<void> {
+    await this.client.onDeviceEvent((e) => this.dispatchEvent(new CustomEvent(e.type, { detail: e })));
+    if (!this.settings.persistStorage) return;
+    void requestPersistentStorage().then((answer) => {
+      this.storage = answer;
+      if (!this.disposed) this.dispatchEvent(new CustomEvent('storage', { detail: answer }));
+    });
+  }
 
   /**
    * Loads a model in a new engine worker: `model` is a hub id (`owner/name`, `owner/name@revision`)
@@ -91,7 +129,9 @@ export class StreamVLM {
     };
     try {
       const loaded = await client.load(modelUrl, workerLoadOptions(settings, precision), onProgress);
-      return new StreamVLM(client, { adapter: loaded.adapter, precision: loaded.precision, fromCache, meta: loaded.meta, engine: loaded.engine, modelUrl }, settings);
+      const vlm = new StreamVLM(client, { adapter: loaded.adapter, precision: loaded.precision, fromCache, meta: loaded.meta, engine: loaded.engine, modelUrl }, settings);
+      await vlm.start();
+      return vlm;
     } catch (e) {
       await client.dispose().catch(() => {});
       throw classifyOutOfMemory(e, `loading ${modelUrl}`);
@@ -207,7 +247,7 @@ export class StreamVLM {
     const capture: CaptureStats = now
       ? { ...now, framesSent: now.framesSent + past.framesSent, framesTaken: now.framesTaken + past.framesTaken, framesSkippedBusy: now.framesSkippedBusy + past.framesSkippedBusy, lastError: now.lastError ?? past.lastError }
       : { ...past };
-    return { ...worker, capture };
+    return { ...worker, capture, storage: this.storage };
   }
 
   /**
@@ -259,6 +299,15 @@ export class StreamVLM {
   deleteMemory(name: string): Promise<boolean> {
     this.alive('deleteMemory');
     return this.client.deleteMemory(name);
+  }
+
+  /**
+   * Test hook: destroys the engine's GPUDevice as a driver reset would. The engine recovers by
+   * itself ('devicelost', then 'recovered' events); tests and demos use it to show that.
+   */
+  loseDeviceForTesting(): Promise<void> {
+    this.alive('loseDeviceForTesting');
+    return this.client.loseDevice();
   }
 
   /** Stops capture, frees the model and the GPU and ends the worker. Saved memories stay. */

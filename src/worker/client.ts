@@ -7,6 +7,7 @@ import type { EngineWorkerApi } from './engine-worker';
 import type { WorkerFrame } from './frames';
 import type { OpenMemoryReport, WorkerLoadInfo, WorkerLoadOptions, WorkerStats } from './protocol';
 import type { OfferResult } from '../engine/scheduler';
+import type { DeviceEvent } from '../engine/recovery';
 import { installTypedErrors } from './typed-errors';
 
 installTypedErrors();
@@ -129,6 +130,19 @@ export class EngineWorkerClient {
 
   deleteMemory(name: string): Promise<boolean> {
     return this.remote.deleteMemory(name);
+  }
+
+  /** `listener` gets the worker's device events (lost, recovered, recovery failed); one listener at a time. */
+  onDeviceEvent(listener: (e: DeviceEvent) => void): Promise<void> {
+    return this.remote.subscribe(Comlink.proxy(listener));
+  }
+
+  /**
+   * Test hook: destroys the worker's GPUDevice (GPUDevice.destroy()), which the browser reports as
+   * a real loss; the engine then recovers as it would from a driver reset.
+   */
+  loseDevice(): Promise<void> {
+    return this.remote.loseDevice();
   }
 
   /** Frees the engine, the model and the GPU device, then ends the worker. */

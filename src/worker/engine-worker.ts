@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, AskOptions, FrameSummary, StreamEngineOptions } from '../engine/types';
-import { InputError } from '../errors';
+import { DeviceLostError, InputError } from '../errors';
 import { GpuDevice } from '../gpu/device';
 import { deleteMemory, listMemories, openMemory, saveMemory, type SaveReport } from '../memory/persist';
 import { OpfsSpill } from '../memory/opfs-spill';
@@ -13,6 +13,10 @@ import type { LoadProgress } from '../model/progress';
 import { withOutOfMemoryScope } from '../gpu/out-of-memory';
 import { SmolVlm } from '../model/smolvlm';
 import { UrlSource } from '../model/source';
+import { rankingFallbackReason } from '../memory/simd-dot';
+import { lossBehind, type DeviceEvent } from '../engine/recovery';
+import { RecoverableStream } from '../engine/recoverable-stream';
+import type { EngineState } from '../engine/engine-state';
 import { checkWorkerFrame, releaseFrame, toRgbImage, type WorkerFrame } from './frames';
 import type { OpenMemoryReport, WorkerLoadInfo, WorkerLoadOptions, WorkerStats } from './protocol';
 import { Scheduler, type OfferResult, type SchedulerStats } from '../engine/scheduler';
@@ -23,10 +27,11 @@ installTypedErrors();
 type DoneEvent = Extract<AskEvent, { type: 'done' }>;
 
 interface Loaded {
-  gpu: GpuDevice;
-  model: SmolVlm;
-  /** Replaced when a saved memory is opened into a stream that already holds frames. */
-  engine: StreamEngine;
+  /**
+   * The device, the model and the engine, replaced by itself when the device is lost; the engine
+   * also when a saved memory is opened into a stream that already holds frames.
+   */
+  stream: RecoverableStream;
   scheduler: Scheduler<WorkerFrame, AskOptions, AskEvent>;
   engineOptions: WorkerLoadOptions['engine'];
   /** The saved memory the engine's older frames are read from (openMemory leaves them on disk), or null. */
@@ -35,7 +40,12 @@ interface Loaded {
 
 let loaded: Loaded | null = null;
 let loading: Promise<WorkerLoadInfo> | null = null;
-let deviceLost: string | null = null;
+/** The page's listener for device events (subscribe). */
+let listener: ((e: DeviceEvent) => void) | null = null;
+
+function emit(e: DeviceEvent): void {
+  if (listener) Promise.resolve(listener(e)).catch(() => {});
+}
 /** Questions in flight by id, so the page can stop one (`cancelAsk`). */
 const asks = new Map<number, { aborted: boolean }>();
 /** Scheduler stats before load: nothing offered yet. */
@@ -57,10 +67,12 @@ function ready(what: string): Loaded {
  * origin's private file system. Without OPFS (or if it cannot be opened) the budget is not enforced
  * and every payload stays in RAM, as before budgets existed.
  */
-async function createEngine(model: SmolVlm, options: StreamEngineOptions = {}): Promise<StreamEngine> {
+async function createEngine(model: SmolVlm, options: StreamEngineOptions = {}, resume?: EngineState): Promise<StreamEngine> {
+  // this worker recovers from device loss: the window's backups let it lose no frame
+  if (resume) return StreamEngine.create(model, { windowBackup: true, ...options }, { resume });
   const spill = Number.isFinite(options.ramBudgetBytes ?? Infinity) ? await OpfsSpill.create().catch(() => undefined) : undefined;
   try {
-    return await StreamEngine.create(model, options, { spill });
+    return await StreamEngine.create(model, { windowBackup: true, ...options }, { spill });
   } catch (e) {
     await spill?.destroy();
     throw e;
@@ -71,39 +83,52 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
   if (loaded || loading) throw new InputError('load: this worker already has a model; dispose() it and start another worker');
   if (typeof modelUrl !== 'string' || modelUrl === '') throw new InputError('load: modelUrl must be the URL of a model folder (…/resolve/main/)');
   loading = (async () => {
-    const gpu = await GpuDevice.acquire();
-    gpu.onLost((e) => (deviceLost = e.message));
-    try {
-      const source = options.cache === false ? new UrlSource(modelUrl) : new CachedUrlSource(modelUrl);
-      const progress = onProgress
-        ? (p: LoadProgress) => {
-            // a page that went away must not stop the load
-            Promise.resolve(onProgress(p)).catch(() => {});
-          }
-        : undefined;
-      // a GPU allocation that fails does not throw in WebGPU: the scope turns it into GpuOutOfMemoryError
-      const model = await withOutOfMemoryScope(gpu.device, 'loading the model', () => SmolVlm.load(gpu, source, { ...options.model, onProgress: progress }));
-      let engine: StreamEngine;
-      try {
-        engine = await withOutOfMemoryScope(gpu.device, 'creating the stream engine', () => createEngine(model, options.engine));
-      } catch (e) {
-        await model.dispose();
-        throw e;
-      }
-      const scheduler = new Scheduler<WorkerFrame, AskOptions, AskEvent>(
-        {
-          // the current engine at each call (openMemory may replace it)
-          ingest: async (frame, ts) => loaded!.engine.ingest(await toRgbImage(frame), ts),
-          ask: (question, askOptions) => loaded!.engine.ask(question, askOptions),
+    const source = options.cache === false ? new UrlSource(modelUrl) : new CachedUrlSource(modelUrl);
+    // progress goes to the page for the first load only; a recovery's reload is reported by events
+    let progress: ((p: LoadProgress) => void) | undefined = onProgress
+      ? (p) => {
+          // a page that went away must not stop the load
+          Promise.resolve(onProgress(p)).catch(() => {});
+        }
+      : undefined;
+    const stream = await RecoverableStream.start(
+      {
+        acquire: () => GpuDevice.acquire(),
+        async loadModel(gpu) {
+          let fromCache = false;
+          const report = progress;
+          progress = undefined;
+          // a GPU allocation that fails does not throw in WebGPU: the scope turns it into GpuOutOfMemoryError
+          const model = await withOutOfMemoryScope(gpu.device, 'loading the model', () =>
+            SmolVlm.load(gpu, source, {
+              ...options.model,
+              onProgress: (p) => {
+                if (p.phase === 'done') fromCache = p.fromCache;
+                report?.(p);
+              },
+            }),
+          );
+          return { model, fromCache };
         },
-        { fps: options.fps, queueCapacity: options.queueCapacity, release: releaseFrame },
-      );
-      loaded = { gpu, model, engine, scheduler, engineOptions: options.engine, openedFrom: null };
-      return { adapter: gpu.adapter, precision: model.precision, meta: { ...engine.meta }, engine: { ...engine.options } };
-    } catch (e) {
-      gpu.destroy();
-      throw e;
-    }
+        createEngine: (model, resume) => withOutOfMemoryScope(model.gpu.device, 'creating the stream engine', () => createEngine(model, options.engine, resume)),
+      },
+      (e) => emit(e),
+    );
+    const scheduler = new Scheduler<WorkerFrame, AskOptions, AskEvent>(
+      {
+        // the current engine at each call (openMemory and device recovery replace it)
+        ingest: async (frame, ts) => {
+          const image = await toRgbImage(frame);
+          // a frame whose ingest the device loss broke is ingested again on the new device
+          return stream.run((engine) => engine.ingest(image, ts), true);
+        },
+        ask: (question, askOptions) => stream.ask(question, askOptions),
+      },
+      { fps: options.fps, queueCapacity: options.queueCapacity, release: releaseFrame },
+    );
+    loaded = { stream, scheduler, engineOptions: options.engine, openedFrom: null };
+    const { gpu, model, engine } = stream;
+    return { adapter: gpu.adapter, precision: model.precision, meta: { ...engine.meta }, engine: { ...engine.options } };
   })();
   try {
     return await loading;
@@ -167,11 +192,18 @@ function cancelAsk(id: number): void {
 }
 
 function stats(): WorkerStats {
-  return { frames: loaded ? loaded.scheduler.stats() : EMPTY_STATS, engine: loaded ? loaded.engine.stats() : null, deviceLost };
+  const stream = loaded?.stream;
+  return {
+    frames: loaded ? loaded.scheduler.stats() : EMPTY_STATS,
+    engine: stream && !stream.recovery.down ? stream.engine.stats() : null,
+    deviceLost: stream?.deviceLost ?? null,
+    recovery: stream ? { ...stream.recovery.stats } : null,
+    rankingFallback: rankingFallbackReason(),
+  };
 }
 
 function timeline(fromFrame?: number): FrameSummary[] {
-  return ready('timeline').engine.timeline(fromFrame);
+  return ready('timeline').stream.engine.timeline(fromFrame);
 }
 
 /** Saves the whole memory (store + window) to OPFS under `name`, incrementally. */
@@ -180,7 +212,16 @@ async function saveMemoryAs(name: string): Promise<SaveReport> {
   // a save may replace files the stream still reads its older frames from
   await detachFrom(l, name);
   // a consistent cut between engine calls; the writing itself does not hold up the stream
-  const { meta, blocks } = await l.scheduler.exclusive(() => l.engine.memorySnapshot());
+  const { meta, blocks } = await l.scheduler.exclusive(async () => {
+    try {
+      return await l.stream.run((engine) => engine.memorySnapshot(), true);
+    } catch (e) {
+      // no device to recover on: the memory store, which never was on the GPU, is still saved
+      const state = l.stream.orphanedState;
+      if (!(e instanceof DeviceLostError) || !state) throw e;
+      return { meta: { ...state.store.meta }, blocks: state.store.lazyBlocks() };
+    }
+  });
   return saveMemory(name, meta, blocks);
 }
 
@@ -192,29 +233,44 @@ async function saveMemoryAs(name: string): Promise<SaveReport> {
 async function openMemoryNamed(name: string): Promise<OpenMemoryReport> {
   const l = ready('openMemory');
   const saved = await openMemory(name);
-  for (const key of Object.keys(l.engine.meta) as (keyof typeof saved.meta)[]) {
-    if (saved.meta[key] !== l.engine.meta[key]) throw new InputError(`openMemory: "${name}" was saved with ${key} ${String(saved.meta[key])}; this engine has ${String(l.engine.meta[key])}`);
+  const meta = l.stream.engine.meta;
+  for (const key of Object.keys(meta) as (keyof typeof saved.meta)[]) {
+    if (saved.meta[key] !== meta[key]) throw new InputError(`openMemory: "${name}" was saved with ${key} ${String(saved.meta[key])}; this engine has ${String(meta[key])}`);
   }
   return l.scheduler.exclusive(async () => {
-    const current = l.engine;
-    const fresh = current.stats().framesIngested === 0 && current.store.frames === 0;
-    // restore into a new engine first, so a failure leaves the current stream untouched
-    const target = fresh ? current : await createEngine(l.model, l.engineOptions);
-    try {
-      await target.restoreMemory(saved.meta, saved.blocks);
-    } catch (e) {
-      if (target !== current) await target.dispose();
-      throw e;
-    }
-    if (target !== current) {
-      l.engine = target;
-      await current.dispose();
-    }
-    l.openedFrom = name;
-    const last = target.stats().lastTimestampMs;
-    l.scheduler.setClock(last);
-    return { frames: target.store.frames, lastTimestampMs: last };
+    await l.stream.recovery.settled();
+    const gpu = l.stream.gpu;
+    // a device lost while the new engine is made fails this call typed (the stream recovers as it was)
+    return openInto(l, name, saved).catch(async (e) => {
+      // (an engine that handed over to the recovery refuses as 'disposed': the loss is the reason)
+      throw gpu.lost ?? (await lossBehind(gpu, e)) ?? e;
+    });
   });
+}
+
+/** openMemory's work, between engine calls: the saved blocks into the stream's engine, or a new one. */
+async function openInto(l: Loaded, name: string, saved: Awaited<ReturnType<typeof openMemory>>): Promise<OpenMemoryReport> {
+  const current = l.stream.engine;
+  const gpu = l.stream.gpu;
+  const fresh = current.stats().framesIngested === 0 && current.store.frames === 0;
+  // restore into a new engine first, so a failure leaves the current stream untouched
+  const target = fresh ? current : await createEngine(l.stream.model, l.engineOptions);
+  try {
+    await target.restoreMemory(saved.meta, saved.blocks);
+    // an engine made on a device lost meanwhile must not replace the one the recovery brings
+    if (target !== current && gpu.lost) throw gpu.lost;
+  } catch (e) {
+    if (target !== current) await target.dispose();
+    throw e;
+  }
+  if (target !== current) {
+    l.stream.replaceEngine(target);
+    await current.dispose();
+  }
+  l.openedFrom = name;
+  const last = target.stats().lastTimestampMs;
+  l.scheduler.setClock(last);
+  return { frames: target.store.frames, lastTimestampMs: last };
 }
 
 /**
@@ -229,7 +285,7 @@ async function deleteMemoryNamed(name: string): Promise<boolean> {
 /** If the stream reads older frames from the saved memory `name`, takes them into its own memory first. */
 async function detachFrom(l: Loaded, name: string): Promise<void> {
   if (l.openedFrom !== name) return;
-  await l.scheduler.exclusive(() => l.engine.store.adoptExternal());
+  await l.scheduler.exclusive(() => l.stream.engine.store.adoptExternal());
   l.openedFrom = null;
 }
 
@@ -237,11 +293,23 @@ async function dispose(): Promise<void> {
   if (loading) await loading.catch(() => {});
   const l = loaded;
   loaded = null;
+  listener = null;
   if (!l) return;
   await l.scheduler.close();
-  await l.engine.dispose();
-  await l.model.dispose();
-  l.gpu.destroy();
+  await l.stream.dispose();
+}
+
+// ---- device loss ----
+
+/** Test hook: destroys the stream's GPUDevice, as a driver reset would (the loss is then real). */
+function loseDevice(): void {
+  ready('loseDevice').stream.loseDevice();
+}
+
+/** Where device events go (the page's StreamVLM); one listener, replaced by the next call. */
+function subscribe(callback: (e: DeviceEvent) => void): void {
+  if (listener && listener !== callback) releaseCallback(listener);
+  listener = callback;
 }
 
 const api = {
@@ -262,6 +330,8 @@ const api = {
   openMemory: openMemoryNamed,
   listMemories: () => listMemories(),
   deleteMemory: deleteMemoryNamed,
+  subscribe,
+  loseDevice,
   dispose,
 };
 

@@ -3,6 +3,7 @@ import type { EngineStats, StreamEngineOptions } from '../engine/types';
 import type { AdapterDescription } from '../gpu/device';
 import type { StoreMeta } from '../memory/store';
 import type { SmolVlmLoadOptions } from '../model/smolvlm';
+import type { RecoveryStats } from '../engine/recovery';
 
 export type { OfferResult };
 
@@ -34,8 +35,15 @@ export interface WorkerStats {
   frames: SchedulerStats;
   /** Window and store sizes in frames and bytes, GPU bytes, time per stage; null before load. */
   engine: EngineStats | null;
-  /** Set once the GPU device is lost (the worker must be reloaded; saved memory is kept). */
+  /** While the GPU device is lost and not yet replaced: why. Null while a device runs the stream. */
   deviceLost: string | null;
+  /** Device losses and recoveries (null before load). */
+  recovery: RecoveryStats | null;
+  /**
+   * Why stored frames are ranked in plain JavaScript instead of WebAssembly SIMD (engine.ranking
+   * says which runs): typically a Content-Security-Policy without 'wasm-unsafe-eval'. Null: SIMD.
+   */
+  rankingFallback: string | null;
 }
 
 export interface OpenMemoryReport {

@@ -32,6 +32,7 @@ const CLASSES: Record<string, { prototype: errors.StreamVlmError }> = Object.fro
     errors.GpuOutOfMemoryError,
     errors.CameraError,
     errors.UnsupportedModelError,
+    errors.QuotaError,
     MemoryFileError,
   ].map((c) => [c.errorName, c]),
 );

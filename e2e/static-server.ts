@@ -1,0 +1,32 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join } from 'node:path';
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.png': 'image/png', '.map': 'application/json' };
+
+/**
+ * A bare static file server (no Vite, no module rewriting), for pages that use the built library:
+ * `routes` maps a URL path (a file, or a folder ending in /) to a local path; `headers` go on every
+ * response (a Content-Security-Policy covers the page and its workers' scripts alike).
+ */
+export async function staticServer(routes: Record<string, string>, headers: Record<string, string> = {}): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let file: string | null = null;
+    for (const [prefix, target] of Object.entries(routes)) {
+      if (path === prefix) file = target;
+      else if (prefix.endsWith('/') && path.startsWith(prefix) && !path.includes('..')) file = join(target, path.slice(prefix.length));
+    }
+    if (!file || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    const body = readFileSync(file);
+    res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://localhost:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
