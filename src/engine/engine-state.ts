@@ -1,6 +1,6 @@
 import type { FrameBlock, Thumbnail } from '../memory/frame-block';
 import type { PayloadSpill } from '../memory/spill';
-import type { MemoryStore } from '../memory/store';
+import type { FrameInputs, MemoryStore } from '../memory/store';
 
 /**
  * What survives a lost GPU device: everything a stream is, except GPU buffers. The memory store
@@ -14,7 +14,7 @@ export interface EngineState {
   store: MemoryStore;
   spill: PayloadSpill | null;
   /** The window's frames, oldest first; a frame with no backup cannot be rebuilt and is counted lost. */
-  window: { index: number; timestampMs: number; thumbnail: Thumbnail; backup: FrameBlock | null }[];
+  window: { index: number; timestampMs: number; thumbnail: Thumbnail; backup: FrameBlock | null; inputs?: FrameInputs | null }[];
   nextIndex: number;
   lastTimestampMs: number | null;
   /** Window frames lost with earlier devices. */

@@ -31,10 +31,10 @@ interface WindowFrame {
   tokens: number;
   thumbnail: Thumbnail;
   /**
-   * Its piece's input embeddings on the GPU (answerContext 'reprefill'), moved to the store at
-   * eviction; null after a device loss (answers then restore K/V until this frame has left).
+   * Its piece's input embeddings (answerContext 'reprefill'), read back after its prefill, in RAM
+   * (so a lost device loses none of them); they move to the store at eviction.
    */
-  inputs: Tensor | null;
+  inputs: FrameInputs | null;
   /** Its rows' raw K/V in RAM (options.windowBackup), to rebuild the window on a new GPU device. */
   backup: FrameBlock | null;
 }
@@ -191,8 +191,7 @@ export class StreamEngine {
         continue;
       }
       this.reader.restore(this.streamCache, w.backup, row);
-      // the embeddings were on the lost device: until this frame leaves the window, answers restore K/V
-      this.window.push({ ...w, start: row, tokens: w.backup.tokens, backup: w.backup, inputs: null });
+      this.window.push({ ...w, start: row, tokens: w.backup.tokens, backup: w.backup, inputs: w.inputs ?? null });
       row += w.backup.tokens;
     }
     this.streamCache.truncate(row);
@@ -214,11 +213,10 @@ export class StreamEngine {
       this.writer.destroy();
       this.reader.destroy();
       this.backupWriter?.destroy();
-      for (const w of this.window) w.inputs?.destroy();
       return {
         store: this.store,
         spill: this.spill,
-        window: this.window.map((w) => ({ index: w.index, timestampMs: w.timestampMs, thumbnail: w.thumbnail, backup: w.backup })),
+        window: this.window.map((w) => ({ index: w.index, timestampMs: w.timestampMs, thumbnail: w.thumbnail, backup: w.backup, inputs: w.inputs })),
         nextIndex: this.nextIndex,
         lastTimestampMs: this.lastTimestamp,
         framesLost: this.framesLost,
@@ -283,10 +281,7 @@ export class StreamEngine {
       const old = this.window[0];
       const block = await this.writer.write(this.streamCache, old.start, old.tokens, old);
       this.store.add(block);
-      if (old.inputs) {
-        this.store.setInputs(this.store.frames - 1, { tokens: old.tokens, embeddings: await f16Bits(old.inputs) });
-        old.inputs.destroy();
-      }
+      if (old.inputs) this.store.setInputs(this.store.frames - 1, old.inputs);
       const rec = new CommandRecorder(gpu, undefined, 'window shift');
       this.streamCache.removeRows(rec, old.start, old.tokens);
       rec.submit();
@@ -305,11 +300,19 @@ export class StreamEngine {
     const t2 = now();
     const start = this.streamCache.length;
     rec = new CommandRecorder(gpu, undefined, 'frame prefill');
-    const inputs = this.options.answerContext === 'reprefill' ? this.model.text.createEmbeddings(ids.length) : null;
-    const cleanPrefill = this.recordPiece(rec, this.streamCache, ids, this.encoder.features, undefined, inputs ?? undefined);
+    const inputsOnGpu = this.options.answerContext === 'reprefill' ? this.model.text.createEmbeddings(ids.length) : null;
+    const cleanPrefill = this.recordPiece(rec, this.streamCache, ids, this.encoder.features, undefined, inputsOnGpu ?? undefined);
     rec.submit();
     await gpu.device.queue.onSubmittedWorkDone();
     cleanPrefill();
+    let inputs: FrameInputs | null = null;
+    if (inputsOnGpu) {
+      try {
+        inputs = { tokens: ids.length, embeddings: await f16Bits(inputsOnGpu) };
+      } finally {
+        inputsOnGpu.destroy();
+      }
+    }
     const index = this.nextIndex;
     // the backup's read-back is also the proof that the frame's rows are real: on a lost device
     // onSubmittedWorkDone resolves but a map rejects, so the frame is not taken into the window
@@ -383,9 +386,12 @@ export class StreamEngine {
     const restoreStart = now();
     const context = options.answerContext ?? o.answerContext;
     const stored = chosen.map((i) => this.store.inputsOf(i));
-    // re-prefilled only where every frame's inputs are at hand (not for frames of a reopened memory, or a window rebuilt after a device loss)
-    if (context === 'reprefill' && stored.every((x) => x !== null) && this.window.every((w) => w.inputs !== null)) {
-      this.recordReprefill(cache, stored as FrameInputs[]);
+    // re-prefilled only where every frame's inputs are at hand (not for frames of a reopened memory,
+    // whose saved files hold K/V alone), and only when frames come from memory: the window
+    // alone is already one pass on top of the sinks as long as nothing has left it, and otherwise
+    // it is the StreamingLLM context a window-only answer is meant to have
+    if (context === 'reprefill' && chosen.length > 0 && stored.every((x) => x !== null) && this.window.every((w) => w.inputs !== null)) {
+      this.recordReprefill(cache, [...(stored as FrameInputs[]), ...this.window.map((w) => w.inputs!)]);
     } else {
       let row = S;
       // payloads on the spill are read back together; each block is restored as it arrives, in order
@@ -477,24 +483,20 @@ export class StreamEngine {
    * go, instead of from the contexts the frames had when they arrived (ReKV's restored K/V), on
    * which the needle model reads colours but not times (tools/needle/README.md).
    */
-  private recordReprefill(cache: KvCache, stored: FrameInputs[]): void {
+  private recordReprefill(cache: KvCache, frames: FrameInputs[]): void {
     const text = this.model.text;
     const gpu = this.model.gpu;
-    const total = stored.reduce((n, x) => n + x.tokens, 0) + this.window.reduce((n, w) => n + w.tokens, 0);
+    const total = frames.reduce((n, x) => n + x.tokens, 0);
     if (total === 0) return;
     const embeddings = text.createEmbeddings(total);
     const rowBytes = embeddings.byteLength / total;
     let row = 0;
-    for (const x of stored) {
+    for (const x of frames) {
       const data = embeddings.dtype === 'f16' ? x.embeddings : fromF16Bits(x.embeddings);
       gpu.device.queue.writeBuffer(embeddings.buffer, row * rowBytes, data.buffer, data.byteOffset, data.byteLength);
       row += x.tokens;
     }
     const rec = new CommandRecorder(gpu, undefined, 'answer re-prefill');
-    for (const w of this.window) {
-      rec.copy(w.inputs!.buffer, 0, embeddings.buffer, row * rowBytes, w.tokens * rowBytes);
-      row += w.tokens;
-    }
     const positions = positionTensor(text, cache.length, total);
     text.forward(rec, cache, embeddings, positions, { rows: 'none' });
     rec.submit();
@@ -636,7 +638,6 @@ export class StreamEngine {
       this.encoder.destroy();
       this.writer.destroy();
       this.reader.destroy();
-      for (const w of this.window) w.inputs?.destroy();
       this.backupWriter?.destroy();
       if (this.handedOver) return;
       await this.store.settled();
