@@ -114,7 +114,7 @@ test('the clip decodes to the PNG frames within one 8-bit step', async () => {
   expect(worst).toBeLessThanOrEqual(1);
 });
 
-test('watch: 3-frame window, every stored frame retrieved, raw KV → the windowed reference; timed questions see only the past', async () => {
+test('watch: 3-frame window, every stored frame retrieved, raw KV restored (ReKV) → the windowed reference; timed questions see only the past', async () => {
   test.setTimeout(180_000);
   // a 4 fps clip sampled at 1 fps: the engine sees the same 8 frames, at 0 s … 7 s
   const path = clip(4);
@@ -123,7 +123,7 @@ test('watch: 3-frame window, every stored frame retrieved, raw KV → the window
     'watch', '--model', FIX, '--weights', 'f32', '--video', path, '--fps', '1', '--window', '3', '--kv-bits', 'none', '--top-k', '8',
     // no K/V kept in RAM: the stored frames come back from the temp-folder spill
     '--memory-ram-mb', '0',
-    '--frame-resize', 'image', '--max-new-tokens', '12', '--ask', `${q}@2.5`, '--ask', q, '--json',
+    '--frame-resize', 'image', '--max-new-tokens', '12', '--answer-context', 'restore', '--ask', `${q}@2.5`, '--ask', q, '--json',
   ]);
   const [early, end] = jsonLines(r.stdout, 2, r.stderr);
   console.log(JSON.stringify({ early: early.tokens, end: end.tokens, windowed: stream.windowed.generated }));

@@ -41,6 +41,9 @@ end); the answer sees only the frames up to then. Answers print with the moments
   --frame-resize video|image  the frames' resize (default video)
   --memory-ram-mb M       MiB of stored frames' K/V kept in RAM, the rest in a temp folder
   --save-memory DIR       save the stream's memory in DIR at the end, for \`streamvlm ask\`
+  --answer-context reprefill|restore  how an answer's context is built: the recalled frames and
+                          the window encoded afresh in one pass (default), or their K/V restored
+                          as they were when each frame arrived (ReKV: no prefill per question)
   --lose-device-at S      destroy the GPU device at video time S, to see the stream recover
                           (a lost device is always replaced; memory and window carry over)
   --weights, --precision  as for generate

@@ -61,7 +61,7 @@ export function parseQuestion(raw: string): WatchQuestion {
 }
 
 export function watchOptions(args: ParsedArgs): WatchOptions {
-  checkKnownOptions(args, 'watch', ['model', 'video', 'ask', 'save-memory', 'lose-device-at', ...WATCH_SDK_FLAGS, ...LOAD_OPTION_NAMES]);
+  checkKnownOptions(args, 'watch', ['model', 'video', 'ask', 'save-memory', 'lose-device-at', 'answer-context', ...WATCH_SDK_FLAGS, ...LOAD_OPTION_NAMES]);
   const model = option(args, 'model');
   if (!model) throw new InputError('watch needs --model <folder|url|owner/name>');
   const videos = args.options.get('video') ?? [];
@@ -77,6 +77,11 @@ export function watchOptions(args: ParsedArgs): WatchOptions {
   if (sdk.frameResize !== undefined) engine.frameResize = sdk.frameResize;
   // MiB of stored frames' K/V kept in RAM; the rest goes to a temp folder (default: all in RAM)
   if (sdk.memoryRamMB !== undefined) engine.ramBudgetBytes = sdk.memoryRamMB * 2 ** 20;
+  const context = option(args, 'answer-context');
+  if (context !== undefined) {
+    if (context !== 'reprefill' && context !== 'restore') throw new InputError(`--answer-context must be reprefill or restore, not ${context}`);
+    engine.answerContext = context;
+  }
   const maxNewTokens = sdk.maxAnswerTokens ?? 64;
   engine.maxAnswerTokens = maxNewTokens;
   const loseAt = numberOption(args, 'lose-device-at', { min: 0, integer: false });

@@ -3,6 +3,14 @@ import { ModelLoadError } from '../errors';
 import { LIMITS } from '../limits';
 
 /**
+ * A template compiled by @huggingface/jinja (its Template), named structurally so the declarations
+ * this module ships need no import of a library the package bundles rather than depends on.
+ */
+export interface CompiledTemplate {
+  parsed: unknown;
+}
+
+/**
  * Renders a parsed Jinja template under bounds, so a model folder's chat template cannot stall the
  * worker or exhaust memory: a budget of interpreter steps and of wall time (a macro that calls
  * itself twice per level runs forever without ever recursing deep), of elements `range()` may make
@@ -11,7 +19,7 @@ import { LIMITS } from '../limits';
  * fault. The globals are @huggingface/jinja's own (Template.render sets them the same way), with
  * `range` replaced by the counted one.
  */
-export function renderBounded(template: Template, variables: Record<string, unknown>): string {
+export function renderBounded(template: CompiledTemplate, variables: Record<string, unknown>): string {
   const started = Date.now();
   let steps = 0;
   let rangeElements = 0;
@@ -52,6 +60,6 @@ export function renderBounded(template: Template, variables: Record<string, unkn
     if (Array.isArray(value) && value.length > LIMITS.templateRangeElements) over(`${LIMITS.templateRangeElements} list elements`);
     return result;
   };
-  const out = interpreter.run(template.parsed).value;
+  const out = interpreter.run(template.parsed as Template['parsed']).value;
   return String(out);
 }
