@@ -17,6 +17,6 @@ RESUME=()
 if [ -f bench/results/needle-node.json ]; then cp bench/results/needle-node.json "$OUT/needle-bench.json"; RESUME=(--resume); fi
 LEFT=$((VISIT_S - SECONDS - 20))
 echo "bench: $LEFT s left"
-node dist-node/needle-bench.js --model tools/fixtures/needle-vlm --precision f32 --max-seconds "$LEFT" --out "$OUT/needle-bench.json" "${RESUME[@]}" 2> "$OUT/bench.log"
+node dist-node/needle-bench.js --model tools/fixtures/needle-vlm --precision f32 --restore-variant --max-seconds "$LEFT" --out "$OUT/needle-bench.json" "${RESUME[@]}" 2> "$OUT/bench.log"
 echo "bench rc $?"
 tail -4 "$OUT/bench.log"
