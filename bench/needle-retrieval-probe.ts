@@ -20,6 +20,9 @@ import { SmolVlm } from '../src/model/smolvlm';
 import { planNeedleStream } from '../src/needle/render';
 import { frameMs, needleFrame } from './needle-frames';
 import { planJobs } from './needle-plan';
+import { AttentionKeys } from '../src/memory/attention-keys';
+import { rankByAttention } from '../src/memory/retriever';
+import { dequantizeKeysRef, quantizeKeysRef } from '../src/reference/kvquant';
 import { scoreVariants, variantNames, type FrameKeys, type QuestionQueries, type ProbeShape } from './retrieval-variants';
 
 const started = performance.now();
@@ -51,7 +54,7 @@ const rows: Row[] = [];
 const families = ['color', 'time', 'presence'];
 /** Writes the table so far (after every stream: a run cut short keeps what it measured); prints it when `print`. */
 function report(print: boolean): void {
-  const table = variantNames(shape.layers).map((name) => {
+  const table = [...variantNames(shape.layers), 'engine-raw-exact', 'engine-raw-2pass', 'engine-q4-exact', 'engine-q4-2pass'].map((name) => {
     const cell = (rs: Row[]) => ({ recall: rs.filter((r) => r.ranks[name] < k).length / Math.max(1, rs.length), meanRank: rs.reduce((a, r) => a + r.ranks[name], 0) / Math.max(1, rs.length), n: rs.length });
     return { name, all: cell(rows), ...Object.fromEntries(families.map((f) => [f, cell(rows.filter((r) => r.family === f))])), ...Object.fromEntries(lengths.map((l) => [`len${l}`, cell(rows.filter((r) => r.frames === l))])) };
   });
@@ -80,6 +83,12 @@ for (const job of jobs) {
       const all = new Float32Array(block.payload.buffer, block.payload.byteOffset, block.payload.byteLength / 4);
       frames.push({ index: Math.round(block.timestampMs / 1000), tokens: block.tokens, keys: layout.layers.map((s) => all.subarray(s.keys.offset / 4, (s.keys.offset + s.keys.bytes) / 4)) });
     }
+    const engineKeys = { raw: new AttentionKeys(shape), q4: new AttentionKeys(shape) };
+    const ch = shape.kvHeads * shape.headDim;
+    frames.forEach((f, i) => {
+      engineKeys.raw.set(i, f.keys[0], f.tokens);
+      engineKeys.q4.set(i, dequantizeKeysRef(quantizeKeysRef(f.keys[0], f.tokens, ch, 4, 128), f.tokens, ch, 4, 128), f.tokens);
+    });
     for (const q of stream.questions) {
       const needle = stream.needles.find((n) => n.shape === q.shape);
       if (!needle) continue; // a presence question about an absent shape has no frame to find
@@ -92,6 +101,18 @@ for (const job of jobs) {
       const scores = scoreVariants(frames, queries, shape);
       const ranks: Record<string, number> = {};
       for (const [name, s] of scores) ranks[name] = s.reduce((n, v, i) => n + (i !== at && (v > s[at] || (v === s[at] && i < at)) ? 1 : 0), 0);
+      // the engine's own ranking (retriever.ts) at the retrieval layer, exact and in two passes, on raw keys and on
+      // keys through 4-bit quantization (the reference quantizer is bit-exact with the GPU's): a rank past the
+      // candidates the first pass kept counts as a miss
+      const width = shape.heads * shape.headDim;
+      const q0 = queries.bare.queries.subarray(0, queries.bare.tokens * width);
+      for (const [tag, keys] of [['raw', engineKeys.raw], ['q4', engineKeys.q4]] as const) {
+        for (const [mode, exactUpTo] of [['exact', Infinity], ['2pass', 256]] as const) {
+          const r = rankByAttention(q0, queries.bare.tokens, keys, frames.length, k, exactUpTo);
+          const mine = r.scores.get(at);
+          ranks[`engine-${tag}-${mode}`] = mine === undefined ? frames.length : [...r.scores.entries()].filter(([i, v]) => i !== at && (v > mine || (v === mine && i < at))).length;
+        }
+      }
       rows.push({ seed: job.seed, frames: job.frames, family: q.family, depth: depthOf.get(needle.frame) ?? -1, needleFrame: needle.frame, ranks });
     }
   } finally {

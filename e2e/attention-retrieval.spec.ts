@@ -70,7 +70,7 @@ function plantedStore(rng: Random, frames: number, planted: number[], q: Float32
   return keys;
 }
 
-test('small stores are ranked exactly; large ones in two passes that keep the frames the question points at', () => {
+test('stores within the budget are ranked exactly; larger ones in two passes that keep the frames the question points at', () => {
   const rng = new Random(12);
   const q = new Float32Array(shape.heads * shape.headDim).map(() => rng.normal());
   const small = plantedStore(rng, 200, [7, 150], q);
@@ -82,12 +82,16 @@ test('small stores are ranked exactly; large ones in two passes that keep the fr
 
   const planted = [17, 640, 1500, 2222, 2999];
   const big = plantedStore(rng, 3000, planted, q);
-  const b = rankByAttention(q, 1, big, 3000, 8);
   const exact = topK(big.score(q, 1, Int32Array.from({ length: 3000 }, (_, i) => i)), 8);
   expect(exact).toEqual(expect.arrayContaining(planted));
+  // within the default budget (3000 frames × 20 tokens × 4 heads × 32 = 7.7 M multiply-adds): exact
+  const e = rankByAttention(q, 1, big, 3000, 8);
+  expect(e.chosen).toEqual(exact);
+  expect(e.scores.size).toBe(3000);
+  // a budget of nothing: the first pass keeps max(8k, 256) candidates, and they are rescored
+  const b = rankByAttention(q, 1, big, 3000, 8, 1);
   expect(b.chosen).toEqual(exact);
   expect(b.chosen).toEqual([...b.chosen].sort((x, y) => x - y));
-  // only the first pass's candidates were rescored
   expect(b.scores.size).toBe(256);
 });
 

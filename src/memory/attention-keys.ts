@@ -24,6 +24,7 @@ interface FrameKeys {
 export class AttentionKeys {
   private readonly frames: (FrameKeys | undefined)[] = [];
   private byteCount = 0;
+  private tokenCount = 0;
 
   constructor(readonly shape: AttentionKeyShape) {
     if (shape.heads % shape.kvHeads !== 0) throw new InputError(`AttentionKeys: ${shape.heads} query heads do not group onto ${shape.kvHeads} KV heads`);
@@ -31,6 +32,12 @@ export class AttentionKeys {
 
   get bytes(): number {
     return this.byteCount;
+  }
+
+  /** Mean tokens of the frames kept (what ranking a frame costs scales with). */
+  get meanTokens(): number {
+    const n = this.frames.reduce((c, f) => c + (f ? 1 : 0), 0);
+    return n === 0 ? 0 : this.tokenCount / n;
   }
 
   has(i: number): boolean {
@@ -54,7 +61,9 @@ export class AttentionKeys {
         const inv = scale > 0 ? 1 / scale : 0;
         for (let d = 0; d < headDim; d++) codes[o + d] = Math.round(keys[o + d] * inv);
       }
-    if (!this.frames[i]) this.byteCount += codes.byteLength + scales.byteLength;
+    const old = this.frames[i];
+    this.byteCount += codes.byteLength + scales.byteLength - (old ? old.codes.byteLength + old.scales.byteLength : 0);
+    this.tokenCount += tokens - (old ? old.tokens : 0);
     this.frames[i] = { codes, scales, tokens };
   }
 

@@ -134,15 +134,24 @@ export function retrieve(question: Float32Array, unitSummaries: RowMatrix, coars
  * restored. On the needle model's development streams (bench/needle-retrieval-probe.ts, seeds 5000
  * and 6000 up, 60 to 3600 frames) recall@8 of the needle's frame went from 57 % to 100 %.
  *
- * Cost: tokens·heads·frameTokens·headDim multiply-adds a frame. Stores beyond `exactUpTo` frames
- * are ranked in two passes so the cost per question stays near-flat as the stream grows: every frame
- * scored with the question's mean query per KV head (kvHeads·frameTokens·headDim a frame), then the
- * best max(8k, exactUpTo) rescored exactly.
+ * Cost: tokens·heads·frameTokens·headDim multiply-adds a frame. As many frames as `budget`
+ * multiply-adds allow (at least max(8k, 256)) are ranked exactly; larger stores in two passes, so
+ * the cost per question stays near-flat as the stream grows: every frame scored with the
+ * question's mean query per KV head (kvHeads·frameTokens·headDim a frame), then the best of them,
+ * as many as the budget allows, rescored exactly. The first pass is where needles get lost: on the
+ * needle model's development streams exact ranking found all of them and a 256-frame first pass
+ * lost 1 in 9 at 600 frames (bench/RESULTS.md), hence a budget rather than a fixed 256. The
+ * default, 3·10^8, is ~0.3 s of JavaScript at most: an hour of the needle model (3,600 frames)
+ * ranks exactly; SmolVLM2-256M (78 tokens, 9 heads of 64) exactly to ~670 frames per 10-token question.
  */
-export function rankByAttention(queries: Float32Array, tokens: number, keys: AttentionKeys, frames: number, k: number, exactUpTo = 256): { chosen: number[]; scores: Map<number, number> } {
+export const RANK_BUDGET_MACS = 3e8;
+
+export function rankByAttention(queries: Float32Array, tokens: number, keys: AttentionKeys, frames: number, k: number, budget = RANK_BUDGET_MACS): { chosen: number[]; scores: Map<number, number> } {
   const all = Int32Array.from({ length: frames }, (_, i) => i);
   let pool: Int32Array = all;
-  const candidates = Math.max(8 * k, exactUpTo);
+  const { heads: h, headDim: d } = keys.shape;
+  const perFrame = Math.max(1, tokens * h * d * keys.meanTokens);
+  const candidates = Math.max(8 * k, 256, Math.floor(budget / perFrame));
   if (frames > candidates) {
     const { heads, kvHeads, headDim } = keys.shape;
     const group = heads / kvHeads;
