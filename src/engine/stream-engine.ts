@@ -207,12 +207,7 @@ export class StreamEngine {
     return this.exclusive(async () => {
       this.handedOver = true;
       this.disposed = true;
-      this.streamCache.destroy();
-      this.answerCache.destroy();
-      this.encoder.destroy();
-      this.writer.destroy();
-      this.reader.destroy();
-      this.backupWriter?.destroy();
+      this.destroyGpuResources();
       return {
         store: this.store,
         spill: this.spill,
@@ -630,15 +625,20 @@ export class StreamEngine {
   }
 
   /** Frees the engine's GPU buffers (not the model's) after the calls already queued. */
+  /** Frees what the engine holds on the GPU (its caches, encoder and K/V readers and writers); the memory store is not on it. */
+  private destroyGpuResources(): void {
+    this.streamCache.destroy();
+    this.answerCache.destroy();
+    this.encoder.destroy();
+    this.writer.destroy();
+    this.reader.destroy();
+    this.backupWriter?.destroy();
+  }
+
   dispose(): Promise<void> {
     if (this.disposed) return this.queue.then(() => undefined);
     const done = this.exclusive(async () => {
-      this.streamCache.destroy();
-      this.answerCache.destroy();
-      this.encoder.destroy();
-      this.writer.destroy();
-      this.reader.destroy();
-      this.backupWriter?.destroy();
+      this.destroyGpuResources();
       if (this.handedOver) return;
       await this.store.settled();
       await this.spill?.destroy().catch(() => {});

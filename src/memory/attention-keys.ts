@@ -25,6 +25,7 @@ export class AttentionKeys {
   private readonly frames: (FrameKeys | undefined)[] = [];
   private byteCount = 0;
   private tokenCount = 0;
+  private frameCount = 0;
 
   constructor(readonly shape: AttentionKeyShape) {
     if (shape.heads % shape.kvHeads !== 0) throw new InputError(`AttentionKeys: ${shape.heads} query heads do not group onto ${shape.kvHeads} KV heads`);
@@ -36,8 +37,7 @@ export class AttentionKeys {
 
   /** Mean tokens of the frames kept (what ranking a frame costs scales with). */
   get meanTokens(): number {
-    const n = this.frames.reduce((c, f) => c + (f ? 1 : 0), 0);
-    return n === 0 ? 0 : this.tokenCount / n;
+    return this.frameCount === 0 ? 0 : this.tokenCount / this.frameCount;
   }
 
   has(i: number): boolean {
@@ -64,6 +64,7 @@ export class AttentionKeys {
     const old = this.frames[i];
     this.byteCount += codes.byteLength + scales.byteLength - (old ? old.codes.byteLength + old.scales.byteLength : 0);
     this.tokenCount += tokens - (old ? old.tokens : 0);
+    if (!old) this.frameCount++;
     this.frames[i] = { codes, scales, tokens };
   }
 
