@@ -6,6 +6,8 @@
 //     [--seeds-per-cell 20] [--first-seed 1000] [--needles-per-stream 3] [--configs none,8,4,2]
 //     [--baselines window,uniform8,allgpu] [--precision f32|f16|auto] [--max-seconds S] [--out needle-results.json] [--resume]
 //     [--restore-variant]   (also answer from ReKV-restored K/V on the same engines: method kv-<bits>-restore)
+//     [--shard i/n]   (only part i of n of the streams, balanced by frames: n processes share one GPU;
+//                      needle-report merges their files)
 //
 // The results file is rewritten after every stream, so a run cut short keeps what it did; --resume
 // reads it back and runs only the streams it lacks (same settings required), so a benchmark longer
@@ -19,11 +21,11 @@ import { acquireNodeGpu } from '../src/cli/node-gpu';
 import type { Precision } from '../src/kernels/common';
 import type { KvStoreBits } from '../src/memory/frame-block';
 import { SmolVlm } from '../src/model/smolvlm';
-import { planJobs, planProblem, streamsPerLength, type PlanSettings } from './needle-plan';
+import { planJobs, planProblem, shardJobs, streamsPerLength, type PlanSettings } from './needle-plan';
 import { RESULTS_SCHEMA, summarize, type NeedleResults } from './needle-results';
 import { BASELINES, methodLine, runStream, warmUp, type Baseline, type RunSettings } from './needle-run';
 
-const OPTIONS = ['model', 'lengths', 'depths', 'seeds-per-cell', 'first-seed', 'needles-per-stream', 'configs', 'baselines', 'precision', 'max-seconds', 'out'];
+const OPTIONS = ['model', 'lengths', 'depths', 'seeds-per-cell', 'first-seed', 'needles-per-stream', 'configs', 'baselines', 'precision', 'max-seconds', 'out', 'shard'];
 const started = performance.now();
 const elapsed = () => (performance.now() - started) / 1000;
 const log = (line: string) => console.error(`[needle-bench ${elapsed().toFixed(1)}s] ${line}`);
@@ -68,6 +70,10 @@ const maxSecondsArg = option(args, 'max-seconds');
 const maxSeconds = maxSecondsArg === undefined ? null : Number(maxSecondsArg);
 if (maxSeconds !== null && !(maxSeconds > 0)) fail(`--max-seconds must be a number > 0, not ${maxSecondsArg}`);
 const out = option(args, 'out') ?? 'needle-results.json';
+const shardArg = option(args, 'shard');
+const shardMatch = shardArg === undefined ? null : /^(\d+)\/(\d+)$/.exec(shardArg);
+if (shardArg !== undefined && (!shardMatch || Number(shardMatch[1]) >= Number(shardMatch[2]))) fail(`--shard must be i/n with 0 ≤ i < n, not ${shardArg}`);
+const shard = shardMatch ? { index: Number(shardMatch[1]), count: Number(shardMatch[2]) } : null;
 const run: RunSettings = { configs, baselines, windowFrames: 16, topK: 8, maxAnswerTokens: 8, restoreVariant: args.flags.has('restore-variant') };
 
 const gpu = await acquireNodeGpu();
@@ -77,7 +83,7 @@ log(`adapter: ${adapter} (shader-f16 ${gpu.features.f16}); ${loadOptions.precisi
 const vlm = await SmolVlm.load(gpu, modelSourceOf(model), loadOptions);
 log(`model ${model} loaded (max positions ${vlm.config.text.maxPositions})`);
 
-const jobs = planJobs(plan);
+const jobs = shard === null ? planJobs(plan) : shardJobs(planJobs(plan), shard.index, shard.count);
 const fresh: NeedleResults = {
   schema: RESULTS_SCHEMA,
   startedAt: new Date().toISOString(),
@@ -86,7 +92,7 @@ const fresh: NeedleResults = {
   elapsedSeconds: 0,
   host: { adapter, f16: gpu.features.f16, precision: vlm.precision, node: process.version },
   model,
-  settings: { ...plan, configs: configs.map(String), baselines, windowFrames: run.windowFrames, topK: run.topK, maxAnswerTokens: run.maxAnswerTokens, maxSeconds },
+  settings: { ...plan, configs: configs.map(String), baselines, windowFrames: run.windowFrames, topK: run.topK, maxAnswerTokens: run.maxAnswerTokens, maxSeconds, shard },
   plan: {
     streamsPerLength: streamsPerLength(plan),
     streamsPlanned: jobs.length,

@@ -57,6 +57,23 @@ export function planJobs(s: PlanSettings): StreamJob[] {
   return jobs;
 }
 
+/**
+ * Part `index` of `count` of the jobs, for `count` processes sharing one GPU: longest streams first,
+ * each to the part with the fewest frames so far (ties: the lowest part), so the parts end at about
+ * the same time; each part keeps run order. Deterministic, so every process computes the same split.
+ */
+export function shardJobs(jobs: StreamJob[], index: number, count: number): StreamJob[] {
+  const load = new Array<number>(count).fill(0);
+  const partOf = new Map<StreamJob, number>();
+  const byLength = jobs.map((job, i) => ({ job, i })).sort((a, b) => b.job.frames - a.job.frames || a.i - b.i);
+  for (const { job } of byLength) {
+    const part = load.indexOf(Math.min(...load));
+    partOf.set(job, part);
+    load[part] += job.frames;
+  }
+  return jobs.filter((job) => partOf.get(job) === index);
+}
+
 /** Why the settings cannot be run, or null. */
 export function planProblem(s: PlanSettings): string | null {
   if (s.lengths.length === 0 || s.depths.length === 0) return 'give at least one length and one depth';

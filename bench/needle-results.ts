@@ -24,6 +24,8 @@ export interface QuestionRecord {
   hit: HitSource | null;
   /** Frames the answer saw (retrieved + window, or sampled). */
   contextFrames: number;
+  /** The stream frames that came from memory, in context order (retrieved ones; absent in older files). */
+  memoryFrames?: number[];
   firstTokenMs: number;
   totalMs: number;
 }
@@ -124,6 +126,8 @@ export interface NeedleResults {
     topK: number;
     maxAnswerTokens: number;
     maxSeconds: number | null;
+    /** This file's part of the plan (--shard i/n: jobs whose run-order index is i mod n), or null for all of it. */
+    shard?: { index: number; count: number } | null;
   };
   plan: { streamsPerLength: number; streamsPlanned: number; scheme: string };
   streams: StreamRecord[];

@@ -72,6 +72,7 @@ function questionRecord(stream: NeedleStream, depthOf: Map<number, number>, q: N
     depth: needleFrame === null ? null : (depthOf.get(needleFrame) ?? null),
     hit,
     contextFrames: a.context.length,
+    memoryFrames: a.context.filter((c) => c.from === 'memory').map((c) => c.frame),
     firstTokenMs: a.firstTokenMs,
     totalMs: a.totalMs,
   };
