@@ -27,7 +27,7 @@ for i in $(seq 0 $((SHARDS - 1))); do
   f="$DIR/shard-$i-of-$SHARDS.json"
   RESUME=()
   [ -f "$f" ] && RESUME=(--resume)
-  timeout "$STOP" node dist-node/needle-bench.js --model tools/fixtures/needle-vlm --precision f32 --restore-variant \
+  timeout "$STOP" node dist-node/needle-bench.js --model tools/fixtures/needle-vlm --precision f32 \
     --shard "$i/$SHARDS" --max-seconds "$LEFT" --out "$f" "${RESUME[@]}" "$@" 2> "$OUT/logs/shard-$i.log" &
 done
 wait
