@@ -20,8 +20,7 @@ const BENCH_INPUTS = {
   'needle-bench': 'bench/needle-bench.ts',
   'needle-report': 'bench/needle-report.ts',
   'needle-retrieval-probe': 'bench/needle-retrieval-probe.ts',
-  'needle-context-probe': 'bench/needle-context-probe.ts',
-  'needle-context-probe2': 'bench/needle-context-probe2.ts',
+  'needle-replay': 'bench/needle-replay.ts',
 };
 
 export default defineConfig(({ mode }) => {

@@ -1,0 +1,59 @@
+// Is a wrong answer the engine's or the model's? Replays the memory engine's answer contexts from
+// needle-bench results — the frames it retrieved (memoryFrames) and the window it had — as ONE
+// prompt, encoded in one pass (the layout the model was trained on, and the one the token-exact
+// parity with transformers covers), and prints that answer beside the engine's. Where both are
+// wrong in the same way, the engine gave the model exactly the context it meant to, and the model
+// cannot answer from it.
+//
+//   node dist-node/needle-replay.js results.json [more.json …] [--method kv-4] [--lengths 3600]
+//     [--weights f16|f32] [--limit 8] [--all]     (--all: correct answers too, not only wrong ones)
+import { readFileSync } from 'node:fs';
+import { checkKnownOptions, option, parseArgs } from '../src/cli/args';
+import { modelSourceOf } from '../src/cli/model-source';
+import { smolVlmOptions } from '../src/cli/load-options';
+import { acquireNodeGpu } from '../src/cli/node-gpu';
+import { SmolVlm } from '../src/model/smolvlm';
+import { planNeedleStream } from '../src/needle/render';
+import { frameMs, needleFrame } from './needle-frames';
+import type { NeedleResults } from './needle-results';
+import { answerOnePrompt } from './needle-uniform';
+
+const args = parseArgs(process.argv.slice(2), ['all']);
+checkKnownOptions(args, 'needle-replay', ['method', 'lengths', 'weights', 'limit', 'model']);
+const method = option(args, 'method') ?? 'kv-4';
+const lengths = new Set((option(args, 'lengths') ?? '3600').split(',').map(Number));
+const weightFormat = (option(args, 'weights') ?? 'f16') as 'f16' | 'f32';
+const limit = Number(option(args, 'limit') ?? '8');
+const files = args.positional;
+if (files.length === 0) {
+  console.error('usage: node dist-node/needle-replay.js results.json [more.json …] [--method kv-4] [--lengths 3600] [--weights f16|f32] [--limit 8] [--all]');
+  process.exit(2);
+}
+
+const gpu = await acquireNodeGpu();
+const vlm = await SmolVlm.load(gpu, modelSourceOf(option(args, 'model') ?? 'tools/fixtures/needle-vlm'), smolVlmOptions({ weightFormat, precision: 'f32' }, gpu));
+let replayed = 0;
+let same = 0;
+for (const file of files) {
+  const results = JSON.parse(readFileSync(file, 'utf8')) as NeedleResults;
+  const windowFrames = results.settings.windowFrames;
+  for (const s of results.streams) {
+    if (!lengths.has(s.frames)) continue;
+    const stream = planNeedleStream({ seed: s.seed, frames: s.frames, depths: s.depths, needles: s.depths.length });
+    const window = Array.from({ length: Math.min(windowFrames, s.frames) }, (_, i) => s.frames - Math.min(windowFrames, s.frames) + i);
+    for (const m of s.methods) {
+      if (m.method !== method) continue;
+      for (const q of m.questions) {
+        if ((q.correct && !args.flags.has('all')) || !q.memoryFrames || replayed >= limit) continue;
+        replayed++;
+        const frames = [...q.memoryFrames, ...window];
+        const a = await answerOnePrompt(vlm, frames.map((i) => needleFrame(stream, i)), frames.map(frameMs), q.question, results.settings.maxAnswerTokens);
+        if (a.text.trim() === q.answer.trim()) same++;
+        console.log(`seed ${s.seed} (${s.frames} frames) "${q.question}" expected ${q.expected}: engine ${q.answer.trim()}, one pass ${a.text.trim()}; from memory ${q.memoryFrames.join(',')}`);
+      }
+    }
+  }
+}
+console.log(`${replayed} answers replayed in one pass (${weightFormat} weights, f32 math): ${same} the same as the engine's`);
+await vlm.dispose();
+gpu.destroy();
