@@ -20,6 +20,7 @@ const BENCH_INPUTS = {
   'needle-bench': 'bench/needle-bench.ts',
   'needle-report': 'bench/needle-report.ts',
   'needle-retrieval-probe': 'bench/needle-retrieval-probe.ts',
+  'needle-browser': 'bench/needle-browser.ts',
 };
 
 export default defineConfig(({ mode }) => {
