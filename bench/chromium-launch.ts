@@ -4,11 +4,16 @@
 // browser from CHROMIUM_PATH or Debian's, WebGPU on the card from CHROMIUM_GPU_ARGS (SwiftShader
 // without them). Also: the pages' static files, and what the browser's processes hold.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserType } from 'playwright-core';
 
-/** The repository's root (this file is bundled into dist-node/, one level down). */
-export const repoRoot = new URL('..', import.meta.url).pathname;
+/** The repository's root: the nearest folder above this file with a package.json (bundled, this file lies in dist-node/ or a chunk folder under it). */
+export const repoRoot = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
 
 /** The built pages (vite build -c vite.gpu-browser.config.ts). */
 export const pagesDir = join(repoRoot, 'dist-gpu-browser');

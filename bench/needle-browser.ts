@@ -33,7 +33,7 @@ const COMMAND = 'needle-browser';
 const started = performance.now();
 const elapsed = () => (performance.now() - started) / 1000;
 const log = (line: string) => console.error(`[${COMMAND} ${elapsed().toFixed(1)}s] ${line}`);
-const fail = failer(COMMAND);
+const fail: (message: string) => never = failer(COMMAND);
 
 const { options: o, args } = parseNeedleOptions(process.argv.slice(2), COMMAND, { options: ['pages'], flags: ['f16', 'one-browser'], defaultModel: 'tools/fixtures/needle-vlm' });
 let pages = 1;

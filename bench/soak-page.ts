@@ -25,6 +25,8 @@ export interface SoakAnswer {
 
 export interface SoakProgress {
   framesPushed: number;
+  /** Questions started so far (one is in flight when this exceeds the answers). */
+  asked: number;
   /** Offers the sampler did not take (they would be lost frames). */
   notTaken: number;
   done: boolean;
@@ -68,6 +70,7 @@ const log = (line: string) => console.log(line);
 const answers: SoakAnswer[] = [];
 const errors: string[] = [];
 let framesPushed = 0;
+let asked = 0;
 let notTaken = 0;
 let done = false;
 const t0 = performance.now();
@@ -85,6 +88,7 @@ function nextQuestion(): { question: string; expected: string; ambiguous: boolea
 
 async function ask(vlm: StreamVLM): Promise<void> {
   const q = nextQuestion();
+  asked++;
   const start = performance.now();
   let pageFirstTokenMs = 0;
   try {
@@ -146,7 +150,7 @@ try {
       } catch (e) {
         errors.push(`stats: ${message(e)}`);
       }
-      return { framesPushed, notTaken, done, answers: answers.slice(answersFrom), errors: [...errors], stats: last, wallSeconds: (performance.now() - t0) / 1000 };
+      return { framesPushed, asked, notTaken, done, answers: answers.slice(answersFrom), errors: [...errors], stats: last, wallSeconds: (performance.now() - t0) / 1000 };
     },
   };
   void feed(vlm, capacity)
