@@ -68,11 +68,16 @@ const shared: { browser: Promise<Browser> | null } = { browser: null };
 /** A page with the model loaded and warm (its own browser unless --one-browser). */
 async function openPage(label: string): Promise<OpenPage> {
   const own = !oneBrowser;
+  // a shared browser that died (its GPU process took it down) is launched again
+  if (shared.browser && !(await shared.browser.then((b) => b.isConnected()).catch(() => false))) shared.browser = null;
   const browser = own ? await launchChromium(f16) : await (shared.browser ??= launchChromium(f16));
   let page: Page | null = null;
   try {
     page = await browser.newPage();
-    page.on('console', (m) => log(`${label}${m.type() === 'error' ? 'page error: ' : ''}${m.text()}`));
+    page.on('console', (m) => {
+      // the loader asks for optional model files; their 404s are not errors
+      if (!/Failed to load resource/.test(m.text())) log(`${label}${m.type() === 'error' ? 'page error: ' : ''}${m.text()}`);
+    });
     page.on('pageerror', (e) => log(`${label}page exception: ${e.message}`));
     page.on('crash', () => log(`${label}the page crashed`));
     await page.goto(pageUrl);
