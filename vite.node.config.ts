@@ -21,6 +21,8 @@ const BENCH_INPUTS = {
   'needle-report': 'bench/needle-report.ts',
   'needle-retrieval-probe': 'bench/needle-retrieval-probe.ts',
   'needle-replay': 'bench/needle-replay.ts',
+  'needle-browser': 'bench/needle-browser.ts',
+  soak: 'bench/soak.ts',
 };
 
 export default defineConfig(({ mode }) => {

@@ -1,5 +1,6 @@
 // Heatmap PNGs for the needle report: depth (x) × stream length (y) cells coloured by a fraction,
-// with the percentage written in each cell (a 3×5 pixel font, digits only: no font dependency).
+// with the percentage written in each cell (a 3×5 pixel font: no font dependency). fill() and
+// text() also draw the soak's curves (bench/soak-plot.ts).
 import { PNG } from 'pngjs';
 
 const GLYPHS: Record<string, string[]> = {
@@ -17,6 +18,38 @@ const GLYPHS: Record<string, string[]> = {
   '.': ['000', '000', '000', '000', '010'],
   '-': ['000', '000', '111', '000', '000'],
   ' ': ['000', '000', '000', '000', '000'],
+  // capitals and a few signs: the soak's panel titles (bench/soak-plot.ts); text() draws lower case as upper
+  'A': ['010', '101', '111', '101', '101'],
+  'B': ['110', '101', '110', '101', '110'],
+  'C': ['011', '100', '100', '100', '011'],
+  'D': ['110', '101', '101', '101', '110'],
+  'E': ['111', '100', '110', '100', '111'],
+  'F': ['111', '100', '110', '100', '100'],
+  'G': ['011', '100', '101', '101', '011'],
+  'H': ['101', '101', '111', '101', '101'],
+  'I': ['111', '010', '010', '010', '111'],
+  'J': ['001', '001', '001', '101', '010'],
+  'K': ['101', '101', '110', '101', '101'],
+  'L': ['100', '100', '100', '100', '111'],
+  'M': ['101', '111', '111', '101', '101'],
+  'N': ['110', '101', '101', '101', '101'],
+  'O': ['010', '101', '101', '101', '010'],
+  'P': ['110', '101', '110', '100', '100'],
+  'Q': ['010', '101', '101', '110', '011'],
+  'R': ['110', '101', '110', '101', '101'],
+  'S': ['011', '100', '010', '001', '110'],
+  'T': ['111', '010', '010', '010', '010'],
+  'U': ['101', '101', '101', '101', '111'],
+  'V': ['101', '101', '101', '101', '010'],
+  'W': ['101', '101', '111', '111', '101'],
+  'X': ['101', '101', '010', '101', '101'],
+  'Y': ['101', '101', '010', '010', '010'],
+  'Z': ['111', '001', '010', '100', '111'],
+  '/': ['001', '001', '010', '100', '100'],
+  ':': ['000', '010', '000', '010', '000'],
+  '(': ['010', '100', '100', '100', '010'],
+  ')': ['010', '001', '001', '001', '010'],
+  '+': ['000', '010', '111', '010', '000'],
 };
 const SCALE = 3;
 const GLYPH_W = 4 * SCALE; // 3 columns + 1 of spacing
@@ -30,7 +63,7 @@ const LEGEND_H = 16;
 const LEGEND_GAP = 28;
 const NO_DATA: Rgb = [205, 205, 205];
 
-type Rgb = [number, number, number];
+export type Rgb = [number, number, number];
 
 /** Red (0) → yellow (0.5) → green (1), ColorBrewer RdYlGn's ends and middle. */
 export function scaleColor(f: number): Rgb {
@@ -45,7 +78,7 @@ export function scaleColor(f: number): Rgb {
   return [0, 1, 2].map((c) => Math.round(stops[i][c] + t * (stops[i + 1][c] - stops[i][c]))) as Rgb;
 }
 
-function fill(png: PNG, x0: number, y0: number, w: number, h: number, rgb: Rgb): void {
+export function fill(png: PNG, x0: number, y0: number, w: number, h: number, rgb: Rgb): void {
   for (let y = Math.max(0, y0); y < Math.min(png.height, y0 + h); y++) {
     for (let x = Math.max(0, x0); x < Math.min(png.width, x0 + w); x++) {
       const o = (y * png.width + x) * 4;
@@ -57,13 +90,13 @@ function fill(png: PNG, x0: number, y0: number, w: number, h: number, rgb: Rgb):
   }
 }
 
-const textWidth = (s: string) => s.length * GLYPH_W - SCALE;
+export const textWidth = (s: string) => s.length * GLYPH_W - SCALE;
 
 /** Draws `s` centred on (cx, cy); characters without a glyph are left blank. */
-function text(png: PNG, s: string, cx: number, cy: number, rgb: Rgb = [0, 0, 0]): void {
+export function text(png: PNG, s: string, cx: number, cy: number, rgb: Rgb = [0, 0, 0]): void {
   let x = Math.round(cx - textWidth(s) / 2);
   const y = Math.round(cy - GLYPH_H / 2);
-  for (const ch of s) {
+  for (const ch of s.toUpperCase()) {
     const g = GLYPHS[ch] ?? GLYPHS[' '];
     g.forEach((row, r) => [...row].forEach((bit, c) => bit === '1' && fill(png, x + c * SCALE, y + r * SCALE, SCALE, SCALE, rgb)));
     x += GLYPH_W;

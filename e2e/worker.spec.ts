@@ -80,6 +80,8 @@ test('the worker streams, answers as transformers does, refuses bad input with t
   expect(s.frames).toMatchObject({ offered: 22, accepted: 8, ingested: 8, sampledOut: 8, rejected: 6, droppedQueueFull: 0, failed: 0, queueDepth: 0, asksPending: 0 });
   expect(s.engine).toMatchObject({ framesIngested: 8, windowFrames: 8, storeFrames: 0, lastTimestampMs: 7000 });
   expect(s.engine!.gpuBytes).toBeGreaterThan(0);
+  // every weight and cache tensor is a live buffer (the soak watches this count stay flat)
+  expect(s.engine!.gpuBuffers).toBeGreaterThan(10);
   expect(s.engine!.windowBytes).toBeGreaterThan(0);
   expect(s.engine!.stageMs.encode).toBeGreaterThan(0);
   expect(s.deviceLost).toBeNull();

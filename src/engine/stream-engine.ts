@@ -572,6 +572,7 @@ export class StreamEngine {
       storeSpilledFrames: this.store.spilledFrames,
       spillError: this.store.spillError?.message ?? null,
       gpuBytes: this.model.gpu.tensorBytes,
+      gpuBuffers: this.model.gpu.tensorBuffers,
       stageMs: { ...this.stage },
       lastTimestampMs: this.lastTimestamp,
     };

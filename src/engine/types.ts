@@ -151,6 +151,8 @@ export interface EngineStats {
   spillError: string | null;
   /** Bytes of every GPU buffer the engine and model hold. */
   gpuBytes: number;
+  /** How many tensor buffers (those gpuBytes counts) are alive on the device. */
+  gpuBuffers: number;
   /** Mean milliseconds per stage over the last frames (wall time, GPU work awaited). */
   stageMs: { encode: number; prefill: number; evict: number };
   lastTimestampMs: number | null;

@@ -98,6 +98,11 @@ export class GpuDevice extends EventTarget {
     return this.liveBytes;
   }
 
+  /** Tensor buffers created on this device and not yet destroyed (a leak shows as a count that keeps growing). */
+  get tensorBuffers(): number {
+    return this.live.size;
+  }
+
   /** Counts a buffer in `tensorBytes` (Tensor does this; views of one buffer are counted once). */
   trackAllocation(buffer: GPUBuffer): void {
     if (this.live.has(buffer)) return;

@@ -1,0 +1,118 @@
+// Headless Chromium for the browser drivers (needle-browser.ts, soak.ts), built into dist-node/ so
+// that they run on the GPU machine without node_modules: playwright-core comes from
+// PLAYWRIGHT_CORE (../shared/device/prepare-chromium.sh) or this checkout's node_modules, the
+// browser from CHROMIUM_PATH or Debian's, WebGPU on the card from CHROMIUM_GPU_ARGS (SwiftShader
+// without them). Also: the pages' static files, and what the browser's processes hold.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserType } from 'playwright-core';
+
+/** The repository's root: the nearest folder above this file with a package.json (bundled, this file lies in dist-node/ or a chunk folder under it). */
+export const repoRoot = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
+
+/** The built pages (vite build -c vite.gpu-browser.config.ts). */
+export const pagesDir = join(repoRoot, 'dist-gpu-browser');
+
+/** Throws with the build command when the pages were not built. */
+export function checkPagesBuilt(page: string): void {
+  if (!existsSync(join(pagesDir, 'bench', page))) throw new Error(`${join(pagesDir, 'bench', page)} is missing: build the pages first (npx vite build -c vite.gpu-browser.config.ts)`);
+}
+
+async function chromiumType(): Promise<BrowserType> {
+  // a variable, so the bundler leaves the import to run time (there is no node_modules on the GPU machine)
+  const from = process.env.PLAYWRIGHT_CORE ?? 'playwright-core';
+  const pw = (await import(from)) as { chromium?: BrowserType; default?: { chromium: BrowserType } };
+  const chromium = pw.chromium ?? pw.default?.chromium;
+  if (!chromium) throw new Error(`${from} has no chromium export`);
+  return chromium;
+}
+
+/**
+ * The flags: SwiftShader's (a CPU adapter, this machine and CI), then the environment's flags for
+ * the real card, with shader-f16 (CHROMIUM_GPU_F16_ARGS) or without (CHROMIUM_GPU_ARGS).
+ */
+export function chromiumArgs(f16: boolean): string[] {
+  const gpu = (f16 ? (process.env.CHROMIUM_GPU_F16_ARGS ?? process.env.CHROMIUM_GPU_ARGS) : process.env.CHROMIUM_GPU_ARGS) ?? '';
+  return [
+    '--no-sandbox',
+    '--enable-unsafe-webgpu',
+    '--enable-unsafe-swiftshader',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    // a long run in tabs that are not in front must not be slowed down
+    '--disable-background-timer-throttling',
+    '--disable-renderer-backgrounding',
+    '--disable-backgrounding-occluded-windows',
+    ...gpu.split(/\s+/).filter(Boolean),
+  ];
+}
+
+export async function launchChromium(f16: boolean): Promise<Browser> {
+  const chromium = await chromiumType();
+  const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p): p is string => !!p && existsSync(p));
+  return chromium.launch({ executablePath, args: chromiumArgs(f16) });
+}
+
+/** Parent pid of every process (from /proc; empty where there is no /proc). */
+function parents(): Map<number, number> {
+  const out = new Map<number, number>();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      // the command name (field 2) may hold spaces and parentheses: the fields after the last ')'
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      out.set(Number(pid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** The processes this driver started, and theirs (Chromium's browser, GPU, renderer, utility processes). */
+export function descendantPids(root = process.pid): number[] {
+  const ppid = parents();
+  const out: number[] = [];
+  const frontier = [root];
+  while (frontier.length) {
+    const p = frontier.pop()!;
+    for (const [pid, parent] of ppid) {
+      if (parent === p) {
+        out.push(pid);
+        frontier.push(pid);
+      }
+    }
+  }
+  return out;
+}
+
+/** Resident memory of a process in bytes (VmRSS), 0 when it is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The process's command line (arguments joined by spaces), '' when it is gone. */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
