@@ -4,8 +4,8 @@ import type { GpuDevice } from '../gpu/device';
 import type { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
 import { UniformWriter } from '../gpu/uniforms';
-import type { Size } from '../model/image-geometry';
-import { lanczosCoeffs, type AxisCoeffs } from '../reference/pil-resize';
+import type { Size } from '../image-size';
+import { lanczosCoeffs, type AxisCoeffs } from './lanczos-coeffs';
 import { expectDType, expectSize, grid, pipeline } from './common';
 
 const WG = 256;

@@ -7,9 +7,9 @@
 import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import { Tensor } from '../gpu/tensor';
-import { GROUP_SIZE, packWeight, type PackedWeight, type WeightFormat } from '../reference/quantize-weights';
+import { GROUP_SIZE, packWeight, type PackedWeight, type WeightFormat } from './weight-packing';
 
-export { GROUP_SIZE, type WeightFormat } from '../reference/quantize-weights';
+export { GROUP_SIZE, type WeightFormat } from './weight-packing';
 
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8', 'q4'];
 
