@@ -1,5 +1,6 @@
 import type { Binding } from './recorder';
 import type { ShaderDefines } from './shader';
+import { UNIFORM_SLOT_BYTES } from './uniforms';
 
 /**
  * A compute kernel's contract with its shader, declared once in TypeScript: the uniform block
@@ -67,8 +68,6 @@ const OWNED_BY_HEADER: readonly [RegExp, string][] = [
   [/@binding\s*\(/, '@binding(…) declarations'],
   [/\bvar\s*<\s*uniform\b/, 'a var<uniform>'],
 ];
-
-const UNIFORM_SLOT_BYTES = 256; // UniformArena's slot: the largest block a dispatch can carry
 
 export class KernelContract<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string> {
   private readonly headers = new Map<string, string>();

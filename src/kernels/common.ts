@@ -2,7 +2,6 @@ import prelude from '../../shaders/prelude.wgsl?raw';
 import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import type { BindingDecls, BindingValues, ConstantDecls, KernelContract, UniformDecls, UniformValues } from '../gpu/kernel-contract';
-import type { PipelineSpec } from '../gpu/pipelines';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
 
@@ -80,22 +79,6 @@ export function dispatchKernel<U extends UniformDecls, B extends BindingDecls, C
 ): void {
   const pipeline = kernelPipeline(rec.gpu, kernel, call);
   rec.dispatch(pipeline, kernel.uniformBlock(uniforms), kernel.storage(bindings), workgroups);
-}
-
-/** Looks up (or compiles) a kernel's pipeline with the shared prelude and the precision switch. */
-export function pipeline(
-  gpu: GpuDevice,
-  spec: { name: string; source: string | readonly string[]; precision: Precision; defines?: Record<string, boolean>; overrides?: Record<string, number>; entryPoint?: string },
-): GPUComputePipeline {
-  checkPrecision(gpu, spec.precision);
-  const full: PipelineSpec = {
-    name: spec.name,
-    sources: [prelude, ...(typeof spec.source === 'string' ? [spec.source] : spec.source)],
-    defines: { F16: spec.precision === 'f16', SUBGROUPS: false, ...spec.defines },
-    overrides: spec.overrides,
-    entryPoint: spec.entryPoint,
-  };
-  return gpu.pipelines.get(full);
 }
 
 /** Splits a 1-D workgroup count over x and y to respect maxComputeWorkgroupsPerDimension. */
