@@ -1,6 +1,7 @@
 /**
- * Reference of the KIVI-style KV quantization in `shaders/kvquant.wgsl` (layouts in
- * src/kernels/kvquant.ts). Unlike the other references this one mirrors the kernel's f32 steps
+ * The KIVI-style KV quantization of `shaders/kvquant.wgsl` on the CPU (layouts in
+ * src/kernels/kvquant.ts): runtime code (a restored memory's keys are dequantized here for
+ * retrieval) and the kernel's reference (src/reference/kvquant.ts re-exports it). Unlike the other references this one mirrors the kernel's f32 steps
  * (Math.fround) so its codes must equal the GPU's bit for bit; the parity check then also bounds
  * the reconstruction error against the inputs, which does not depend on these steps.
  */
