@@ -27,8 +27,8 @@ export const LAYERS = [
   ['model'],
   ['needle'], // synthetic test scenes (uses the model's prompt format)
   ['memory'],
+  ['platform'], // browser / Node adapters (OPFS, Cache Storage, file system, Dawn) behind the memory and model interfaces
   ['engine'],
-  ['platform'],
   ['worker'],
   ['sdk'],
   ['selfcheck'], // its own entry point (streamvlm/selfcheck), beside the SDK
@@ -37,10 +37,11 @@ export const LAYERS = [
 ];
 
 /**
- * Folders the SDK entry (src/index.ts) must not reach through any chain of imports: the kernel
- * self-check and the CPU references are the separate `streamvlm/selfcheck` entry, not SDK code.
+ * Folders the SDK's entries must not reach through any chain of imports: the kernel self-check and
+ * the CPU references are the separate `streamvlm/selfcheck` entry, not SDK code. The SDK's entries
+ * are src/index.ts and the engine worker it starts (`new Worker(new URL(…))`, which is no import).
  */
-export const SDK_ENTRY = 'index.ts';
+export const SDK_ENTRIES = ['index.ts', 'worker/engine-worker.ts'];
 export const OUTSIDE_SDK = ['selfcheck', 'reference'];
 
 /** Files directly in src/ that are entry points (re-exporting from every layer), not leaf modules. */
@@ -114,13 +115,15 @@ export function reachable(entry) {
   return chains;
 }
 
-/** Files of OUTSIDE_SDK folders the SDK entry reaches, with the import chain of each. */
+/** Files of OUTSIDE_SDK folders the SDK's entries reach, with the import chain of each. */
 export function sdkLeaks() {
-  const leaks = [];
-  for (const [file, chain] of reachable(join(src, SDK_ENTRY))) {
-    if (OUTSIDE_SDK.includes(folderOf(file))) leaks.push(chain.map((f) => relative(root, f)).join(' → '));
+  const leaks = new Set();
+  for (const entry of SDK_ENTRIES) {
+    for (const [file, chain] of reachable(join(src, entry))) {
+      if (OUTSIDE_SDK.includes(folderOf(file))) leaks.add(chain.map((f) => relative(root, f)).join(' → '));
+    }
   }
-  return leaks.sort();
+  return [...leaks].sort();
 }
 
 /** Folder graph: Map<folder, Map<importedFolder, [fromFile → toSpecifier] examples>>. */
@@ -205,8 +208,18 @@ function main() {
   let failed = false;
   if (loops.length) {
     failed = true;
-    console.log(`\n${loops.length} folder cycle(s):`);
-    for (const loop of loops) console.log(`  { ${loop.join(', ')} }`);
+    console.log(`\n${loops.length} folder cycle(s), each with the imports that close it:`);
+    for (const loop of loops) {
+      console.log(`  { ${loop.join(', ')} }`);
+      for (const from of loop) {
+        for (const [to, examples] of graph.get(from) ?? []) {
+          if (!loop.includes(to)) continue;
+          console.log(`    ${from} → ${to}:`);
+          for (const e of examples.slice(0, 4)) console.log(`        ${e}`);
+          if (examples.length > 4) console.log(`        … and ${examples.length - 4} more`);
+        }
+      }
+    }
   }
   if (upward.length) {
     failed = true;
@@ -219,7 +232,7 @@ function main() {
   const leaks = sdkLeaks();
   if (leaks.length) {
     failed = true;
-    console.log(`\nThe SDK entry src/${SDK_ENTRY} reaches ${OUTSIDE_SDK.join('/, ')}/ (they belong to the selfcheck entry):`);
+    console.log(`\nThe SDK (${SDK_ENTRIES.map((e) => `src/${e}`).join(', ')}) reaches ${OUTSIDE_SDK.join('/, ')}/ (they belong to the selfcheck entry):`);
     for (const chain of leaks) console.log(`  ${chain}`);
   }
   if (unplaced.length) {
@@ -227,7 +240,7 @@ function main() {
     console.log(`\nFolders with no layer (add them to LAYERS in tools/import-graph.mjs): ${unplaced.join(', ')}`);
   }
   if (failed) process.exitCode = 1;
-  else console.log(`\nNo folder cycles; every import follows the layer order; src/${SDK_ENTRY} reaches no ${OUTSIDE_SDK.join('/ or ')}/ file.`);
+  else console.log(`\nNo folder cycles; every import follows the layer order; the SDK (${SDK_ENTRIES.map((e) => `src/${e}`).join(', ')}) reaches no ${OUTSIDE_SDK.join('/ or ')}/ file.`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) main();
