@@ -10,6 +10,7 @@ const kernel = defineKernel({
   uniforms: { count: 'u32', offset: 'i32', scale: 'f32' },
   bindings: { x: read((d) => (d.PACKED ? 'array<u32>' : 'array<f32>')), out: readWrite('array<f32>') },
   constants: { WG: 64 },
+  overrides: { SPLIT: 4 },
   defines: ['PACKED'],
 });
 
@@ -26,6 +27,7 @@ test('the header declares Params in field order, bindings from 1 in order, and t
     '@group(0) @binding(1) var<storage, read> x: array<f32>;',
     '@group(0) @binding(2) var<storage, read_write> out: array<f32>;',
     'const WG: u32 = 64u;',
+    'override SPLIT: u32 = 4u;',
   ]);
   expect(kernel.header({ F16: false, PACKED: true })).toContain('var<storage, read> x: array<u32>;');
 });
@@ -43,11 +45,17 @@ test('bindings are ordered by name; one not given is left unbound; an unknown na
   expect(() => kernel.storage({ y: buffer } as never)).toThrow(/no binding named y/);
 });
 
+test('override values are set by declared name; an undeclared one is refused', () => {
+  expect(kernel.overrideValues({ SPLIT: 8 })).toEqual({ SPLIT: 8 });
+  expect(kernel.overrideValues(undefined)).toEqual({});
+  expect(() => kernel.overrideValues({ SPLITS: 8 } as never)).toThrow(/SPLITS is not one of its override constants/);
+});
+
 test('a body that declares what the header owns is refused with the kernel named', () => {
   const own = defineKernel({ name: 'own', body: ['struct Params { n: u32 }'], uniforms: { n: 'u32' }, bindings: {}, constants: {} });
   expect(() => own.header({})).toThrow(/kernel own: its shader body declares struct Params/);
   const binding = defineKernel({ name: 'bound', body: ['@group(0) @binding(1) var<storage> a: array<u32>;'], uniforms: {}, bindings: {}, constants: {} });
   expect(() => binding.header({})).toThrow(/@binding/);
   const constant = defineKernel({ name: 'wg', body: ['const WG: u32 = 8u;'], uniforms: {}, bindings: {}, constants: { WG: 8 } });
-  expect(() => constant.header({})).toThrow(/declares WG, a constant of its contract/);
+  expect(() => constant.header({})).toThrow(/declares WG, a constant or override of its contract/);
 });

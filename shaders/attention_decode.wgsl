@@ -16,11 +16,8 @@
 // Without SPLIT there is one chunk and the normalised output is written directly; with SPLIT each
 // chunk writes (acc, m, l) to `partials` and `combine` merges the chunks of every row.
 
-// Params, bindings, WG, MAX_ROWS, ACC_SLOTS and TILE_VEC4: the contract in src/kernels/attention-kernels.ts
-// (generated header); load_k / load_v: shaders/attention_io.wgsl.
-
-override HEAD_DIM: u32 = 64u;            // multiple of 8, at most 128
-override KEYS_PER_TILE: u32 = 16u;       // KEYS_PER_TILE · HEAD_DIM ≤ 4 · TILE_VEC4, ≤ 32
+// Params, bindings, WG, MAX_ROWS, ACC_SLOTS, TILE_VEC4 and the overrides HEAD_DIM, KEYS_PER_TILE: the
+// contract in src/kernels/attention-kernels.ts (generated header); load_k / load_v: shaders/attention_io.wgsl.
 
 const NEG_INF: f32 = -3.0e38;
 const MASK_BIDIRECTIONAL: u32 = 0u;

@@ -26,13 +26,9 @@
 //  * 1/levels comes from the host as an f32 (WGSL division is not correctly rounded).
 // Params, bindings and QUANT_WG, DEQUANT_WG: the contract in src/kernels/kvquant.ts (generated header).
 
-override BITS: u32 = 4u;
+// BITS, KEY_GROUP and VALUE_GROUP are overrides of the contract (src/kernels/kvquant.ts); these follow from them.
 override PER_WORD: u32 = 32u / BITS; // codes per u32 word
 override LEVELS: u32 = (1u << BITS) - 1u;
-
-// tokens per key group: the block's (KEY_GROUP_TOKENS, or 32 in format-2 memories)
-override KEY_GROUP: u32 = 128u;
-override VALUE_GROUP: u32 = 32u; // channels per value group (VALUE_GROUP_CHANNELS), divides C
 override KEY_GROUP_WORDS: u32 = KEY_GROUP * BITS / 32u;
 override VALUE_GROUP_WORDS: u32 = VALUE_GROUP * BITS / 32u;
 

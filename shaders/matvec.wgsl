@@ -17,14 +17,8 @@
 // Overrides: M_ROWS (rows of x, 1..4, fixed per pipeline so accumulators stay in registers),
 // LANES (a power of two), SETS, ROWS (≤ 4).
 
-// defaults as DEFAULT_MATVEC_CONFIG in src/kernels/matmul.ts, which always passes them
-override M_ROWS: u32 = 1u;
-override LANES: u32 = 64u;
-override SETS: u32 = 4u;
-override ROWS: u32 = 4u;
-
-// Params, the bindings, MAX_M and MAX_ROWS: the contract in src/kernels/linear-kernels.ts (generated
-// header); helpers shared with matmul: shaders/linear_io.wgsl.
+// Params, the bindings, MAX_M, MAX_ROWS and the overrides M_ROWS, LANES, SETS, ROWS: the contract in
+// src/kernels/linear-kernels.ts (generated header); helpers shared with matmul: shaders/linear_io.wgsl.
 
 #if W_F32
 const UNIT: u32 = 4u;

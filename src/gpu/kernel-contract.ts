@@ -5,8 +5,10 @@ import { UNIFORM_SLOT_BYTES } from './uniforms';
 /**
  * A compute kernel's contract with its shader, declared once in TypeScript: the uniform block
  * (field names and scalar types, in order), the storage bindings (name, access, WGSL type), the
- * `u32` constants both sides use (workgroup sizes, tiles) and the `#if` switches its variants set.
- * The WGSL header — `struct Params`, the `@group(0) @binding(n)` declarations and the constants —
+ * `u32` constants both sides use (workgroup sizes, tiles), the `u32` override constants the host
+ * sets per pipeline (head size, work split) and the `#if` switches its variants set.
+ * The WGSL header — `struct Params`, the `@group(0) @binding(n)` declarations, the constants and
+ * the override declarations —
  * is generated from it and put before the shader body (shaders/*.wgsl hold bodies only), and the
  * host packs uniforms and orders bindings by name from the same declaration. So a field added,
  * removed or reordered on one side cannot silently shift the other: there is one side.
@@ -44,7 +46,7 @@ export type UniformDecls = Readonly<Record<string, UniformType>>;
 export type BindingDecls = Readonly<Record<string, StorageBindingDecl>>;
 export type ConstantDecls = Readonly<Record<string, number>>;
 
-export interface KernelDeclaration<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string> {
+export interface KernelDeclaration<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string, O extends ConstantDecls> {
   /** Kernel family name: pipeline labels and cache keys. */
   readonly name: string;
   /** The shader body files (shaders/*.wgsl, imported `?raw`), concatenated after the header. */
@@ -55,12 +57,18 @@ export interface KernelDeclaration<U extends UniformDecls, B extends BindingDecl
   readonly bindings: B;
   /** `const NAME: u32` values of the header: workgroup sizes and tiles the host computes grids with. */
   readonly constants: C;
+  /**
+   * `override NAME: u32 = default` of the header: scalars fixed at pipeline creation (WGSL
+   * `override`), set by name per call; the default serves a call that leaves one out.
+   */
+  readonly overrides?: O;
   /** `#if` switches of this kernel's variants (besides the shared F16 / SUBGROUPS); each defaults to off. */
   readonly defines?: readonly D[];
 }
 
 export type UniformValues<U extends UniformDecls> = { readonly [K in keyof U]: number };
 export type BindingValues<B extends BindingDecls> = { readonly [K in keyof B]?: Binding | null };
+export type OverrideValues<O extends ConstantDecls> = { readonly [K in keyof O]?: number };
 
 /** WGSL-level checks of a body: the header owns these declarations, so a body must not repeat them. */
 const OWNED_BY_HEADER: readonly [RegExp, string][] = [
@@ -69,11 +77,11 @@ const OWNED_BY_HEADER: readonly [RegExp, string][] = [
   [/\bvar\s*<\s*uniform\b/, 'a var<uniform>'],
 ];
 
-export class KernelContract<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string> {
+export class KernelContract<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string, O extends ConstantDecls> {
   private readonly headers = new Map<string, string>();
   private checked = false;
 
-  constructor(readonly declaration: KernelDeclaration<U, B, C, D>) {
+  constructor(readonly declaration: KernelDeclaration<U, B, C, D, O>) {
     if (Object.keys(declaration.uniforms).length * 4 > UNIFORM_SLOT_BYTES) throw new Error(`kernel ${declaration.name}: uniform block exceeds ${UNIFORM_SLOT_BYTES} bytes`);
   }
 
@@ -89,6 +97,17 @@ export class KernelContract<U extends UniformDecls, B extends BindingDecls, C ex
     return this.declaration.defines ?? [];
   }
 
+  /** The override values of a call, checked against the declared names (WebGPU would only say "unknown constant"). */
+  overrideValues(values: OverrideValues<O> | undefined): Record<string, number> {
+    const declared = this.declaration.overrides ?? {};
+    const out: Record<string, number> = {};
+    for (const [name, value] of Object.entries(values ?? {}) as [string, number | undefined][]) {
+      if (!(name in declared)) throw new Error(`kernel ${this.name}: ${name} is not one of its override constants (${Object.keys(declared).join(', ') || 'none'})`);
+      if (typeof value === 'number') out[name] = value;
+    }
+    return out;
+  }
+
   /**
    * The generated header for one variant. Also checks, once, that the bodies declare none of what
    * the header owns (the error names the kernel and the declaration).
@@ -101,7 +120,7 @@ export class KernelContract<U extends UniformDecls, B extends BindingDecls, C ex
       .join(',');
     let header = this.headers.get(key);
     if (header !== undefined) return header;
-    const { name, uniforms, bindings, constants } = this.declaration;
+    const { name, uniforms, bindings, constants, overrides = {} } = this.declaration;
     const lines = [`// ---- generated from the kernel contract '${name}' (src/gpu/kernel-contract.ts): do not declare these in the body ----`];
     const fields = Object.entries(uniforms);
     if (fields.length) {
@@ -115,6 +134,10 @@ export class KernelContract<U extends UniformDecls, B extends BindingDecls, C ex
     for (const [constant, value] of Object.entries(constants)) {
       if (!Number.isInteger(value) || value < 0) throw new Error(`kernel ${name}: constant ${constant} = ${value} is not a u32`);
       lines.push(`const ${constant}: u32 = ${value}u;`);
+    }
+    for (const [constant, value] of Object.entries(overrides as ConstantDecls)) {
+      if (!Number.isInteger(value) || value < 0) throw new Error(`kernel ${name}: override ${constant} = ${value} is not a u32`);
+      lines.push(`override ${constant}: u32 = ${value}u;`);
     }
     lines.push('// ---- end of the generated header ----', '');
     header = lines.join('\n');
@@ -148,15 +171,15 @@ export class KernelContract<U extends UniformDecls, B extends BindingDecls, C ex
 
   private checkBodies(): void {
     if (this.checked) return;
-    const { name, body, constants } = this.declaration;
+    const { name, body, constants, overrides = {} } = this.declaration;
     for (const text of body) {
       const code = text.replace(/\/\/[^\n]*/g, '');
       for (const [pattern, what] of OWNED_BY_HEADER) {
         if (pattern.test(code)) throw new Error(`kernel ${name}: its shader body declares ${what}; the header generated from its contract declares them (src/kernels/${name})`);
       }
-      for (const constant of Object.keys(constants)) {
+      for (const constant of [...Object.keys(constants), ...Object.keys(overrides)]) {
         if (new RegExp(`\\b(?:const|override)\\s+${constant}\\b`).test(code)) {
-          throw new Error(`kernel ${name}: its shader body declares ${constant}, a constant of its contract`);
+          throw new Error(`kernel ${name}: its shader body declares ${constant}, a constant or override of its contract`);
         }
       }
     }
@@ -165,8 +188,14 @@ export class KernelContract<U extends UniformDecls, B extends BindingDecls, C ex
 }
 
 /** Declares a kernel's contract (types inferred from the literal: field and binding names are checked at each call). */
-export function defineKernel<const U extends UniformDecls, const B extends BindingDecls, const C extends ConstantDecls, const D extends string = never>(
-  declaration: KernelDeclaration<U, B, C, D>,
-): KernelContract<U, B, C, D> {
+export function defineKernel<
+  const U extends UniformDecls,
+  const B extends BindingDecls,
+  const C extends ConstantDecls,
+  const D extends string = never,
+  const O extends ConstantDecls = Record<never, number>,
+>(
+  declaration: KernelDeclaration<U, B, C, D, O>,
+): KernelContract<U, B, C, D, O> {
   return new KernelContract(declaration);
 }

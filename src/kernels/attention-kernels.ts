@@ -44,7 +44,7 @@ const ATTENTION_BINDINGS = {
   partials: readWrite('array<vec4<f32>>'),
 } as const;
 
-/** Flash-style attention for many queries; overrides HEAD_DIM, ROWS (= threads), KEYS_PER_TILE. */
+/** Flash-style attention for many queries. */
 export const attentionPrefillKernel = defineKernel({
   name: 'attention_prefill',
   body: [prefillSource, ioSource],
@@ -54,10 +54,15 @@ export const attentionPrefillKernel = defineKernel({
     MAX_D4: 32, // HEAD_DIM / 4 at most
     TILE_VEC4: 512, // 8 KiB each for the K and the V tile
   },
+  overrides: {
+    HEAD_DIM: 64, // multiple of 8, at most 128
+    ROWS: 64, // query rows per workgroup (= threads)
+    KEYS_PER_TILE: 32, // keys per K/V tile, a multiple of 4; KEYS_PER_TILE · HEAD_DIM ≤ 4 · TILE_VEC4
+  },
   defines: ATTENTION_DEFINES,
 });
 
-/** Attention for a few queries against a long cache, and `combine` of split partials; overrides HEAD_DIM, KEYS_PER_TILE. */
+/** Attention for a few queries against a long cache, and `combine` of split partials. */
 export const attentionDecodeKernel = defineKernel({
   name: 'attention_decode',
   body: [decodeSource, ioSource],
@@ -68,6 +73,10 @@ export const attentionDecodeKernel = defineKernel({
     MAX_ROWS: 32, // Tq·G at most; also ≤ ACC_SLOTS · WG / (HEAD_DIM/4)
     ACC_SLOTS: 4, // rows one thread accumulates
     TILE_VEC4: 256, // 4 KiB each for the K and the V tile
+  },
+  overrides: {
+    HEAD_DIM: 64, // multiple of 8, at most 128
+    KEYS_PER_TILE: 16, // KEYS_PER_TILE · HEAD_DIM ≤ 4 · TILE_VEC4, ≤ 32
   },
   defines: ATTENTION_DEFINES,
 });

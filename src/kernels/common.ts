@@ -1,7 +1,7 @@
 import prelude from '../../shaders/prelude.wgsl?raw';
 import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
-import type { BindingDecls, BindingValues, ConstantDecls, KernelContract, UniformDecls, UniformValues } from '../gpu/kernel-contract';
+import type { BindingDecls, BindingValues, ConstantDecls, KernelContract, OverrideValues, UniformDecls, UniformValues } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
 
@@ -33,13 +33,13 @@ export function checkPrecision(gpu: GpuDevice, precision: Precision): void {
 export const SUBGROUP_REDUCTIONS = false;
 
 /** Which variant of a kernel to run. */
-export interface KernelCall<D extends string> {
+export interface KernelCall<D extends string, O extends ConstantDecls = Record<never, number>> {
   precision: Precision;
   /** The kernel's declared defines to switch on for this call (every other one is off). */
   variant?: Readonly<Partial<Record<D, boolean>>>;
   entryPoint?: string;
-  /** WGSL `override` constants: tile sizes and other scalars fixed at pipeline creation. */
-  overrides?: Readonly<Record<string, number>>;
+  /** The kernel's declared `override` constants to set (the others keep their declared defaults). */
+  overrides?: OverrideValues<O>;
 }
 
 /**
@@ -47,10 +47,10 @@ export interface KernelCall<D extends string> {
  * contract for this variant, then its shader body. The defines are the precision switch F16, the
  * SUBGROUPS switch and the kernel's declared variant switches — an undeclared one is an error.
  */
-export function kernelPipeline<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string>(
+export function kernelPipeline<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string, O extends ConstantDecls>(
   gpu: GpuDevice,
-  kernel: KernelContract<U, B, C, D>,
-  call: KernelCall<D>,
+  kernel: KernelContract<U, B, C, D, O>,
+  call: KernelCall<D, O>,
 ): GPUComputePipeline {
   checkPrecision(gpu, call.precision);
   const defines: Record<string, boolean> = { F16: call.precision === 'f16', SUBGROUPS: SUBGROUP_REDUCTIONS && gpu.features.subgroups };
@@ -63,16 +63,16 @@ export function kernelPipeline<U extends UniformDecls, B extends BindingDecls, C
     name: kernel.name,
     sources: [prelude, kernel.header(defines), ...kernel.declaration.body],
     defines,
-    overrides: call.overrides,
+    overrides: kernel.overrideValues(call.overrides),
     entryPoint: call.entryPoint,
   });
 }
 
 /** Records one dispatch of a kernel: its pipeline for `call`, uniforms and bindings by name. */
-export function dispatchKernel<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string>(
+export function dispatchKernel<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string, O extends ConstantDecls>(
   rec: CommandRecorder,
-  kernel: KernelContract<U, B, C, D>,
-  call: KernelCall<D>,
+  kernel: KernelContract<U, B, C, D, O>,
+  call: KernelCall<D, O>,
   uniforms: UniformValues<U>,
   bindings: BindingValues<B>,
   workgroups: readonly [number, number?, number?],

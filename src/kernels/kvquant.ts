@@ -121,8 +121,15 @@ const kvQuantKernel = defineKernel({
     dst: readWrite('array<act>'), // [rows, C], the block at row_offset
   },
   constants: { QUANT_WG: 64, DEQUANT_WG: 256 },
+  overrides: {
+    BITS: 4,
+    // tokens per key group: the block's (KEY_GROUP_TOKENS, or 32 in format-2 memories)
+    KEY_GROUP: 128,
+    VALUE_GROUP: 32, // channels per value group (VALUE_GROUP_CHANNELS), divides C
+  },
 });
 const { QUANT_WG, DEQUANT_WG } = kvQuantKernel.constants;
+type KvQuantOverrides = NonNullable<typeof kvQuantKernel.declaration.overrides>;
 
 /** Checks the act tensor holds rows [row, row + tokens) of width `channels`; returns the precision. */
 function checkAct(what: string, t: Tensor, part: KvQuantPart, row: number): 'f32' | 'f16' {
@@ -142,7 +149,7 @@ function uniforms(part: KvQuantPart, row: number) {
 }
 
 /** Validates a quantize/dequantize call and returns its variant (one module, four entry points). */
-function kvCall(op: 'quantize' | 'dequantize', kind: KvPartKind, act: Tensor, part: KvQuantPart, row: number): KernelCall<never> {
+function kvCall(op: 'quantize' | 'dequantize', kind: KvPartKind, act: Tensor, part: KvQuantPart, row: number): KernelCall<never, KvQuantOverrides> {
   const what = `${op}${kind === 'keys' ? 'Keys' : 'Values'}`;
   if (part.kind !== kind) throw new InputError(`${what}: got the block's ${part.kind} part`);
   const precision = checkAct(what, act, part, row);

@@ -62,13 +62,16 @@ export const matmulKernel = defineKernel({
   defines: LINEAR_DEFINES,
 });
 
-/** The matrix-vector kernel (decode); its work split is override constants (MatvecConfig). */
+/** The matrix-vector kernel (decode). */
 export const matvecKernel = defineKernel({
   name: 'matvec',
   body: [matvecSource, linearIo],
   uniforms: { n: 'u32', k: 'u32', ...LINEAR_TAIL },
   bindings: linearBindings((d) => (d.W_F32 ? 'array<vec4<f32>>' : d.W_F16 ? 'array<vec4<u32>>' : 'array<vec2<u32>>')),
   constants: { MAX_M: MATVEC_MAX_ROWS, MAX_ROWS: MATVEC_MAX_ROWS_PER_SET },
+  // rows of x (fixed per pipeline so accumulators stay in registers) and the work split (MatvecConfig);
+  // matmul.ts always sets all four
+  overrides: { M_ROWS: 1, LANES: 64, SETS: 4, ROWS: 4 },
   defines: LINEAR_DEFINES,
 });
 
