@@ -16,12 +16,10 @@
 // Without SPLIT there is one chunk and the normalised output is written directly; with SPLIT each
 // chunk writes (acc, m, l) to `partials` and `combine` merges the chunks of every row.
 
-// Params, bindings, WG, MAX_ROWS, ACC_SLOTS, TILE_VEC4 and the overrides HEAD_DIM, KEYS_PER_TILE: the
+// Params, bindings, WG, MAX_ROWS, ACC_SLOTS, TILE_VEC4, the MASK_* codes and the overrides HEAD_DIM, KEYS_PER_TILE: the
 // contract in src/kernels/attention-kernels.ts (generated header); load_k / load_v: shaders/attention_io.wgsl.
 
 const NEG_INF: f32 = -3.0e38;
-const MASK_BIDIRECTIONAL: u32 = 0u;
-const MASK_SINKS_WINDOW: u32 = 2u;
 
 var<workgroup> k_tile: array<vec4<f32>, TILE_VEC4>;   // [c][key]
 var<workgroup> v_tile: array<vec4<f32>, TILE_VEC4>;   // [key][c]

@@ -14,12 +14,10 @@
 // its unnormalised (acc, m, l) to `partials` for the `combine` entry of attention_decode.wgsl; this
 // gives a GPU enough workgroups when Tq·Hq is small next to the key count.
 
-// Params, bindings, MAX_D4, TILE_VEC4 and the overrides HEAD_DIM, ROWS, KEYS_PER_TILE: the contract in
+// Params, bindings, MAX_D4, TILE_VEC4, the MASK_* codes and the overrides HEAD_DIM, ROWS, KEYS_PER_TILE: the contract in
 // src/kernels/attention-kernels.ts (generated header); load_k / load_v: shaders/attention_io.wgsl.
 
 const NEG_INF: f32 = -3.0e38;            // "no score yet" (WGSL has no infinity literal)
-const MASK_BIDIRECTIONAL: u32 = 0u;
-const MASK_SINKS_WINDOW: u32 = 2u;
 
 var<workgroup> k_tile: array<vec4<f32>, TILE_VEC4>;
 var<workgroup> v_tile: array<vec4<f32>, TILE_VEC4>;

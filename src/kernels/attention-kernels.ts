@@ -16,6 +16,9 @@ import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 const ATTENTION_DEFINES = ['KV_PACKED', 'ROPE', 'SPLIT'] as const;
 export type AttentionDefine = (typeof ATTENTION_DEFINES)[number];
 
+/** Values of the `mask_kind` uniform, as constants of both shaders. */
+export const MASK_KINDS = { MASK_BIDIRECTIONAL: 0, MASK_CAUSAL: 1, MASK_SINKS_WINDOW: 2 } as const;
+
 const ATTENTION_UNIFORMS = {
   tq: 'u32',
   keys: 'u32', // valid keys S
@@ -53,6 +56,7 @@ export const attentionPrefillKernel = defineKernel({
   constants: {
     MAX_D4: 32, // HEAD_DIM / 4 at most
     TILE_VEC4: 512, // 8 KiB each for the K and the V tile
+    ...MASK_KINDS,
   },
   overrides: {
     HEAD_DIM: 64, // multiple of 8, at most 128
@@ -73,6 +77,7 @@ export const attentionDecodeKernel = defineKernel({
     MAX_ROWS: 32, // Tq·G at most; also ≤ ACC_SLOTS · WG / (HEAD_DIM/4)
     ACC_SLOTS: 4, // rows one thread accumulates
     TILE_VEC4: 256, // 4 KiB each for the K and the V tile
+    ...MASK_KINDS,
   },
   overrides: {
     HEAD_DIM: 64, // multiple of 8, at most 128

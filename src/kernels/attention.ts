@@ -1,7 +1,7 @@
 import { InputError } from '../errors';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
-import { attentionDecodeKernel, attentionPrefillKernel, type AttentionDefine } from './attention-kernels';
+import { MASK_KINDS, attentionDecodeKernel, attentionPrefillKernel, type AttentionDefine } from './attention-kernels';
 import { dispatchKernel, grid, type Precision } from './common';
 import type { RopeTable } from './rope';
 
@@ -13,7 +13,8 @@ import type { RopeTable } from './rope';
  */
 export type AttentionMask = 'bidirectional' | 'causal' | 'sinks-window';
 
-const MASK_CODE: Record<AttentionMask, number> = { bidirectional: 0, causal: 1, 'sinks-window': 2 };
+/** The `mask_kind` uniform of each mask (the shaders compare it with the MASK_* constants of their contract). */
+const MASK_CODE: Record<AttentionMask, number> = { bidirectional: MASK_KINDS.MASK_BIDIRECTIONAL, causal: MASK_KINDS.MASK_CAUSAL, 'sinks-window': MASK_KINDS.MASK_SINKS_WINDOW };
 
 export interface AttentionOptions {
   mask: AttentionMask;
