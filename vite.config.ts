@@ -3,13 +3,19 @@ import { defineConfig, type BuildEnvironmentOptions } from 'vite';
 
 const here = import.meta.dirname;
 
-/** `vite build --mode lib`: the SDK as an ES module library. */
+/** `vite build --mode lib`: the SDK as an ES module library (dist/streamvlm.js), and the kernel
+ * self-check as its own entry (dist/selfcheck.js, `streamvlm/selfcheck`) so the SDK bundle carries
+ * neither it nor the CPU references; code both entries use goes to a shared chunk in dist/assets/. */
 const libraryBuild: BuildEnvironmentOptions = {
   outDir: 'dist',
-  lib: { entry: resolve(here, 'src/index.ts'), formats: ['es'], fileName: 'streamvlm' },
+  lib: {
+    entry: { streamvlm: resolve(here, 'src/index.ts'), selfcheck: resolve(here, 'src/selfcheck/index.ts') },
+    formats: ['es'],
+    fileName: (_format, name) => `${name}.js`,
+  },
   sourcemap: true,
   // readable class names in stack traces of the built file (errors carry explicit names: src/errors.ts)
-  rolldownOptions: { output: { keepNames: true } },
+  rolldownOptions: { output: { keepNames: true, chunkFileNames: 'assets/shared-[hash].js' } },
 };
 
 /** `vite build --mode bench`: the kernel benchmark page, served as static files by bench/kernels.mjs

@@ -1,7 +1,8 @@
 // The "GPU check" panel: which WebGPU adapter this browser gives, and the kernel self-check with a
 // visible pass/fail. Runs on the page's own GPU device, only when the panel is opened (so it does
 // not compete with the engine's worker for the GPU unless asked).
-import { checks, GpuDevice, runChecks, StreamVlmError, type CheckReport } from '../src/index';
+import { GpuDevice, StreamVlmError } from '../src/index';
+import { checks, runChecks, type CheckReport } from '../src/selfcheck/index';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 

@@ -52,13 +52,13 @@ test.beforeAll(async () => {
 
 test('the tarball holds the library, worker, CLI, shaders, types, README and LICENSE, nothing else', async () => {
   const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
-  const kinds = new Set(files.map((f) => (f.startsWith('dist/types/') ? 'dist/types/' : f.startsWith('shaders/') ? 'shaders/' : f.replace(/^dist\/assets\/engine-worker-.*\.js$/, 'dist/assets/engine-worker-*.js'))));
-  expect([...kinds].sort()).toEqual(['LICENSE', 'README.md', 'bin/streamvlm.js', 'dist-node/cli.js', 'dist/assets/engine-worker-*.js', 'dist/streamvlm.js', 'dist/types/', 'package.json', 'shaders/'].sort());
+  const kinds = new Set(files.map((f) => (f.startsWith('dist/types/') ? 'dist/types/' : f.startsWith('shaders/') ? 'shaders/' : f.replace(/^dist\/assets\/(engine-worker|shared)-.*\.js$/, 'dist/assets/$1-*.js'))));
+  expect([...kinds].sort()).toEqual(['LICENSE', 'README.md', 'bin/streamvlm.js', 'dist-node/cli.js', 'dist/assets/engine-worker-*.js', 'dist/assets/shared-*.js', 'dist/selfcheck.js', 'dist/streamvlm.js', 'dist/types/', 'package.json', 'shaders/'].sort());
   const pkg = JSON.parse(readFileSync(join(app, 'node_modules/streamvlm/package.json'), 'utf8'));
   expect(pkg.license).toBe('MIT');
   expect(readFileSync(join(app, 'node_modules/streamvlm/LICENSE'), 'utf8')).toContain('Copyright (c) 2026 streamvlm contributors');
   // runtime dependencies are exactly the packages shipped files import
-  const shipped = ['dist/streamvlm.js', 'dist-node/cli.js', 'bin/streamvlm.js', ...files.filter((f) => f.startsWith('dist/assets/') || f.endsWith('.d.ts'))];
+  const shipped = ['dist/streamvlm.js', 'dist/selfcheck.js', 'dist-node/cli.js', 'bin/streamvlm.js', ...files.filter((f) => f.startsWith('dist/assets/') || f.endsWith('.d.ts'))];
   const imported = new Set<string>();
   for (const f of shipped) {
     const text = readFileSync(join(app, 'node_modules/streamvlm', f), 'utf8');
@@ -89,10 +89,12 @@ test('a TypeScript app with skipLibCheck: false type-checks against the declarat
   writeFileSync(
     join(dir, 'main.ts'),
     `import { StreamVLM, GpuDevice, ModelLoadError } from 'streamvlm';
+import { runChecks, type CheckReport } from 'streamvlm/selfcheck';
 const vlm = await StreamVLM.load('HuggingFaceTB/SmolVLM2-256M-Video-Instruct', { fps: 1, kvBits: 4 });
 const gpu: GpuDevice = await GpuDevice.acquire();
 const device: GPUDevice = gpu.device;
-console.log(vlm, device, ModelLoadError);
+const reports: CheckReport[] = await runChecks(gpu, { filter: 'copy' });
+console.log(vlm, device, ModelLoadError, reports);
 `,
   );
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' });

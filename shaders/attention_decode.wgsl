@@ -16,18 +16,10 @@
 // Without SPLIT there is one chunk and the normalised output is written directly; with SPLIT each
 // chunk writes (acc, m, l) to `partials` and `combine` merges the chunks of every row.
 
-// Params, bindings and load_k / load_v: shaders/attention_io.wgsl
+// Params, bindings, WG, MAX_ROWS, ACC_SLOTS, TILE_VEC4, the MASK_* codes and the overrides HEAD_DIM, KEYS_PER_TILE: the
+// contract in src/kernels/attention-kernels.ts (generated header); load_k / load_v: shaders/attention_io.wgsl.
 
-override HEAD_DIM: u32 = 64u;            // multiple of 8, at most 128
-override KEYS_PER_TILE: u32 = 16u;       // KEYS_PER_TILE · HEAD_DIM ≤ 4 · TILE_VEC4, ≤ 32
-
-const WG: u32 = 128u;
-const MAX_ROWS: u32 = 32u;               // Tq·G at most; also ≤ ACC_SLOTS · WG / (HEAD_DIM/4)
-const ACC_SLOTS: u32 = 4u;               // rows one thread accumulates
-const TILE_VEC4: u32 = 256u;             // 4 KiB each for the K and the V tile
 const NEG_INF: f32 = -3.0e38;
-const MASK_BIDIRECTIONAL: u32 = 0u;
-const MASK_SINKS_WINDOW: u32 = 2u;
 
 var<workgroup> k_tile: array<vec4<f32>, TILE_VEC4>;   // [c][key]
 var<workgroup> v_tile: array<vec4<f32>, TILE_VEC4>;   // [key][c]

@@ -14,17 +14,10 @@
 // its unnormalised (acc, m, l) to `partials` for the `combine` entry of attention_decode.wgsl; this
 // gives a GPU enough workgroups when Tq·Hq is small next to the key count.
 
-// Params, bindings and load_k / load_v: shaders/attention_io.wgsl
+// Params, bindings, MAX_D4, TILE_VEC4, the MASK_* codes and the overrides HEAD_DIM, ROWS, KEYS_PER_TILE: the contract in
+// src/kernels/attention-kernels.ts (generated header); load_k / load_v: shaders/attention_io.wgsl.
 
-override HEAD_DIM: u32 = 64u;            // multiple of 8, at most 128
-override ROWS: u32 = 64u;                // query rows per workgroup (= threads)
-override KEYS_PER_TILE: u32 = 32u;       // keys per K/V tile, a multiple of 4; KEYS_PER_TILE · HEAD_DIM ≤ 4 · TILE_VEC4
-
-const MAX_D4: u32 = 32u;                 // HEAD_DIM / 4 at most
-const TILE_VEC4: u32 = 512u;             // 8 KiB each for the K and the V tile
 const NEG_INF: f32 = -3.0e38;            // "no score yet" (WGSL has no infinity literal)
-const MASK_BIDIRECTIONAL: u32 = 0u;
-const MASK_SINKS_WINDOW: u32 = 2u;
 
 var<workgroup> k_tile: array<vec4<f32>, TILE_VEC4>;
 var<workgroup> v_tile: array<vec4<f32>, TILE_VEC4>;

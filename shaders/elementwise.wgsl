@@ -1,16 +1,6 @@
 // Element-wise kernels over activations: residual add, GELU (tanh form), SiLU-gated product.
 // One thread per element, grid-strided over a 2-D dispatch.
-
-struct Params {
-  count: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a: array<act>;
-@group(0) @binding(2) var<storage, read> b: array<act>;
-@group(0) @binding(3) var<storage, read_write> out: array<act>;
-
-const WG: u32 = 256u;
+// Params, bindings and WG: the contract in src/kernels/elementwise.ts (generated header).
 
 fn element_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return gid.x + gid.y * nwg.x * WG;

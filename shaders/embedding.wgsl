@@ -4,25 +4,7 @@
 // word boundary and the element index, not the row, picks the word and the half.
 // Ids outside [first_row, first_row + vocab) write zeros (zero_missing = 1) or leave the output
 // element untouched (zero_missing = 0, for tables split over several bindings).
-
-struct Params {
-  tokens: u32,
-  width: u32, // H
-  vocab: u32, // rows in this table binding
-  first_row: u32, // id of the binding's first row
-  zero_missing: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> ids: array<u32>;
-#if TABLE_F16
-@group(0) @binding(2) var<storage, read> table: array<u32>;
-#else
-@group(0) @binding(2) var<storage, read> table: array<f32>;
-#endif
-@group(0) @binding(3) var<storage, read_write> out: array<act>;
-
-const WG: u32 = 256u;
+// Params, bindings and WG: the contract in src/kernels/embedding.ts (generated header).
 
 fn table_value(element: u32) -> f32 {
 #if TABLE_F16

@@ -24,21 +24,11 @@
 //    by exact comparisons: k · scale16 and (k + ½) · scale16 have at most 20 significant bits
 //    (k ≤ 511, scale16 has 11), so they are exact in f32 and no division rounding leaks in.
 //  * 1/levels comes from the host as an f32 (WGSL division is not correctly rounded).
+// Params, bindings and QUANT_WG, DEQUANT_WG: the contract in src/kernels/kvquant.ts (generated header).
 
-struct Params {
-  tokens: u32, // T
-  channels: u32, // C
-  row_offset: u32, // first row of the block in the act tensor (source or destination)
-  inv_levels: f32, // f32(1 / (2^BITS − 1)), computed on the host
-}
-
-override BITS: u32 = 4u;
+// BITS, KEY_GROUP and VALUE_GROUP are overrides of the contract (src/kernels/kvquant.ts); these follow from them.
 override PER_WORD: u32 = 32u / BITS; // codes per u32 word
 override LEVELS: u32 = (1u << BITS) - 1u;
-
-// tokens per key group: the block's (KEY_GROUP_TOKENS, or 32 in format-2 memories)
-override KEY_GROUP: u32 = 128u;
-override VALUE_GROUP: u32 = 32u; // channels per value group (VALUE_GROUP_CHANNELS), divides C
 override KEY_GROUP_WORDS: u32 = KEY_GROUP * BITS / 32u;
 override VALUE_GROUP_WORDS: u32 = VALUE_GROUP * BITS / 32u;
 
@@ -50,16 +40,6 @@ fn key_code_offset(tg: u32, c: u32) -> u32 {
   if (tg < full) { return (tg * params.channels + c) * KEY_GROUP_WORDS; }
   return full * params.channels * KEY_GROUP_WORDS + c * (((params.tokens - full * KEY_GROUP) * BITS + 31u) / 32u);
 }
-const QUANT_WG: u32 = 64u;
-const DEQUANT_WG: u32 = 256u;
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> src: array<act>; // [rows, C], the block at row_offset
-@group(0) @binding(2) var<storage, read_write> codes_out: array<u32>;
-@group(0) @binding(3) var<storage, read_write> params_out: array<u32>;
-@group(0) @binding(4) var<storage, read> codes_in: array<u32>;
-@group(0) @binding(5) var<storage, read> params_in: array<u32>;
-@group(0) @binding(6) var<storage, read_write> dst: array<act>; // [rows, C], the block at row_offset
 
 // f16 bits of an f32 magnitude (sign bit clear), rounded toward zero or away from zero.
 // Finite results only: beyond f16 range it clamps to 65504.

@@ -1,27 +1,10 @@
-// Shared by matmul.wgsl and matvec.wgsl (appended after each, which declares `params` with
-// `bias_kind`, the output-part fields and the weight binding `w`): the other bindings of a linear layer y = x·Wᵀ + b,
-// and the exact code-to-float conversions of the quantized weight formats.
-
-#if X_VEC4
-@group(0) @binding(1) var<storage, read> x: array<vec4<act>>;
-#else
-@group(0) @binding(1) var<storage, read> x: array<act>;
-#endif
-// w (its element type depends on the kernel's unit of loading) is declared by each kernel at binding 2.
-// q8/q4: f16 scale of (row, group) at row·(row_stride/32) + group, two per word
-@group(0) @binding(3) var<storage, read> scales: array<u32>;
-// bias as raw words: f32 values or f16 pairs (params.bias_kind), so one pipeline serves all three
-@group(0) @binding(4) var<storage, read> bias: array<u32>;
-@group(0) @binding(5) var<storage, read_write> y: array<act>;
+// Shared by matmul.wgsl and matvec.wgsl (appended after each): output stores and bias reads of a
+// linear layer y = x·Wᵀ + b, and the exact code-to-float conversions of the quantized weight
+// formats. The bindings (x, w, scales, bias, y, y1, y2) and the uniform fields (bias_kind, the
+// output parts) are both kernels' contracts in src/kernels/linear-kernels.ts.
 // Y_PARTS2 / Y_PARTS3: the output columns go to two or three tensors (a fused q/k/v or gate/up
 // weight): columns [0, part1) to y, [part1, part2) to y1, [part2, n) to y2, each part row-major
 // with its own width, from element offset0/1/2 of its tensor (e.g. the next free row of a cache).
-#if Y_PARTS3
-@group(0) @binding(6) var<storage, read_write> y1: array<act>;
-@group(0) @binding(7) var<storage, read_write> y2: array<act>;
-#elif Y_PARTS2
-@group(0) @binding(6) var<storage, read_write> y1: array<act>;
-#endif
 
 // Stores output (row m, column col). Without parts, part1 = n and offset0 = 0: y[m·n + col].
 fn store_y(m: u32, col: u32, value: act) {

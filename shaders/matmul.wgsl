@@ -15,35 +15,9 @@
 // zeros and stores outside are skipped. Weight rows are stored padded with zeros to `row_stride`
 // (a multiple of 32), so weight loads need no check along K.
 
-struct Params {
-  m: u32,
-  n: u32,
-  k: u32,
-  // elements per stored weight row: k rounded up to a multiple of 32
-  row_stride: u32,
-  // 0: no bias, 1: f32 bias, 2: f16 bias
-  bias_kind: u32,
-  // output parts (see store_y in linear_io.wgsl): first columns of parts 1 and 2, element
-  // offsets of the three parts; without parts part1 = part2 = n and offsets are 0
-  part1: u32,
-  part2: u32,
-  offset0: u32,
-  offset1: u32,
-  offset2: u32,
-}
+// Params, the bindings, TILE, TILE_K and WG (= 8×8 threads): the contract in src/kernels/linear-kernels.ts
+// (generated header); helpers shared with matvec: shaders/linear_io.wgsl.
 
-@group(0) @binding(0) var<uniform> params: Params;
-// x, scales, bias, y and their helpers: shaders/linear_io.wgsl
-#if W_F32
-@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
-#elif W_Q4
-@group(0) @binding(2) var<storage, read> w: array<vec2<u32>>;
-#else
-@group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;
-#endif
-
-const TILE: u32 = 64u;
-const TILE_K: u32 = 16u;
 // vec4 columns of one k-row of a staged slice
 const TILE_V: u32 = TILE / 4u;
 
@@ -152,7 +126,7 @@ fn store_w(s: WSlice, j: u32) {
 #endif
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let tx = lid % 8u;
   let ty = lid / 8u;

@@ -17,40 +17,8 @@
 // Overrides: M_ROWS (rows of x, 1..4, fixed per pipeline so accumulators stay in registers),
 // LANES (a power of two), SETS, ROWS (≤ 4).
 
-struct Params {
-  n: u32,
-  k: u32,
-  // elements per stored weight row: k rounded up to a multiple of 32
-  row_stride: u32,
-  // 0: no bias, 1: f32 bias, 2: f16 bias
-  bias_kind: u32,
-  // output parts (see store_y in linear_io.wgsl): first columns of parts 1 and 2, element
-  // offsets of the three parts; without parts part1 = part2 = n and offsets are 0
-  part1: u32,
-  part2: u32,
-  offset0: u32,
-  offset1: u32,
-  offset2: u32,
-}
-
-// defaults as DEFAULT_MATVEC_CONFIG in src/kernels/matmul.ts, which always passes them
-override M_ROWS: u32 = 1u;
-override LANES: u32 = 64u;
-override SETS: u32 = 4u;
-override ROWS: u32 = 4u;
-
-const MAX_M: u32 = 4u;
-const MAX_ROWS: u32 = 4u;
-
-@group(0) @binding(0) var<uniform> params: Params;
-// x, scales, bias, y and their helpers: shaders/linear_io.wgsl
-#if W_F32
-@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
-#elif W_F16
-@group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;
-#else
-@group(0) @binding(2) var<storage, read> w: array<vec2<u32>>;
-#endif
+// Params, the bindings, MAX_M, MAX_ROWS and the overrides M_ROWS, LANES, SETS, ROWS: the contract in
+// src/kernels/linear-kernels.ts (generated header); helpers shared with matmul: shaders/linear_io.wgsl.
 
 #if W_F32
 const UNIT: u32 = 4u;

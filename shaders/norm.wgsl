@@ -1,23 +1,8 @@
 // Row normalisations: LayerNorm (SigLIP) and RMSNorm (Llama), one workgroup per row of x [rows, H].
 // Statistics are always f32; norm weights and bias are f32 in both variants (they are tiny, and
 // f32 holds the checkpoint's bf16/f16 values exactly), activations are `act`.
+// Params, bindings and WG: the contract in src/kernels/norm.ts (generated header).
 
-struct Params {
-  rows: u32,
-  width: u32, // H
-  eps: f32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<act>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<act>;
-// add_rms_norm only: the residual added to x, and where the sum goes
-@group(0) @binding(5) var<storage, read> residual: array<act>;
-@group(0) @binding(6) var<storage, read_write> sum_out: array<act>;
-
-const WG: u32 = 256u;
 
 var<workgroup> partial: array<f32, WG>;
 

@@ -3,21 +3,7 @@
 // (row-major, as the SmolVLM processor orders its crops). The byte → float map (rescale, then
 // normalize) is a 3×256 table computed on the CPU with numpy's exact float64/float32 steps, so the
 // values are bit-identical to transformers' and need no f64 on the GPU.
-
-struct Params {
-  src_w: u32,
-  tile: u32,
-  cols: u32,
-  count: u32,
-  out_offset: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> src: array<u32>;
-@group(0) @binding(2) var<storage, read> table: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-
-const WG: u32 = 256u;
+// Params, bindings and WG: the contract in src/kernels/normalize.ts (generated header).
 
 @compute @workgroup_size(WG)
 fn to_planes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

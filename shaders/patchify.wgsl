@@ -3,21 +3,7 @@
 // [hidden, C·p·p]. Pixels: f32 [n, C, H, W] (channels-first, as the image processor writes them);
 // out: act [tiles·(H/p)·(W/p), C·p·p], patches row-major within each tile, each patch's values in
 // (c, ky, kx) order: the order of the flattened conv weight. One thread per output element.
-
-struct Params {
-  count: u32,       // output elements
-  first_tile: u32,  // image of pixels that becomes the first output tile
-  channels: u32,
-  height: u32,
-  width: u32,
-  patch_size: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> pixels: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<act>;
-
-const WG: u32 = 256u;
+// Params, bindings and WG: the contract in src/kernels/patchify.ts (generated header).
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -3,19 +3,7 @@
 //   out[t, hp·(side/s) + wp, dh·(s·E) + dw·E + e] = x[t, (s·hp + dh)·side + (s·wp + dw), e]
 // i.e. each output token is an s×s block of patches in row-major order, each patch's E features
 // contiguous. One thread per output element; a pure gather, so exact in either precision.
-
-struct Params {
-  count: u32,  // output elements
-  side: u32,   // patches per row of a tile (√seq)
-  scale: u32,  // s
-  width: u32,  // E
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<act>;
-@group(0) @binding(2) var<storage, read_write> out: array<act>;
-
-const WG: u32 = 256u;
+// Params, bindings and WG: the contract in src/kernels/pixel-shuffle.ts (generated header).
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -4,26 +4,15 @@
 // F16 variant — which is what makes it a peak figure rather than a model kernel (those accumulate
 // in f32).
 
-struct Params {
-  m: u32,
-  n: u32,
-  k: u32,
-}
+// Params, bindings, TILE, TILE_K and WG: the contract in src/kernels/linear-kernels.ts (generated header).
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a: array<act4>;
-@group(0) @binding(2) var<storage, read> b: array<act4>;
-@group(0) @binding(3) var<storage, read_write> c: array<act4>;
-
-const TILE: u32 = 64u;
-const TILE_K: u32 = 16u;
 const TILE_V: u32 = TILE / 4u;
 
 // as_[k·TILE_V + i/4][i%4] = a[m0 + i, k0 + k];  bs[k·TILE_V + j/4] = b[k0 + k, n0 + j .. +4]
 var<workgroup> as_: array<act4, TILE_K * TILE_V>;
 var<workgroup> bs: array<act4, TILE_K * TILE_V>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let tx = lid % 8u;
   let ty = lid / 8u;

@@ -1,8 +1,14 @@
 // Shared by every kernel; always first in a module (the `enable` directives must lead).
 // `act` is the activation/math type: f16 where the device has shader-f16 and the caller asks for
 // it, f32 otherwise. Accumulators and reductions stay f32 in both variants.
+// SUBGROUPS: src/kernels/common.ts (SUBGROUP_REDUCTIONS) says when and why it is on.
 #if F16
 enable f16;
+#endif
+#if SUBGROUPS
+enable subgroups;
+#endif
+#if F16
 alias act = f16;
 alias act4 = vec4<f16>;
 #else

@@ -1,28 +1,12 @@
 // One pass of Pillow's separable LANCZOS resize of an 8-bit RGB image (libImaging/Resample.c,
 // ImagingResample{Horizontal,Vertical}_8bpc). Pixels are packed one per u32 (R | G<<8 | B<<16).
-// Coefficients come from the CPU (src/reference/pil-resize.ts lanczosCoeffs) as fixed-point i32
+// Coefficients come from the CPU (src/kernels/lanczos-coeffs.ts) as fixed-point i32
 // with 22 fraction bits, and all arithmetic is integer, so the bytes match Pillow's exactly.
 // One thread per output pixel; `horizontal` filters along x (output out_w × out_h = out_w × src_h),
 // `vertical` along y (output src_w × out_h).
+// Params, bindings and WG, PRECISION_BITS: the contract in src/kernels/resize.ts (generated header).
 
-struct Params {
-  src_w: u32,
-  out_w: u32,
-  out_h: u32,
-  ksize: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> src: array<u32>;
-// Per output index along the filtered axis: first input index, number of taps.
-@group(0) @binding(2) var<storage, read> bounds: array<i32>;
-// ksize weights per output index along the filtered axis.
-@group(0) @binding(3) var<storage, read> weights: array<i32>;
-@group(0) @binding(4) var<storage, read_write> dst: array<u32>;
-
-const WG: u32 = 256u;
-const PRECISION_BITS: u32 = 22u;
-const HALF: i32 = 1 << 21u;
+const HALF: i32 = 1 << (PRECISION_BITS - 1u);
 
 // Pillow's clip8: drop the fraction (arithmetic shift, as C's >> on int) and clamp to a byte.
 fn clip8(acc: i32) -> u32 {

@@ -4,24 +4,8 @@
 // cos/sin come from a table built on the CPU (RopeTable): GPU cos/sin of angles in the thousands
 // are far less precise than transformers' f32 ones. Table row p holds D/2 cos then D/2 sin.
 // One thread per (token, head, pair); math in f32, stored as `act`.
+// Params, bindings and WG: the contract in src/kernels/rope.ts (generated header).
 
-struct Params {
-  pairs: u32,          // tokens * heads * half_dim
-  heads: u32,
-  half_dim: u32,
-  max_positions: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<act>;
-@group(0) @binding(2) var<storage, read> positions: array<u32>;
-@group(0) @binding(3) var<storage, read> table: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<act>;
-// The in-place entry point reads and writes this one (WebGPU forbids binding a buffer twice when
-// one binding is writable).
-@group(0) @binding(5) var<storage, read_write> x_in_place: array<act>;
-
-const WG: u32 = 256u;
 
 struct Pair {
   lo: u32,    // index of element i

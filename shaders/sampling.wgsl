@@ -19,22 +19,8 @@
 // search over 2^30 values takes ~14 passes over the row instead of 30.
 // The draw walks the kept tokens in index order: per-thread contiguous chunk sums, a workgroup
 // prefix scan, then the one thread whose chunk holds target = u · kept mass scans its chunk.
+// Params, bindings and WG: the contract in src/kernels/sampling.ts (generated header).
 
-struct Params {
-  vocab: u32,            // V, the row length
-  offset: u32,           // element index of the row's first logit (row · V)
-  out_index: u32,        // element of out_id that receives the chosen id
-  top_k: u32,            // 0 (or ≥ V) = off
-  inv_temperature: f32,  // 1 / temperature
-  top_p: f32,            // ≥ 1 = off
-  u: f32,                // the uniform draw, in [0, 1)
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> logits: array<act>;
-@group(0) @binding(2) var<storage, read_write> out_id: array<u32>;
-
-const WG: u32 = 256u;
 const NONE: u32 = 0xffffffffu;
 const SCAN_GROUPS: u32 = 16u;
 const SCAN_GROUP: u32 = WG / SCAN_GROUPS;

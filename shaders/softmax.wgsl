@@ -1,17 +1,8 @@
 // Numerically stable softmax over the rows of x [rows, N], one workgroup per row, f32 math.
 // Pass 1 keeps a running (max, sum of exp(x − max)) per invocation ("online softmax"), merged across
 // the workgroup; pass 2 writes exp(x − max) / sum. Two reads of the row instead of three.
+// Params, bindings and WG: the contract in src/kernels/softmax.ts (generated header).
 
-struct Params {
-  rows: u32,
-  width: u32, // N
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<act>;
-@group(0) @binding(2) var<storage, read_write> out: array<act>;
-
-const WG: u32 = 256u;
 // Lowest finite f32 as the "no value yet" maximum: unlike −inf it never gives inf − inf = NaN, and
 // exp(anything − it) of an invocation with no elements is multiplied by a zero sum.
 const LOWEST: f32 = -3.402823466e+38;

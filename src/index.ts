@@ -3,14 +3,15 @@
 /**
  * streamvlm — the browser SDK entry: `StreamVLM` (a model in a worker watching a camera or video,
  * remembering it and answering questions), the worker client under it, saved memories, and the
- * lower layers for direct use: the GPU core, the kernel self-check and the SmolVLM model.
+ * lower layers for direct use: the GPU core and the SmolVLM model. The kernel self-check (and the
+ * CPU references it compares against) is a separate entry, `streamvlm/selfcheck`, so the SDK bundle
+ * does not carry it.
  */
 export { GpuDevice, type AcquireOptions, type AdapterDescription, type GpuFeatures } from './gpu/device';
 export { Tensor, type DType } from './gpu/tensor';
 export { CommandRecorder } from './gpu/recorder';
 export { GpuTimer } from './gpu/timer';
 export type { Precision } from './kernels/common';
-export { checks, runChecks, precisionsOf, type CheckReport, type KernelCheck } from './selfcheck/index';
 export { SmolVlm } from './model/smolvlm';
 export { UrlSource, type ModelSource } from './model/source';
 export type { FileReadOptions } from './model/source';

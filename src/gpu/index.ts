@@ -4,5 +4,5 @@ export { CommandRecorder, type Binding } from './recorder';
 export { GpuTimer } from './timer';
 export { PipelineCache, type PipelineSpec } from './pipelines';
 export { preprocessWgsl, type ShaderDefines } from './shader';
-export { UniformWriter } from './uniforms';
+export { defineKernel, read, readWrite, KernelContract, type KernelDeclaration, type UniformType, type WgslType } from './kernel-contract';
 export * from './f16';

@@ -4,7 +4,9 @@
  * Reusing the same chunks across submits is safe: queue operations run in order, so a submit's
  * commands read the data written just before it.
  */
-const SLOT = 256;
+/** Bytes of one dispatch's uniform slot: the largest uniform block a kernel can declare. */
+export const UNIFORM_SLOT_BYTES = 256;
+const SLOT = UNIFORM_SLOT_BYTES;
 const SLOTS_PER_CHUNK = 256;
 
 export interface UniformSlot {
@@ -44,32 +46,5 @@ export class UniformArena {
       this.device.queue.writeBuffer(this.chunks[c], 0, this.staging[c], 0, slots * SLOT);
     }
     this.used = 0;
-  }
-}
-
-/** Builds a uniform block field by field with WGSL's 4-byte scalar layout. */
-export class UniformWriter {
-  private readonly view: DataView;
-  private offset = 0;
-  constructor(readonly bytes = new ArrayBuffer(SLOT)) {
-    this.view = new DataView(bytes);
-  }
-  u32(v: number): this {
-    this.view.setUint32(this.offset, v >>> 0, true);
-    this.offset += 4;
-    return this;
-  }
-  i32(v: number): this {
-    this.view.setInt32(this.offset, v | 0, true);
-    this.offset += 4;
-    return this;
-  }
-  f32(v: number): this {
-    this.view.setFloat32(this.offset, v, true);
-    this.offset += 4;
-    return this;
-  }
-  finish(): ArrayBuffer {
-    return this.bytes.slice(0, Math.max(16, Math.ceil(this.offset / 16) * 16));
   }
 }

@@ -1,11 +1,8 @@
-import decodeSource from '../../shaders/attention_decode.wgsl?raw';
-import ioSource from '../../shaders/attention_io.wgsl?raw';
-import prefillSource from '../../shaders/attention_prefill.wgsl?raw';
 import { InputError } from '../errors';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { grid, pipeline, type Precision } from './common';
+import { MASK_KINDS, attentionDecodeKernel, attentionPrefillKernel, type AttentionDefine } from './attention-kernels';
+import { dispatchKernel, grid, type Precision } from './common';
 import type { RopeTable } from './rope';
 
 /**
@@ -16,7 +13,8 @@ import type { RopeTable } from './rope';
  */
 export type AttentionMask = 'bidirectional' | 'causal' | 'sinks-window';
 
-const MASK_CODE: Record<AttentionMask, number> = { bidirectional: 0, causal: 1, 'sinks-window': 2 };
+/** The `mask_kind` uniform of each mask (the shaders compare it with the MASK_* constants of their contract). */
+const MASK_CODE: Record<AttentionMask, number> = { bidirectional: MASK_KINDS.MASK_BIDIRECTIONAL, causal: MASK_KINDS.MASK_CAUSAL, 'sinks-window': MASK_KINDS.MASK_SINKS_WINDOW };
 
 export interface AttentionOptions {
   mask: AttentionMask;
@@ -71,24 +69,20 @@ export const attentionTuning = {
   decodeMaxChunks: 128,
 };
 
-/** Decode: rows (Tq·G) one workgroup can hold. */
-const DECODE_WG = 128;
-const DECODE_MAX_ROWS = 32;
-const DECODE_ACC_SLOTS = 4;
-
-/** Keys per prefill tile (a multiple of 4): the K and V tiles hold 2048 f32 each (32 keys at D = 64). */
+/** Keys per prefill tile (a multiple of 4): the K and V tiles hold 4·TILE_VEC4 = 2048 f32 each (32 keys at D = 64). */
 export function prefillKeysPerTile(headDim: number): number {
-  return 4 * Math.floor(2048 / headDim / 4);
+  return 4 * Math.floor((4 * attentionPrefillKernel.constants.TILE_VEC4) / headDim / 4);
 }
 
-/** Keys per decode tile: the K and V tiles hold 1024 f32 each (16 keys at D = 64, 8 at D = 128), at most 32. */
+/** Keys per decode tile: the K and V tiles hold 4·TILE_VEC4 = 1024 f32 each (16 keys at D = 64, 8 at D = 128), at most 32. */
 export function decodeKeysPerTile(headDim: number): number {
-  return Math.min(32, Math.floor(1024 / headDim));
+  return Math.min(32, Math.floor((4 * attentionDecodeKernel.constants.TILE_VEC4) / headDim));
 }
 
 /** Rows (queries × q heads per kv head) the decode kernel takes at once. */
 export function decodeMaxRows(headDim: number): number {
-  return Math.min(DECODE_MAX_ROWS, DECODE_ACC_SLOTS * Math.floor(DECODE_WG / (headDim / 4)));
+  const { MAX_ROWS, ACC_SLOTS, WG } = attentionDecodeKernel.constants;
+  return Math.min(MAX_ROWS, ACC_SLOTS * Math.floor(WG / (headDim / 4)));
 }
 
 interface Geometry {
@@ -147,21 +141,27 @@ function validate(kernel: string, q: Tensor, k: Tensor, v: Tensor, out: Tensor, 
   return { tq, hq, hkv, headDim, keys, qStart: Math.max(0, qStart), reach, precision, kvPacked, rope: !!o.rope };
 }
 
-function uniforms(g: Geometry, o: AttentionOptions, keysPerSplit: number, splits: number): ArrayBuffer {
-  return new UniformWriter()
-    .u32(g.tq)
-    .u32(g.keys)
-    .u32(g.hq)
-    .u32(g.hkv)
-    .u32(g.qStart)
-    .u32(MASK_CODE[o.mask])
-    .u32(o.sinks ?? 0)
-    .u32(o.window ?? 1)
-    .f32(o.scale ?? 1 / Math.sqrt(g.headDim))
-    .u32(keysPerSplit)
-    .u32(splits)
-    .u32(o.rope?.maxPositions ?? 1)
-    .finish();
+function uniforms(g: Geometry, o: AttentionOptions, keysPerSplit: number, splits: number) {
+  return {
+    tq: g.tq,
+    keys: g.keys,
+    hq: g.hq,
+    hkv: g.hkv,
+    q_start: g.qStart,
+    mask_kind: MASK_CODE[o.mask],
+    sinks: o.sinks ?? 0,
+    window: o.window ?? 1,
+    scale: o.scale ?? 1 / Math.sqrt(g.headDim),
+    keys_per_split: keysPerSplit,
+    splits,
+    max_positions: o.rope?.maxPositions ?? 1,
+  };
+}
+
+/** The bindings of one prefill or decode dispatch: RoPE inputs when rotating, `out` or (split) `partials`. */
+function bindings(q: Tensor, k: Tensor, v: Tensor, out: Tensor, o: AttentionOptions, split: boolean) {
+  const rope = o.kPositions && o.rope ? { k_positions: o.kPositions, rope_table: o.rope.tensor } : {};
+  return { q, k, v, ...rope, ...(split ? { partials: o.scratch! } : { out }) };
 }
 
 function scratchElements(g: { tq: number; hq: number; headDim: number }, splits: number): number {
@@ -208,20 +208,13 @@ function decodeSplit(g: Geometry, hasScratch: boolean, forced?: number): Split {
   return { keysPerSplit, splits: Math.max(1, Math.ceil(g.reach / keysPerSplit)) };
 }
 
-function defines(g: Geometry, split: boolean): Record<string, boolean> {
+function defines(g: Geometry, split: boolean): Record<AttentionDefine, boolean> {
   return { KV_PACKED: g.kvPacked, ROPE: g.rope, SPLIT: split };
 }
 
 function combine(rec: CommandRecorder, g: Geometry, o: AttentionOptions, s: Split, out: Tensor, scratch: Tensor): void {
-  const p = pipeline(rec.gpu, {
-    name: 'attention_decode',
-    source: [decodeSource, ioSource],
-    precision: g.precision,
-    defines: defines(g, true),
-    overrides: { HEAD_DIM: g.headDim },
-    entryPoint: 'combine',
-  });
-  rec.dispatch(p, uniforms(g, o, s.keysPerSplit, s.splits), [null, null, null, null, null, out, scratch], grid(rec.gpu, g.tq * g.hq));
+  const call = { precision: g.precision, variant: defines(g, true), overrides: { HEAD_DIM: g.headDim }, entryPoint: 'combine' };
+  dispatchKernel(rec, attentionDecodeKernel, call, uniforms(g, o, s.keysPerSplit, s.splits), { out, partials: scratch }, grid(rec.gpu, g.tq * g.hq));
 }
 
 /**
@@ -242,16 +235,9 @@ export function attentionPrefill(rec: CommandRecorder, q: Tensor, k: Tensor, v: 
   const rowTiles = Math.ceil((g.tq * (g.hq / g.hkv)) / rows);
   const limit = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   if (rowTiles > limit || s.splits > limit) throw new InputError(`attentionPrefill: ${g.tq} queries need ${rowTiles} workgroups, over this GPU's ${limit}`);
-  const p = pipeline(rec.gpu, {
-    name: 'attention_prefill',
-    source: [prefillSource, ioSource],
-    precision: g.precision,
-    defines: defines(g, split),
-    overrides: { HEAD_DIM: g.headDim, ROWS: rows, KEYS_PER_TILE: prefillKeysPerTile(g.headDim) },
-  });
-  const rope = g.rope ? [options.kPositions!, options.rope!.tensor] : [null, null];
-  const outputs = split ? [null, options.scratch!] : [out, null];
-  rec.dispatch(p, uniforms(g, options, s.keysPerSplit, s.splits), [q, k, v, ...rope, ...outputs], [rowTiles, g.hkv, s.splits]);
+  const call = { precision: g.precision, variant: defines(g, split), overrides: { HEAD_DIM: g.headDim, ROWS: rows, KEYS_PER_TILE: prefillKeysPerTile(g.headDim) } };
+  const workgroups = [rowTiles, g.hkv, s.splits] as const;
+  dispatchKernel(rec, attentionPrefillKernel, call, uniforms(g, options, s.keysPerSplit, s.splits), bindings(q, k, v, out, options, split), workgroups);
   if (split) combine(rec, g, options, s, out, options.scratch!);
 }
 
@@ -274,16 +260,8 @@ export function attentionDecode(rec: CommandRecorder, q: Tensor, k: Tensor, v: T
     checkScratch('attentionDecode', options.scratch, scratchElements(g, s.splits));
   }
   if (s.splits > rec.gpu.limits.maxComputeWorkgroupsPerDimension) throw new InputError(`attentionDecode: ${s.splits} chunks is over this GPU's dispatch limit`);
-  const p = pipeline(rec.gpu, {
-    name: 'attention_decode',
-    source: [decodeSource, ioSource],
-    precision: g.precision,
-    defines: defines(g, split),
-    overrides: { HEAD_DIM: g.headDim, KEYS_PER_TILE: decodeKeysPerTile(g.headDim) },
-  });
-  const rope = g.rope ? [options.kPositions!, options.rope!.tensor] : [null, null];
-  const outputs = split ? [null, options.scratch!] : [out, null];
-  rec.dispatch(p, uniforms(g, options, s.keysPerSplit, s.splits), [q, k, v, ...rope, ...outputs], [s.splits, g.hkv]);
+  const call = { precision: g.precision, variant: defines(g, split), overrides: { HEAD_DIM: g.headDim, KEYS_PER_TILE: decodeKeysPerTile(g.headDim) } };
+  dispatchKernel(rec, attentionDecodeKernel, call, uniforms(g, options, s.keysPerSplit, s.splits), bindings(q, k, v, out, options, split), [s.splits, g.hkv]);
   if (split) combine(rec, g, options, s, out, options.scratch!);
 }
 

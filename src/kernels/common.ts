@@ -1,7 +1,8 @@
 import prelude from '../../shaders/prelude.wgsl?raw';
 import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
-import type { PipelineSpec } from '../gpu/pipelines';
+import type { BindingDecls, BindingValues, ConstantDecls, KernelContract, OverrideValues, UniformDecls, UniformValues } from '../gpu/kernel-contract';
+import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
 
 /**
@@ -21,20 +22,63 @@ export function checkPrecision(gpu: GpuDevice, precision: Precision): void {
   }
 }
 
-/** Looks up (or compiles) a kernel's pipeline with the shared prelude and the precision switch. */
-export function pipeline(
+/**
+ * Whether kernels may use subgroup operations (the SUBGROUPS define, and `enable subgroups;` in the
+ * prelude) where the device has the `subgroups` feature (GpuDevice.acquire requests it when offered).
+ * OFF: no kernel has a subgroup path yet, and a subgroup reduction would add partial sums in a
+ * different order than the workgroup-memory trees the CPU references and the transformers parity
+ * were measured with, so f32 rounding — and so possibly a greedy token — could change. Turning it on
+ * is this one switch (kernels then branch on `#if SUBGROUPS`), after the parity specs agree.
+ */
+export const SUBGROUP_REDUCTIONS = false;
+
+/** Which variant of a kernel to run. */
+export interface KernelCall<D extends string, O extends ConstantDecls = Record<never, number>> {
+  precision: Precision;
+  /** The kernel's declared defines to switch on for this call (every other one is off). */
+  variant?: Readonly<Partial<Record<D, boolean>>>;
+  entryPoint?: string;
+  /** The kernel's declared `override` constants to set (the others keep their declared defaults). */
+  overrides?: OverrideValues<O>;
+}
+
+/**
+ * Looks up (or compiles) a kernel's pipeline: the shared prelude, the header generated from its
+ * contract for this variant, then its shader body. The defines are the precision switch F16, the
+ * SUBGROUPS switch and the kernel's declared variant switches — an undeclared one is an error.
+ */
+export function kernelPipeline<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string, O extends ConstantDecls>(
   gpu: GpuDevice,
-  spec: { name: string; source: string | readonly string[]; precision: Precision; defines?: Record<string, boolean>; overrides?: Record<string, number>; entryPoint?: string },
+  kernel: KernelContract<U, B, C, D, O>,
+  call: KernelCall<D, O>,
 ): GPUComputePipeline {
-  checkPrecision(gpu, spec.precision);
-  const full: PipelineSpec = {
-    name: spec.name,
-    sources: [prelude, ...(typeof spec.source === 'string' ? [spec.source] : spec.source)],
-    defines: { F16: spec.precision === 'f16', SUBGROUPS: false, ...spec.defines },
-    overrides: spec.overrides,
-    entryPoint: spec.entryPoint,
-  };
-  return gpu.pipelines.get(full);
+  checkPrecision(gpu, call.precision);
+  const defines: Record<string, boolean> = { F16: call.precision === 'f16', SUBGROUPS: SUBGROUP_REDUCTIONS && gpu.features.subgroups };
+  for (const name of kernel.defines) defines[name] = false;
+  for (const [name, on] of Object.entries(call.variant ?? {})) {
+    if (!(kernel.defines as readonly string[]).includes(name)) throw new Error(`kernel ${kernel.name}: ${name} is not one of its declared defines (${kernel.defines.join(', ') || 'none'})`);
+    defines[name] = on === true;
+  }
+  return gpu.pipelines.get({
+    name: kernel.name,
+    sources: [prelude, kernel.header(defines), ...kernel.declaration.body],
+    defines,
+    overrides: kernel.overrideValues(call.overrides),
+    entryPoint: call.entryPoint,
+  });
+}
+
+/** Records one dispatch of a kernel: its pipeline for `call`, uniforms and bindings by name. */
+export function dispatchKernel<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string, O extends ConstantDecls>(
+  rec: CommandRecorder,
+  kernel: KernelContract<U, B, C, D, O>,
+  call: KernelCall<D, O>,
+  uniforms: UniformValues<U>,
+  bindings: BindingValues<B>,
+  workgroups: readonly [number, number?, number?],
+): void {
+  const pipeline = kernelPipeline(rec.gpu, kernel, call);
+  rec.dispatch(pipeline, kernel.uniformBlock(uniforms), kernel.storage(bindings), workgroups);
 }
 
 /** Splits a 1-D workgroup count over x and y to respect maxComputeWorkgroupsPerDimension. */

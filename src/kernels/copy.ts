@@ -1,11 +1,21 @@
 import source from '../../shaders/copy.wgsl?raw';
 import { InputError } from '../errors';
+import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { grid, pipeline } from './common';
+import { dispatchKernel, grid } from './common';
 
-const WG = 256;
+const copyKernel = defineKernel({
+  name: 'copy',
+  body: [source],
+  uniforms: {
+    vec4_count: 'u32', // whole 16-byte chunks
+    src_offset: 'u32', // in 16-byte chunks
+    dst_offset: 'u32',
+  },
+  bindings: { src: read('array<vec4<u32>>'), dst: readWrite('array<vec4<u32>>') },
+  constants: { WG: 256 },
+});
 
 /**
  * Copies `bytes` (a multiple of 16) from `src` at `srcByte` to `dst` at `dstByte` in a compute
@@ -15,7 +25,12 @@ export function copyBytes(rec: CommandRecorder, src: Tensor, srcByte: number, ds
   if (bytes % 16 || srcByte % 16 || dstByte % 16) throw new InputError('copyBytes: sizes and offsets must be multiples of 16 bytes');
   if (srcByte + bytes > src.byteLength || dstByte + bytes > dst.byteLength) throw new InputError('copyBytes: range out of bounds');
   const chunks = bytes / 16;
-  const p = pipeline(rec.gpu, { name: 'copy', source, precision: 'f32' });
-  const uniforms = new UniformWriter().u32(chunks).u32(srcByte / 16).u32(dstByte / 16).finish();
-  rec.dispatch(p, uniforms, [src, dst], grid(rec.gpu, Math.ceil(chunks / WG)));
+  dispatchKernel(
+    rec,
+    copyKernel,
+    { precision: 'f32' },
+    { vec4_count: chunks, src_offset: srcByte / 16, dst_offset: dstByte / 16 },
+    { src, dst },
+    grid(rec.gpu, Math.ceil(chunks / copyKernel.constants.WG)),
+  );
 }

@@ -1,12 +1,17 @@
 import source from '../../shaders/elementwise.wgsl?raw';
 import { InputError } from '../errors';
-import type { GpuDevice } from '../gpu/device';
+import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { grid, pipeline, type Precision } from './common';
+import { dispatchKernel, grid, type Precision } from './common';
 
-const WG = 256;
+const elementwiseKernel = defineKernel({
+  name: 'elementwise',
+  body: [source],
+  uniforms: { count: 'u32' },
+  bindings: { a: read('array<act>'), b: read('array<act>'), out: readWrite('array<act>') },
+  constants: { WG: 256 },
+});
 
 function run(
   rec: CommandRecorder,
@@ -20,10 +25,8 @@ function run(
     if (t.dtype !== out.dtype) throw new InputError(`${entryPoint}: inputs are ${t.dtype}, output is ${out.dtype}`);
     if (t.size !== out.size) throw new InputError(`${entryPoint}: ${t.size} input elements, ${out.size} output elements`);
   }
-  const gpu: GpuDevice = rec.gpu;
-  const p = pipeline(gpu, { name: 'elementwise', source, precision, entryPoint });
-  const uniforms = new UniformWriter().u32(out.size).finish();
-  rec.dispatch(p, uniforms, [a, b, out], grid(gpu, Math.ceil(out.size / WG)));
+  const workgroups = grid(rec.gpu, Math.ceil(out.size / elementwiseKernel.constants.WG));
+  dispatchKernel(rec, elementwiseKernel, { precision, entryPoint }, { count: out.size }, { a, b, out }, workgroups);
 }
 
 /** out = a + b. `out` may be `a` only if the caller accepts aliasing (WebGPU forbids it in one dispatch): pass a distinct tensor. */

@@ -1,11 +1,29 @@
 import source from '../../shaders/embedding.wgsl?raw';
 import { InputError } from '../errors';
+import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { expectDType, grid, pipeline } from './common';
+import { dispatchKernel, expectDType, grid } from './common';
 
-const WG = 256;
+const embeddingKernel = defineKernel({
+  name: 'embedding',
+  body: [source],
+  uniforms: {
+    tokens: 'u32',
+    width: 'u32', // H
+    vocab: 'u32', // rows in this table binding
+    first_row: 'u32', // id of the binding's first row
+    zero_missing: 'u32',
+  },
+  bindings: {
+    ids: read('array<u32>'),
+    // TABLE_F16: f16 bit patterns, two per u32 word (no shader-f16 needed)
+    table: read((d) => (d.TABLE_F16 ? 'array<u32>' : 'array<f32>')),
+    out: readWrite('array<act>'),
+  },
+  constants: { WG: 256 },
+  defines: ['TABLE_F16'],
+});
 
 export interface EmbeddingOptions {
   /**
@@ -36,19 +54,7 @@ export function embedding(rec: CommandRecorder, ids: Tensor, table: Tensor, out:
   if (out.size !== tokens * width) throw new InputError(`embedding: out has ${out.size} elements, ${tokens} ids × ${width} need ${tokens * width}`);
   const firstRow = options.firstRow ?? 0;
   if (!Number.isInteger(firstRow) || firstRow < 0) throw new InputError(`embedding: firstRow must be a non-negative integer, got ${firstRow}`);
-  const p = pipeline(rec.gpu, {
-    name: 'embedding',
-    source,
-    precision: out.dtype,
-    defines: { TABLE_F16: table.dtype === 'f16' },
-    entryPoint: 'embedding',
-  });
-  const uniforms = new UniformWriter()
-    .u32(tokens)
-    .u32(width)
-    .u32(vocab)
-    .u32(firstRow)
-    .u32((options.missing ?? 'zero') === 'zero' ? 1 : 0)
-    .finish();
-  rec.dispatch(p, uniforms, [ids, table, out], grid(rec.gpu, Math.ceil((tokens * width) / WG)));
+  const uniforms = { tokens, width, vocab, first_row: firstRow, zero_missing: (options.missing ?? 'zero') === 'zero' ? 1 : 0 };
+  const call = { precision: out.dtype, variant: { TABLE_F16: table.dtype === 'f16' }, entryPoint: 'embedding' };
+  dispatchKernel(rec, embeddingKernel, call, uniforms, { ids, table, out }, grid(rec.gpu, Math.ceil((tokens * width) / embeddingKernel.constants.WG)));
 }

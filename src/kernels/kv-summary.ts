@@ -1,11 +1,22 @@
 import source from '../../shaders/kv_summary.wgsl?raw';
 import { InputError } from '../errors';
+import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { pipeline } from './common';
+import { dispatchKernel } from './common';
 
-const WG = 64;
+const keySummaryKernel = defineKernel({
+  name: 'kv_summary',
+  body: [source],
+  uniforms: {
+    tokens: 'u32', // T
+    channels: 'u32', // C = kv_heads · head_dim
+    row_offset: 'u32', // first row of the block in `src`
+    out_offset: 'u32', // first element written in `dst` (this layer's slot)
+  },
+  bindings: { src: read('array<act>') /* [rows, C] */, dst: readWrite('array<f32>') },
+  constants: { WG: 64 },
+});
 
 export interface KeySummaryOptions {
   /** First row of the block in `keys` (default 0). */
@@ -28,7 +39,6 @@ export function keySummary(rec: CommandRecorder, keys: Tensor, tokens: number, o
   if (!Number.isInteger(tokens) || tokens < 1) throw new InputError(`keySummary: tokens must be a positive integer, got ${tokens}`);
   if (!Number.isInteger(row) || row < 0 || (row + tokens) * channels > keys.size) throw new InputError(`keySummary: rows [${row}, ${row + tokens}) do not fit keys [${keys.shape.join(', ')}]`);
   if (!Number.isInteger(outOffset) || outOffset < 0 || outOffset + channels > out.size) throw new InputError(`keySummary: ${channels} outputs at ${outOffset} do not fit out [${out.size}]`);
-  const p = pipeline(rec.gpu, { name: 'kv_summary', source, precision: keys.dtype });
-  const uniforms = new UniformWriter().u32(tokens).u32(channels).u32(row).u32(outOffset).finish();
-  rec.dispatch(p, uniforms, [keys, out], [Math.ceil(channels / WG), 1]);
+  const uniforms = { tokens, channels, row_offset: row, out_offset: outOffset };
+  dispatchKernel(rec, keySummaryKernel, { precision: keys.dtype }, uniforms, { src: keys, dst: out }, [Math.ceil(channels / keySummaryKernel.constants.WG), 1]);
 }

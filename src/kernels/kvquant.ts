@@ -1,10 +1,10 @@
 import source from '../../shaders/kvquant.wgsl?raw';
 import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
+import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { grid, pipeline } from './common';
+import { dispatchKernel, grid, type KernelCall } from './common';
 import { KEY_GROUP_CHOICES, KEY_GROUP_TOKENS, KV_BITS, VALUE_GROUP_CHANNELS, keyCodeOffset, kvQuantPartLayout, type KvBits, type KvPartKind, type KvQuantPartLayout } from './kvquant-layout';
 
 /**
@@ -102,8 +102,34 @@ export interface KvRowOptions {
   row?: number;
 }
 
-const QUANT_WG = 64;
-const DEQUANT_WG = 256;
+/** One module, four entry points: quantize_keys / quantize_values write codes and params, dequantize_* read them. */
+const kvQuantKernel = defineKernel({
+  name: 'kvquant',
+  body: [source],
+  uniforms: {
+    tokens: 'u32', // T
+    channels: 'u32', // C
+    row_offset: 'u32', // first row of the block in the act tensor (source or destination)
+    inv_levels: 'f32', // f32(1 / (2^BITS − 1)), computed on the host
+  },
+  bindings: {
+    src: read('array<act>'), // [rows, C], the block at row_offset
+    codes_out: readWrite('array<u32>'),
+    params_out: readWrite('array<u32>'),
+    codes_in: read('array<u32>'),
+    params_in: read('array<u32>'),
+    dst: readWrite('array<act>'), // [rows, C], the block at row_offset
+  },
+  constants: { QUANT_WG: 64, DEQUANT_WG: 256 },
+  overrides: {
+    BITS: 4,
+    // tokens per key group: the block's (KEY_GROUP_TOKENS, or 32 in format-2 memories)
+    KEY_GROUP: 128,
+    VALUE_GROUP: 32, // channels per value group (VALUE_GROUP_CHANNELS), divides C
+  },
+});
+const { QUANT_WG, DEQUANT_WG } = kvQuantKernel.constants;
+type KvQuantOverrides = NonNullable<typeof kvQuantKernel.declaration.overrides>;
 
 /** Checks the act tensor holds rows [row, row + tokens) of width `channels`; returns the precision. */
 function checkAct(what: string, t: Tensor, part: KvQuantPart, row: number): 'f32' | 'f16' {
@@ -116,43 +142,38 @@ function checkAct(what: string, t: Tensor, part: KvQuantPart, row: number): 'f32
   return t.dtype;
 }
 
-function uniforms(part: KvQuantPart, row: number): ArrayBuffer {
+function uniforms(part: KvQuantPart, row: number) {
   // 1/levels rounded to f32 here: the shader multiplies by it (WGSL division is not correctly
   // rounded) and the reference does the same
-  return new UniformWriter()
-    .u32(part.tokens)
-    .u32(part.channels)
-    .u32(row)
-    .f32(Math.fround(1 / (2 ** part.bits - 1)))
-    .finish();
+  return { tokens: part.tokens, channels: part.channels, row_offset: row, inv_levels: Math.fround(1 / (2 ** part.bits - 1)) };
 }
 
-/** Validates a quantize/dequantize call and returns its pipeline (one module, four entry points). */
-function kvPipeline(rec: CommandRecorder, op: 'quantize' | 'dequantize', kind: KvPartKind, act: Tensor, part: KvQuantPart, row: number): GPUComputePipeline {
+/** Validates a quantize/dequantize call and returns its variant (one module, four entry points). */
+function kvCall(op: 'quantize' | 'dequantize', kind: KvPartKind, act: Tensor, part: KvQuantPart, row: number): KernelCall<never, KvQuantOverrides> {
   const what = `${op}${kind === 'keys' ? 'Keys' : 'Values'}`;
   if (part.kind !== kind) throw new InputError(`${what}: got the block's ${part.kind} part`);
   const precision = checkAct(what, act, part, row);
-  return pipeline(rec.gpu, {
-    name: 'kvquant',
-    source,
+  return {
     precision,
     // a values pipeline does not depend on the key group: always the default, one pipeline
     overrides: { BITS: part.bits, KEY_GROUP: kind === 'keys' ? part.groupSize : KEY_GROUP_TOKENS, VALUE_GROUP: VALUE_GROUP_CHANNELS },
     entryPoint: `${op}_${kind}`,
-  });
+  };
 }
 
 function quantize(rec: CommandRecorder, kind: KvPartKind, src: Tensor, part: KvQuantPart, options: KvRowOptions): void {
   const row = options.row ?? 0;
-  const p = kvPipeline(rec, 'quantize', kind, src, part, row);
-  rec.dispatch(p, uniforms(part, row), [src, part.codes, part.params, null, null, null], grid(rec.gpu, Math.ceil(part.groups / QUANT_WG)));
+  const call = kvCall('quantize', kind, src, part, row);
+  const bindings = { src, codes_out: part.codes, params_out: part.params };
+  dispatchKernel(rec, kvQuantKernel, call, uniforms(part, row), bindings, grid(rec.gpu, Math.ceil(part.groups / QUANT_WG)));
 }
 
 function dequantize(rec: CommandRecorder, kind: KvPartKind, part: KvQuantPart, dst: Tensor, options: KvRowOptions): void {
   const row = options.row ?? 0;
-  const p = kvPipeline(rec, 'dequantize', kind, dst, part, row);
+  const call = kvCall('dequantize', kind, dst, part, row);
   const elements = part.tokens * part.channels;
-  rec.dispatch(p, uniforms(part, row), [null, null, null, part.codes, part.params, dst], grid(rec.gpu, Math.ceil(elements / DEQUANT_WG)));
+  const bindings = { codes_in: part.codes, params_in: part.params, dst };
+  dispatchKernel(rec, kvQuantKernel, call, uniforms(part, row), bindings, grid(rec.gpu, Math.ceil(elements / DEQUANT_WG)));
 }
 
 /** Quantizes keys act [≥ row + T, C] (rows row … row+T−1) into block.keys. */

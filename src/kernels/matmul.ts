@@ -6,22 +6,14 @@
  * (register-tiled, prefill) otherwise. x and y are activations (`f32`, or `f16` for f16 math);
  * the precision is x's dtype. Accumulation is f32 in both kernels.
  */
-import matmulSource from '../../shaders/matmul.wgsl?raw';
-import linearIo from '../../shaders/linear_io.wgsl?raw';
-import matvecSource from '../../shaders/matvec.wgsl?raw';
-import plainSource from '../../shaders/plain_matmul.wgsl?raw';
 import { InputError } from '../errors';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { grid, pipeline, type Precision } from './common';
+import { dispatchKernel, grid, type Precision } from './common';
+import { MATVEC_MAX_ROWS, MATVEC_MAX_ROWS_PER_SET, matmulKernel, matvecKernel, plainMatmulKernel, type LinearDefine } from './linear-kernels';
 import type { Weight, WeightFormat } from './weights';
 
-/** Up to this many rows of x, `matmul` uses the matrix-vector kernel. */
-export const MATVEC_MAX_ROWS = 4;
-
-/** Output tile of the tiled kernel (and of the plain baseline): TILE × TILE. */
-const TILE = 64;
+export { MATVEC_MAX_ROWS };
 
 /**
  * A slice of a linear layer's output columns written to its own tensor: a fused q/k/v (or
@@ -128,7 +120,7 @@ function linearProblem(kernel: string, x: Tensor, w: Weight, out: LinearOutput, 
 }
 
 /** `#if` switches shared by the tiled and matrix-vector shaders. */
-function linearDefines(format: WeightFormat, p: LinearProblem): Record<string, boolean> {
+function linearDefines(format: WeightFormat, p: LinearProblem): Record<LinearDefine, boolean> {
   return {
     W_F32: format === 'f32',
     W_F16: format === 'f16',
@@ -149,13 +141,14 @@ function biasKind(bias: Tensor | null): number {
  * Storage bindings of both linear shaders. Without a bias, x stands in for it (the shader reads
  * it only when bias_kind says so; both are read-only, so the aliasing is allowed).
  */
-function linearBindings(x: Tensor, w: Weight, p: LinearProblem): (Tensor | null)[] {
-  return [x, w.data, w.scales, p.bias ?? x, ...p.outs];
+function linearBindings(x: Tensor, w: Weight, p: LinearProblem) {
+  return { x, w: w.data, scales: w.scales, bias: p.bias ?? x, y: p.outs[0], y1: p.outs[1], y2: p.outs[2] };
 }
 
-/** The uniform fields both shaders end with: bias kind and the output parts. */
-function writeTail(u: UniformWriter, p: LinearProblem): ArrayBuffer {
-  return u.u32(biasKind(p.bias)).u32(p.part1).u32(p.part2).u32(p.offsets[0]).u32(p.offsets[1]).u32(p.offsets[2]).finish();
+/** The uniform fields both shaders end with: the weight row stride, bias kind and the output parts. */
+function linearTail(w: Weight, p: LinearProblem) {
+  const [offset0, offset1, offset2] = p.offsets;
+  return { row_stride: w.rowStride, bias_kind: biasKind(p.bias), part1: p.part1, part2: p.part2, offset0, offset1, offset2 };
 }
 
 /**
@@ -173,13 +166,13 @@ export function matmul(rec: CommandRecorder, x: Tensor, w: Weight, out: LinearOu
 export function matmulTiled(rec: CommandRecorder, x: Tensor, w: Weight, out: LinearOutput, options: MatmulOptions = {}): void {
   const p = linearProblem('matmulTiled', x, w, out, options);
   if (p.m === 0) return;
+  const { TILE } = matmulKernel.constants;
   const tilesN = Math.ceil(p.n / TILE);
   const tilesM = Math.ceil(p.m / TILE);
   const max = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   if (tilesN > max || tilesM > max) throw new InputError(`matmulTiled: ${p.m}×${p.n} output needs more than ${max} tiles per dimension`);
-  const pipe = pipeline(rec.gpu, { name: 'matmul', source: [matmulSource, linearIo], precision: p.precision, defines: linearDefines(w.format, p) });
-  const uniforms = writeTail(new UniformWriter().u32(p.m).u32(p.n).u32(p.k).u32(w.rowStride), p);
-  rec.dispatch(pipe, uniforms, linearBindings(x, w, p), [tilesN, tilesM]);
+  const call = { precision: p.precision, variant: linearDefines(w.format, p) };
+  dispatchKernel(rec, matmulKernel, call, { m: p.m, n: p.n, k: p.k, ...linearTail(w, p) }, linearBindings(x, w, p), [tilesN, tilesM]);
 }
 
 /** The matrix-vector kernel for 1..4 rows of x (decode). */
@@ -195,21 +188,15 @@ export function matvec(
   if (p.m > MATVEC_MAX_ROWS) throw new InputError(`matvec: x has ${p.m} rows; at most ${MATVEC_MAX_ROWS} (use matmul or matmulTiled)`);
   const config = { ...DEFAULT_MATVEC_CONFIG, ...options.config };
   const { lanes, sets, rows } = config;
-  if (!(lanes > 0 && (lanes & (lanes - 1)) === 0) || rows < 1 || rows > 4 || sets < 1) {
-    throw new InputError(`matvec: bad config ${JSON.stringify(config)} (lanes a power of two, rows 1..4)`);
+  if (!(lanes > 0 && (lanes & (lanes - 1)) === 0) || rows < 1 || rows > MATVEC_MAX_ROWS_PER_SET || sets < 1) {
+    throw new InputError(`matvec: bad config ${JSON.stringify(config)} (lanes a power of two, rows 1..${MATVEC_MAX_ROWS_PER_SET})`);
   }
   if (lanes * sets > rec.gpu.limits.maxComputeInvocationsPerWorkgroup) {
     throw new InputError(`matvec: ${lanes}·${sets} threads exceed this GPU's ${rec.gpu.limits.maxComputeInvocationsPerWorkgroup} per workgroup`);
   }
-  const pipe = pipeline(rec.gpu, {
-    name: 'matvec',
-    source: [matvecSource, linearIo],
-    precision: p.precision,
-    defines: linearDefines(w.format, p),
-    overrides: { M_ROWS: p.m, LANES: lanes, SETS: sets, ROWS: rows },
-  });
-  const uniforms = writeTail(new UniformWriter().u32(p.n).u32(p.k).u32(w.rowStride), p);
-  rec.dispatch(pipe, uniforms, linearBindings(x, w, p), grid(rec.gpu, Math.ceil(p.n / (sets * rows))));
+  const call = { precision: p.precision, variant: linearDefines(w.format, p), overrides: { M_ROWS: p.m, LANES: lanes, SETS: sets, ROWS: rows } };
+  const workgroups = grid(rec.gpu, Math.ceil(p.n / (sets * rows)));
+  dispatchKernel(rec, matvecKernel, call, { n: p.n, k: p.k, ...linearTail(w, p) }, linearBindings(x, w, p), workgroups);
 }
 
 /**
@@ -225,11 +212,10 @@ export function plainMatmul(rec: CommandRecorder, a: Tensor, b: Tensor, c: Tenso
   if (kb !== k || c.shape[0] !== m || c.shape[1] !== n) {
     throw new InputError(`plainMatmul: shapes [${a.shape}] · [${b.shape}] → [${c.shape}] do not match`);
   }
+  const { TILE } = plainMatmulKernel.constants;
   if (m % TILE || n % TILE || k % TILE) throw new InputError(`plainMatmul: M, N, K (${m}, ${n}, ${k}) must be multiples of ${TILE}`);
   if (a.dtype !== b.dtype || a.dtype !== c.dtype || (a.dtype !== 'f32' && a.dtype !== 'f16')) {
     throw new InputError(`plainMatmul: a, b, c must all be f32 or all f16 (got ${a.dtype}, ${b.dtype}, ${c.dtype})`);
   }
-  const pipe = pipeline(rec.gpu, { name: 'plain_matmul', source: plainSource, precision: a.dtype });
-  const uniforms = new UniformWriter().u32(m).u32(n).u32(k).finish();
-  rec.dispatch(pipe, uniforms, [a, b, c], [n / TILE, m / TILE]);
+  dispatchKernel(rec, plainMatmulKernel, { precision: a.dtype }, { m, n, k }, { a, b, c }, [n / TILE, m / TILE]);
 }

@@ -1,9 +1,25 @@
 import source from '../../shaders/norm.wgsl?raw';
 import { InputError } from '../errors';
+import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { expectDType, grid, pipeline, type Precision } from './common';
+import { dispatchKernel, expectDType, grid, type Precision } from './common';
+
+const normKernel = defineKernel({
+  name: 'norm',
+  body: [source],
+  uniforms: { rows: 'u32', width: 'u32' /* H */, eps: 'f32' },
+  bindings: {
+    x: read('array<act>'),
+    weight: read('array<f32>'),
+    bias: read('array<f32>'),
+    out: readWrite('array<act>'),
+    // add_rms_norm only: the residual added to x, and where the sum goes
+    residual: read('array<act>'),
+    sum_out: readWrite('array<act>'),
+  },
+  constants: { WG: 256 },
+});
 
 /** SigLIP's `layer_norm_eps`. */
 export const LAYER_NORM_EPS = 1e-6;
@@ -37,9 +53,8 @@ function rowsOf(kernel: string, x: Tensor, params: Tensor[], out: Tensor): { row
  */
 export function layerNorm(rec: CommandRecorder, x: Tensor, weight: Tensor, bias: Tensor, out: Tensor, options: NormOptions = {}): void {
   const { rows, width, precision } = rowsOf('layerNorm', x, [weight, bias], out);
-  const p = pipeline(rec.gpu, { name: 'norm', source, precision, entryPoint: 'layer_norm' });
-  const uniforms = new UniformWriter().u32(rows).u32(width).f32(options.eps ?? LAYER_NORM_EPS).finish();
-  rec.dispatch(p, uniforms, [x, weight, bias, out], grid(rec.gpu, rows));
+  const uniforms = { rows, width, eps: options.eps ?? LAYER_NORM_EPS };
+  dispatchKernel(rec, normKernel, { precision, entryPoint: 'layer_norm' }, uniforms, { x, weight, bias, out }, grid(rec.gpu, rows));
 }
 
 /**
@@ -48,9 +63,8 @@ export function layerNorm(rec: CommandRecorder, x: Tensor, weight: Tensor, bias:
  */
 export function rmsNorm(rec: CommandRecorder, x: Tensor, weight: Tensor, out: Tensor, options: NormOptions = {}): void {
   const { rows, width, precision } = rowsOf('rmsNorm', x, [weight], out);
-  const p = pipeline(rec.gpu, { name: 'norm', source, precision, entryPoint: 'rms_norm' });
-  const uniforms = new UniformWriter().u32(rows).u32(width).f32(options.eps ?? RMS_NORM_EPS).finish();
-  rec.dispatch(p, uniforms, [x, weight, null, out], grid(rec.gpu, rows));
+  const uniforms = { rows, width, eps: options.eps ?? RMS_NORM_EPS };
+  dispatchKernel(rec, normKernel, { precision, entryPoint: 'rms_norm' }, uniforms, { x, weight, out }, grid(rec.gpu, rows));
 }
 
 /**
@@ -65,7 +79,7 @@ export function addRmsNorm(rec: CommandRecorder, a: Tensor, b: Tensor, weight: T
     if (t.size !== a.size) throw new InputError(`addRmsNorm: ${what} has ${t.size} elements, a has ${a.size}`);
   }
   if (new Set([a.buffer, b.buffer, sum.buffer, out.buffer]).size !== 4) throw new InputError('addRmsNorm: a, b, sum and out must be four distinct tensors');
-  const p = pipeline(rec.gpu, { name: 'norm', source, precision, entryPoint: 'add_rms_norm' });
-  const uniforms = new UniformWriter().u32(rows).u32(width).f32(options.eps ?? RMS_NORM_EPS).finish();
-  rec.dispatch(p, uniforms, [a, weight, null, out, b, sum], grid(rec.gpu, rows));
+  const uniforms = { rows, width, eps: options.eps ?? RMS_NORM_EPS };
+  const bindings = { x: a, weight, out, residual: b, sum_out: sum };
+  dispatchKernel(rec, normKernel, { precision, entryPoint: 'add_rms_norm' }, uniforms, bindings, grid(rec.gpu, rows));
 }

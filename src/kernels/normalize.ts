@@ -1,12 +1,17 @@
 import source from '../../shaders/normalize.wgsl?raw';
 import { InputError } from '../errors';
-import type { GpuDevice } from '../gpu/device';
+import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { expectDType, expectSize, grid, pipeline } from './common';
+import { dispatchKernel, expectDType, expectSize, grid } from './common';
 
-const WG = 256;
+const normalizeKernel = defineKernel({
+  name: 'normalize',
+  body: [source],
+  uniforms: { src_w: 'u32', tile: 'u32', cols: 'u32', count: 'u32', out_offset: 'u32' },
+  bindings: { src: read('array<u32>'), table: read('array<f32>'), out: readWrite('array<f32>') },
+  constants: { WG: 256 },
+});
 
 export interface TileGrid {
   /** Width of the packed source image in pixels. */
@@ -35,8 +40,7 @@ export function tilesToPlanes(rec: CommandRecorder, src: Tensor, table: Tensor, 
   const per = 3 * g.tile * g.tile;
   const count = g.rows * g.cols * per;
   expectSize(out, (g.outTile + g.rows * g.cols) * per, 'pixel values');
-  const gpu: GpuDevice = rec.gpu;
-  const p = pipeline(gpu, { name: 'normalize', source, precision: 'f32', entryPoint: 'to_planes' });
-  const uniforms = new UniformWriter().u32(g.srcWidth).u32(g.tile).u32(g.cols).u32(count).u32(g.outTile * per).finish();
-  rec.dispatch(p, uniforms, [src, table, out], grid(gpu, Math.ceil(count / WG)));
+  const uniforms = { src_w: g.srcWidth, tile: g.tile, cols: g.cols, count, out_offset: g.outTile * per };
+  const workgroups = grid(rec.gpu, Math.ceil(count / normalizeKernel.constants.WG));
+  dispatchKernel(rec, normalizeKernel, { precision: 'f32', entryPoint: 'to_planes' }, uniforms, { src, table, out }, workgroups);
 }

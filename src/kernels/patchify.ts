@@ -1,11 +1,24 @@
 import source from '../../shaders/patchify.wgsl?raw';
 import { InputError } from '../errors';
+import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { expectDType, grid, pipeline, type Precision } from './common';
+import { dispatchKernel, expectDType, grid, type Precision } from './common';
 
-const WG = 256;
+const patchifyKernel = defineKernel({
+  name: 'patchify',
+  body: [source],
+  uniforms: {
+    count: 'u32', // output elements
+    first_tile: 'u32', // image of pixels that becomes the first output tile
+    channels: 'u32',
+    height: 'u32',
+    width: 'u32',
+    patch_size: 'u32',
+  },
+  bindings: { pixels: read('array<f32>'), out: readWrite('array<act>') },
+  constants: { WG: 256 },
+});
 
 export interface PatchifyOptions {
   /** Side of the square, non-overlapping patches (the conv's kernel = stride). */
@@ -41,7 +54,7 @@ export function patchify(rec: CommandRecorder, pixels: Tensor, out: Tensor, opti
     throw new InputError(`patchify: out has shape [${out.shape.join(', ')}], expected [${rows}, ${rowLen}]`);
   }
   if (rows === 0) return;
-  const pipe = pipeline(rec.gpu, { name: 'patchify', source, precision: out.dtype as Precision });
-  const uniforms = new UniformWriter().u32(out.size).u32(firstTile).u32(channels).u32(height).u32(width).u32(p).finish();
-  rec.dispatch(pipe, uniforms, [pixels, out], grid(rec.gpu, Math.ceil(out.size / WG)));
+  const uniforms = { count: out.size, first_tile: firstTile, channels, height, width, patch_size: p };
+  const workgroups = grid(rec.gpu, Math.ceil(out.size / patchifyKernel.constants.WG));
+  dispatchKernel(rec, patchifyKernel, { precision: out.dtype as Precision }, uniforms, { pixels, out }, workgroups);
 }

@@ -1,11 +1,22 @@
 import source from '../../shaders/pixel_shuffle.wgsl?raw';
 import { InputError } from '../errors';
+import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { grid, pipeline, type Precision } from './common';
+import { dispatchKernel, grid, type Precision } from './common';
 
-const WG = 256;
+const pixelShuffleKernel = defineKernel({
+  name: 'pixel_shuffle',
+  body: [source],
+  uniforms: {
+    count: 'u32', // output elements
+    side: 'u32', // patches per row of a tile (√seq)
+    scale: 'u32', // s
+    width: 'u32', // E
+  },
+  bindings: { x: read('array<act>'), out: readWrite('array<act>') },
+  constants: { WG: 256 },
+});
 
 /**
  * The SmolVLM connector's pixel shuffle: x [n, seq, E] → out [n, seq/s², E·s²] (seq a square whose
@@ -25,7 +36,6 @@ export function pixelShuffle(rec: CommandRecorder, x: Tensor, out: Tensor, scale
     throw new InputError(`pixelShuffle: out has shape [${out.shape.join(', ')}], expected [${expected.join(', ')}]`);
   }
   if (out.size === 0) return;
-  const pipe = pipeline(rec.gpu, { name: 'pixel_shuffle', source, precision: x.dtype as Precision });
-  const uniforms = new UniformWriter().u32(out.size).u32(side).u32(scale).u32(width).finish();
-  rec.dispatch(pipe, uniforms, [x, out], grid(rec.gpu, Math.ceil(out.size / WG)));
+  const workgroups = grid(rec.gpu, Math.ceil(out.size / pixelShuffleKernel.constants.WG));
+  dispatchKernel(rec, pixelShuffleKernel, { precision: x.dtype as Precision }, { count: out.size, side, scale, width }, { x, out }, workgroups);
 }

@@ -1,14 +1,28 @@
 import source from '../../shaders/resize.wgsl?raw';
 import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
+import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import type { Size } from '../model/image-geometry';
-import { lanczosCoeffs, type AxisCoeffs } from '../reference/pil-resize';
-import { expectDType, expectSize, grid, pipeline } from './common';
+import type { Size } from '../image-size';
+import { dispatchKernel, expectDType, expectSize, grid } from './common';
+import { PRECISION_BITS, lanczosCoeffs, type AxisCoeffs } from './lanczos-coeffs';
 
-const WG = 256;
+const resizeKernel = defineKernel({
+  name: 'resize',
+  body: [source],
+  uniforms: { src_w: 'u32', out_w: 'u32', out_h: 'u32', ksize: 'u32' },
+  bindings: {
+    src: read('array<u32>'),
+    // Per output index along the filtered axis: first input index, number of taps.
+    bounds: read('array<i32>'),
+    // ksize weights per output index along the filtered axis.
+    weights: read('array<i32>'),
+    dst: readWrite('array<u32>'),
+  },
+  // the coefficients' fixed-point fraction bits: the shader shifts by the value the CPU scaled with
+  constants: { WG: 256, PRECISION_BITS },
+});
 
 /**
  * Packs interleaved uint8 pixels (RGB or RGBA; alpha dropped as PIL's convert("RGB") does) into
@@ -119,7 +133,7 @@ function pass(
 ): void {
   const gpu: GpuDevice = rec.gpu;
   // integer-only kernel: the f32 variant serves every precision
-  const p = pipeline(gpu, { name: 'resize', source, precision: 'f32', entryPoint });
-  const uniforms = new UniformWriter().u32(srcW).u32(outW).u32(outH).u32(axis.coeffs.ksize).finish();
-  rec.dispatch(p, uniforms, [src, axis.bounds, axis.weights, dst], grid(gpu, Math.ceil((outW * outH) / WG)));
+  const uniforms = { src_w: srcW, out_w: outW, out_h: outH, ksize: axis.coeffs.ksize };
+  const bindings = { src, bounds: axis.bounds, weights: axis.weights, dst };
+  dispatchKernel(rec, resizeKernel, { precision: 'f32', entryPoint }, uniforms, bindings, grid(gpu, Math.ceil((outW * outH) / resizeKernel.constants.WG)));
 }

@@ -1,12 +1,31 @@
 import source from '../../shaders/rope.wgsl?raw';
 import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
+import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { expectDType, grid, pipeline, type Precision } from './common';
+import { dispatchKernel, expectDType, grid, type Precision } from './common';
 
-const WG = 256;
+const ropeKernel = defineKernel({
+  name: 'rope',
+  body: [source],
+  uniforms: {
+    pairs: 'u32', // tokens * heads * half_dim
+    heads: 'u32',
+    half_dim: 'u32',
+    max_positions: 'u32',
+  },
+  bindings: {
+    x: read('array<act>'),
+    positions: read('array<u32>'),
+    table: read('array<f32>'),
+    out: readWrite('array<act>'),
+    // The in-place entry point reads and writes this one (WebGPU forbids binding a buffer twice
+    // when one binding is writable).
+    x_in_place: readWrite('array<act>'),
+  },
+  constants: { WG: 256 },
+});
 
 export interface RopeConfig {
   /** Head dimension D (even; the attention kernels need a multiple of 8). */
@@ -100,9 +119,9 @@ export function applyRope(rec: CommandRecorder, x: Tensor, positions: Tensor, ta
   const precision = x.dtype as Precision;
   const inPlace = out === x;
   const gpu = rec.gpu;
-  const p = pipeline(gpu, { name: 'rope', source, precision, entryPoint: inPlace ? 'rope_in_place' : 'rope' });
   const pairs = tokens * heads * (headDim / 2);
-  const uniforms = new UniformWriter().u32(pairs).u32(heads).u32(headDim / 2).u32(table.maxPositions).finish();
-  const bindings = inPlace ? [null, positions, table.tensor, null, x] : [x, positions, table.tensor, out, null];
-  rec.dispatch(p, uniforms, bindings, grid(gpu, Math.ceil(pairs / WG)));
+  const uniforms = { pairs, heads, half_dim: headDim / 2, max_positions: table.maxPositions };
+  const bindings = inPlace ? { positions, table: table.tensor, x_in_place: x } : { x, positions, table: table.tensor, out };
+  const call = { precision, entryPoint: inPlace ? 'rope_in_place' : 'rope' };
+  dispatchKernel(rec, ropeKernel, call, uniforms, bindings, grid(gpu, Math.ceil(pairs / ropeKernel.constants.WG)));
 }

@@ -1,9 +1,9 @@
 import source from '../../shaders/sampling.wgsl?raw';
 import { InputError } from '../errors';
+import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import { readBuffer, type Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { pipeline, type Precision } from './common';
+import { dispatchKernel, type Precision } from './common';
 
 /**
  * Token selection on the GPU: greedy (`argmax`) or temperature / top-k / top-p sampling
@@ -41,6 +41,24 @@ export interface SamplingOptions extends TokenSlot {
 
 const WORKGROUP = 1; // one workgroup per row: see shaders/sampling.wgsl
 
+const samplingKernel = defineKernel({
+  name: 'sampling',
+  body: [source],
+  uniforms: {
+    vocab: 'u32', // V, the row length
+    offset: 'u32', // element index of the row's first logit (row · V)
+    out_index: 'u32', // element of out_id that receives the chosen id
+    top_k: 'u32', // 0 (or ≥ V) = off
+    inv_temperature: 'f32', // 1 / temperature
+    top_p: 'f32', // ≥ 1 = off
+    u: 'f32', // the uniform draw, in [0, 1)
+  },
+  bindings: { logits: read('array<act>'), out_id: readWrite('array<u32>') },
+  constants: { WG: 256 },
+});
+
+type SamplingFilters = { top_k: number; inv_temperature: number; top_p: number; u: number };
+
 interface Row {
   vocab: number;
   offset: number;
@@ -68,8 +86,7 @@ function locateRow(what: string, logits: Tensor, outId: Tensor, slot: TokenSlot)
 /** Greedy decoding: outId[outIndex] = argmax of the row; ties go to the lowest index (torch.argmax). */
 export function argmax(rec: CommandRecorder, logits: Tensor, outId: Tensor, slot: TokenSlot = {}): void {
   const row = locateRow('argmax', logits, outId, slot);
-  const p = pipeline(rec.gpu, { name: 'sampling', source, precision: row.precision, entryPoint: 'argmax' });
-  rec.dispatch(p, params(row, { top_k: 0, inv_temperature: 1, top_p: 1, u: 0 }), [logits, outId], [WORKGROUP]);
+  dispatchSampling(rec, 'argmax', row, { top_k: 0, inv_temperature: 1, top_p: 1, u: 0 }, logits, outId);
 }
 
 /**
@@ -86,9 +103,7 @@ export function sampleTopP(rec: CommandRecorder, logits: Tensor, outId: Tensor, 
   if (!(topP >= 0 && topP <= 1)) throw new InputError(`sampleTopP: topP must be in [0, 1], got ${topP}`);
   if (!Number.isInteger(topK) || topK < 0) throw new InputError(`sampleTopP: topK must be a non-negative integer, got ${topK}`);
   if (!(u >= 0 && u < 1)) throw new InputError(`sampleTopP: u must be a uniform draw in [0, 1), got ${u}`);
-  const p = pipeline(rec.gpu, { name: 'sampling', source, precision: row.precision, entryPoint: 'sample' });
-  const uniforms = params(row, { top_k: topK, inv_temperature: invTemperature, top_p: topP, u });
-  rec.dispatch(p, uniforms, [logits, outId], [WORKGROUP]);
+  dispatchSampling(rec, 'sample', row, { top_k: topK, inv_temperature: invTemperature, top_p: topP, u }, logits, outId);
 }
 
 /** Reads outId[index] back (4 bytes). Call after the recorder that wrote it was submitted. */
@@ -99,15 +114,7 @@ export async function readTokenId(outId: Tensor, index = 0): Promise<number> {
   return new Uint32Array(bytes)[0];
 }
 
-function params(row: Row, s: { top_k: number; inv_temperature: number; top_p: number; u: number }): ArrayBuffer {
-  // Field order of `Params` in shaders/sampling.wgsl.
-  return new UniformWriter()
-    .u32(row.vocab)
-    .u32(row.offset)
-    .u32(row.outIndex)
-    .u32(s.top_k)
-    .f32(s.inv_temperature)
-    .f32(s.top_p)
-    .f32(s.u)
-    .finish();
+function dispatchSampling(rec: CommandRecorder, entryPoint: 'argmax' | 'sample', row: Row, filters: SamplingFilters, logits: Tensor, outId: Tensor): void {
+  const uniforms = { vocab: row.vocab, offset: row.offset, out_index: row.outIndex, ...filters };
+  dispatchKernel(rec, samplingKernel, { precision: row.precision, entryPoint }, uniforms, { logits, out_id: outId }, [WORKGROUP]);
 }

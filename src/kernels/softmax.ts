@@ -1,9 +1,17 @@
 import source from '../../shaders/softmax.wgsl?raw';
 import { InputError } from '../errors';
+import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
-import { UniformWriter } from '../gpu/uniforms';
-import { expectDType, grid, pipeline } from './common';
+import { dispatchKernel, expectDType, grid } from './common';
+
+const softmaxKernel = defineKernel({
+  name: 'softmax',
+  body: [source],
+  uniforms: { rows: 'u32', width: 'u32' /* N */ },
+  bindings: { x: read('array<act>'), out: readWrite('array<act>') },
+  constants: { WG: 256 },
+});
 
 /**
  * Softmax over the last axis of x (act [rows, N], f32 or f16 = the precision) into out (same
@@ -17,6 +25,5 @@ export function softmax(rec: CommandRecorder, x: Tensor, out: Tensor): void {
   if (width === 0) throw new InputError(`softmax: x [${x.shape.join(', ')}] has an empty last axis`);
   if (out.size !== x.size) throw new InputError(`softmax: out has ${out.size} elements, x has ${x.size}`);
   const rows = x.size / width;
-  const p = pipeline(rec.gpu, { name: 'softmax', source, precision: x.dtype, entryPoint: 'softmax' });
-  rec.dispatch(p, new UniformWriter().u32(rows).u32(width).finish(), [x, out], grid(rec.gpu, rows));
+  dispatchKernel(rec, softmaxKernel, { precision: x.dtype, entryPoint: 'softmax' }, { rows, width }, { x, out }, grid(rec.gpu, rows));
 }

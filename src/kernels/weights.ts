@@ -1,15 +1,15 @@
 /**
  * Weight matrices on the GPU for the matmul kernels: Hugging Face layout `[out, in]`, stored as
- * f32, f16 or 8/4-bit symmetric blocks of 32 along `in` (src/reference/quantize-weights.ts has the
+ * f32, f16 or 8/4-bit symmetric blocks of 32 along `in` (./weight-packing.ts has the
  * exact byte layout). Rows are padded with zeros to a multiple of 32 elements, so every row holds
  * whole groups and starts on a 16-byte boundary.
  */
 import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import { Tensor } from '../gpu/tensor';
-import { GROUP_SIZE, packWeight, type PackedWeight, type WeightFormat } from '../reference/quantize-weights';
+import { GROUP_SIZE, packWeight, type PackedWeight, type WeightFormat } from './weight-packing';
 
-export { GROUP_SIZE, type WeightFormat } from '../reference/quantize-weights';
+export { GROUP_SIZE, type WeightFormat } from './weight-packing';
 
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8', 'q4'];
 

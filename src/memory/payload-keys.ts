@@ -1,13 +1,13 @@
 import { InputError } from '../errors';
 import { fromF16Bits } from '../gpu/f16';
-import { dequantizeKeysRef } from '../reference/kvquant';
+import { dequantizeKeysRef } from '../kernels/kvquant-cpu';
 import type { FrameBlock } from './frame-block';
 import { payloadLayout } from './payload';
 
 /**
  * One layer's pre-RoPE keys of a frame, f32 [tokens, channels], decoded on the CPU from its block's
  * payload: raw rows as they are, quantized ones through the same dequantization the GPU restores
- * with (reference/kvquant.ts mirrors the kernel bit for bit). Retrieval reads these, so a live
+ * with (kernels/kvquant-cpu.ts mirrors the kernel bit for bit). Retrieval reads these, so a live
  * store and a reopened saved one rank with the same keys.
  */
 export function payloadLayerKeys(block: Pick<FrameBlock, 'index' | 'layers' | 'tokens' | 'channels' | 'bits' | 'keyGroup' | 'dtype'>, payload: Uint8Array, layer: number): Float32Array {

@@ -1,13 +1,11 @@
 import { InputError } from '../errors';
+import type { Size } from '../image-size';
 
 /**
  * The resize / split arithmetic of SmolVLMImageProcessor (spec §4 steps 1–3), as pure functions on
  * sizes: no pixels here. Python's int() truncation and odd→even bumps are reproduced exactly.
  */
-export interface Size {
-  width: number;
-  height: number;
-}
+export type { Size } from '../image-size';
 
 /** transformers' MAX_IMAGE_SIZE: no resize target may exceed it. */
 export const MAX_IMAGE_SIZE = 4096;

@@ -23,7 +23,7 @@ import {
   unpackParam,
   valueScaleAt,
   type KvQuantRef,
-} from '../reference/kvquant';
+} from '../kernels/kvquant-cpu';
 import { Random } from '../reference/random';
 import { compare } from './compare';
 import type { CheckResult, KernelCheck } from './types';

@@ -6,7 +6,7 @@ import type { Precision } from '../kernels/common';
 import { matmul, matmulTiled, matvec, plainMatmul, type MatvecConfig } from '../kernels/matmul';
 import { destroyWeight, uploadWeight, WEIGHT_FORMATS, type WeightFormat } from '../kernels/weights';
 import { linearRef, matmulRef } from '../reference/matmul';
-import { dequantizedWeights, packWeight, quantizationErrorRatio } from '../reference/quantize-weights';
+import { dequantizedWeights, packWeight, quantizationErrorRatio } from '../kernels/weight-packing';
 import { Random } from '../reference/random';
 import { compare, TOLERANCE } from './compare';
 import type { CheckResult, KernelCheck } from './types';

@@ -1,0 +1,85 @@
+/**
+ * Contracts of the linear-layer shaders (shaders/matmul.wgsl, matvec.wgsl, their shared
+ * linear_io.wgsl, and plain_matmul.wgsl): uniforms, bindings, tile and workgroup constants and the
+ * variant switches, declared once; matmul.ts dispatches them.
+ */
+import matmulSource from '../../shaders/matmul.wgsl?raw';
+import linearIo from '../../shaders/linear_io.wgsl?raw';
+import matvecSource from '../../shaders/matvec.wgsl?raw';
+import plainSource from '../../shaders/plain_matmul.wgsl?raw';
+import { defineKernel, read, readWrite, type WgslType } from '../gpu/kernel-contract';
+
+/** Up to this many rows of x, `matmul` uses the matrix-vector kernel (its accumulators: MAX_M rows). */
+export const MATVEC_MAX_ROWS = 4;
+
+/** Output rows per set of the matrix-vector kernel, at most (its accumulators: MAX_ROWS). */
+export const MATVEC_MAX_ROWS_PER_SET = 4;
+
+/**
+ * Variants of both linear shaders: the weight format (one of W_F32 / W_F16 / W_Q8 / W_Q4), X_VEC4
+ * (K % 4 == 0: x is read as vec4), Y_PARTS2 / Y_PARTS3 (output columns split over two or three
+ * tensors).
+ */
+const LINEAR_DEFINES = ['W_F32', 'W_F16', 'W_Q8', 'W_Q4', 'X_VEC4', 'Y_PARTS2', 'Y_PARTS3'] as const;
+export type LinearDefine = (typeof LINEAR_DEFINES)[number];
+
+/** The uniform fields both linear shaders end with. */
+const LINEAR_TAIL = {
+  row_stride: 'u32', // elements per stored weight row: k rounded up to a multiple of 32
+  bias_kind: 'u32', // 0: no bias, 1: f32 bias, 2: f16 bias
+  // output parts (store_y in linear_io.wgsl): first columns of parts 1 and 2, element offsets of
+  // the three parts; without parts part1 = part2 = n and offsets are 0
+  part1: 'u32',
+  part2: 'u32',
+  offset0: 'u32',
+  offset1: 'u32',
+  offset2: 'u32',
+} as const;
+
+/** The bindings of both linear shaders; `w`'s element type is each kernel's unit of loading. */
+function linearBindings(w: WgslType) {
+  return {
+    x: read((d) => (d.X_VEC4 ? 'array<vec4<act>>' : 'array<act>')),
+    w: read(w),
+    // q8/q4: f16 scale of (row, group) at row·(row_stride/32) + group, two per word
+    scales: read('array<u32>'),
+    // bias as raw words: f32 values or f16 pairs (params.bias_kind), so one pipeline serves all three
+    bias: read('array<u32>'),
+    y: readWrite('array<act>'),
+    // Y_PARTS2 / Y_PARTS3 only
+    y1: readWrite('array<act>'),
+    y2: readWrite('array<act>'),
+  } as const;
+}
+
+/** The register-tiled kernel: 8×8 threads, TILE×TILE output tiles, K in slices of TILE_K. */
+export const matmulKernel = defineKernel({
+  name: 'matmul',
+  body: [matmulSource, linearIo],
+  uniforms: { m: 'u32', n: 'u32', k: 'u32', ...LINEAR_TAIL },
+  bindings: linearBindings((d) => (d.W_F32 ? 'array<vec4<f32>>' : d.W_Q4 ? 'array<vec2<u32>>' : 'array<vec4<u32>>')),
+  constants: { TILE: 64, TILE_K: 16, WG: 64 },
+  defines: LINEAR_DEFINES,
+});
+
+/** The matrix-vector kernel (decode). */
+export const matvecKernel = defineKernel({
+  name: 'matvec',
+  body: [matvecSource, linearIo],
+  uniforms: { n: 'u32', k: 'u32', ...LINEAR_TAIL },
+  bindings: linearBindings((d) => (d.W_F32 ? 'array<vec4<f32>>' : d.W_F16 ? 'array<vec4<u32>>' : 'array<vec2<u32>>')),
+  constants: { MAX_M: MATVEC_MAX_ROWS, MAX_ROWS: MATVEC_MAX_ROWS_PER_SET },
+  // rows of x (fixed per pipeline so accumulators stay in registers) and the work split (MatvecConfig);
+  // matmul.ts always sets all four
+  overrides: { M_ROWS: 1, LANES: 64, SETS: 4, ROWS: 4 },
+  defines: LINEAR_DEFINES,
+});
+
+/** The benchmark's plain matmul: 8×8 threads, a TILE×TILE tile, K in slices of TILE_K. */
+export const plainMatmulKernel = defineKernel({
+  name: 'plain_matmul',
+  body: [plainSource],
+  uniforms: { m: 'u32', n: 'u32', k: 'u32' },
+  bindings: { a: read('array<act4>'), b: read('array<act4>'), c: readWrite('array<act4>') },
+  constants: { TILE: 64, TILE_K: 16, WG: 64 },
+});
