@@ -6,7 +6,7 @@ import { mergeImageFeatures } from '../model/merge-image-features';
 import type { RgbImage } from '../model/preprocess';
 import type { SmolVlm } from '../model/smolvlm';
 import { generateGreedy, positionTensor } from '../model/generate';
-import type { KvCache } from '../model/kv-cache';
+import type { KvCache } from '../memory/kv-cache';
 import { FrameBlockWriter } from '../memory/evict';
 import { KV_STORE_BITS, lazyBlock, type FrameBlock, type KvStoreBits, type LazyFrameBlock, type Thumbnail } from '../memory/frame-block';
 import { checkPayload } from '../memory/payload';

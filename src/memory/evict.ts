@@ -3,7 +3,7 @@ import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
 import { KEY_GROUP_TOKENS, createKvQuantBlock, destroyKvQuantBlock, quantizeKeys, quantizeValues, type KvQuantBlock } from '../kernels/kvquant';
 import { keySummary } from '../kernels/kv-summary';
-import type { KvCache } from '../model/kv-cache';
+import type { KvCache } from './kv-cache';
 import type { FrameBlock, Thumbnail } from './frame-block';
 import { payloadLayout } from './payload';
 import { unitSlices } from './retrieval-rows';
@@ -50,11 +50,10 @@ export class FrameBlockWriter {
       }
     }
     // copies after every dispatch: one compute pass, then the copies
-    const rowBytes = cache.rowBytes;
     layout.layers.forEach((slices, l) => {
       if (bits === 'none') {
-        rec.copy(cache.keys[l].buffer, start * rowBytes, packed.buffer, slices.keys.offset, slices.keys.bytes);
-        rec.copy(cache.values[l].buffer, start * rowBytes, packed.buffer, slices.values.offset, slices.values.bytes);
+        cache.recordReadRows(rec, l, 'keys', start, tokens, packed.buffer, slices.keys.offset);
+        cache.recordReadRows(rec, l, 'values', start, tokens, packed.buffer, slices.values.offset);
         return;
       }
       const b = blocks[l];

@@ -2,7 +2,7 @@ import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import { CommandRecorder } from '../gpu/recorder';
 import { createKvQuantBlock, dequantizeKeys, dequantizeValues, destroyKvQuantBlock, type KvQuantBlock } from '../kernels/kvquant';
-import type { KvCache } from '../model/kv-cache';
+import type { KvCache } from './kv-cache';
 import type { FrameBlock } from './frame-block';
 import { checkPayload, payloadLayout } from './payload';
 
@@ -28,11 +28,10 @@ export class FrameBlockReader {
     const layout = payloadLayout(block);
     const queue = this.gpu.device.queue;
     const p = block.payload;
-    const rowBytes = cache.rowBytes;
     if (block.bits === 'none') {
       layout.layers.forEach((s, l) => {
-        queue.writeBuffer(cache.keys[l].buffer, row * rowBytes, p.buffer, p.byteOffset + s.keys.offset, s.keys.bytes);
-        queue.writeBuffer(cache.values[l].buffer, row * rowBytes, p.buffer, p.byteOffset + s.values.offset, s.values.bytes);
+        cache.writeRows(l, 'keys', row, p, s.keys.offset, s.keys.bytes);
+        cache.writeRows(l, 'values', row, p, s.values.offset, s.values.bytes);
       });
       return;
     }

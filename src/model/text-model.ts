@@ -13,7 +13,7 @@ import { applyRope, RopeTable } from '../kernels/rope';
 import { destroyWeight, uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
 import type { Checkpoint } from './checkpoint';
 import type { SmolVlmConfig, TextConfig } from './config';
-import { KvCache } from './kv-cache';
+import { KvCache } from '../memory/kv-cache';
 
 const PREFIX = 'model.text_model';
 
@@ -238,8 +238,8 @@ export class TextModel {
     const kvWidth = t.numKvHeads * t.headDim;
     const qkvParts = (l: number): OutputPart[] => [
       { tensor: ws.q, columns: t.numHeads * t.headDim },
-      direct ? { tensor: cache.keys[l], columns: kvWidth, offset: past * kvWidth } : { tensor: ws.k, columns: kvWidth },
-      direct ? { tensor: cache.values[l], columns: kvWidth, offset: past * kvWidth } : { tensor: ws.v, columns: kvWidth },
+      direct ? { tensor: cache.binding(l).keys, columns: kvWidth, offset: cache.binding(l).appendOffset } : { tensor: ws.k, columns: kvWidth },
+      direct ? { tensor: cache.binding(l).values, columns: kvWidth, offset: cache.binding(l).appendOffset } : { tensor: ws.v, columns: kvWidth },
     ];
     const mlpParts: OutputPart[] = [
       { tensor: ws.gate, columns: t.intermediateSize },
@@ -258,11 +258,12 @@ export class TextModel {
       // queries are rotated here; keys go into the cache unrotated and are rotated as attention reads them
       applyRope(rec, q3, positions, this.rope, q3);
       if (!direct) cache.append(rec, l, ws.k, ws.v);
-      attention(rec, q3, cache.keys[l], cache.values[l], attn3, {
+      const kv = cache.binding(l);
+      attention(rec, q3, kv.keys, kv.values, attn3, {
         mask: 'causal',
         keys,
         qStart: past,
-        kPositions: cache.positions,
+        kPositions: kv.positions,
         rope: this.rope,
         scratch: scratch ?? undefined,
       });
