@@ -1,6 +1,7 @@
 import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, Moment, StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
+import { checkStoreMeta } from '../memory/compatibility';
 import { frameTimestamp } from '../model/prompt';
 import { SmolVlm } from '../model/smolvlm';
 import { checkKnownOptions, option, type ParsedArgs } from './args';
@@ -63,9 +64,8 @@ export async function askCommand(o: AskCommandOptions): Promise<number> {
     const topK = o.topK ?? settings?.topK;
     if (topK !== undefined) engineOptions.topK = topK;
     const engine = await StreamEngine.create(vlm, engineOptions);
-    if (engine.meta.modelKey !== memory.meta.modelKey || engine.meta.dtype !== memory.meta.dtype) {
-      throw new InputError(`--memory ${o.memory} was made by another model or precision (${memory.meta.dtype}) than ${model} here (${engine.meta.dtype}); pass the --model and --precision watch used`);
-    }
+    // the engine takes the memory's K/V encoding, so what can differ is the model or its precision
+    checkStoreMeta(memory.meta, engine.meta, () => `--memory ${o.memory} was made by another model or precision (${memory.meta.dtype}) than ${model} here (${engine.meta.dtype}); pass the --model and --precision watch used`);
     await engine.restoreMemory(memory.meta, memory.blocks);
     for (const question of o.questions) {
       bar.clear();

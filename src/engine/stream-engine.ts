@@ -9,6 +9,7 @@ import { generateGreedy, positionTensor } from '../model/generate';
 import type { KvCache } from '../memory/kv-cache';
 import { FrameBlockWriter } from '../memory/evict';
 import { KV_STORE_BITS, lazyBlock, type FrameBlock, type KvStoreBits, type LazyFrameBlock, type Thumbnail } from '../memory/frame-block';
+import { checkStoreMeta } from '../memory/compatibility';
 import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
 import { questionVectors, rankByAttention, retrieve } from '../memory/retriever';
@@ -157,9 +158,7 @@ export class StreamEngine {
     const meta: StoreMeta = { modelKey: modelKey(model.config), layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim, bits: o.kvBits, dtype: model.precision };
     const resume = host.resume;
     if (resume) {
-      for (const key of Object.keys(meta) as (keyof StoreMeta)[]) {
-        if (resume.store.meta[key] !== meta[key]) throw new InputError(`StreamEngine: the memory to resume has ${key} ${String(resume.store.meta[key])}, the new engine ${String(meta[key])}`);
-      }
+      checkStoreMeta(resume.store.meta, meta, (key, have, want) => `StreamEngine: the memory to resume has ${key} ${have}, the new engine ${want}`);
     }
     const streamCache = text.createCache(streamRows);
     const answerCache = text.createCache(answerRows);
@@ -606,9 +605,7 @@ export class StreamEngine {
   restoreMemory(meta: StoreMeta, blocks: readonly (FrameBlock | LazyFrameBlock)[]): Promise<void> {
     return this.exclusive(async () => {
       if (this.nextIndex > 0 || this.store.frames > 0) throw new InputError('restoreMemory: the engine already holds frames; restore into a fresh engine');
-      for (const key of Object.keys(this.meta) as (keyof StoreMeta)[]) {
-        if (meta[key] !== this.meta[key]) throw new InputError(`restoreMemory: the saved memory has ${key} ${String(meta[key])}, this engine ${String(this.meta[key])}`);
-      }
+      checkStoreMeta(meta, this.meta, (key, have, want) => `restoreMemory: the saved memory has ${key} ${have}, this engine ${want}`);
       const sorted = [...blocks].sort((a, b) => a.index - b.index);
       // every block is checked before any is added, so a bad one leaves the engine empty
       sorted.forEach((b, i) => {

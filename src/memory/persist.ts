@@ -1,6 +1,7 @@
 import { jsonDepthExceeds } from '../bounded-json';
 import { InputError, QuotaError, StreamVlmError } from '../errors';
 import { LIMITS } from '../limits';
+import { blockFitsMeta, sameStoreMeta, summaryFloatsOf } from './compatibility';
 import { blockInfo, payloadSizeOf, type FrameBlock, type KvStoreBits, type LazyFrameBlock } from './frame-block';
 import { framePayloadBytes } from './payload';
 import type { StoreMeta } from './store';
@@ -241,10 +242,10 @@ export function decodeBlock(bytes: Uint8Array, file: string, meta?: StoreMeta): 
   }
   if (payloadBytes !== expectedPayload) bad(`payload of ${payloadBytes} bytes, its shape needs ${expectedPayload}`);
   if (meta) {
-    if (layers !== meta.layers || channels !== meta.kvHeads * meta.headDim || bits !== meta.bits || dtype !== meta.dtype) {
+    if (!blockFitsMeta({ layers, channels, bits: bits as KvStoreBits, dtype }, meta)) {
       bad(`block (${layers} layers, ${channels} channels, ${bits} bits, ${dtype}) does not match the index's store`);
     }
-    if (summaryFloats !== meta.layers * meta.kvHeads * meta.headDim) bad(`key summary of ${summaryFloats} floats, the store needs ${meta.layers * meta.kvHeads * meta.headDim}`);
+    if (summaryFloats !== summaryFloatsOf(meta)) bad(`key summary of ${summaryFloats} floats, the store needs ${summaryFloatsOf(meta)}`);
   }
   // copies: the blocks outlive the file buffer and must not alias each other
   let at = BLOCK_HEADER_BYTES;
@@ -346,10 +347,6 @@ function isStoreMeta(m: unknown): m is StoreMeta {
     (o.bits === 'none' || o.bits === 8 || o.bits === 4 || o.bits === 2) &&
     (o.dtype === 'f32' || o.dtype === 'f16')
   );
-}
-
-function sameMeta(a: StoreMeta, b: StoreMeta): boolean {
-  return a.modelKey === b.modelKey && a.layers === b.layers && a.kvHeads === b.kvHeads && a.headDim === b.headDim && a.bits === b.bits && a.dtype === b.dtype;
 }
 
 // ---- OPFS ----
@@ -464,7 +461,7 @@ export function saveMemory(name: string, meta: StoreMeta, blocks: readonly (Fram
   for (let i = 0; i < blocks.length; i++) {
     const b = blocks[i];
     if (i > 0 && b.index <= blocks[i - 1].index) throw new InputError(`saveMemory: block ${b.index} comes after block ${blocks[i - 1].index}; blocks must be in stream order`);
-    if (b.layers !== meta.layers || b.channels !== meta.kvHeads * meta.headDim || b.bits !== meta.bits || b.dtype !== meta.dtype) {
+    if (!blockFitsMeta(b, meta)) {
       throw new InputError(`saveMemory: block ${b.index} does not match the store's meta`);
     }
   }
@@ -482,7 +479,7 @@ export async function writeMemory(dir: FileSystemDirectoryHandle, where: string,
   let previous = new Map<string, IndexEntry>();
   try {
     const old = await readIndex(dir, where);
-    if (old && sameMeta(old.meta, meta)) previous = new Map(old.entries.map((e) => [blockFileName(e.index, e.fingerprint), e]));
+    if (old && sameStoreMeta(old.meta, meta)) previous = new Map(old.entries.map((e) => [blockFileName(e.index, e.fingerprint), e]));
   } catch {
     previous = new Map();
   }

@@ -1,5 +1,6 @@
 import { InputError } from '../errors';
 import { AttentionKeys } from './attention-keys';
+import { blockFitsMeta, summaryFloatsOf } from './compatibility';
 import { blockInfo, type FrameBlock, type FrameBlockMeta, type KvStoreBits, type LazyFrameBlock } from './frame-block';
 import { payloadLayerKeys } from './payload-keys';
 import { coarseSliceStarts, coarseVector, unitSlices } from './retrieval-rows';
@@ -138,7 +139,7 @@ export class MemoryStore {
 
   /** Floats in one frame's key summary. */
   get summaryLength(): number {
-    return this.meta.layers * this.meta.kvHeads * this.meta.headDim;
+    return summaryFloatsOf(this.meta);
   }
 
   get frames(): number {
@@ -208,7 +209,7 @@ export class MemoryStore {
    */
   checkFits(block: FrameBlock | LazyFrameBlock, after: number | null): void {
     const m = this.meta;
-    if (block.layers !== m.layers || block.channels !== m.kvHeads * m.headDim || block.bits !== m.bits || block.dtype !== m.dtype) {
+    if (!blockFitsMeta(block, m)) {
       throw new InputError(`MemoryStore: block ${block.index} (${block.layers} layers, ${block.channels} channels, ${block.bits} bits, ${block.dtype}) does not match the store`);
     }
     if (block.keySummary.length !== this.summaryLength) throw new InputError(`MemoryStore: block ${block.index} has a key summary of ${block.keySummary.length} floats, expected ${this.summaryLength}`);
