@@ -10,6 +10,8 @@ import type { KvCache } from '../memory/kv-cache';
 import { FrameBlockWriter } from '../memory/evict';
 import { KV_STORE_BITS, lazyBlock, type FrameBlock, type KvStoreBits, type LazyFrameBlock, type Thumbnail } from '../memory/frame-block';
 import { checkStoreMeta } from '../memory/compatibility';
+import { RAW_CODEC } from '../memory/codecs/raw';
+import { codecOf, kvCodec } from '../memory/codecs/registry';
 import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
 import { questionVectors, rankByAttention, retrieve } from '../memory/retriever';
@@ -122,7 +124,8 @@ export class StreamEngine {
   static async create(model: SmolVlm, options: StreamEngineOptions = {}, host: { spill?: PayloadSpill; resume?: EngineState } = {}): Promise<StreamEngine> {
     const o: Required<StreamEngineOptions> = {
       windowFrames: positiveInt('windowFrames', options.windowFrames ?? 16),
-      kvBits: options.kvBits ?? 4,
+      kvBits: options.kvBits ?? (options.kvCodec !== undefined ? kvCodec(options.kvCodec).bits : 4),
+      kvCodec: options.kvCodec ?? '', // resolved below, once kvBits is checked
       topK: positiveInt('topK', options.topK ?? 8, 0),
       maxQuestionTokens: positiveInt('maxQuestionTokens', options.maxQuestionTokens ?? 256),
       maxAnswerTokens: positiveInt('maxAnswerTokens', options.maxAnswerTokens ?? 128),
@@ -139,6 +142,8 @@ export class StreamEngine {
     if (o.retrieval !== 'attention' && o.retrieval !== 'key-summary') throw new InputError(`StreamEngine: retrieval must be 'attention' or 'key-summary', got ${String(o.retrieval)}`);
     if (!(o.ramBudgetBytes >= 0)) throw new InputError(`StreamEngine: ramBudgetBytes must be a number ≥ 0, got ${String(o.ramBudgetBytes)}`);
     if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamEngine: kvBits must be 8, 4, 2 or 'none', got ${String(o.kvBits)}`);
+    const codec = codecOf({ bits: o.kvBits, codec: options.kvCodec });
+    o.kvCodec = codec.id;
     if (o.frameResize !== 'video' && o.frameResize !== 'image') throw new InputError(`StreamEngine: frameResize must be 'video' or 'image', got ${String(o.frameResize)}`);
 
     const text = model.text;
@@ -155,14 +160,14 @@ export class StreamEngine {
         `StreamEngine: ${o.windowFrames} window + ${o.topK} retrieved frames of ≤ ${maxFrameTokens} tokens, ${o.maxQuestionTokens} question and ${o.maxAnswerTokens} answer tokens need ${answerRows} positions; the model has ${t.maxPositions}. Use a smaller window or top-k.`,
       );
     }
-    const meta: StoreMeta = { modelKey: modelKey(model.config), layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim, bits: o.kvBits, dtype: model.precision };
+    const meta: StoreMeta = { modelKey: modelKey(model.config), layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim, bits: codec.bits, codec: codec.id, dtype: model.precision };
     const resume = host.resume;
     if (resume) {
       checkStoreMeta(resume.store.meta, meta, (key, have, want) => `StreamEngine: the memory to resume has ${key} ${have}, the new engine ${want}`);
     }
     const streamCache = text.createCache(streamRows);
     const answerCache = text.createCache(answerRows);
-    const backupWriter = o.windowBackup ? new FrameBlockWriter(model.gpu, { ...meta, bits: 'none' }) : null;
+    const backupWriter = o.windowBackup ? new FrameBlockWriter(model.gpu, { ...meta, bits: RAW_CODEC.bits, codec: RAW_CODEC.id }) : null;
     const engine = new StreamEngine(model, o, meta, prompt, S, maxFrameTokens, streamCache, answerCache, new FrameEncoder(model, o.frameResize), new FrameBlockWriter(model.gpu, meta), new FrameBlockReader(model.gpu), resume ? resume.spill : (host.spill ?? null), backupWriter, resume?.store ?? null);
     // the sinks: the prefix, prefilled once
     const rec = new CommandRecorder(model.gpu, undefined, 'stream prefix');

@@ -7,6 +7,12 @@ export interface StreamEngineOptions {
   windowFrames?: number;
   /** How evicted frames are stored. Default 4. */
   kvBits?: KvStoreBits;
+  /**
+   * The K/V codec evicted frames are stored with, by id (memory/codecs/registry.ts: 'raw',
+   * 'kivi-8', 'kivi-4', 'kivi-2', …); when given, it decides and `kvBits` must be its bits or
+   * absent. Default: the codec `kvBits` names.
+   */
+  kvCodec?: string;
   /** Frames retrieved from memory per question (the window is always added). Default 8. */
   topK?: number;
   /** Longest question piece accepted, in tokens. Default 256. */

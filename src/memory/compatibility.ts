@@ -1,4 +1,5 @@
 import { InputError } from '../errors';
+import { codecOf } from './codecs/registry';
 import type { FrameBlockInfo } from './frame-block';
 import type { StoreMeta } from './store';
 
@@ -7,13 +8,14 @@ import type { StoreMeta } from './store';
 // encoding and cache element type; every place that brings a memory and an engine, or a block and
 // a store, together asks here.
 
-/** The fields that must agree, in the order a mismatch is reported. */
-const STORE_META_FIELDS: readonly (keyof StoreMeta)[] = ['modelKey', 'layers', 'kvHeads', 'headDim', 'bits', 'dtype'];
+/** The fields that must agree, in the order a mismatch is reported; 'codec' compares codecOf (an absent id means the one `bits` names). */
+const STORE_META_FIELDS: readonly (keyof StoreMeta)[] = ['modelKey', 'layers', 'kvHeads', 'headDim', 'bits', 'codec', 'dtype'];
 
 /** The first field where `have` differs from `want`, or null when a store of `have` fits an engine of `want`. */
 export function storeMetaMismatch(have: StoreMeta, want: StoreMeta): { field: keyof StoreMeta; have: string; want: string } | null {
   for (const field of STORE_META_FIELDS) {
-    if (have[field] !== want[field]) return { field, have: String(have[field]), want: String(want[field]) };
+    const [a, b] = field === 'codec' ? [codecOf(have).id, codecOf(want).id] : [have[field], want[field]];
+    if (a !== b) return { field, have: String(a), want: String(b) };
   }
   return null;
 }
@@ -32,11 +34,11 @@ export function checkStoreMeta(have: StoreMeta, want: StoreMeta, describe: (fiel
 }
 
 /** The shape fields of a block that the store's meta fixes. */
-export type BlockShape = Pick<FrameBlockInfo, 'layers' | 'channels' | 'bits' | 'dtype'>;
+export type BlockShape = Pick<FrameBlockInfo, 'layers' | 'channels' | 'bits' | 'codec' | 'dtype'>;
 
 /** Whether a block of this shape belongs in a store of `meta` (its K/V encoding and size per token). */
 export function blockFitsMeta(block: BlockShape, meta: StoreMeta): boolean {
-  return block.layers === meta.layers && block.channels === meta.kvHeads * meta.headDim && block.bits === meta.bits && block.dtype === meta.dtype;
+  return block.layers === meta.layers && block.channels === meta.kvHeads * meta.headDim && block.bits === meta.bits && codecOf(block).id === codecOf(meta).id && block.dtype === meta.dtype;
 }
 
 /** The key summary a block of a store of `meta` carries: one float per (layer, KV head, channel). */

@@ -15,6 +15,11 @@ export interface StoreMeta {
   kvHeads: number;
   headDim: number;
   bits: KvStoreBits;
+  /**
+   * The id of the K/V codec of the store's blocks (codecs/registry.ts), saved in memory indexes.
+   * Absent in memories saved before codecs had ids and in metas made by hand: then `bits` names it.
+   */
+  codec?: string;
   dtype: 'f32' | 'f16';
 }
 
