@@ -14,7 +14,7 @@ import { RAW_CODEC } from '../memory/codecs/raw';
 import { codecOf, kvCodec } from '../memory/codecs/registry';
 import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
-import { questionVectors, rankByAttention, retrieve } from '../memory/retriever';
+import { DEFAULT_RETRIEVAL, isRetrievalPolicyName, RETRIEVAL_POLICIES, retrievalPolicy } from '../memory/retrieval/registry';
 import { rankingPath } from '../memory/simd-dot';
 import type { PayloadSpill } from '../memory/spill';
 import { MemoryStore, type FrameInputs, type StoreMeta } from '../memory/store';
@@ -110,8 +110,9 @@ export class StreamEngine {
     private readonly backupWriter: FrameBlockWriter | null,
     store: MemoryStore | null,
   ) {
-    const attention = options.retrieval === 'attention' ? { layer: options.retrievalLayer, heads: model.config.text.numHeads } : undefined;
-    this.store = store ?? new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined, attention });
+    const t = model.config.text;
+    const index = retrievalPolicy(options.retrieval).createIndex({ layers: t.numLayers, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim, layer: options.retrievalLayer });
+    this.store = store ?? new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined, index });
   }
 
   /**
@@ -133,13 +134,13 @@ export class StreamEngine {
       thumbnailEdge: positiveInt('thumbnailEdge', options.thumbnailEdge ?? 96, 8),
       ramBudgetBytes: options.ramBudgetBytes ?? Infinity,
       retrievalLayer: options.retrievalLayer ?? 0,
-      retrieval: options.retrieval ?? 'attention',
+      retrieval: options.retrieval ?? DEFAULT_RETRIEVAL,
       answerContext: options.answerContext ?? 'reprefill',
       windowBackup: options.windowBackup ?? false,
     };
     if (!Number.isInteger(o.retrievalLayer) || o.retrievalLayer < 0 || o.retrievalLayer >= model.config.text.numLayers) throw new InputError(`StreamEngine: retrievalLayer must be a layer index in 0…${model.config.text.numLayers - 1}, got ${String(o.retrievalLayer)}`);
     if (o.answerContext !== 'reprefill' && o.answerContext !== 'restore') throw new InputError(`StreamEngine: answerContext must be 'reprefill' or 'restore', got ${String(o.answerContext)}`);
-    if (o.retrieval !== 'attention' && o.retrieval !== 'key-summary') throw new InputError(`StreamEngine: retrieval must be 'attention' or 'key-summary', got ${String(o.retrieval)}`);
+    if (!isRetrievalPolicyName(o.retrieval)) throw new InputError(`StreamEngine: retrieval must be one of ${Object.keys(RETRIEVAL_POLICIES).map((n) => `'${n}'`).join(', ')}, got ${String(o.retrieval)}`);
     if (!(o.ramBudgetBytes >= 0)) throw new InputError(`StreamEngine: ramBudgetBytes must be a number ≥ 0, got ${String(o.ramBudgetBytes)}`);
     if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamEngine: kvBits must be 8, 4, 2 or 'none', got ${String(o.kvBits)}`);
     const codec = codecOf({ bits: o.kvBits, codec: options.kvCodec });
@@ -505,21 +506,12 @@ export class StreamEngine {
 
   private async retrieveFrames(question: string, k: number, parts: { queryMs: number; rankMs: number }): Promise<{ chosen: number[]; scores: Map<number, number> }> {
     const t0 = now();
-    const t = this.model.config.text;
-    const byAttention = this.options.retrieval === 'attention';
-    const keys = byAttention ? await this.store.attentionKeys() : null;
-    const { queries, tokens } = await this.captureQueries(question, 'bare');
+    // the policy's index, complete (frames opened from a saved memory are indexed now if it needs their payloads)
+    const index = await this.store.retrievalIndex();
+    const queries = await this.captureQueries(question, 'bare');
     const t1 = now();
     parts.queryMs = t1 - t0;
-    let ranked: { chosen: number[]; scores: Map<number, number> };
-    if (keys) {
-      const width = t.numHeads * t.headDim;
-      const layer = this.options.retrievalLayer;
-      ranked = rankByAttention(queries.subarray(layer * tokens * width, (layer + 1) * tokens * width), tokens, keys, this.store.frames, k);
-    } else {
-      const q = questionVectors(queries, { layers: t.numLayers, tokens, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim });
-      ranked = retrieve(q, this.store.unitSummaries(), this.store.coarseSummaries(), { layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim }, k);
-    }
+    const ranked = index.rank(queries, k, this.store);
     parts.rankMs = now() - t1;
     return ranked;
   }

@@ -1,5 +1,6 @@
 import type { KvStoreBits, Thumbnail } from '../memory/frame-block';
 import type { SamplingSettings } from '../model/generate';
+import type { RetrievalPolicyName } from '../memory/retrieval/registry';
 import type { RankingPath } from '../memory/simd-dot';
 
 export interface StreamEngineOptions {
@@ -39,13 +40,15 @@ export interface StreamEngineOptions {
    */
   retrievalLayer?: number;
   /**
-   * How a question ranks stored frames (memory/retriever.ts). 'attention' (default): the attention
-   * mass the question's queries put on each frame's keys at `retrievalLayer`. 'key-summary': ReKV's
-   * cosine of the mean question query and each frame's mean key, over every layer — 57 % recall@8
-   * against 'attention''s 100 % on the needle model's development streams; kept to compare on
-   * other models, and it needs no per-token keys in RAM.
+   * How a question ranks stored frames: a retrieval policy by name (memory/retrieval/registry.ts).
+   * 'attention' (default): the attention mass the question's queries put on each frame's keys at
+   * `retrievalLayer`. 'key-summary': ReKV's cosine of the mean question query and each frame's mean
+   * key, over every layer — 57 % recall@8 against 'attention''s 100 % on the needle model's
+   * development streams; kept to compare on other models, and it needs no per-token keys in RAM.
+   * 'max-sim': ColBERT-style late interaction at `retrievalLayer`, each question token's best
+   * matching frame token (memory/retrieval/max-sim-policy.ts).
    */
-  retrieval?: 'attention' | 'key-summary';
+  retrieval?: RetrievalPolicyName;
   /**
    * How a question's context is built. 'reprefill' (default): the retrieved frames' and the window's
    * input embeddings (kept for every frame: f16, in RAM) are prefilled afresh in one pass, so the

@@ -146,7 +146,22 @@ export function retrieve(question: Float32Array, unitSummaries: RowMatrix, coars
  */
 export const RANK_BUDGET_MACS = 3e8;
 
-export function rankByAttention(queries: Float32Array, tokens: number, keys: AttentionKeys, frames: number, k: number, budget = RANK_BUDGET_MACS): { chosen: number[]; scores: Map<number, number> } {
+/** Scores the listed frames for a question's queries [tokens, heads·headDim] (AttentionKeys.score's contract). */
+export type FrameScorer = (queries: Float32Array, tokens: number, frames: Int32Array) => Float32Array;
+
+/**
+ * `exact` is the score the candidates are ranked by (default: the attention mass); other
+ * token-level policies (retrieval/max-sim-policy.ts) pass theirs and keep this cost model and first pass.
+ */
+export function rankByAttention(
+  queries: Float32Array,
+  tokens: number,
+  keys: AttentionKeys,
+  frames: number,
+  k: number,
+  budget = RANK_BUDGET_MACS,
+  exact: FrameScorer = (q, t, pool) => keys.score(q, t, pool),
+): { chosen: number[]; scores: Map<number, number> } {
   const all = Int32Array.from({ length: frames }, (_, i) => i);
   let pool: Int32Array = all;
   const { heads: h, headDim: d } = keys.shape;
@@ -162,7 +177,7 @@ export function rankByAttention(queries: Float32Array, tokens: number, keys: Att
     for (let h = 0; h < heads; h++) rows.set(mean.subarray(Math.floor(h / group) * headDim, (Math.floor(h / group) + 1) * headDim), h * headDim);
     pool = Int32Array.from(topK(keys.score(rows, 1, all, group), candidates));
   }
-  const scores = keys.score(queries, tokens, pool);
+  const scores = exact(queries, tokens, pool);
   const chosen = topK(scores, k).map((i) => pool[i]);
   const byFrame = new Map<number, number>();
   scores.forEach((s, i) => byFrame.set(pool[i], s));
