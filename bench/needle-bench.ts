@@ -6,6 +6,7 @@
 //     [--seeds-per-cell 20] [--first-seed 1000] [--needles-per-stream 3] [--configs none,8,4,2]
 //     [--baselines window,uniform8,allgpu] [--precision f32|f16|auto] [--max-seconds S] [--out needle-results.json] [--resume]
 //     [--restore-variant]   (also answer from ReKV-restored K/V on the same engines: method kv-<bits>-restore)
+//     [--retrieval attention|key-summary|max-sim]   (the memory engines' retrieval policy; default: the engine's)
 //
 // The results file is rewritten after every stream, so a run cut short keeps what it did; --resume
 // reads it back and runs only the streams it lacks (same settings required), so a benchmark longer
@@ -18,12 +19,13 @@ import { smolVlmOptions } from '../src/cli/load-options';
 import { acquireNodeGpu } from '../src/cli/node-gpu';
 import type { Precision } from '../src/kernels/common';
 import type { KvStoreBits } from '../src/memory/frame-block';
+import { isRetrievalPolicyName, RETRIEVAL_POLICIES, type RetrievalPolicyName } from '../src/memory/retrieval/registry';
 import { SmolVlm } from '../src/model/smolvlm';
 import { planJobs, planProblem, streamsPerLength, type PlanSettings } from './needle-plan';
 import { RESULTS_SCHEMA, summarize, type NeedleResults } from './needle-results';
 import { BASELINES, methodLine, runStream, warmUp, type Baseline, type RunSettings } from './needle-run';
 
-const OPTIONS = ['model', 'lengths', 'depths', 'seeds-per-cell', 'first-seed', 'needles-per-stream', 'configs', 'baselines', 'precision', 'max-seconds', 'out'];
+const OPTIONS = ['model', 'lengths', 'depths', 'seeds-per-cell', 'first-seed', 'needles-per-stream', 'configs', 'baselines', 'precision', 'max-seconds', 'out', 'retrieval'];
 const started = performance.now();
 const elapsed = () => (performance.now() - started) / 1000;
 const log = (line: string) => console.error(`[needle-bench ${elapsed().toFixed(1)}s] ${line}`);
@@ -68,7 +70,10 @@ const maxSecondsArg = option(args, 'max-seconds');
 const maxSeconds = maxSecondsArg === undefined ? null : Number(maxSecondsArg);
 if (maxSeconds !== null && !(maxSeconds > 0)) fail(`--max-seconds must be a number > 0, not ${maxSecondsArg}`);
 const out = option(args, 'out') ?? 'needle-results.json';
-const run: RunSettings = { configs, baselines, windowFrames: 16, topK: 8, maxAnswerTokens: 8, restoreVariant: args.flags.has('restore-variant') };
+const retrievalArg = option(args, 'retrieval');
+if (retrievalArg !== undefined && !isRetrievalPolicyName(retrievalArg)) fail(`--retrieval must be one of ${Object.keys(RETRIEVAL_POLICIES).join(', ')}, not ${retrievalArg}`);
+const retrieval = retrievalArg as RetrievalPolicyName | undefined;
+const run: RunSettings = { configs, baselines, windowFrames: 16, topK: 8, maxAnswerTokens: 8, restoreVariant: args.flags.has('restore-variant'), ...(retrieval === undefined ? {} : { retrieval }) };
 
 const gpu = await acquireNodeGpu();
 const loadOptions = smolVlmOptions({ weightFormat: 'f16', precision: precisionArg as Precision | 'auto' }, gpu);
@@ -86,7 +91,8 @@ const fresh: NeedleResults = {
   elapsedSeconds: 0,
   host: { adapter, f16: gpu.features.f16, precision: vlm.precision, node: process.version },
   model,
-  settings: { ...plan, configs: configs.map(String), baselines, windowFrames: run.windowFrames, topK: run.topK, maxAnswerTokens: run.maxAnswerTokens, maxSeconds },
+  // retrieval only when chosen: files of runs before --retrieval existed still --resume
+  settings: { ...plan, configs: configs.map(String), baselines, windowFrames: run.windowFrames, topK: run.topK, maxAnswerTokens: run.maxAnswerTokens, maxSeconds, ...(retrieval === undefined ? {} : { retrieval }) },
   plan: {
     streamsPerLength: streamsPerLength(plan),
     streamsPlanned: jobs.length,

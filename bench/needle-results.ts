@@ -124,6 +124,8 @@ export interface NeedleResults {
     topK: number;
     maxAnswerTokens: number;
     maxSeconds: number | null;
+    /** The memory engines' retrieval policy (--retrieval); absent: the engine's default. */
+    retrieval?: string;
   };
   plan: { streamsPerLength: number; streamsPlanned: number; scheme: string };
   streams: StreamRecord[];
