@@ -3,7 +3,7 @@ import { InputError, QuotaError, StreamVlmError } from '../errors';
 import { LIMITS } from '../limits';
 import { codecOf, isKvCodecId, kvCodec, kvCodecForFileCode } from './codecs/registry';
 import { blockFitsMeta, sameStoreMeta, summaryFloatsOf } from './compatibility';
-import { blockInfo, payloadSizeOf, type FrameBlock, type KvStoreBits, type LazyFrameBlock } from './frame-block';
+import { blockInfo, KV_STORE_BITS, payloadSizeOf, type FrameBlock, type KvStoreBits, type LazyFrameBlock } from './frame-block';
 import { framePayloadBytes } from './payload';
 import type { StoreMeta } from './store';
 
@@ -340,7 +340,7 @@ function isStoreMeta(m: unknown): m is StoreMeta {
     !!o &&
     typeof o.modelKey === 'string' &&
     [o.layers, o.kvHeads, o.headDim].every((x) => Number.isInteger(x) && (x as number) > 0) &&
-    (o.bits === 'none' || o.bits === 8 || o.bits === 4 || o.bits === 2) &&
+    KV_STORE_BITS.includes(o.bits as KvStoreBits) &&
     (o.codec === undefined || typeof o.codec === 'string') &&
     (o.dtype === 'f32' || o.dtype === 'f16')
   );
