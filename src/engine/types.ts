@@ -145,10 +145,11 @@ export interface EngineStats {
    */
   ranking: RankingPath;
   storeFrames: number;
-  /** The memory store's bytes: payloads, key summaries, thumbnails and the retrieval index. */
+  /** The memory store's bytes: payloads, key summaries (as unit summaries, f32) and thumbnails. */
   storeBytes: number;
   /**
-   * RAM beside storeBytes: the per-token keys 'attention' retrieval ranks with (int8) and, with
+   * RAM beside storeBytes: the retrieval policy's index (the per-token keys 'attention' and
+   * 'max-sim' rank with, int8; the first-pass vectors of 'key-summary', f32) and, with
    * answerContext 'reprefill', the stored frames' input embeddings (f16); never spilled or saved.
    */
   storeSideBytes: number;

@@ -96,7 +96,7 @@ export function topK(scores: Float32Array, k: number): number[] {
  * Scoring every frame on every layer costs layers·kvHeads·headDim multiply-adds per frame (5,760 for
  * 256M: 20 M for an hour at 1 frame/s), which would make the time to the first token grow with the
  * stream. So large stores are ranked in two passes: a coarse score on every fifth layer ranks all
- * frames (from `coarseRows`, the store's `coarseSummaries()`, kept as frames arrive), and the best
+ * frames (from `coarseRows`, the key-summary policy's index, kept as frames arrive), and the best
  * max(8k, 256) of them are rescored on every layer. Both passes are SIMD dot products over the
  * store's rows in WebAssembly memory (simd-dot.ts). Stores up to that size get the full score
  * directly (so small streams are ranked exactly). Returned scores are the full scores of the

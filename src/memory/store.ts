@@ -56,9 +56,10 @@ interface Entry {
 }
 
 /**
- * The long-term memory: frame blocks that left the GPU window, in stream order. Retrieval reads
- * only the key summaries (`summaries`), kept in one flat array so scoring a question against an
- * hour of frames is a single pass over contiguous memory; the K/V payloads are touched only for the
+ * The long-term memory: frame blocks that left the GPU window, in stream order. Retrieval reads the
+ * retrieval policy's index (retrieval/policy.ts, told of each frame as it is stored) and the key
+ * summaries (`unitSummaries`), kept in one flat array so scoring a question against an hour of
+ * frames is a single pass over contiguous memory; the K/V payloads are touched only for the
  * frames a question restores, so they alone may leave RAM for a spill when they outgrow the RAM
  * budget (oldest first, in the background; a payload is dropped from RAM only after its write
  * succeeded, so a failing disk loses nothing — spilling stops and the error is reported).
@@ -86,7 +87,7 @@ export class MemoryStore {
   private readonly summaryRows: RowMatrix;
   private readonly index: RetrievalIndex | null;
   /** Stored frames the index still needs the payload of (opened lazily), in stream order. */
-  private unindexed: number[] = [];
+  private readonly unindexed: number[] = [];
   private readonly inputs: (FrameInputs | undefined)[] = [];
   private inputBytes = 0;
 
