@@ -1,6 +1,7 @@
 import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, Moment, StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
+import { codecOf } from '../memory/codecs/registry';
 import { checkStoreMeta } from '../memory/compatibility';
 import { frameTimestamp } from '../model/prompt';
 import { SmolVlm } from '../model/smolvlm';
@@ -58,7 +59,7 @@ export async function askCommand(o: AskCommandOptions): Promise<number> {
     const bar = ProgressBar.forTerminal(o.json);
     const source = modelSourceOf(model);
     const vlm = await SmolVlm.load(gpu, source, { ...smolVlmOptions(load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
-    const engineOptions: StreamEngineOptions = { kvBits: memory.meta.bits, maxAnswerTokens: o.maxNewTokens };
+    const engineOptions: StreamEngineOptions = { kvBits: memory.meta.bits, kvCodec: codecOf(memory.meta).id, maxAnswerTokens: o.maxNewTokens };
     if (settings?.windowFrames !== undefined) engineOptions.windowFrames = settings.windowFrames;
     if (settings?.frameResize !== undefined) engineOptions.frameResize = settings.frameResize;
     const topK = o.topK ?? settings?.topK;
