@@ -4,7 +4,7 @@ import { Tensor } from '../gpu/tensor';
 import { KEY_GROUP_TOKENS } from '../kernels/kvquant-layout';
 import { keySummary } from '../kernels/kv-summary';
 import type { KvCodec, KvEncoder } from './codecs/codec';
-import { kernelsOf } from './codecs/kernels';
+import { kernelsOf } from './codecs/gpu-registry';
 import { codecOf } from './codecs/registry';
 import type { FrameBlock, Thumbnail } from './frame-block';
 import type { KvCache } from './kv-cache';

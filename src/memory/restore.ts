@@ -2,7 +2,7 @@ import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import { CommandRecorder } from '../gpu/recorder';
 import type { KvDecoder } from './codecs/codec';
-import { kernelsOf } from './codecs/kernels';
+import { kernelsOf } from './codecs/gpu-registry';
 import { codecOf } from './codecs/registry';
 import type { FrameBlock } from './frame-block';
 import type { KvCache } from './kv-cache';

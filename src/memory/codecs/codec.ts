@@ -26,7 +26,7 @@ export interface KvPartSlice {
 /**
  * A way of keeping a frame's K/V off the GPU: the format side, plain arithmetic and CPU decoding
  * with no GPU import, so memory files can be parsed and checked in plain Node. Its GPU side is a
- * KvCodecKernels registered under the same id (kernels.ts); registry.ts lists the codecs.
+ * KvCodecKernels registered under the same id (gpu-registry.ts); registry.ts lists the codecs.
  *
  * A frame block's payload is, layer after layer, that layer's keys part then its values part,
  * each `partBytes` long, so a payload's size follows from the block's shape and codec alone.

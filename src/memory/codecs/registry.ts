@@ -6,7 +6,7 @@ import { RAW_CODEC } from './raw';
 
 /**
  * Every K/V codec, by id. A new codec is one file here (its format) plus its GPU side
- * (kernels.ts, whose map the type checker makes complete), and one line in each list.
+ * (gpu-registry.ts, whose map the type checker makes complete), and one line in each list.
  * Order matters only among codecs of the same `bits`: the first is what that setting means.
  */
 export const KV_CODECS = {
