@@ -177,9 +177,9 @@ export async function runModelBench(gpu: GpuDevice, o: ModelBenchOptions): Promi
     tally.phase = 'kv-cache';
     const capacity = o.contextTokens + Math.max(prefillTokens, o.decodeSteps) + 1;
     const cache = own(text.createCache(capacity));
-    // The 1000 cached tokens: rows 0…999 at positions 0…999. K/V are left zero (speed does not
-    // depend on their values); the prefill / decode steps append after them.
-    cache.positions.write(Uint32Array.from({ length: capacity }, (_, i) => i));
+    // The 1000 cached tokens: rows 0…999 at positions 0…999 (a new cache's rows sit at their own
+    // index). K/V are left zero (speed does not depend on their values); the prefill / decode steps
+    // append after them.
 
     tally.phase = 'bench-io';
     const video = videoSettings(config, o.videoLongestEdge);
@@ -238,7 +238,7 @@ export async function runModelBench(gpu: GpuDevice, o: ModelBenchOptions): Promi
     // ---- (b) prefill one frame's tokens on top of the cached context
     let prefillDispatches = 0;
     const prefillOnce = async () => {
-      cache.length = o.contextTokens;
+      cache.truncate(o.contextTokens);
       const start = now();
       const rec = new CommandRecorder(gpu, timer, 'prefill');
       mergeImageFeatures(rec, text, hostIds, ids, imageRows, config.imageTokenId, prefillEmbeddings);
@@ -257,7 +257,7 @@ export async function runModelBench(gpu: GpuDevice, o: ModelBenchOptions): Promi
     // id readbacks), against the same steps one submit → readback at a time as the baseline
     let decodeDispatches = 0;
     const decodeSerial = async (timed: boolean) => {
-      cache.length = o.contextTokens;
+      cache.truncate(o.contextTokens);
       const perStepGpu: number[] = [];
       const start = now();
       for (let step = 0; step < o.decodeSteps; step++) {
@@ -274,7 +274,7 @@ export async function runModelBench(gpu: GpuDevice, o: ModelBenchOptions): Promi
       return { wallMs: now() - start, perStepGpu };
     };
     const decodeGenerate = async () => {
-      cache.length = o.contextTokens;
+      cache.truncate(o.contextTokens);
       const start = now();
       // a one-row "prompt" makes the first step a decode step too; no eos, so every step runs
       const n = (await generateGreedy(text, cache, stepEmbedding, { maxNewTokens: o.decodeSteps, eosTokenIds: [] })).length;
@@ -289,7 +289,7 @@ export async function runModelBench(gpu: GpuDevice, o: ModelBenchOptions): Promi
     log(`decode from ${o.contextTokens}: ${(1e3 / wallMsPerToken).toFixed(1)} tokens/s (${wallMsPerToken.toFixed(2)} ms wall; one step at a time ${(1e3 / serialMsPerToken).toFixed(1)} tokens/s; ${decodeGpu?.toFixed(3) ?? '-'} ms GPU per token, ${decodeDispatches} dispatches)`);
 
     const memory = tally.summary();
-    const kvTensors = [...cache.keys, ...cache.values, cache.positions].reduce((n, t) => n + t.byteLength, 0);
+    const kvTensors = cache.gpuBytes;
     return {
       model: o.label,
       format: o.format,

@@ -37,7 +37,6 @@ const config = modelConfig(model);
 const { checkpoint } = await randomCheckpoint(config);
 const text = TextModel.load(gpu, checkpoint, config, { weightFormat: format, precision });
 const cache = text.createCache(context + steps + 16);
-cache.positions.write(Uint32Array.from({ length: cache.capacity }, (_, i) => i));
 const tokenId = Tensor.from(gpu, [5], [1], 'u32', 'next token');
 const stepEmbedding = text.createEmbeddings(1);
 const stepPosition = Tensor.empty(gpu, [1], 'u32', 'decode position');
@@ -61,9 +60,9 @@ async function step(): Promise<{ record: number; submit: number }> {
   return { record: t1 - t0, submit: t2 - t1 };
 }
 
-cache.length = context;
+cache.truncate(context);
 for (let i = 0; i < 8; i++) await step(); // compile pipelines, fill caches
-cache.length = context;
+cache.truncate(context);
 const record: number[] = [];
 const submit: number[] = [];
 for (let i = 0; i < steps; i++) {

@@ -8,6 +8,7 @@
 //     [--restore-variant]   (also answer from ReKV-restored K/V on the same engines: method kv-<bits>-restore)
 //     [--shard i/n]   (only part i of n of the streams, balanced by frames: n processes share one GPU;
 //                      needle-report merges their files)
+//     [--retrieval attention|key-summary|max-sim]   (the memory engines' retrieval policy; default: the engine's)
 //
 // The results file is rewritten after every stream, so a run cut short keeps what it did; --resume
 // reads it back and runs only the streams it lacks (same settings required), so a benchmark longer

@@ -128,6 +128,8 @@ export interface NeedleResults {
     maxSeconds: number | null;
     /** This file's part of the plan (--shard i/n: jobs whose run-order index is i mod n), or null for all of it. */
     shard?: { index: number; count: number } | null;
+    /** The memory engines' retrieval policy (--retrieval); absent: the engine's default. */
+    retrieval?: string;
   };
   plan: { streamsPerLength: number; streamsPlanned: number; scheme: string };
   streams: StreamRecord[];

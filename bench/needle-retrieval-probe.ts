@@ -6,7 +6,10 @@
 // key summary against the max over a frame's tokens, and the similarity itself.
 //
 //   node dist-node/needle-retrieval-probe.js --model <folder> [--lengths 60,600] [--seeds-per-cell 8]
-//     [--first-seed 5000] [--k 8] [--out probe.json]
+//     [--first-seed 5000] [--k 8] [--out probe.json] [--policies attention,key-summary,max-sim]
+//
+// --policies: the engine's retrieval policies (memory/retrieval/registry.ts) also rank every question
+// as the engine would, over the same stored frames (variants `policy-<name>`); default: all of them.
 //
 // The seeds default to 5000 and up: neither training (≥ 1 000 000) nor the benchmark's (1000 …).
 import { writeFileSync } from 'node:fs';
@@ -22,6 +25,7 @@ import { frameMs, needleFrame } from './needle-frames';
 import { planJobs } from './needle-plan';
 import { AttentionKeys } from '../src/memory/attention-keys';
 import { rankByAttention } from '../src/memory/retriever';
+import { isRetrievalPolicyName, RETRIEVAL_POLICIES, retrievalPolicy } from '../src/memory/retrieval/registry';
 import { dequantizeKeysRef, quantizeKeysRef } from '../src/reference/kvquant';
 import { scoreVariants, variantNames, type FrameKeys, type QuestionQueries, type ProbeShape } from './retrieval-variants';
 
@@ -35,6 +39,8 @@ const firstSeed = numberOption(args, 'first-seed', { min: 0 }) ?? 5000;
 const k = numberOption(args, 'k', { min: 1 }) ?? 8;
 const out = option(args, 'out') ?? 'probe.json';
 const windowFrames = 16;
+const policies = (option(args, 'policies') ?? Object.keys(RETRIEVAL_POLICIES).join(',')).split(',').filter((p) => p !== '');
+for (const p of policies) if (!isRetrievalPolicyName(p)) throw new Error(`--policies: ${p} is not one of ${Object.keys(RETRIEVAL_POLICIES).join(', ')}`);
 
 const gpu = await acquireNodeGpu();
 const vlm = await SmolVlm.load(gpu, modelSourceOf(model), smolVlmOptions({ weightFormat: 'f16', precision: 'f32' }, gpu));
@@ -54,7 +60,7 @@ const rows: Row[] = [];
 const families = ['color', 'time', 'presence'];
 /** Writes the table so far (after every stream: a run cut short keeps what it measured); prints it when `print`. */
 function report(print: boolean): void {
-  const table = [...variantNames(shape.layers), 'engine-raw-exact', 'engine-raw-2pass', 'engine-q4-exact', 'engine-q4-2pass'].map((name) => {
+  const table = [...variantNames(shape.layers), 'engine-raw-exact', 'engine-raw-2pass', 'engine-q4-exact', 'engine-q4-2pass', ...policies.map((p) => `policy-${p}`)].map((name) => {
     const cell = (rs: Row[]) => ({ recall: rs.filter((r) => r.ranks[name] < k).length / Math.max(1, rs.length), meanRank: rs.reduce((a, r) => a + r.ranks[name], 0) / Math.max(1, rs.length), n: rs.length });
     return { name, all: cell(rows), ...Object.fromEntries(families.map((f) => [f, cell(rows.filter((r) => r.family === f))])), ...Object.fromEntries(lengths.map((l) => [`len${l}`, cell(rows.filter((r) => r.frames === l))])) };
   });
@@ -76,8 +82,11 @@ for (const job of jobs) {
     for (let i = 0; i < job.frames; i++) await engine.ingest(needleFrame(stream, i), frameMs(i));
     const store = engine.store;
     const frames: FrameKeys[] = [];
+    const geometry = { layers: t.numLayers, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim, layer: 0 };
+    const indexes = policies.map((name) => ({ name, index: retrievalPolicy(name).createIndex(geometry) }));
     for (let i = 0; i < store.frames; i++) {
       const block = await store.load(i);
+      for (const { index } of indexes) index.add({ position: i, block, payload: block.payload, unitSummary: block.keySummary });
       if (block.dtype !== 'f32') throw new Error(`probe needs f32 blocks, got ${block.dtype}`);
       const layout = payloadLayout({ layers: block.layers, tokens: block.tokens, channels: block.channels, bits: 'none', keyGroup: block.keyGroup, dtype: 'f32' });
       const all = new Float32Array(block.payload.buffer, block.payload.byteOffset, block.payload.byteLength / 4);
@@ -112,6 +121,12 @@ for (const job of jobs) {
           const mine = r.scores.get(at);
           ranks[`engine-${tag}-${mode}`] = mine === undefined ? frames.length : [...r.scores.entries()].filter(([i, v]) => i !== at && (v > mine || (v === mine && i < at))).length;
         }
+      }
+      // the engine's registered policies, each ranking the question as an engine made with it would
+      for (const { name, index } of indexes) {
+        const r = index.rank(queries.bare, k, store);
+        const mine = r.scores.get(at);
+        ranks[`policy-${name}`] = mine === undefined ? frames.length : [...r.scores.entries()].filter(([i, v]) => i !== at && (v > mine || (v === mine && i < at))).length;
       }
       rows.push({ seed: job.seed, frames: job.frames, family: q.family, depth: depthOf.get(needle.frame) ?? -1, needleFrame: needle.frame, ranks });
     }

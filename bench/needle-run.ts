@@ -3,6 +3,7 @@ import { InputError } from '../src/errors';
 import { StreamEngine } from '../src/engine/stream-engine';
 import type { AskEvent, Moment } from '../src/engine/types';
 import type { KvStoreBits } from '../src/memory/frame-block';
+import type { RetrievalPolicyName } from '../src/memory/retrieval/registry';
 import type { SmolVlm } from '../src/model/smolvlm';
 import { planNeedleStream, type NeedleQuestion, type NeedleStream } from '../src/needle/render';
 import { frameMs, needleFrame } from './needle-frames';
@@ -21,9 +22,14 @@ export interface RunSettings {
   maxAnswerTokens: number;
   /** Also ask every memory engine with answerContext 'restore' (method `kv-<bits>-restore`). */
   restoreVariant: boolean;
+  /** The memory engines' retrieval policy (memory/retrieval/registry.ts); absent: the engine's default. */
+  retrieval?: RetrievalPolicyName;
 }
 
 const UNIFORM_FRAMES = 8;
+
+/** The engine option for the run's retrieval policy (none: the engine's default). */
+const retrievalOf = (rs: RunSettings) => (rs.retrieval === undefined ? {} : { retrieval: rs.retrieval });
 
 interface Answer {
   text: string;
@@ -102,7 +108,7 @@ export async function warmUp(model: SmolVlm, rs: RunSettings): Promise<void> {
   const question = stream.questions[0].question;
   for (const kvBits of rs.configs) {
     // a window of 2 and top-k 1: frames reach the store and are retrieved and restored
-    const engine = await StreamEngine.create(model, { windowFrames: 2, topK: 1, kvBits, maxAnswerTokens: rs.maxAnswerTokens });
+    const engine = await StreamEngine.create(model, { windowFrames: 2, topK: 1, kvBits, maxAnswerTokens: rs.maxAnswerTokens, ...retrievalOf(rs) });
     try {
       for (const [i, f] of frames.entries()) await engine.ingest(f, frameMs(i));
       await askEngine(engine, question);
@@ -124,7 +130,7 @@ export async function runStream(model: SmolVlm, job: StreamJob, rs: RunSettings,
   const t0 = performance.now();
   const stream = planNeedleStream({ seed: job.seed, frames: job.frames, depths: job.depths, needles: job.depths.length });
   const depthOf = new Map(job.depths.map((d) => [Math.round(d * (job.frames - 1)), d]));
-  const base = { topK: rs.topK, windowFrames: rs.windowFrames, maxAnswerTokens: rs.maxAnswerTokens };
+  const base = { topK: rs.topK, windowFrames: rs.windowFrames, maxAnswerTokens: rs.maxAnswerTokens, ...retrievalOf(rs) };
   const runs: EngineRun[] = [];
   const methods: MethodRun[] = [];
   try {

@@ -6,12 +6,13 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { checkKnownOptions, numberOption, option, parseArgs, type ParsedArgs } from '../src/cli/args';
 import type { Precision } from '../src/kernels/common';
 import type { KvStoreBits } from '../src/memory/frame-block';
+import { isRetrievalPolicyName, RETRIEVAL_POLICIES } from '../src/memory/retrieval/registry';
 import { planJobs, planProblem, shardJobs, streamsPerLength, type PlanSettings, type StreamJob } from './needle-plan';
 import { RESULTS_SCHEMA, summarize, type NeedleResults, type StreamRecord } from './needle-results';
 import { BASELINES, methodLine, type Baseline, type RunSettings } from './needle-run';
 
 /** The options every needle driver takes (a driver adds its own). */
-export const NEEDLE_OPTIONS = ['model', 'lengths', 'depths', 'seeds-per-cell', 'first-seed', 'needles-per-stream', 'configs', 'baselines', 'precision', 'max-seconds', 'out', 'shard'];
+export const NEEDLE_OPTIONS = ['model', 'lengths', 'depths', 'seeds-per-cell', 'first-seed', 'needles-per-stream', 'configs', 'baselines', 'precision', 'max-seconds', 'out', 'shard', 'retrieval'];
 export const NEEDLE_FLAGS = ['resume', 'restore-variant'];
 
 export interface NeedleOptions {
@@ -76,6 +77,8 @@ export function parseNeedleOptions(argv: string[], command: string, extra: { opt
   const maxSecondsArg = option(args, 'max-seconds');
   const maxSeconds = maxSecondsArg === undefined ? null : Number(maxSecondsArg);
   if (maxSeconds !== null && !(maxSeconds > 0)) fail(`--max-seconds must be a number > 0, not ${maxSecondsArg}`);
+  const retrievalArg = option(args, 'retrieval');
+  const retrieval = retrievalArg === undefined || isRetrievalPolicyName(retrievalArg) ? retrievalArg : fail(`--retrieval must be one of ${Object.keys(RETRIEVAL_POLICIES).join(', ')}, not ${retrievalArg}`);
   const shardArg = option(args, 'shard');
   const shardMatch = shardArg === undefined ? null : /^(\d+)\/(\d+)$/.exec(shardArg);
   if (shardArg !== undefined && (!shardMatch || Number(shardMatch[1]) >= Number(shardMatch[2]))) fail(`--shard must be i/n with 0 ≤ i < n, not ${shardArg}`);
@@ -88,7 +91,7 @@ export function parseNeedleOptions(argv: string[], command: string, extra: { opt
       maxSeconds,
       out: option(args, 'out') ?? 'needle-results.json',
       shard: shardMatch ? { index: Number(shardMatch[1]), count: Number(shardMatch[2]) } : null,
-      run: { configs, baselines, windowFrames: 16, topK: 8, maxAnswerTokens: 8, restoreVariant: args.flags.has('restore-variant') },
+      run: { configs, baselines, windowFrames: 16, topK: 8, maxAnswerTokens: 8, restoreVariant: args.flags.has('restore-variant'), ...(retrieval === undefined ? {} : { retrieval }) },
       resume: args.flags.has('resume'),
     },
   };
@@ -127,7 +130,7 @@ export class NeedleSession {
       elapsedSeconds: 0,
       host,
       model: o.model,
-      settings: { ...o.plan, configs: o.run.configs.map(String), baselines: o.run.baselines, windowFrames: o.run.windowFrames, topK: o.run.topK, maxAnswerTokens: o.run.maxAnswerTokens, maxSeconds: o.maxSeconds, shard: o.shard },
+      settings: { ...o.plan, configs: o.run.configs.map(String), baselines: o.run.baselines, windowFrames: o.run.windowFrames, topK: o.run.topK, maxAnswerTokens: o.run.maxAnswerTokens, maxSeconds: o.maxSeconds, shard: o.shard, ...(o.run.retrieval === undefined ? {} : { retrieval: o.run.retrieval }) },
       plan: {
         streamsPerLength: streamsPerLength(o.plan),
         streamsPlanned: this.jobs.length,

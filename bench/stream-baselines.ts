@@ -35,14 +35,16 @@ export async function fullKvFill(gpu: GpuDevice, model: SmolVlm, sinkTokens: num
     const stream = text.createCache(capacity);
     const answer = text.createCache(capacity);
     const rowBytes = stream.rowBytes;
-    const chunk = new Uint8Array(Math.min(capacity * rowBytes, 8 << 20));
+    // whole rows (KvCache.writeRows writes rows)
+    const chunk = new Uint8Array(Math.max(1, Math.floor(Math.min(capacity * rowBytes, 8 << 20) / rowBytes)) * rowBytes);
     const u16 = new Uint16Array(chunk.buffer);
     // f16 / f32 words of small random values (f16 bit patterns of |x| < 1 are also finite f32 halves)
     for (let i = 0; i < u16.length; i++) u16[i] = (Math.random() < 0.5 ? 0x3000 : 0xb000) | Math.floor(Math.random() * 0x0c00);
-    for (const t of [...stream.keys, ...stream.values]) {
-      for (let at = 0; at < filled * rowBytes; at += chunk.byteLength) gpu.device.queue.writeBuffer(t.buffer, at, chunk, 0, Math.min(chunk.byteLength, filled * rowBytes - at));
-    }
-    stream.length = filled;
+    for (let l = 0; l < stream.config.layers; l++)
+      for (const part of ['keys', 'values'] as const) {
+        for (let at = 0; at < filled * rowBytes; at += chunk.byteLength) stream.writeRows(l, part, at / rowBytes, chunk, 0, Math.min(chunk.byteLength, filled * rowBytes - at));
+      }
+    stream.truncate(filled);
     await gpu.device.queue.onSubmittedWorkDone();
     const firstTokens: number[] = [];
     const tokensPerSecond: number[] = [];

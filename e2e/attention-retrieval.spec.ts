@@ -106,13 +106,13 @@ test('keys read back from a frame payload: raw rows as stored, quantized ones as
   const rawPayload = new Uint8Array(raw.bytes);
   perLayer.forEach((k, l) => rawPayload.set(new Uint8Array(k.buffer), raw.layers[l].keys.offset));
   expect(Array.from(payloadLayerKeys({ ...info, bits: 'none' }, rawPayload, 1))).toEqual(Array.from(perLayer[1]));
-  // 4-bit: codes and params where the layout puts them
+  // 4-bit: a part is its codes, then its params (the KIVI codec's layout)
   const q4 = payloadLayout({ ...info, bits: 4 });
   const q4Payload = new Uint8Array(q4.bytes);
   const quantized = perLayer.map((k) => quantizeKeysRef(k, tokens, ch, 4, 128));
   quantized.forEach((q, l) => {
     q4Payload.set(new Uint8Array(q.codes.buffer), q4.layers[l].keys.offset);
-    q4Payload.set(new Uint8Array(q.params.buffer), q4.layers[l].keys.params!.offset);
+    q4Payload.set(new Uint8Array(q.params.buffer), q4.layers[l].keys.offset + q.codes.byteLength);
   });
   expect(Array.from(payloadLayerKeys({ ...info, bits: 4 }, q4Payload, 2))).toEqual(Array.from(dequantizeKeysRef(quantized[2], tokens, ch, 4, 128)));
   expect(() => payloadLayerKeys({ ...info, bits: 4 }, q4Payload, 3)).toThrow(/no layer 3/);

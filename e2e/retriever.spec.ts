@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import { questionVectors, retrieve, scoreFrames, topK } from '../src/memory/retriever';
 import { plainDots, RowMatrix, simdAvailable } from '../src/memory/simd-dot';
 import { coarseVector, unitSlices } from '../src/memory/retrieval-rows';
+import { KEY_SUMMARY_POLICY, type KeySummaryIndex } from '../src/memory/retrieval/key-summary-policy';
 import { MemoryStore } from '../src/memory/store';
 import { Random } from '../src/reference/random';
 
@@ -126,10 +127,11 @@ test('small stores are ranked exactly; large ones in two passes that keep the be
   for (const f of b.chosen) expect(b.scores.get(f)).toBeCloseTo(full[f], 5);
 });
 
-test('the store keeps every frame\'s retrieval rows as it grows past its first allocation', () => {
+test('the store keeps every frame\'s unit summary, and the key-summary index its first-pass row, as they grow past their first allocation', () => {
   const rng = new Random(5);
   const meta = { modelKey: 'test', ...shape, bits: 'none' as const, dtype: 'f32' as const };
-  const store = new MemoryStore(meta);
+  const index = KEY_SUMMARY_POLICY.createIndex({ ...shape, heads: shape.kvHeads, layer: 0 }) as KeySummaryIndex;
+  const store = new MemoryStore(meta, { index });
   const raw: Float32Array[] = [];
   const frames = 150; // the rows start with room for 64 and double
   for (let i = 0; i < frames; i++) {
@@ -138,7 +140,7 @@ test('the store keeps every frame\'s retrieval rows as it grows past its first a
     store.add({ index: i, timestampMs: i * 1000, tokens: 1, layers: shape.layers, channels: shape.kvHeads * shape.headDim, bits: 'none', keyGroup: 128, dtype: 'f32', payload: new Uint8Array(2 * shape.layers * shape.kvHeads * shape.headDim * 4), keySummary, thumbnail: { width: 1, height: 1, data: new Uint8Array(3) } });
   }
   const unit = store.unitSummaries().rows();
-  const coarse = store.coarseSummaries().rows();
+  const coarse = index.coarseRows().rows();
   const width = coarse.length / frames;
   expect(unit.length).toBe(frames * per);
   for (const f of [0, 63, 64, 127, 149]) {

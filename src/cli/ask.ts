@@ -1,6 +1,8 @@
 import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, Moment, StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
+import { codecOf } from '../memory/codecs/registry';
+import { checkStoreMeta } from '../memory/compatibility';
 import { frameTimestamp } from '../model/prompt';
 import { SmolVlm } from '../model/smolvlm';
 import { checkKnownOptions, option, type ParsedArgs } from './args';
@@ -57,15 +59,14 @@ export async function askCommand(o: AskCommandOptions): Promise<number> {
     const bar = ProgressBar.forTerminal(o.json);
     const source = modelSourceOf(model);
     const vlm = await SmolVlm.load(gpu, source, { ...smolVlmOptions(load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
-    const engineOptions: StreamEngineOptions = { kvBits: memory.meta.bits, maxAnswerTokens: o.maxNewTokens };
+    const engineOptions: StreamEngineOptions = { kvBits: memory.meta.bits, kvCodec: codecOf(memory.meta).id, maxAnswerTokens: o.maxNewTokens };
     if (settings?.windowFrames !== undefined) engineOptions.windowFrames = settings.windowFrames;
     if (settings?.frameResize !== undefined) engineOptions.frameResize = settings.frameResize;
     const topK = o.topK ?? settings?.topK;
     if (topK !== undefined) engineOptions.topK = topK;
     const engine = await StreamEngine.create(vlm, engineOptions);
-    if (engine.meta.modelKey !== memory.meta.modelKey || engine.meta.dtype !== memory.meta.dtype) {
-      throw new InputError(`--memory ${o.memory} was made by another model or precision (${memory.meta.dtype}) than ${model} here (${engine.meta.dtype}); pass the --model and --precision watch used`);
-    }
+    // the engine takes the memory's K/V encoding, so what can differ is the model or its precision
+    checkStoreMeta(memory.meta, engine.meta, () => `--memory ${o.memory} was made by another model or precision (${memory.meta.dtype}) than ${model} here (${engine.meta.dtype}); pass the --model and --precision watch used`);
     await engine.restoreMemory(memory.meta, memory.blocks);
     for (const question of o.questions) {
       bar.clear();

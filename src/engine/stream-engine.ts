@@ -6,12 +6,15 @@ import { mergeImageFeatures } from '../model/merge-image-features';
 import type { RgbImage } from '../model/preprocess';
 import type { SmolVlm } from '../model/smolvlm';
 import { generateGreedy, positionTensor } from '../model/generate';
-import type { KvCache } from '../model/kv-cache';
+import type { KvCache } from '../memory/kv-cache';
 import { FrameBlockWriter } from '../memory/evict';
 import { KV_STORE_BITS, lazyBlock, type FrameBlock, type KvStoreBits, type LazyFrameBlock, type Thumbnail } from '../memory/frame-block';
+import { checkStoreMeta } from '../memory/compatibility';
+import { RAW_CODEC } from '../memory/codecs/raw';
+import { codecOf, kvCodec } from '../memory/codecs/registry';
 import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
-import { questionVectors, rankByAttention, retrieve } from '../memory/retriever';
+import { DEFAULT_RETRIEVAL, isRetrievalPolicyName, RETRIEVAL_POLICIES, retrievalPolicy } from '../memory/retrieval/registry';
 import { rankingPath } from '../memory/simd-dot';
 import type { PayloadSpill } from '../memory/spill';
 import { MemoryStore, type FrameInputs, type StoreMeta } from '../memory/store';
@@ -107,8 +110,9 @@ export class StreamEngine {
     private readonly backupWriter: FrameBlockWriter | null,
     store: MemoryStore | null,
   ) {
-    const attention = options.retrieval === 'attention' ? { layer: options.retrievalLayer, heads: model.config.text.numHeads } : undefined;
-    this.store = store ?? new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined, attention });
+    const t = model.config.text;
+    const index = retrievalPolicy(options.retrieval).createIndex({ layers: t.numLayers, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim, layer: options.retrievalLayer });
+    this.store = store ?? new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined, index });
   }
 
   /**
@@ -121,7 +125,8 @@ export class StreamEngine {
   static async create(model: SmolVlm, options: StreamEngineOptions = {}, host: { spill?: PayloadSpill; resume?: EngineState } = {}): Promise<StreamEngine> {
     const o: Required<StreamEngineOptions> = {
       windowFrames: positiveInt('windowFrames', options.windowFrames ?? 16),
-      kvBits: options.kvBits ?? 4,
+      kvBits: options.kvBits ?? (options.kvCodec !== undefined ? kvCodec(options.kvCodec).bits : 4),
+      kvCodec: options.kvCodec ?? '', // resolved below, once kvBits is checked
       topK: positiveInt('topK', options.topK ?? 8, 0),
       maxQuestionTokens: positiveInt('maxQuestionTokens', options.maxQuestionTokens ?? 256),
       maxAnswerTokens: positiveInt('maxAnswerTokens', options.maxAnswerTokens ?? 128),
@@ -129,15 +134,17 @@ export class StreamEngine {
       thumbnailEdge: positiveInt('thumbnailEdge', options.thumbnailEdge ?? 96, 8),
       ramBudgetBytes: options.ramBudgetBytes ?? Infinity,
       retrievalLayer: options.retrievalLayer ?? 0,
-      retrieval: options.retrieval ?? 'attention',
+      retrieval: options.retrieval ?? DEFAULT_RETRIEVAL,
       answerContext: options.answerContext ?? 'reprefill',
       windowBackup: options.windowBackup ?? false,
     };
     if (!Number.isInteger(o.retrievalLayer) || o.retrievalLayer < 0 || o.retrievalLayer >= model.config.text.numLayers) throw new InputError(`StreamEngine: retrievalLayer must be a layer index in 0…${model.config.text.numLayers - 1}, got ${String(o.retrievalLayer)}`);
     if (o.answerContext !== 'reprefill' && o.answerContext !== 'restore') throw new InputError(`StreamEngine: answerContext must be 'reprefill' or 'restore', got ${String(o.answerContext)}`);
-    if (o.retrieval !== 'attention' && o.retrieval !== 'key-summary') throw new InputError(`StreamEngine: retrieval must be 'attention' or 'key-summary', got ${String(o.retrieval)}`);
+    if (!isRetrievalPolicyName(o.retrieval)) throw new InputError(`StreamEngine: retrieval must be one of ${Object.keys(RETRIEVAL_POLICIES).map((n) => `'${n}'`).join(', ')}, got ${String(o.retrieval)}`);
     if (!(o.ramBudgetBytes >= 0)) throw new InputError(`StreamEngine: ramBudgetBytes must be a number ≥ 0, got ${String(o.ramBudgetBytes)}`);
     if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamEngine: kvBits must be 8, 4, 2 or 'none', got ${String(o.kvBits)}`);
+    const codec = codecOf({ bits: o.kvBits, codec: options.kvCodec });
+    o.kvCodec = codec.id;
     if (o.frameResize !== 'video' && o.frameResize !== 'image') throw new InputError(`StreamEngine: frameResize must be 'video' or 'image', got ${String(o.frameResize)}`);
 
     const text = model.text;
@@ -154,16 +161,14 @@ export class StreamEngine {
         `StreamEngine: ${o.windowFrames} window + ${o.topK} retrieved frames of ≤ ${maxFrameTokens} tokens, ${o.maxQuestionTokens} question and ${o.maxAnswerTokens} answer tokens need ${answerRows} positions; the model has ${t.maxPositions}. Use a smaller window or top-k.`,
       );
     }
-    const meta: StoreMeta = { modelKey: modelKey(model.config), layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim, bits: o.kvBits, dtype: model.precision };
+    const meta: StoreMeta = { modelKey: modelKey(model.config), layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim, bits: codec.bits, codec: codec.id, dtype: model.precision };
     const resume = host.resume;
     if (resume) {
-      for (const key of Object.keys(meta) as (keyof StoreMeta)[]) {
-        if (resume.store.meta[key] !== meta[key]) throw new InputError(`StreamEngine: the memory to resume has ${key} ${String(resume.store.meta[key])}, the new engine ${String(meta[key])}`);
-      }
+      checkStoreMeta(resume.store.meta, meta, (key, have, want) => `StreamEngine: the memory to resume has ${key} ${have}, the new engine ${want}`);
     }
     const streamCache = text.createCache(streamRows);
     const answerCache = text.createCache(answerRows);
-    const backupWriter = o.windowBackup ? new FrameBlockWriter(model.gpu, { ...meta, bits: 'none' }) : null;
+    const backupWriter = o.windowBackup ? new FrameBlockWriter(model.gpu, { ...meta, bits: RAW_CODEC.bits, codec: RAW_CODEC.id }) : null;
     const engine = new StreamEngine(model, o, meta, prompt, S, maxFrameTokens, streamCache, answerCache, new FrameEncoder(model, o.frameResize), new FrameBlockWriter(model.gpu, meta), new FrameBlockReader(model.gpu), resume ? resume.spill : (host.spill ?? null), backupWriter, resume?.store ?? null);
     // the sinks: the prefix, prefilled once
     const rec = new CommandRecorder(model.gpu, undefined, 'stream prefix');
@@ -501,21 +506,12 @@ export class StreamEngine {
 
   private async retrieveFrames(question: string, k: number, parts: { queryMs: number; rankMs: number }): Promise<{ chosen: number[]; scores: Map<number, number> }> {
     const t0 = now();
-    const t = this.model.config.text;
-    const byAttention = this.options.retrieval === 'attention';
-    const keys = byAttention ? await this.store.attentionKeys() : null;
-    const { queries, tokens } = await this.captureQueries(question, 'bare');
+    // the policy's index, complete (frames opened from a saved memory are indexed now if it needs their payloads)
+    const index = await this.store.retrievalIndex();
+    const queries = await this.captureQueries(question, 'bare');
     const t1 = now();
     parts.queryMs = t1 - t0;
-    let ranked: { chosen: number[]; scores: Map<number, number> };
-    if (keys) {
-      const width = t.numHeads * t.headDim;
-      const layer = this.options.retrievalLayer;
-      ranked = rankByAttention(queries.subarray(layer * tokens * width, (layer + 1) * tokens * width), tokens, keys, this.store.frames, k);
-    } else {
-      const q = questionVectors(queries, { layers: t.numLayers, tokens, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim });
-      ranked = retrieve(q, this.store.unitSummaries(), this.store.coarseSummaries(), { layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim }, k);
-    }
+    const ranked = index.rank(queries, k, this.store);
     parts.rankMs = now() - t1;
     return ranked;
   }
@@ -607,9 +603,7 @@ export class StreamEngine {
   restoreMemory(meta: StoreMeta, blocks: readonly (FrameBlock | LazyFrameBlock)[]): Promise<void> {
     return this.exclusive(async () => {
       if (this.nextIndex > 0 || this.store.frames > 0) throw new InputError('restoreMemory: the engine already holds frames; restore into a fresh engine');
-      for (const key of Object.keys(this.meta) as (keyof StoreMeta)[]) {
-        if (meta[key] !== this.meta[key]) throw new InputError(`restoreMemory: the saved memory has ${key} ${String(meta[key])}, this engine ${String(this.meta[key])}`);
-      }
+      checkStoreMeta(meta, this.meta, (key, have, want) => `restoreMemory: the saved memory has ${key} ${have}, this engine ${want}`);
       const sorted = [...blocks].sort((a, b) => a.index - b.index);
       // every block is checked before any is added, so a bad one leaves the engine empty
       sorted.forEach((b, i) => {

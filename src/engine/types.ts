@@ -1,5 +1,6 @@
 import type { KvStoreBits, Thumbnail } from '../memory/frame-block';
 import type { SamplingSettings } from '../model/generate';
+import type { RetrievalPolicyName } from '../memory/retrieval/registry';
 import type { RankingPath } from '../memory/simd-dot';
 
 export interface StreamEngineOptions {
@@ -7,6 +8,12 @@ export interface StreamEngineOptions {
   windowFrames?: number;
   /** How evicted frames are stored. Default 4. */
   kvBits?: KvStoreBits;
+  /**
+   * The K/V codec evicted frames are stored with, by id (memory/codecs/registry.ts: 'raw',
+   * 'kivi-8', 'kivi-4', 'kivi-2', …); when given, it decides and `kvBits` must be its bits or
+   * absent. Default: the codec `kvBits` names.
+   */
+  kvCodec?: string;
   /** Frames retrieved from memory per question (the window is always added). Default 8. */
   topK?: number;
   /** Longest question piece accepted, in tokens. Default 256. */
@@ -33,13 +40,15 @@ export interface StreamEngineOptions {
    */
   retrievalLayer?: number;
   /**
-   * How a question ranks stored frames (memory/retriever.ts). 'attention' (default): the attention
-   * mass the question's queries put on each frame's keys at `retrievalLayer`. 'key-summary': ReKV's
-   * cosine of the mean question query and each frame's mean key, over every layer — 57 % recall@8
-   * against 'attention''s 100 % on the needle model's development streams; kept to compare on
-   * other models, and it needs no per-token keys in RAM.
+   * How a question ranks stored frames: a retrieval policy by name (memory/retrieval/registry.ts).
+   * 'attention' (default): the attention mass the question's queries put on each frame's keys at
+   * `retrievalLayer`. 'key-summary': ReKV's cosine of the mean question query and each frame's mean
+   * key, over every layer — 57 % recall@8 against 'attention''s 100 % on the needle model's
+   * development streams; kept to compare on other models, and it needs no per-token keys in RAM.
+   * 'max-sim': ColBERT-style late interaction at `retrievalLayer`, each question token's best
+   * matching frame token (memory/retrieval/max-sim-policy.ts).
    */
-  retrieval?: 'attention' | 'key-summary';
+  retrieval?: RetrievalPolicyName;
   /**
    * How a question's context is built. 'reprefill' (default): the retrieved frames' and the window's
    * input embeddings (kept for every frame: f16, in RAM) are prefilled afresh in one pass, so the
@@ -136,10 +145,11 @@ export interface EngineStats {
    */
   ranking: RankingPath;
   storeFrames: number;
-  /** The memory store's bytes: payloads, key summaries, thumbnails and the retrieval index. */
+  /** The memory store's bytes: payloads, key summaries (as unit summaries, f32) and thumbnails. */
   storeBytes: number;
   /**
-   * RAM beside storeBytes: the per-token keys 'attention' retrieval ranks with (int8) and, with
+   * RAM beside storeBytes: the retrieval policy's index (the per-token keys 'attention' and
+   * 'max-sim' rank with, int8; the first-pass vectors of 'key-summary', f32) and, with
    * answerContext 'reprefill', the stored frames' input embeddings (f16); never spilled or saved.
    */
   storeSideBytes: number;

@@ -7,7 +7,8 @@ export interface AttentionKeyShape {
   headDim: number;
 }
 
-interface FrameKeys {
+/** One frame's keys as AttentionKeys keeps them. */
+export interface FrameKeys {
   /** int8 codes [tokens, kvHeads·headDim]. */
   codes: Int8Array;
   /** One scale per (token, KV head): code · scale ≈ key. */
@@ -42,6 +43,13 @@ export class AttentionKeys {
 
   has(i: number): boolean {
     return this.frames[i] !== undefined;
+  }
+
+  /** Frame i's keys as kept, for scorers other than `score` (retrieval/max-sim-policy.ts). */
+  frame(i: number): Readonly<FrameKeys> {
+    const f = this.frames[i];
+    if (!f) throw new InputError(`AttentionKeys: frame ${i} has no keys`);
+    return f;
   }
 
   /** Frame i's keys, f32 [tokens, kvHeads·headDim]. */

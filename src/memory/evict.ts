@@ -1,10 +1,13 @@
 import type { GpuDevice } from '../gpu/device';
 import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
-import { KEY_GROUP_TOKENS, createKvQuantBlock, destroyKvQuantBlock, quantizeKeys, quantizeValues, type KvQuantBlock } from '../kernels/kvquant';
+import { KEY_GROUP_TOKENS } from '../kernels/kvquant-layout';
 import { keySummary } from '../kernels/kv-summary';
-import type { KvCache } from '../model/kv-cache';
+import type { KvCodec, KvEncoder } from './codecs/codec';
+import { kernelsOf } from './codecs/gpu-registry';
+import { codecOf } from './codecs/registry';
 import type { FrameBlock, Thumbnail } from './frame-block';
+import type { KvCache } from './kv-cache';
 import { payloadLayout } from './payload';
 import { unitSlices } from './retrieval-rows';
 import type { StoreMeta } from './store';
@@ -17,52 +20,40 @@ export interface FrameInfo {
 
 /**
  * Turns a frame's rows of the GPU cache into a FrameBlock: per layer the key summary (mean
- * pre-RoPE key, shaders/kv_summary.wgsl) and the K/V, quantized on the GPU (shaders/kvquant.wgsl)
- * or copied raw, all packed into one GPU buffer and read back with a single map. The cache rows
- * are only read, so the caller decides when they leave the GPU.
+ * pre-RoPE key, shaders/kv_summary.wgsl) and the K/V encoded by the store's codec (codecs/: KIVI
+ * quantized on the GPU, or copied raw), all packed into one GPU buffer and read back with a single
+ * map. The cache rows are only read, so the caller decides when they leave the GPU.
  *
- * GPU scratch (quantized blocks per layer, the packing buffer) is kept per frame length and reused:
+ * GPU scratch (the codec's encoder, the packing buffer) is kept per frame length and reused:
  * frames of one stream have one or two lengths.
  */
 export class FrameBlockWriter {
   private readonly summary: Tensor;
-  private readonly scratch = new Map<number, { blocks: KvQuantBlock[]; packed: Tensor }>();
+  private readonly codec: KvCodec;
+  private readonly scratch = new Map<number, { encoder: KvEncoder; packed: Tensor }>();
 
   constructor(
     readonly gpu: GpuDevice,
     readonly meta: StoreMeta,
   ) {
+    this.codec = codecOf(meta);
     this.summary = Tensor.empty(gpu, [meta.layers * meta.kvHeads * meta.headDim], 'f32', 'frame key summary');
   }
 
   async write(cache: KvCache, start: number, tokens: number, info: FrameInfo): Promise<FrameBlock> {
     const { layers, kvHeads, headDim, bits, dtype } = this.meta;
     const channels = kvHeads * headDim;
-    const keyGroup = KEY_GROUP_TOKENS; // the layout scratchFor's quantized blocks are made with
-    const layout = payloadLayout({ layers, tokens, channels, bits, keyGroup, dtype });
-    const { blocks, packed } = this.scratchFor(tokens, layout.bytes);
+    const keyGroup = KEY_GROUP_TOKENS; // the key group this version makes blocks with
+    const codec = this.codec.id;
+    const layout = payloadLayout({ layers, tokens, channels, bits, codec, keyGroup, dtype });
+    const { encoder, packed } = this.scratchFor(tokens, layout.bytes);
     const rec = new CommandRecorder(this.gpu, undefined, 'evict frame');
     for (let l = 0; l < layers; l++) {
       keySummary(rec, cache.rows(l, 'keys'), tokens, this.summary, { row: start, outOffset: l * channels });
-      if (bits !== 'none') {
-        quantizeKeys(rec, cache.rows(l, 'keys'), blocks[l], { row: start });
-        quantizeValues(rec, cache.rows(l, 'values'), blocks[l], { row: start });
-      }
+      encoder.recordEncode(rec, cache, l, start);
     }
     // copies after every dispatch: one compute pass, then the copies
-    const rowBytes = cache.rowBytes;
-    layout.layers.forEach((slices, l) => {
-      if (bits === 'none') {
-        rec.copy(cache.keys[l].buffer, start * rowBytes, packed.buffer, slices.keys.offset, slices.keys.bytes);
-        rec.copy(cache.values[l].buffer, start * rowBytes, packed.buffer, slices.values.offset, slices.values.bytes);
-        return;
-      }
-      const b = blocks[l];
-      for (const [part, s] of [[b.keys, slices.keys], [b.values, slices.values]] as const) {
-        rec.copy(part.codes.buffer, 0, packed.buffer, s.offset, s.bytes);
-        rec.copy(part.params.buffer, 0, packed.buffer, s.params!.offset, s.params!.bytes);
-      }
-    });
+    layout.layers.forEach((slices, l) => encoder.recordCopies(rec, cache, l, start, packed.buffer, slices.keys, slices.values));
     rec.submit();
     const [payloadWords, keySummaryValues] = await Promise.all([packed.read(), this.summary.readFloat()]);
     const payload = new Uint8Array(payloadWords.buffer, payloadWords.byteOffset, layout.bytes).slice();
@@ -73,6 +64,7 @@ export class FrameBlockWriter {
       layers,
       channels,
       bits,
+      codec,
       keyGroup,
       dtype,
       payload,
@@ -85,9 +77,9 @@ export class FrameBlockWriter {
   private scratchFor(tokens: number, bytes: number) {
     let s = this.scratch.get(tokens);
     if (!s) {
-      const { layers, kvHeads, headDim, bits } = this.meta;
-      const blocks = bits === 'none' ? [] : Array.from({ length: layers }, () => createKvQuantBlock(this.gpu, { tokens, channels: kvHeads * headDim, keyBits: bits, keyGroup: KEY_GROUP_TOKENS }));
-      s = { blocks, packed: Tensor.empty(this.gpu, [Math.ceil(bytes / 4)], 'u32', 'frame block packing') };
+      const { layers, kvHeads, headDim, dtype } = this.meta;
+      const encoder = kernelsOf(this.codec).createEncoder(this.gpu, { tokens, channels: kvHeads * headDim, keyGroup: KEY_GROUP_TOKENS, dtype }, layers);
+      s = { encoder, packed: Tensor.empty(this.gpu, [Math.ceil(bytes / 4)], 'u32', 'frame block packing') };
       this.scratch.set(tokens, s);
     }
     return s;
@@ -96,7 +88,7 @@ export class FrameBlockWriter {
   destroy(): void {
     this.summary.destroy();
     for (const s of this.scratch.values()) {
-      s.blocks.forEach(destroyKvQuantBlock);
+      s.encoder.destroy();
       s.packed.destroy();
     }
     this.scratch.clear();

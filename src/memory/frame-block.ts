@@ -1,10 +1,10 @@
 import type { KvBits } from '../kernels/kvquant-layout';
 
 /**
- * How a frame block's K/V are kept off the GPU: KIVI-quantized at 8/4/2 bits (keys per channel in
- * groups of `keyGroup` tokens, values per token in groups of 32 channels;
+ * The `kvBits` setting: how a frame block's K/V are kept off the GPU, KIVI-quantized at 8/4/2 bits
+ * (keys per channel in groups of `keyGroup` tokens, values per token in groups of 32 channels;
  * src/kernels/kvquant-layout.ts), or 'none' = the cache rows as they were (f32 or f16), which
- * restores them bit for bit.
+ * restores them bit for bit. Each value names a K/V codec (codecs/registry.ts).
  */
 export type KvStoreBits = KvBits | 'none';
 
@@ -23,11 +23,10 @@ export interface Thumbnail {
  * The unit of memory (DESIGN decision 4): one frame's tokens' K/V for every layer, evicted from the
  * GPU window, plus what retrieval and the UI need without touching the K/V.
  *
- * `payload` holds, layer after layer, that layer's keys then values:
- * - bits 'none': keys rows [tokens, channels] then values rows [tokens, channels] in `dtype`;
- * - bits 8/4/2: key codes, key params, value codes, value params (u32 words, the GPU layout of
- *   kvQuantPartLayout('keys' | 'values', tokens, channels, bits, keyGroup)).
- * So its size follows from (layers, tokens, channels, bits, keyGroup, dtype) alone: `framePayloadBytes`.
+ * `payload` holds, layer after layer, that layer's keys then values, as its K/V codec encodes them
+ * (codecs/: 'raw' = rows [tokens, channels] in `dtype`; 'kivi-8/4/2' = codes then params, the GPU
+ * layout of kvQuantPartLayout). So its size follows from (layers, tokens, channels, codec,
+ * keyGroup, dtype) alone: `framePayloadBytes`.
  */
 export interface FrameBlock {
   /** 0-based index of the frame in the stream (ingest order). */
@@ -39,6 +38,11 @@ export interface FrameBlock {
   /** kv_heads · head_dim. */
   channels: number;
   bits: KvStoreBits;
+  /**
+   * The id of the K/V codec that encoded `payload` (codecs/registry.ts). Absent in blocks made by
+   * hand: then `bits` names it (codecOf).
+   */
+  codec?: string;
   /**
    * Tokens per key quantization group: KEY_GROUP_TOKENS (128) in blocks this version makes, 32 in
    * blocks saved by memory format version 2. Kept for raw blocks too, where it shapes nothing.

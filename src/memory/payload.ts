@@ -1,20 +1,12 @@
 import { InputError } from '../errors';
-import { kvQuantPartLayout, type KvQuantPartLayout } from '../kernels/kvquant-layout';
+import type { KvPartSlice } from './codecs/codec';
+import { codecOf } from './codecs/registry';
 import { payloadSizeOf, type FrameBlock, type FrameBlockInfo, type KvStoreBits } from './frame-block';
 
 /** Where one layer's keys and values sit in a frame block's payload (byte offsets). */
 export interface LayerSlices {
-  keys: PartSlices;
-  values: PartSlices;
-}
-
-export interface PartSlices {
-  /** bits 'none': the raw rows; quantized: the codes. */
-  offset: number;
-  bytes: number;
-  /** Quantized only: the param words right after the codes. */
-  params?: { offset: number; bytes: number };
-  layout?: KvQuantPartLayout;
+  keys: KvPartSlice;
+  values: KvPartSlice;
 }
 
 export interface PayloadShape {
@@ -22,27 +14,24 @@ export interface PayloadShape {
   tokens: number;
   channels: number;
   bits: KvStoreBits;
+  /** The K/V codec's id; absent: the one `bits` names (codecOf). */
+  codec?: string;
   /** Tokens per key group (FrameBlock.keyGroup). */
   keyGroup: number;
   dtype: 'f32' | 'f16';
 }
 
-/** The payload layout of FrameBlock (frame-block.ts): per layer, keys then values. */
+/** The payload layout of FrameBlock (frame-block.ts): per layer, keys then values, each as long as its codec says. */
 export function payloadLayout(shape: PayloadShape): { layers: LayerSlices[]; bytes: number } {
-  const { layers, tokens, channels, bits, keyGroup, dtype } = shape;
+  const { layers, tokens } = shape;
   if (!Number.isInteger(tokens) || tokens < 1 || !Number.isInteger(layers) || layers < 1) throw new InputError(`frame block: ${layers} layers × ${tokens} tokens`);
+  const codec = codecOf(shape);
   const out: LayerSlices[] = [];
   let at = 0;
-  const part = (kind: 'keys' | 'values'): PartSlices => {
-    if (bits === 'none') {
-      const bytes = tokens * channels * (dtype === 'f16' ? 2 : 4);
-      const s = { offset: at, bytes };
-      at += bytes;
-      return s;
-    }
-    const layout = kvQuantPartLayout(kind, tokens, channels, bits, keyGroup);
-    const s: PartSlices = { offset: at, bytes: layout.codeWords * 4, params: { offset: at + layout.codeWords * 4, bytes: layout.paramWords * 4 }, layout };
-    at += layout.bytes;
+  const part = (kind: 'keys' | 'values'): KvPartSlice => {
+    const bytes = codec.partBytes(kind, shape);
+    const s = { offset: at, bytes };
+    at += bytes;
     return s;
   };
   for (let l = 0; l < layers; l++) {

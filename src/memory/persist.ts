@@ -1,7 +1,9 @@
 import { jsonDepthExceeds } from '../bounded-json';
 import { InputError, QuotaError, StreamVlmError } from '../errors';
 import { LIMITS } from '../limits';
-import { blockInfo, payloadSizeOf, type FrameBlock, type KvStoreBits, type LazyFrameBlock } from './frame-block';
+import { codecOf, isKvCodecId, kvCodec, kvCodecForFileCode } from './codecs/registry';
+import { blockFitsMeta, sameStoreMeta, summaryFloatsOf } from './compatibility';
+import { blockInfo, KV_STORE_BITS, payloadSizeOf, type FrameBlock, type KvStoreBits, type LazyFrameBlock } from './frame-block';
 import { framePayloadBytes } from './payload';
 import type { StoreMeta } from './store';
 
@@ -22,10 +24,11 @@ import type { StoreMeta } from './store';
  *
  * Format, little-endian (every WebGPU platform is):
  *   block  'SVMB' u32 version u32 headerBytes(=64) u32 index f64 timestampMs u32 tokens u32 layers
- *          u32 channels u8 bits(0=none) u8 dtype(0=f32,1=f16) u16 keyGroup u32 thumbWidth u32 thumbHeight
+ *          u32 channels u8 codec (its fileCode: 0=raw, 8/4/2=KIVI) u8 dtype(0=f32,1=f16) u16 keyGroup u32 thumbWidth u32 thumbHeight
  *          u32 payloadBytes u32 summaryFloats u32 0 u32 0 | payload | key summary f32 | thumbnail RGB
  *          | u32 crc32 of everything before it
- *   index  'SVMI' u32 version u32 metaBytes | meta JSON (UTF-8) | u32 count | count × (u32 index
+ *   index  'SVMI' u32 version u32 metaBytes | meta JSON (UTF-8; its `codec` id since codecs had ids,
+ *          absent before: then its `bits` names the codec) | u32 count | count × (u32 index
  *          f64 timestampMs u32 fileBytes u32 fingerprint u32 the block's crc32) | u32 crc32 of everything before
  */
 
@@ -124,7 +127,7 @@ export function blockFingerprint(b: FrameBlock | LazyFrameBlock): number {
   head.setFloat64(4, b.timestampMs, true);
   head.setUint32(12, payloadSizeOf(b), true);
   head.setUint32(16, b.tokens, true);
-  head.setUint32(20, bitsCode(b.bits) | (b.dtype === 'f16' ? 0x100 : 0) | (b.keyGroup << 16), true);
+  head.setUint32(20, codecOf(b).fileCode | (b.dtype === 'f16' ? 0x100 : 0) | (b.keyGroup << 16), true);
   return crc32(b.thumbnail.data, crc32(asBytes(b.keySummary), crc32(new Uint8Array(head.buffer))));
 }
 
@@ -137,14 +140,6 @@ function checkVersion(v: DataView, bad: (problem: string) => never): number {
   const version = v.getUint32(4, true);
   if (!READABLE_VERSIONS.includes(version)) bad(`format version ${version}; this streamvlm reads versions ${READABLE_VERSIONS.join(' and ')}`);
   return version;
-}
-
-function bitsCode(bits: KvStoreBits): number {
-  return bits === 'none' ? 0 : bits;
-}
-
-function bitsOf(code: number): KvStoreBits | null {
-  return code === 0 ? 'none' : code === 8 || code === 4 || code === 2 ? code : null;
 }
 
 function writeMagic(view: DataView, magic: string): void {
@@ -172,7 +167,7 @@ export function encodeBlock(b: FrameBlock): Uint8Array {
   v.setUint32(24, b.tokens, true);
   v.setUint32(28, b.layers, true);
   v.setUint32(32, b.channels, true);
-  v.setUint8(36, bitsCode(b.bits));
+  v.setUint8(36, codecOf(b).fileCode);
   v.setUint8(37, b.dtype === 'f16' ? 1 : 0);
   v.setUint16(38, b.keyGroup, true);
   v.setUint32(40, b.thumbnail.width, true);
@@ -202,9 +197,9 @@ export function decodeBlock(bytes: Uint8Array, file: string, meta?: StoreMeta): 
   if (v.getUint32(8, true) !== BLOCK_HEADER_BYTES) bad('bad header size');
   // written as 0: anything else is not a file this streamvlm wrote (and would not survive a re-save)
   if (v.getUint32(56, true) !== 0 || v.getUint32(60, true) !== 0) bad('reserved header words are not 0');
-  const bits = bitsOf(v.getUint8(36));
+  const codec = kvCodecForFileCode(v.getUint8(36));
   const dtypeCode = v.getUint8(37);
-  if (bits === null || dtypeCode > 1) bad(`unknown bit width ${v.getUint8(36)} or element type ${dtypeCode}`);
+  if (codec === null || dtypeCode > 1) bad(`unknown bit width ${v.getUint8(36)} or element type ${dtypeCode}`);
   const dtype = dtypeCode === 1 ? 'f16' : 'f32';
   const index = v.getUint32(12, true);
   const timestampMs = v.getFloat64(16, true);
@@ -233,18 +228,19 @@ export function decodeBlock(bytes: Uint8Array, file: string, meta?: StoreMeta): 
   if (bytes.byteLength > expectedTotal) bad(`${bytes.byteLength - expectedTotal} bytes more than its header describes`);
   const end = expectedTotal - 4;
   if (crc32(bytes.subarray(0, end)) !== v.getUint32(end, true)) bad('checksum mismatch (the file is corrupt)');
+  const { bits, id: codecId } = codec!;
   let expectedPayload: number;
   try {
-    expectedPayload = framePayloadBytes({ layers, tokens, channels, bits: bits as KvStoreBits, keyGroup, dtype });
+    expectedPayload = framePayloadBytes({ layers, tokens, channels, bits, codec: codecId, keyGroup, dtype });
   } catch (e) {
     return bad(`impossible block shape (${(e as Error).message})`);
   }
   if (payloadBytes !== expectedPayload) bad(`payload of ${payloadBytes} bytes, its shape needs ${expectedPayload}`);
   if (meta) {
-    if (layers !== meta.layers || channels !== meta.kvHeads * meta.headDim || bits !== meta.bits || dtype !== meta.dtype) {
+    if (!blockFitsMeta({ layers, channels, bits, codec: codecId, dtype }, meta)) {
       bad(`block (${layers} layers, ${channels} channels, ${bits} bits, ${dtype}) does not match the index's store`);
     }
-    if (summaryFloats !== meta.layers * meta.kvHeads * meta.headDim) bad(`key summary of ${summaryFloats} floats, the store needs ${meta.layers * meta.kvHeads * meta.headDim}`);
+    if (summaryFloats !== summaryFloatsOf(meta)) bad(`key summary of ${summaryFloats} floats, the store needs ${summaryFloatsOf(meta)}`);
   }
   // copies: the blocks outlive the file buffer and must not alias each other
   let at = BLOCK_HEADER_BYTES;
@@ -253,7 +249,7 @@ export function decodeBlock(bytes: Uint8Array, file: string, meta?: StoreMeta): 
   const keySummary = new Float32Array(bytes.slice(at, at + summaryFloats * 4).buffer);
   at += summaryFloats * 4;
   const thumbnail = { width: tw, height: th, data: bytes.slice(at, at + thumbBytes) };
-  return { index, timestampMs, tokens, layers, channels, bits: bits as KvStoreBits, keyGroup, dtype, payload, keySummary, thumbnail };
+  return { index, timestampMs, tokens, layers, channels, bits, codec: codecId, keyGroup, dtype, payload, keySummary, thumbnail };
 }
 
 // ---- the index ----
@@ -316,6 +312,7 @@ export function decodeIndex(bytes: Uint8Array, file: string): { meta: StoreMeta;
     return bad('the store description is not valid JSON');
   }
   if (!isStoreMeta(meta)) bad('the store description lacks fields (modelKey, layers, kvHeads, headDim, bits, dtype)');
+  if (meta.codec !== undefined && !(isKvCodecId(meta.codec) && kvCodec(meta.codec).bits === meta.bits)) bad(`unknown K/V codec ${JSON.stringify(meta.codec)} for ${String(meta.bits)} bits`);
   // the store sizes its retrieval rows from these: bounded before anything is built from them
   if (meta.modelKey.length > LIMITS.memoryModelKeyChars) bad(`modelKey of ${meta.modelKey.length} characters, more than ${LIMITS.memoryModelKeyChars}`);
   if (meta.layers > LIMITS.memoryLayers) bad(`meta.layers ${meta.layers} is more than ${LIMITS.memoryLayers}`);
@@ -343,13 +340,10 @@ function isStoreMeta(m: unknown): m is StoreMeta {
     !!o &&
     typeof o.modelKey === 'string' &&
     [o.layers, o.kvHeads, o.headDim].every((x) => Number.isInteger(x) && (x as number) > 0) &&
-    (o.bits === 'none' || o.bits === 8 || o.bits === 4 || o.bits === 2) &&
+    KV_STORE_BITS.includes(o.bits as KvStoreBits) &&
+    (o.codec === undefined || typeof o.codec === 'string') &&
     (o.dtype === 'f32' || o.dtype === 'f16')
   );
-}
-
-function sameMeta(a: StoreMeta, b: StoreMeta): boolean {
-  return a.modelKey === b.modelKey && a.layers === b.layers && a.kvHeads === b.kvHeads && a.headDim === b.headDim && a.bits === b.bits && a.dtype === b.dtype;
 }
 
 // ---- OPFS ----
@@ -464,7 +458,7 @@ export function saveMemory(name: string, meta: StoreMeta, blocks: readonly (Fram
   for (let i = 0; i < blocks.length; i++) {
     const b = blocks[i];
     if (i > 0 && b.index <= blocks[i - 1].index) throw new InputError(`saveMemory: block ${b.index} comes after block ${blocks[i - 1].index}; blocks must be in stream order`);
-    if (b.layers !== meta.layers || b.channels !== meta.kvHeads * meta.headDim || b.bits !== meta.bits || b.dtype !== meta.dtype) {
+    if (!blockFitsMeta(b, meta)) {
       throw new InputError(`saveMemory: block ${b.index} does not match the store's meta`);
     }
   }
@@ -482,7 +476,7 @@ export async function writeMemory(dir: FileSystemDirectoryHandle, where: string,
   let previous = new Map<string, IndexEntry>();
   try {
     const old = await readIndex(dir, where);
-    if (old && sameMeta(old.meta, meta)) previous = new Map(old.entries.map((e) => [blockFileName(e.index, e.fingerprint), e]));
+    if (old && sameStoreMeta(old.meta, meta)) previous = new Map(old.entries.map((e) => [blockFileName(e.index, e.fingerprint), e]));
   } catch {
     previous = new Map();
   }

@@ -1,19 +1,21 @@
 import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import { CommandRecorder } from '../gpu/recorder';
-import { createKvQuantBlock, dequantizeKeys, dequantizeValues, destroyKvQuantBlock, type KvQuantBlock } from '../kernels/kvquant';
-import type { KvCache } from '../model/kv-cache';
+import type { KvDecoder } from './codecs/codec';
+import { kernelsOf } from './codecs/gpu-registry';
+import { codecOf } from './codecs/registry';
 import type { FrameBlock } from './frame-block';
+import type { KvCache } from './kv-cache';
 import { checkPayload, payloadLayout } from './payload';
 
 /**
- * Puts frame blocks back into a GPU cache at given rows: raw blocks by a buffer write, quantized
- * blocks by uploading their codes into reusable GPU blocks and dequantizing on the GPU
- * (shaders/kvquant.wgsl) into the rows. Keys come back unrotated; they take the positions of the
- * rows they land in (contiguous positions, see StreamEngine).
+ * Puts frame blocks back into a GPU cache at given rows, through the block's codec (codecs/): raw
+ * blocks by buffer writes, quantized ones by uploading their codes into reusable GPU blocks and
+ * dequantizing on the GPU (shaders/kvquant.wgsl) into the rows. Keys come back unrotated; they take
+ * the positions of the rows they land in (contiguous positions, see StreamEngine).
  */
 export class FrameBlockReader {
-  private readonly scratch = new Map<string, KvQuantBlock[]>();
+  private readonly scratch = new Map<string, KvDecoder>();
 
   constructor(readonly gpu: GpuDevice) {}
 
@@ -25,40 +27,23 @@ export class FrameBlockReader {
       throw new InputError(`frame block ${block.index} does not fit this cache (${block.layers} layers, ${block.channels} channels, ${block.dtype})`);
     }
     if (row < 0 || row + block.tokens > cache.capacity) throw new InputError(`frame block ${block.index}: rows [${row}, ${row + block.tokens}) exceed the cache's ${cache.capacity}`);
+    const codec = codecOf(block);
     const layout = payloadLayout(block);
-    const queue = this.gpu.device.queue;
-    const p = block.payload;
-    const rowBytes = cache.rowBytes;
-    if (block.bits === 'none') {
-      layout.layers.forEach((s, l) => {
-        queue.writeBuffer(cache.keys[l].buffer, row * rowBytes, p.buffer, p.byteOffset + s.keys.offset, s.keys.bytes);
-        queue.writeBuffer(cache.values[l].buffer, row * rowBytes, p.buffer, p.byteOffset + s.values.offset, s.values.bytes);
-      });
-      return;
+    const key = `${codec.id}/${block.tokens}/${block.keyGroup}/${block.dtype}`;
+    let decoder = this.scratch.get(key);
+    if (!decoder) {
+      decoder = kernelsOf(codec).createDecoder(this.gpu, { tokens: block.tokens, channels: block.channels, keyGroup: block.keyGroup, dtype: block.dtype }, block.layers);
+      this.scratch.set(key, decoder);
     }
-    const bits = block.bits;
-    const key = `${block.tokens}/${bits}/${block.keyGroup}`;
-    let blocks = this.scratch.get(key);
-    if (!blocks) {
-      blocks = Array.from({ length: block.layers }, () => createKvQuantBlock(this.gpu, { tokens: block.tokens, channels: block.channels, keyBits: bits, keyGroup: block.keyGroup }));
-      this.scratch.set(key, blocks);
-    }
-    // the uploads land before this submit, and the next restore's uploads after it: one submit per block
-    const rec = new CommandRecorder(this.gpu, undefined, 'restore frame');
-    layout.layers.forEach((s, l) => {
-      const b = blocks[l];
-      for (const [part, slice] of [[b.keys, s.keys], [b.values, s.values]] as const) {
-        queue.writeBuffer(part.codes.buffer, 0, p.buffer, p.byteOffset + slice.offset, slice.bytes);
-        queue.writeBuffer(part.params.buffer, 0, p.buffer, p.byteOffset + slice.params!.offset, slice.params!.bytes);
-      }
-      dequantizeKeys(rec, b, cache.rows(l, 'keys'), { row });
-      dequantizeValues(rec, b, cache.rows(l, 'values'), { row });
-    });
-    rec.submit();
+    // one submit per block, and none for a codec that only writes buffers
+    let rec: CommandRecorder | null = null;
+    const recorder = () => (rec ??= new CommandRecorder(this.gpu, undefined, 'restore frame'));
+    layout.layers.forEach((s, l) => decoder.decode(recorder, cache, l, row, block.payload, s.keys, s.values));
+    (rec as CommandRecorder | null)?.submit();
   }
 
   destroy(): void {
-    for (const blocks of this.scratch.values()) blocks.forEach(destroyKvQuantBlock);
+    for (const decoder of this.scratch.values()) decoder.destroy();
     this.scratch.clear();
   }
 }

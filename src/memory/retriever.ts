@@ -96,7 +96,7 @@ export function topK(scores: Float32Array, k: number): number[] {
  * Scoring every frame on every layer costs layers·kvHeads·headDim multiply-adds per frame (5,760 for
  * 256M: 20 M for an hour at 1 frame/s), which would make the time to the first token grow with the
  * stream. So large stores are ranked in two passes: a coarse score on every fifth layer ranks all
- * frames (from `coarseRows`, the store's `coarseSummaries()`, kept as frames arrive), and the best
+ * frames (from `coarseRows`, the key-summary policy's index, kept as frames arrive), and the best
  * max(8k, 256) of them are rescored on every layer. Both passes are SIMD dot products over the
  * store's rows in WebAssembly memory (simd-dot.ts). Stores up to that size get the full score
  * directly (so small streams are ranked exactly). Returned scores are the full scores of the
@@ -146,7 +146,22 @@ export function retrieve(question: Float32Array, unitSummaries: RowMatrix, coars
  */
 export const RANK_BUDGET_MACS = 3e8;
 
-export function rankByAttention(queries: Float32Array, tokens: number, keys: AttentionKeys, frames: number, k: number, budget = RANK_BUDGET_MACS): { chosen: number[]; scores: Map<number, number> } {
+/** Scores the listed frames for a question's queries [tokens, heads·headDim] (AttentionKeys.score's contract). */
+export type FrameScorer = (queries: Float32Array, tokens: number, frames: Int32Array) => Float32Array;
+
+/**
+ * `exact` is the score the candidates are ranked by (default: the attention mass); other
+ * token-level policies (retrieval/max-sim-policy.ts) pass theirs and keep this cost model and first pass.
+ */
+export function rankByAttention(
+  queries: Float32Array,
+  tokens: number,
+  keys: AttentionKeys,
+  frames: number,
+  k: number,
+  budget = RANK_BUDGET_MACS,
+  exact: FrameScorer = (q, t, pool) => keys.score(q, t, pool),
+): { chosen: number[]; scores: Map<number, number> } {
   const all = Int32Array.from({ length: frames }, (_, i) => i);
   let pool: Int32Array = all;
   const { heads: h, headDim: d } = keys.shape;
@@ -162,7 +177,7 @@ export function rankByAttention(queries: Float32Array, tokens: number, keys: Att
     for (let h = 0; h < heads; h++) rows.set(mean.subarray(Math.floor(h / group) * headDim, (Math.floor(h / group) + 1) * headDim), h * headDim);
     pool = Int32Array.from(topK(keys.score(rows, 1, all, group), candidates));
   }
-  const scores = keys.score(queries, tokens, pool);
+  const scores = exact(queries, tokens, pool);
   const chosen = topK(scores, k).map((i) => pool[i]);
   const byFrame = new Map<number, number>();
   scores.forEach((s, i) => byFrame.set(pool[i], s));

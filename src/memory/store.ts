@@ -1,8 +1,8 @@
 import { InputError } from '../errors';
-import { AttentionKeys } from './attention-keys';
+import { blockFitsMeta, summaryFloatsOf } from './compatibility';
 import { blockInfo, type FrameBlock, type FrameBlockMeta, type KvStoreBits, type LazyFrameBlock } from './frame-block';
-import { payloadLayerKeys } from './payload-keys';
-import { coarseSliceStarts, coarseVector, unitSlices } from './retrieval-rows';
+import type { RetrievalIndex, StoredFrame } from './retrieval/policy';
+import { unitSlices } from './retrieval-rows';
 import { RowMatrix } from './simd-dot';
 import type { PayloadSpill } from './spill';
 
@@ -14,6 +14,11 @@ export interface StoreMeta {
   kvHeads: number;
   headDim: number;
   bits: KvStoreBits;
+  /**
+   * The id of the K/V codec of the store's blocks (codecs/registry.ts), saved in memory indexes.
+   * Absent in memories saved before codecs had ids and in metas made by hand: then `bits` names it.
+   */
+  codec?: string;
   dtype: 'f32' | 'f16';
 }
 
@@ -26,10 +31,10 @@ export interface MemoryStoreOptions {
   /** Where payloads beyond the budget go; without one the budget is not enforced. */
   spill?: PayloadSpill;
   /**
-   * Keep every frame's per-token keys at this decoder layer for ranking by attention mass
-   * (retriever.ts rankByAttention; `heads` = the model's query heads). Default: none kept.
+   * The retrieval policy's index (retrieval/policy.ts), told of every frame as it is stored; the
+   * store keeps it beside the frames (RAM, never spilled, not saved). Default: none.
    */
-  attention?: { layer: number; heads: number };
+  index?: RetrievalIndex;
 }
 
 /** A stored frame's piece as the model's input: its embeddings [tokens, hidden] as f16 bits. */
@@ -51,9 +56,10 @@ interface Entry {
 }
 
 /**
- * The long-term memory: frame blocks that left the GPU window, in stream order. Retrieval reads
- * only the key summaries (`summaries`), kept in one flat array so scoring a question against an
- * hour of frames is a single pass over contiguous memory; the K/V payloads are touched only for the
+ * The long-term memory: frame blocks that left the GPU window, in stream order. Retrieval reads the
+ * retrieval policy's index (retrieval/policy.ts, told of each frame as it is stored) and the key
+ * summaries (`unitSummaries`), kept in one flat array so scoring a question against an hour of
+ * frames is a single pass over contiguous memory; the K/V payloads are touched only for the
  * frames a question restores, so they alone may leave RAM for a spill when they outgrow the RAM
  * budget (oldest first, in the background; a payload is dropped from RAM only after its write
  * succeeded, so a failing disk loses nothing — spilling stops and the error is reported).
@@ -79,11 +85,9 @@ export class MemoryStore {
    * per slice) is only SIMD dot products over contiguous memory.
    */
   private readonly summaryRows: RowMatrix;
-  /** f32 [frames, coarse width]: each frame's first-pass retrieval vector (coarseVector), alike. */
-  private readonly coarseRows: RowMatrix;
-  private readonly coarseWidth: number;
-  private readonly attention: AttentionKeys | null;
-  private readonly attentionLayer: number;
+  private readonly index: RetrievalIndex | null;
+  /** Stored frames the index still needs the payload of (opened lazily), in stream order. */
+  private readonly unindexed: number[] = [];
   private readonly inputs: (FrameInputs | undefined)[] = [];
   private inputBytes = 0;
 
@@ -96,26 +100,23 @@ export class MemoryStore {
     this.ramBudget = budget;
     this.spill = options.spill ?? null;
     this.summaryRows = new RowMatrix(this.summaryLength);
-    this.coarseWidth = coarseSliceStarts(meta).length * meta.headDim;
-    this.coarseRows = new RowMatrix(this.coarseWidth);
-    const a = options.attention;
-    if (a && (!Number.isInteger(a.layer) || a.layer < 0 || a.layer >= meta.layers)) throw new InputError(`MemoryStore: attention layer ${a.layer} is not one of the ${meta.layers} layers`);
-    this.attention = a ? new AttentionKeys({ heads: a.heads, kvHeads: meta.kvHeads, headDim: meta.headDim }) : null;
-    this.attentionLayer = a?.layer ?? 0;
+    this.index = options.index ?? null;
   }
 
   /**
-   * The per-token keys every stored frame is ranked with (the store's `attention` option), complete:
-   * frames opened from a saved memory, whose payloads are still on disk, are read once here.
+   * The retrieval index (the store's `index` option), complete: frames opened from a saved memory,
+   * whose payloads are still on disk, are read once here for an index that needs them.
    */
-  async attentionKeys(): Promise<AttentionKeys> {
-    if (!this.attention) throw new InputError('MemoryStore: made without the attention option, it keeps no per-token keys');
-    for (let i = 0; i < this.list.length; i++) {
-      if (this.attention.has(i)) continue;
+  async retrievalIndex(): Promise<RetrievalIndex> {
+    const index = this.index;
+    if (!index) throw new InputError('MemoryStore: made without a retrieval index');
+    while (this.unindexed.length) {
+      const i = this.unindexed[0];
       const block = await this.load(i);
-      this.attention.set(i, payloadLayerKeys(block, block.payload, this.attentionLayer), block.tokens);
+      if (!index.add(this.storedFrame(i, block, block.payload))) throw new Error(`MemoryStore: the retrieval index refused frame ${i} with its payload`);
+      this.unindexed.shift();
     }
-    return this.attention;
+    return index;
   }
 
   /** Keeps stored frame i's input embeddings (engines that re-prefill answer contexts). */
@@ -131,14 +132,14 @@ export class MemoryStore {
     return this.inputs[i] ?? null;
   }
 
-  /** RAM of the retrieval keys and kept input embeddings (never spilled, not in a saved memory). */
+  /** RAM of the retrieval index and kept input embeddings (never spilled, not in a saved memory). */
   get sideBytes(): number {
-    return (this.attention?.bytes ?? 0) + this.inputBytes;
+    return (this.index?.bytes ?? 0) + this.inputBytes;
   }
 
   /** Floats in one frame's key summary. */
   get summaryLength(): number {
-    return this.meta.layers * this.meta.kvHeads * this.meta.headDim;
+    return summaryFloatsOf(this.meta);
   }
 
   get frames(): number {
@@ -146,8 +147,8 @@ export class MemoryStore {
   }
 
   /**
-   * Bytes of the memory, wherever they are: the blocks' K/V payloads, key summaries and thumbnails,
-   * plus the retrieval index built from them (unit summaries and first-pass vectors, f32, per frame).
+   * Bytes of the memory, wherever they are: the blocks' K/V payloads, key summaries (kept as unit
+   * summaries, f32, per frame) and thumbnails. The retrieval policy's index is in `sideBytes`.
    */
   get bytes(): number {
     return this.infoBytes + this.payloadBytes + this.indexBytes;
@@ -169,7 +170,7 @@ export class MemoryStore {
   }
 
   private get indexBytes(): number {
-    return this.list.length * (this.summaryLength + this.coarseWidth) * 4;
+    return this.list.length * this.summaryLength * 4;
   }
 
   /**
@@ -182,10 +183,10 @@ export class MemoryStore {
     const n = this.list.length;
     const unit = unitSlices(block.keySummary, m.headDim);
     this.summaryRows.append().set(unit);
-    coarseVector(unit, m, this.coarseRows.append());
     // the key summary lives on only as its unit-slice row above
+    const payload = 'payload' in block ? block.payload : null;
+    if (this.index && !this.index.add(this.storedFrame(n, block, payload, unit))) this.unindexed.push(n);
     if ('payload' in block) {
-      if (this.attention) this.attention.set(n, payloadLayerKeys(block, block.payload, this.attentionLayer), block.tokens);
       const { keySummary: _summary, ...info } = blockInfo(block);
       this.list.push({ info, payload: block.payload, fetch: null, external: false, spilling: false });
       this.residentBytes += info.payloadBytes;
@@ -208,7 +209,7 @@ export class MemoryStore {
    */
   checkFits(block: FrameBlock | LazyFrameBlock, after: number | null): void {
     const m = this.meta;
-    if (block.layers !== m.layers || block.channels !== m.kvHeads * m.headDim || block.bits !== m.bits || block.dtype !== m.dtype) {
+    if (!blockFitsMeta(block, m)) {
       throw new InputError(`MemoryStore: block ${block.index} (${block.layers} layers, ${block.channels} channels, ${block.bits} bits, ${block.dtype}) does not match the store`);
     }
     if (block.keySummary.length !== this.summaryLength) throw new InputError(`MemoryStore: block ${block.index} has a key summary of ${block.keySummary.length} floats, expected ${this.summaryLength}`);
@@ -296,9 +297,8 @@ export class MemoryStore {
     return this.summaryRows;
   }
 
-  /** [frames, coarse width]: the first-pass vectors of every block, in stream order. */
-  coarseSummaries(): RowMatrix {
-    return this.coarseRows;
+  private storedFrame(position: number, block: StoredFrame['block'], payload: Uint8Array | null, unitSummary?: Float32Array): StoredFrame {
+    return { position, block, payload, unitSummary: unitSummary ?? this.summaryRows.rows().subarray(position * this.summaryLength, (position + 1) * this.summaryLength) };
   }
 
   private entry(i: number): Entry {

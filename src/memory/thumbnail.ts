@@ -1,11 +1,22 @@
-import type { RgbImage } from '../model/preprocess';
 import type { Thumbnail } from './frame-block';
+
+/**
+ * Decoded pixels, interleaved uint8, RGB or RGBA: the shape of model/preprocess.ts's RgbImage,
+ * declared here so memory/ does not import model/ (model imports memory's KvCache).
+ */
+export interface ThumbnailSource {
+  width: number;
+  height: number;
+  data: Uint8Array | Uint8ClampedArray;
+  /** 3 or 4; inferred from data.length when omitted. */
+  channels?: 3 | 4;
+}
 
 /**
  * A box-filtered RGB thumbnail whose longest edge is at most `edge` px (never upscaled). Box
  * averaging is enough for a timeline picture and costs one pass over the frame on the host.
  */
-export function makeThumbnail(image: RgbImage, edge: number): Thumbnail {
+export function makeThumbnail(image: ThumbnailSource, edge: number): Thumbnail {
   const channels = image.channels ?? (image.data.length === image.width * image.height * 4 ? 4 : 3);
   const scale = Math.min(1, edge / Math.max(image.width, image.height));
   const width = Math.max(1, Math.round(image.width * scale));

@@ -3,7 +3,7 @@ import { InputError } from '../errors';
 import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
 import { argmax, sampleTopP } from '../kernels/sampling';
-import type { KvCache } from './kv-cache';
+import type { KvCache } from '../memory/kv-cache';
 import { TokenReadback } from './token-readback';
 import type { TextModel } from './text-model';
 

@@ -13,7 +13,7 @@ import { applyRope, RopeTable } from '../kernels/rope';
 import { destroyWeight, uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
 import type { Checkpoint } from './checkpoint';
 import type { SmolVlmConfig, TextConfig } from './config';
-import { KvCache } from './kv-cache';
+import { KvCache, type KvLayerBinding } from '../memory/kv-cache';
 
 const PREFIX = 'model.text_model';
 
@@ -236,10 +236,10 @@ export class TextModel {
     // activation dtype; otherwise through k/v and KvCache.append (which refuses the mismatch).
     const direct = cache.config.dtype === this.precision;
     const kvWidth = t.numKvHeads * t.headDim;
-    const qkvParts = (l: number): OutputPart[] => [
+    const qkvParts = (kv: KvLayerBinding): OutputPart[] => [
       { tensor: ws.q, columns: t.numHeads * t.headDim },
-      direct ? { tensor: cache.keys[l], columns: kvWidth, offset: past * kvWidth } : { tensor: ws.k, columns: kvWidth },
-      direct ? { tensor: cache.values[l], columns: kvWidth, offset: past * kvWidth } : { tensor: ws.v, columns: kvWidth },
+      direct ? { tensor: kv.keys, columns: kvWidth, offset: kv.appendOffset } : { tensor: ws.k, columns: kvWidth },
+      direct ? { tensor: kv.values, columns: kvWidth, offset: kv.appendOffset } : { tensor: ws.v, columns: kvWidth },
     ];
     const mlpParts: OutputPart[] = [
       { tensor: ws.gate, columns: t.intermediateSize },
@@ -253,16 +253,17 @@ export class TextModel {
     rmsNorm(rec, embeddings, this.layers[0].inputNorm, ws.y, eps);
     let x = embeddings;
     this.layers.forEach((layer, l) => {
-      matmul(rec, ws.y, layer.qkv, qkvParts(l));
+      const kv = cache.binding(l);
+      matmul(rec, ws.y, layer.qkv, qkvParts(kv));
       if (capture) copyBytes(rec, ws.q, 0, capture, l * qBytes, qBytes);
       // queries are rotated here; keys go into the cache unrotated and are rotated as attention reads them
       applyRope(rec, q3, positions, this.rope, q3);
       if (!direct) cache.append(rec, l, ws.k, ws.v);
-      attention(rec, q3, cache.keys[l], cache.values[l], attn3, {
+      attention(rec, q3, kv.keys, kv.values, attn3, {
         mask: 'causal',
         keys,
         qStart: past,
-        kPositions: cache.positions,
+        kPositions: kv.positions,
         rope: this.rope,
         scratch: scratch ?? undefined,
       });

@@ -6,6 +6,7 @@ import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, AskOptions, FrameSummary, StreamEngineOptions } from '../engine/types';
 import { DeviceLostError, InputError } from '../errors';
 import { GpuDevice } from '../gpu/device';
+import { checkStoreMeta } from '../memory/compatibility';
 import { deleteMemory, listMemories, openMemory, saveMemory, type SaveReport } from '../memory/persist';
 import { OpfsSpill } from '../memory/opfs-spill';
 import { CachedUrlSource } from '../model/cached-source';
@@ -234,9 +235,7 @@ async function openMemoryNamed(name: string): Promise<OpenMemoryReport> {
   const l = ready('openMemory');
   const saved = await openMemory(name);
   const meta = l.stream.engine.meta;
-  for (const key of Object.keys(meta) as (keyof typeof saved.meta)[]) {
-    if (saved.meta[key] !== meta[key]) throw new InputError(`openMemory: "${name}" was saved with ${key} ${String(saved.meta[key])}; this engine has ${String(meta[key])}`);
-  }
+  checkStoreMeta(saved.meta, meta, (key, have, want) => `openMemory: "${name}" was saved with ${key} ${have}; this engine has ${want}`);
   return l.scheduler.exclusive(async () => {
     await l.stream.recovery.settled();
     const gpu = l.stream.gpu;

@@ -14,22 +14,38 @@ export interface KvCacheConfig {
   dtype?: DType;
 }
 
+/** One layer's K/V as a kernel binds them, and where the next appended row starts. */
+export interface KvLayerBinding {
+  /** [capacity, kvHeads, headDim], unrotated keys. */
+  keys: Tensor;
+  values: Tensor;
+  /** u32 [capacity]: the RoPE position of each row (shared by every layer). */
+  positions: Tensor;
+  /** Element offset of row `length` in `keys`/`values`: where a kernel writing new rows in place starts. */
+  appendOffset: number;
+}
+
 /**
- * The text decoder's key/value cache. Per layer, K and V are `[capacity, kvHeads, headDim]`; the first
- * `length` rows are valid. Keys are stored BEFORE RoPE (DESIGN decision 3): the attention kernel
- * rotates key j to `positions[j]` while reading it, so a row's position can be changed later
- * (sliding windows, re-positioning) without rewriting the key.
+ * The text decoder's key/value cache, owned by memory/ because memory is what moves its rows in and
+ * out (eviction, restore, windows); the model only appends and attends. Per layer, K and V are
+ * `[capacity, kvHeads, headDim]`; the first `length` rows are valid. Keys are stored BEFORE RoPE
+ * (DESIGN decision 3): the attention kernel rotates key j to `positions[j]` while reading it, so a
+ * row's position can be changed later (sliding windows, re-positioning) without rewriting the key.
+ *
+ * The buffers are private: every write goes through a method here (append, copy, write or read
+ * rows, truncate), so what the cache holds is decided in one file. Kernels get the tensors to bind
+ * through `binding` and `rows`.
  *
  * Appending is a copy recorded into the caller's recorder (no submit, no readback); `length` is
  * host state that the caller advances once the whole step (every layer) has been recorded.
  */
 export class KvCache {
-  readonly keys: Tensor[] = [];
-  readonly values: Tensor[] = [];
+  private readonly keys: Tensor[] = [];
+  private readonly values: Tensor[] = [];
   /** u32 [capacity]: the RoPE position of each cached row, filled by the caller (see `recordPositions`). */
-  readonly positions: Tensor;
+  private readonly positions: Tensor;
   /** Valid rows. */
-  length = 0;
+  private valid = 0;
   private scratch: Tensor | null = null;
 
   private constructor(
@@ -58,6 +74,11 @@ export class KvCache {
     return new KvCache(gpu, full);
   }
 
+  /** Valid rows. */
+  get length(): number {
+    return this.valid;
+  }
+
   get capacity(): number {
     return this.config.capacity;
   }
@@ -69,8 +90,8 @@ export class KvCache {
 
   /** Throws unless `tokens` more rows fit. */
   reserve(tokens: number): void {
-    if (this.length + tokens > this.capacity) {
-      throw new InputError(`KV cache full: ${this.length} + ${tokens} tokens exceed its capacity of ${this.capacity}`);
+    if (this.valid + tokens > this.capacity) {
+      throw new InputError(`KV cache full: ${this.valid} + ${tokens} tokens exceed its capacity of ${this.capacity}`);
     }
   }
 
@@ -84,8 +105,8 @@ export class KvCache {
     if (!Number.isInteger(tokens) || v.byteLength !== k.byteLength) throw new InputError(`KvCache.append: k/v of ${k.byteLength}/${v.byteLength} bytes are not whole rows of ${row}`);
     if (k.dtype !== this.config.dtype || v.dtype !== this.config.dtype) throw new InputError(`KvCache.append: k/v are ${k.dtype}/${v.dtype}, the cache is ${this.config.dtype}`);
     this.reserve(tokens);
-    copyBytes(rec, k, 0, this.keys[layer], this.length * row, tokens * row);
-    copyBytes(rec, v, 0, this.values[layer], this.length * row, tokens * row);
+    copyBytes(rec, k, 0, this.keys[layer], this.valid * row, tokens * row);
+    copyBytes(rec, v, 0, this.values[layer], this.valid * row, tokens * row);
   }
 
   /**
@@ -95,29 +116,36 @@ export class KvCache {
   recordPositions(rec: CommandRecorder, positions: Tensor): void {
     if (positions.dtype !== 'u32') throw new InputError(`KvCache: positions must be u32, got ${positions.dtype}`);
     this.reserve(positions.size);
-    rec.copy(positions.buffer, 0, this.positions.buffer, this.length * 4, positions.size * 4);
+    rec.copy(positions.buffer, 0, this.positions.buffer, this.valid * 4, positions.size * 4);
   }
 
   /** Marks T appended rows valid, after every layer of the step was recorded. */
   advance(tokens: number): void {
     this.reserve(tokens);
-    this.length += tokens;
+    this.valid += tokens;
   }
 
   /** Forgets every row (the buffers are reused as they are). */
   reset(): void {
-    this.length = 0;
+    this.valid = 0;
   }
 
   /** Keeps the first `rows` rows and forgets the rest (rows written by copies become valid this way too). */
   truncate(rows: number): void {
     if (!Number.isInteger(rows) || rows < 0 || rows > this.capacity) throw new InputError(`KvCache.truncate: ${rows} rows of ${this.capacity}`);
-    this.length = rows;
+    this.valid = rows;
+  }
+
+  /** Layer `layer`'s tensors for an attention kernel (or a matmul writing new rows in place at `appendOffset`). */
+  binding(layer: number): KvLayerBinding {
+    this.checkLayer(layer);
+    return { keys: this.keys[layer], values: this.values[layer], positions: this.positions, appendOffset: this.valid * this.config.kvHeads * this.config.headDim };
   }
 
   /** Layer `layer`'s keys or values seen as [capacity, kvHeads·headDim] rows (kvquant and summaries take rows of channels). */
   rows(layer: number, part: 'keys' | 'values'): Tensor {
-    const t = (part === 'keys' ? this.keys : this.values)[layer];
+    this.checkLayer(layer);
+    const t = this.tensorOf(layer, part);
     return new Tensor(this.gpu, t.buffer, [this.capacity, this.config.kvHeads * this.config.headDim], t.dtype);
   }
 
@@ -127,11 +155,11 @@ export class KvCache {
    * Keys are unrotated, so moved rows need no rewrite: they take the positions of their new index.
    */
   removeRows(rec: CommandRecorder, start: number, count: number): void {
-    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > this.length) {
-      throw new InputError(`KvCache.removeRows: rows [${start}, ${start + count}) are not within the ${this.length} valid rows`);
+    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > this.valid) {
+      throw new InputError(`KvCache.removeRows: rows [${start}, ${start + count}) are not within the ${this.valid} valid rows`);
     }
     const row = this.rowBytes;
-    const tail = this.length - start - count;
+    const tail = this.valid - start - count;
     if (tail > 0) {
       this.scratch ??= Tensor.empty(this.gpu, [this.capacity * row / 4], 'u32', 'kv cache move scratch');
       for (const t of [...this.keys, ...this.values]) {
@@ -139,7 +167,7 @@ export class KvCache {
         copyBytes(rec, this.scratch, 0, t, start * row, tail * row);
       }
     }
-    this.length -= count;
+    this.valid -= count;
   }
 
   /**
@@ -159,14 +187,54 @@ export class KvCache {
     }
   }
 
+  /**
+   * Records the copy of rows [row, row+count) of layer `layer`'s keys or values into `dst` at byte
+   * `dstByte` (a raw frame block being packed for eviction). Does not change the cache.
+   */
+  recordReadRows(rec: CommandRecorder, layer: number, part: 'keys' | 'values', row: number, count: number, dst: GPUBuffer, dstByte: number): void {
+    this.checkRows(layer, row, count);
+    const row0 = this.rowBytes;
+    rec.copy(this.tensorOf(layer, part).buffer, row * row0, dst, dstByte, count * row0);
+  }
+
+  /**
+   * Writes `byteLength` bytes of `data` from `dataByte` into layer `layer`'s keys or values at row
+   * `row` through the device queue (a raw frame block restored): ordered before any command
+   * buffer submitted after it. Does not change `length` (see `truncate`).
+   */
+  writeRows(layer: number, part: 'keys' | 'values', row: number, data: Uint8Array, dataByte: number, byteLength: number): void {
+    const rowBytes = this.rowBytes;
+    if (byteLength % rowBytes) throw new InputError(`KvCache.writeRows: ${byteLength} bytes are not whole rows of ${rowBytes}`);
+    this.checkRows(layer, row, byteLength / rowBytes);
+    this.gpu.device.queue.writeBuffer(this.tensorOf(layer, part).buffer, row * rowBytes, data.buffer, data.byteOffset + dataByte, byteLength);
+  }
+
   /** Bytes of the K/V buffers (all layers, full capacity). */
   get bytes(): number {
     return 2 * this.config.layers * this.capacity * this.rowBytes;
   }
 
+  /** Bytes of every buffer the cache allocated up front: K/V and positions. */
+  get gpuBytes(): number {
+    return this.bytes + this.positions.byteLength;
+  }
+
   destroy(): void {
     for (const t of [...this.keys, ...this.values, this.positions]) t.destroy();
     this.scratch?.destroy();
+  }
+
+  private tensorOf(layer: number, part: 'keys' | 'values'): Tensor {
+    return (part === 'keys' ? this.keys : this.values)[layer];
+  }
+
+  private checkLayer(layer: number): void {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.config.layers) throw new InputError(`KvCache: no layer ${layer} among ${this.config.layers}`);
+  }
+
+  private checkRows(layer: number, row: number, count: number): void {
+    this.checkLayer(layer);
+    if (!Number.isInteger(row) || !Number.isInteger(count) || row < 0 || count < 0 || row + count > this.capacity) throw new InputError(`KvCache: rows [${row}, ${row + count}) exceed the capacity of ${this.capacity}`);
   }
 }
 
