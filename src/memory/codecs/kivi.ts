@@ -1,5 +1,5 @@
 import { kvQuantPartLayout, type KvBits } from '../../kernels/kvquant-layout';
-import { dequantizeKeysRef } from '../../reference/kvquant';
+import { dequantizeKeysRef } from '../../kernels/kvquant-cpu';
 import type { KvCodec, KvPart, KvPartShape } from './codec';
 
 /**
