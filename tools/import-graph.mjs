@@ -24,9 +24,9 @@ export const LAYERS = [
   ['gpu'],
   ['kernels'],
   ['reference'], // CPU references of the kernels (tests and selfcheck only, never the SDK bundle)
+  ['memory'], // the KV cache, its codecs, the frame store and retrieval: below the model, which writes its cache
   ['model'],
   ['needle'], // synthetic test scenes (uses the model's prompt format)
-  ['memory'],
   ['platform'], // browser / Node adapters (OPFS, Cache Storage, file system, Dawn) behind the memory and model interfaces
   ['engine'],
   ['worker'],
