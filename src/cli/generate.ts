@@ -1,6 +1,7 @@
 import { InputError } from '../errors';
 import type { RgbImage } from '../model/preprocess';
 import { SmolVlm, type VideoInput } from '../model/smolvlm';
+import { IncrementalDecoder } from '../model/incremental-decoder';
 import { checkKnownOptions, checkNoPositional, option, type ParsedArgs } from './args';
 import { sdkOptionsFrom } from './sdk-options';
 import { loadOptions, LOAD_OPTION_NAMES, smolVlmOptions, type CliLoadOptions } from './load-options';
@@ -59,25 +60,22 @@ export async function generateCommand(options: GenerateOptions): Promise<number>
       video = { frames: s.frames, timestampsSec: s.timestampsSec, durationSec: s.durationSec };
     }
 
-    // Streaming: decode everything so far and print what is new; a token can complete a
-    // multi-byte character only together with the next, so text ending in U+FFFD waits.
-    const streamed: number[] = [];
-    let printed = '';
+    // Streaming: print what each token makes showable (a partial character waits for the next)
+    const decoder = new IncrementalDecoder((ids) => vlm.tokenizer.decode(ids, { skipSpecialTokens: true }));
     const onToken = options.json
       ? undefined
       : (id: number) => {
-          streamed.push(id);
-          const text = vlm.tokenizer.decode(streamed, { skipSpecialTokens: true });
-          if (text.endsWith('\uFFFD') || !text.startsWith(printed)) return;
+          const added = decoder.push(id);
+          if (added === '') return;
           bar.clear();
-          process.stdout.write(terminalSafe(text.slice(printed.length)));
-          printed = text;
+          process.stdout.write(terminalSafe(added));
         };
     const result = await vlm.generate({ images, video, text: options.prompt, maxNewTokens: options.maxNewTokens, onToken });
     bar.clear();
     if (options.json) {
       console.log(jsonLine({ tokens: result.tokens, text: result.text }));
     } else {
+      const printed = decoder.shown;
       process.stdout.write(terminalSafe(result.text.startsWith(printed) ? `${result.text.slice(printed.length)}\n` : `\n${result.text}\n`));
     }
     await vlm.dispose();

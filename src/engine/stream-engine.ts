@@ -1,4 +1,6 @@
 import { InputError } from '../errors';
+import { SerialQueue } from '../serial-queue';
+import { IncrementalDecoder } from '../model/incremental-decoder';
 import { CommandRecorder } from '../gpu/recorder';
 import { fromF16Bits, toF16Bits } from '../gpu/f16';
 import { readBuffer, Tensor } from '../gpu/tensor';
@@ -76,7 +78,7 @@ function positiveInt(name: string, v: number, min = 1): number {
  */
 export class StreamEngine {
   readonly store: MemoryStore;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private disposed = false;
   private readonly window: WindowFrame[] = [];
   private nextIndex = 0;
@@ -222,9 +224,7 @@ export class StreamEngine {
   /** Runs `fn` after every call before it (one at a time). */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.disposed) return Promise.reject(new InputError('this StreamEngine was disposed'));
-    const run = this.queue.then(fn);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(fn);
   }
 
   /**
@@ -419,7 +419,7 @@ export class StreamEngine {
     const embeddings = text.createEmbeddings(ids.length);
     let firstTokenMs = 0;
     const tokens: number[] = [];
-    let shown = '';
+    const decoder = new IncrementalDecoder((ids) => this.model.tokenizer.decode(ids, { skipSpecialTokens: true }));
     let firstLogits: Float32Array | undefined;
     try {
       rec = new CommandRecorder(gpu, undefined, 'question embed');
@@ -443,11 +443,7 @@ export class StreamEngine {
         onToken: (id) => {
           if (tokens.length === 0) firstTokenMs = now() - t0;
           tokens.push(id);
-          const full = this.model.tokenizer.decode(tokens, { skipSpecialTokens: true });
-          // text decoded so far minus what was shown (a partial character decodes to '' until complete)
-          const added = full.startsWith(shown) ? full.slice(shown.length) : '';
-          if (full.startsWith(shown)) shown = full;
-          channel.push({ type: 'token', id, text: added });
+          channel.push({ type: 'token', id, text: decoder.push(id) });
           if (state.cancelled) throw CANCELLED;
         },
       });
@@ -636,7 +632,7 @@ export class StreamEngine {
   }
 
   dispose(): Promise<void> {
-    if (this.disposed) return this.queue.then(() => undefined);
+    if (this.disposed) return this.queue.idle();
     const done = this.exclusive(async () => {
       this.destroyGpuResources();
       if (this.handedOver) return;

@@ -6,6 +6,7 @@
  * every tile / frame → image features merged into the token embeddings → prefill → greedy decode.
  */
 import { InputError, ModelLoadError } from '../errors';
+import { SerialQueue } from '../serial-queue';
 import type { GpuDevice } from '../gpu/device';
 import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
@@ -80,7 +81,7 @@ type Disposable = { destroy(): void };
 
 export class SmolVlm {
   /** Serializes generate(): the towers' workspaces are shared between calls. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private disposed = false;
 
   private constructor(
@@ -162,9 +163,7 @@ export class SmolVlm {
    */
   generate(request: GenerateRequest): Promise<GenerateResult> {
     if (this.disposed) return Promise.reject(new InputError('this SmolVlm was disposed'));
-    const run = this.queue.then(() => this.run(request));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => this.run(request));
   }
 
   private async run(request: GenerateRequest): Promise<GenerateResult> {
@@ -253,14 +252,12 @@ export class SmolVlm {
    * calls are refused at once.
    */
   dispose(): Promise<void> {
-    if (this.disposed) return this.queue.then(() => undefined);
+    if (this.disposed) return this.queue.idle();
     this.disposed = true;
-    const done = this.queue.then(() => {
+    return this.queue.run(() => {
       this.vision.destroy();
       this.connector.destroy();
       this.text.destroy();
     });
-    this.queue = done;
-    return done;
   }
 }
