@@ -1,6 +1,7 @@
 import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, Moment, StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
+import { CLI_DEFAULTS } from '../settings/index';
 import { frameTimestamp } from '../model/prompt';
 import { SmolVlm } from '../model/smolvlm';
 import { checkKnownOptions, option, type ParsedArgs } from './args';
@@ -35,7 +36,7 @@ export function askOptions(args: ParsedArgs): AskCommandOptions {
   const load: Partial<CliLoadOptions> = {};
   if (option(args, 'weights') !== undefined) load.weightFormat = given.weightFormat;
   if (option(args, 'precision') !== undefined) load.precision = given.precision;
-  return { memory, model: option(args, 'model'), questions, maxNewTokens: sdk.maxAnswerTokens ?? 64, topK: sdk.topK, load, json: args.flags.has('json') };
+  return { memory, model: option(args, 'model'), questions, maxNewTokens: sdk.maxAnswerTokens ?? CLI_DEFAULTS.maxAnswerTokens, topK: sdk.topK, load, json: args.flags.has('json') };
 }
 
 const time = (ms: number) => frameTimestamp(ms / 1000);

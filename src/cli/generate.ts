@@ -1,4 +1,5 @@
 import { InputError } from '../errors';
+import { CLI_DEFAULTS } from '../settings/index';
 import type { RgbImage } from '../model/preprocess';
 import { SmolVlm, type VideoInput } from '../model/smolvlm';
 import { IncrementalDecoder } from '../model/incremental-decoder';
@@ -31,7 +32,7 @@ export function generateOptions(args: ParsedArgs): GenerateOptions {
   if (prompt === undefined) throw new InputError('generate needs --prompt <text>');
   const videos = args.options.get('video') ?? [];
   if (videos.length > 1) throw new InputError('generate takes one --video');
-  const maxNewTokens = sdkOptionsFrom(args, ['max-new-tokens']).maxAnswerTokens ?? 64;
+  const maxNewTokens = sdkOptionsFrom(args, ['max-new-tokens']).maxAnswerTokens ?? CLI_DEFAULTS.maxAnswerTokens;
   checkNoPositional(args);
   return { model, images: args.options.get('image') ?? [], video: videos[0], prompt, maxNewTokens, json: args.flags.has('json'), load: loadOptions(args) };
 }

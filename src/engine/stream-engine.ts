@@ -1,5 +1,6 @@
 import { InputError } from '../errors';
 import { SerialQueue } from '../serial-queue';
+import { checkSetting, ENGINE_DEFAULTS } from '../settings/index';
 import { IncrementalDecoder } from '../model/incremental-decoder';
 import { CommandRecorder } from '../gpu/recorder';
 import { fromF16Bits, toF16Bits } from '../gpu/f16';
@@ -10,7 +11,7 @@ import type { SmolVlm } from '../model/smolvlm';
 import { generateGreedy, positionTensor } from '../model/generate';
 import type { KvCache } from '../model/kv-cache';
 import { FrameBlockWriter } from '../memory/evict';
-import { KV_STORE_BITS, lazyBlock, type FrameBlock, type KvStoreBits, type LazyFrameBlock, type Thumbnail } from '../memory/frame-block';
+import { lazyBlock, type FrameBlock, type KvStoreBits, type LazyFrameBlock, type Thumbnail } from '../memory/frame-block';
 import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
 import { questionVectors, rankByAttention, retrieve } from '../memory/retriever';
@@ -46,9 +47,20 @@ const now = () => performance.now();
 /** Thrown from the token callback when the consumer stopped reading an answer. */
 const CANCELLED = Symbol('answer cancelled');
 
-function positiveInt(name: string, v: number, min = 1): number {
-  if (!Number.isInteger(v) || v < min) throw new InputError(`StreamEngine: ${name} must be a whole number ≥ ${min}, got ${v}`);
-  return v;
+/**
+ * The engine's options checked by the settings' rules (the SDK's and the CLI's too) and completed
+ * with the engine's defaults; retrievalLayer is checked against the model's `layers`.
+ */
+function engineSettings(options: StreamEngineOptions, layers: number): Required<StreamEngineOptions> {
+  const names = ['windowFrames', 'topK', 'maxQuestionTokens', 'maxAnswerTokens', 'thumbnailEdge', 'answerContext', 'retrieval', 'ramBudgetBytes', 'kvBits', 'frameResize'] as const;
+  for (const name of names) checkSetting(name, options[name], `StreamEngine: ${name}`);
+  const o: Required<StreamEngineOptions> = { ...ENGINE_DEFAULTS, ...stripUndefined(options) };
+  if (!Number.isInteger(o.retrievalLayer) || o.retrievalLayer < 0 || o.retrievalLayer >= layers) throw new InputError(`StreamEngine: retrievalLayer must be a layer index in 0…${layers - 1}, got ${String(o.retrievalLayer)}`);
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**
@@ -121,26 +133,7 @@ export class StreamEngine {
    * the stream goes on as if the device had never been lost.
    */
   static async create(model: SmolVlm, options: StreamEngineOptions = {}, host: { spill?: PayloadSpill; resume?: EngineState } = {}): Promise<StreamEngine> {
-    const o: Required<StreamEngineOptions> = {
-      windowFrames: positiveInt('windowFrames', options.windowFrames ?? 16),
-      kvBits: options.kvBits ?? 4,
-      topK: positiveInt('topK', options.topK ?? 8, 0),
-      maxQuestionTokens: positiveInt('maxQuestionTokens', options.maxQuestionTokens ?? 256),
-      maxAnswerTokens: positiveInt('maxAnswerTokens', options.maxAnswerTokens ?? 128),
-      frameResize: options.frameResize ?? 'video',
-      thumbnailEdge: positiveInt('thumbnailEdge', options.thumbnailEdge ?? 96, 8),
-      ramBudgetBytes: options.ramBudgetBytes ?? Infinity,
-      retrievalLayer: options.retrievalLayer ?? 0,
-      retrieval: options.retrieval ?? 'attention',
-      answerContext: options.answerContext ?? 'reprefill',
-      windowBackup: options.windowBackup ?? false,
-    };
-    if (!Number.isInteger(o.retrievalLayer) || o.retrievalLayer < 0 || o.retrievalLayer >= model.config.text.numLayers) throw new InputError(`StreamEngine: retrievalLayer must be a layer index in 0…${model.config.text.numLayers - 1}, got ${String(o.retrievalLayer)}`);
-    if (o.answerContext !== 'reprefill' && o.answerContext !== 'restore') throw new InputError(`StreamEngine: answerContext must be 'reprefill' or 'restore', got ${String(o.answerContext)}`);
-    if (o.retrieval !== 'attention' && o.retrieval !== 'key-summary') throw new InputError(`StreamEngine: retrieval must be 'attention' or 'key-summary', got ${String(o.retrieval)}`);
-    if (!(o.ramBudgetBytes >= 0)) throw new InputError(`StreamEngine: ramBudgetBytes must be a number ≥ 0, got ${String(o.ramBudgetBytes)}`);
-    if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamEngine: kvBits must be 8, 4, 2 or 'none', got ${String(o.kvBits)}`);
-    if (o.frameResize !== 'video' && o.frameResize !== 'image') throw new InputError(`StreamEngine: frameResize must be 'video' or 'image', got ${String(o.frameResize)}`);
+    const o = engineSettings(options, model.config.text.numLayers);
 
     const text = model.text;
     const t = model.config.text;

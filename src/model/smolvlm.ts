@@ -7,6 +7,7 @@
  */
 import { InputError, ModelLoadError } from '../errors';
 import { SerialQueue } from '../serial-queue';
+import { MODEL_LOAD_DEFAULTS } from '../settings/index';
 import type { GpuDevice } from '../gpu/device';
 import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
@@ -140,8 +141,8 @@ export class SmolVlm {
     const checkpoint = await Checkpoint.open(source, { onTensorRead: progress.tensorRead, releaseFilesOnceRead: true });
     // every tensor present with its config shape before anything is uploaded
     checkManifest(config, checkpoint);
-    const format = options.weightFormat ?? 'f16';
-    const precision = options.precision ?? 'f32';
+    const format = options.weightFormat ?? MODEL_LOAD_DEFAULTS.weightFormat;
+    const precision = options.precision ?? MODEL_LOAD_DEFAULTS.precision;
     const loaded: Disposable[] = [];
     try {
       const vision = VisionTower.load(gpu, checkpoint, config, { format, precision });

@@ -5,6 +5,7 @@ import * as Comlink from 'comlink';
 import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, AskOptions, FrameSummary, StreamEngineOptions } from '../engine/types';
 import { DeviceLostError, InputError } from '../errors';
+import { SDK_DEFAULTS } from '../settings/index';
 import { GpuDevice } from '../gpu/device';
 import { deleteMemory, listMemories, openMemory, saveMemory, type SaveReport } from '../memory/persist';
 import { OpfsSpill } from '../memory/opfs-spill';
@@ -69,10 +70,11 @@ function ready(what: string): Loaded {
  */
 async function createEngine(model: SmolVlm, options: StreamEngineOptions = {}, resume?: EngineState): Promise<StreamEngine> {
   // this worker recovers from device loss: the window's backups let it lose no frame
-  if (resume) return StreamEngine.create(model, { windowBackup: true, ...options }, { resume });
+  const settings: StreamEngineOptions = { windowBackup: SDK_DEFAULTS.windowBackup, ...options };
+  if (resume) return StreamEngine.create(model, settings, { resume });
   const spill = Number.isFinite(options.ramBudgetBytes ?? Infinity) ? await OpfsSpill.create().catch(() => undefined) : undefined;
   try {
-    return await StreamEngine.create(model, { windowBackup: true, ...options }, { spill });
+    return await StreamEngine.create(model, settings, { spill });
   } catch (e) {
     await spill?.destroy();
     throw e;
