@@ -14,11 +14,11 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { checkKnownOptions, numberOption, option, parseArgs } from '../src/cli/args';
 import { modelSourceOf } from '../src/cli/model-source';
-import { smolVlmOptions } from '../src/cli/load-options';
+import { modelLoadOptions } from '../src/cli/load-options';
 import { acquireNodeGpu } from '../src/cli/node-gpu';
 import type { Precision } from '../src/kernels/common';
 import type { KvStoreBits } from '../src/memory/frame-block';
-import { SmolVlm } from '../src/model/smolvlm';
+import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { planJobs, planProblem, streamsPerLength, type PlanSettings } from './needle-plan';
 import { RESULTS_SCHEMA, summarize, type NeedleResults } from './needle-results';
 import { BASELINES, methodLine, runStream, warmUp, type Baseline, type RunSettings } from './needle-run';
@@ -71,7 +71,7 @@ const out = option(args, 'out') ?? 'needle-results.json';
 const run: RunSettings = { configs, baselines, windowFrames: 16, topK: 8, maxAnswerTokens: 8, restoreVariant: args.flags.has('restore-variant') };
 
 const gpu = await acquireNodeGpu();
-const loadOptions = smolVlmOptions({ weightFormat: 'f16', precision: precisionArg as Precision | 'auto' }, gpu);
+const loadOptions = modelLoadOptions({ weightFormat: 'f16', precision: precisionArg as Precision | 'auto' }, gpu);
 const adapter = `${gpu.adapter.vendor} ${gpu.adapter.architecture} ${gpu.adapter.description}`.trim();
 log(`adapter: ${adapter} (shader-f16 ${gpu.features.f16}); ${loadOptions.precision ?? 'f32'} math`);
 const vlm = await SmolVlm.load(gpu, modelSourceOf(model), loadOptions);

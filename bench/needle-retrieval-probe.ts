@@ -12,11 +12,11 @@
 import { writeFileSync } from 'node:fs';
 import { numberOption, option, parseArgs } from '../src/cli/args';
 import { modelSourceOf } from '../src/cli/model-source';
-import { smolVlmOptions } from '../src/cli/load-options';
+import { modelLoadOptions } from '../src/cli/load-options';
 import { acquireNodeGpu } from '../src/cli/node-gpu';
 import { StreamEngine } from '../src/engine/stream-engine';
 import { payloadLayout } from '../src/memory/payload';
-import { SmolVlm } from '../src/model/smolvlm';
+import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { planNeedleStream } from '../src/needle/render';
 import { frameMs, needleFrame } from './needle-frames';
 import { planJobs } from './needle-plan';
@@ -37,7 +37,7 @@ const out = option(args, 'out') ?? 'probe.json';
 const windowFrames = 16;
 
 const gpu = await acquireNodeGpu();
-const vlm = await SmolVlm.load(gpu, modelSourceOf(model), smolVlmOptions({ weightFormat: 'f16', precision: 'f32' }, gpu));
+const vlm = await SmolVlm.load(gpu, modelSourceOf(model), modelLoadOptions({ weightFormat: 'f16', precision: 'f32' }, gpu));
 const t = vlm.config.text;
 const shape: ProbeShape = { layers: t.numLayers, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim, imageTokens: vlm.processor.imageSeqLen };
 log(`adapter ${gpu.adapter.vendor} ${gpu.adapter.description}; model ${model}`);

@@ -3,7 +3,7 @@ import { InputError } from '../src/errors';
 import { StreamEngine } from '../src/engine/stream-engine';
 import type { AskEvent, Moment } from '../src/engine/types';
 import type { KvStoreBits } from '../src/memory/frame-block';
-import type { SmolVlm } from '../src/model/smolvlm';
+import type { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { planNeedleStream, type NeedleQuestion, type NeedleStream } from '../src/needle/render';
 import { frameMs, needleFrame } from './needle-frames';
 import type { StreamJob } from './needle-plan';

@@ -3,10 +3,10 @@ import type { AskEvent, Moment, StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
 import { CLI_DEFAULTS } from '../settings/index';
 import { frameTimestamp } from '../model/prompt';
-import { SmolVlm } from '../model/smolvlm';
+import { loadModel } from '../families/registry';
 import { checkKnownOptions, option, type ParsedArgs } from './args';
 import { FsSource } from './fs-source';
-import { loadOptions, smolVlmOptions, type CliLoadOptions } from './load-options';
+import { loadOptions, modelLoadOptions, type CliLoadOptions } from './load-options';
 import { openMemoryFolder } from './memory-folder';
 import { modelSourceOf } from './model-source';
 import { acquireNodeGpu, announceAdapter } from './node-gpu';
@@ -57,7 +57,7 @@ export async function askCommand(o: AskCommandOptions): Promise<number> {
   try {
     const bar = ProgressBar.forTerminal(o.json);
     const source = modelSourceOf(model);
-    const vlm = await SmolVlm.load(gpu, source, { ...smolVlmOptions(load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
+    const vlm = await loadModel(gpu, source, { ...modelLoadOptions(load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
     const engineOptions: StreamEngineOptions = { kvBits: memory.meta.bits, maxAnswerTokens: o.maxNewTokens };
     if (settings?.windowFrames !== undefined) engineOptions.windowFrames = settings.windowFrames;
     if (settings?.frameResize !== undefined) engineOptions.frameResize = settings.frameResize;

@@ -1,11 +1,12 @@
 import { InputError } from '../errors';
 import { CLI_DEFAULTS } from '../settings/index';
 import type { RgbImage } from '../model/preprocess';
-import { SmolVlm, type VideoInput } from '../model/smolvlm';
+import type { VideoInput } from '../families/family';
+import { loadModel } from '../families/registry';
 import { IncrementalDecoder } from '../model/incremental-decoder';
 import { checkKnownOptions, checkNoPositional, option, type ParsedArgs } from './args';
 import { sdkOptionsFrom } from './sdk-options';
-import { loadOptions, LOAD_OPTION_NAMES, smolVlmOptions, type CliLoadOptions } from './load-options';
+import { loadOptions, LOAD_OPTION_NAMES, modelLoadOptions, type CliLoadOptions } from './load-options';
 import { FsSource } from './fs-source';
 import { modelSourceOf } from './model-source';
 import { readImageFile } from './images';
@@ -51,13 +52,13 @@ export async function generateCommand(options: GenerateOptions): Promise<number>
   try {
     const bar = ProgressBar.forTerminal(options.json);
     const source = modelSourceOf(options.model);
-    const vlm = await SmolVlm.load(gpu, source, { ...smolVlmOptions(options.load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
+    const vlm = await loadModel(gpu, source, { ...modelLoadOptions(options.load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
     // the first answer compiles the GPU pipelines: seconds on a CPU adapter, so say so
     bar.note('answering (compiling GPU kernels on first use)…');
     let video: VideoInput | undefined;
     if (y4m) {
       // sampled as SmolVLMVideoProcessor does, at the model's fps and max_frames
-      const s = sampleY4m(y4m, vlm.processor.video);
+      const s = sampleY4m(y4m, vlm.videoSampling);
       video = { frames: s.frames, timestampsSec: s.timestampsSec, durationSec: s.durationSec };
     }
 

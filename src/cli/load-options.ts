@@ -1,7 +1,7 @@
 import type { GpuDevice } from '../gpu/device';
 import type { Precision } from '../kernels/common';
 import type { WeightFormat } from '../kernels/weights';
-import type { SmolVlmLoadOptions } from '../model/smolvlm';
+import type { ModelLoadOptions } from '../families/family';
 import { CLI_DEFAULTS, resolvePrecision } from '../settings/index';
 import type { ParsedArgs } from './args';
 import { sdkOptionsFrom } from './sdk-options';
@@ -21,7 +21,7 @@ export function loadOptions(args: ParsedArgs): CliLoadOptions {
   return { weightFormat: o.weightFormat ?? CLI_DEFAULTS.weightFormat, precision: o.precision ?? CLI_DEFAULTS.precision };
 }
 
-/** SmolVlm.load's options for this GPU; f16 math on an adapter without shader-f16 is an InputError. */
-export function smolVlmOptions(o: CliLoadOptions, gpu: GpuDevice): SmolVlmLoadOptions {
+/** The model load options for this GPU; f16 math on an adapter without shader-f16 is an InputError. */
+export function modelLoadOptions(o: CliLoadOptions, gpu: GpuDevice): ModelLoadOptions {
   return { weightFormat: o.weightFormat, precision: resolvePrecision(o.precision, gpu.features.f16, '--precision') };
 }

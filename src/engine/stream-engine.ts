@@ -7,7 +7,7 @@ import { fromF16Bits, toF16Bits } from '../gpu/f16';
 import { readBuffer, Tensor } from '../gpu/tensor';
 import { mergeImageFeatures } from '../model/merge-image-features';
 import type { RgbImage } from '../model/preprocess';
-import type { SmolVlm } from '../model/smolvlm';
+import type { FrameEncoder, StreamLayout, VisionLanguageModel } from '../families/family';
 import { generateGreedy, positionTensor } from '../model/generate';
 import type { KvCache } from '../model/kv-cache';
 import { FrameBlockWriter } from '../memory/evict';
@@ -21,9 +21,7 @@ import { MemoryStore, type FrameInputs, type StoreMeta } from '../memory/store';
 import { makeThumbnail } from '../memory/thumbnail';
 import { AsyncChannel } from './async-channel';
 import type { EngineState } from './engine-state';
-import { checkFrame, FrameEncoder } from './frame-encoder';
-import { modelKey } from './model-key';
-import { StreamPrompt } from './stream-prompt';
+import { checkFrame } from './frame-check';
 import type { AskEvent, AskOptions, EngineStats, FrameSummary, IngestResult, Moment, StreamEngineOptions } from './types';
 
 /** A frame in the GPU window: rows [start, start + tokens) of the stream cache. */
@@ -103,10 +101,10 @@ export class StreamEngine {
   private handedOver = false;
 
   private constructor(
-    readonly model: SmolVlm,
+    readonly model: VisionLanguageModel,
     readonly options: Required<StreamEngineOptions>,
     readonly meta: StoreMeta,
-    private readonly prompt: StreamPrompt,
+    private readonly prompt: StreamLayout,
     /** Rows of the stream prefix (the sinks). */
     readonly sinkTokens: number,
     /** Most rows a frame piece can take (the caches are sized with it). */
@@ -121,7 +119,7 @@ export class StreamEngine {
     private readonly backupWriter: FrameBlockWriter | null,
     store: MemoryStore | null,
   ) {
-    const attention = options.retrieval === 'attention' ? { layer: options.retrievalLayer, heads: model.config.text.numHeads } : undefined;
+    const attention = options.retrieval === 'attention' ? { layer: options.retrievalLayer, heads: model.kvShape.queryHeads } : undefined;
     this.store = store ?? new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined, attention });
   }
 
@@ -132,12 +130,12 @@ export class StreamEngine {
    * takes its memory store and spill as they are and rebuilds the window from its RAM backups, so
    * the stream goes on as if the device had never been lost.
    */
-  static async create(model: SmolVlm, options: StreamEngineOptions = {}, host: { spill?: PayloadSpill; resume?: EngineState } = {}): Promise<StreamEngine> {
-    const o = engineSettings(options, model.config.text.numLayers);
+  static async create(model: VisionLanguageModel, options: StreamEngineOptions = {}, host: { spill?: PayloadSpill; resume?: EngineState } = {}): Promise<StreamEngine> {
+    const o = engineSettings(options, model.kvShape.layers);
 
     const text = model.text;
     const t = model.config.text;
-    const prompt = new StreamPrompt(model.tokenizer, model.processor.imageSeqLen);
+    const prompt = model.streamLayout();
     const prefix = prompt.prefixIds();
     // timestamps up to 999:59 (16 h) may add digits; two rows of slack beyond the longest seen
     const maxFrameTokens = Math.max(prompt.frameIds(0).length, prompt.frameIds(999 * 60_000 + 59_000).length) + 2;
@@ -149,7 +147,8 @@ export class StreamEngine {
         `StreamEngine: ${o.windowFrames} window + ${o.topK} retrieved frames of ≤ ${maxFrameTokens} tokens, ${o.maxQuestionTokens} question and ${o.maxAnswerTokens} answer tokens need ${answerRows} positions; the model has ${t.maxPositions}. Use a smaller window or top-k.`,
       );
     }
-    const meta: StoreMeta = { modelKey: modelKey(model.config), layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim, bits: o.kvBits, dtype: model.precision };
+    const kv = model.kvShape;
+    const meta: StoreMeta = { modelKey: model.key, layers: kv.layers, kvHeads: kv.kvHeads, headDim: kv.headDim, bits: o.kvBits, dtype: kv.dtype };
     const resume = host.resume;
     if (resume) {
       for (const key of Object.keys(meta) as (keyof StoreMeta)[]) {
@@ -159,7 +158,7 @@ export class StreamEngine {
     const streamCache = text.createCache(streamRows);
     const answerCache = text.createCache(answerRows);
     const backupWriter = o.windowBackup ? new FrameBlockWriter(model.gpu, { ...meta, bits: 'none' }) : null;
-    const engine = new StreamEngine(model, o, meta, prompt, S, maxFrameTokens, streamCache, answerCache, new FrameEncoder(model, o.frameResize), new FrameBlockWriter(model.gpu, meta), new FrameBlockReader(model.gpu), resume ? resume.spill : (host.spill ?? null), backupWriter, resume?.store ?? null);
+    const engine = new StreamEngine(model, o, meta, prompt, S, maxFrameTokens, streamCache, answerCache, model.createFrameEncoder(o.frameResize), new FrameBlockWriter(model.gpu, meta), new FrameBlockReader(model.gpu), resume ? resume.spill : (host.spill ?? null), backupWriter, resume?.store ?? null);
     // the sinks: the prefix, prefilled once
     const rec = new CommandRecorder(model.gpu, undefined, 'stream prefix');
     const done = engine.recordPiece(rec, streamCache, prefix, null);

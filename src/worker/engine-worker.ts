@@ -12,7 +12,8 @@ import { OpfsSpill } from '../memory/opfs-spill';
 import { CachedUrlSource } from '../model/cached-source';
 import type { LoadProgress } from '../model/progress';
 import { withOutOfMemoryScope } from '../gpu/out-of-memory';
-import { SmolVlm } from '../model/smolvlm';
+import type { VisionLanguageModel } from '../families/family';
+import { loadModel } from '../families/registry';
 import { UrlSource } from '../model/source';
 import { rankingFallbackReason } from '../memory/simd-dot';
 import { lossBehind, type DeviceEvent } from '../engine/recovery';
@@ -68,7 +69,7 @@ function ready(what: string): Loaded {
  * origin's private file system. Without OPFS (or if it cannot be opened) the budget is not enforced
  * and every payload stays in RAM, as before budgets existed.
  */
-async function createEngine(model: SmolVlm, options: StreamEngineOptions = {}, resume?: EngineState): Promise<StreamEngine> {
+async function createEngine(model: VisionLanguageModel, options: StreamEngineOptions = {}, resume?: EngineState): Promise<StreamEngine> {
   // this worker recovers from device loss: the window's backups let it lose no frame
   const settings: StreamEngineOptions = { windowBackup: SDK_DEFAULTS.windowBackup, ...options };
   if (resume) return StreamEngine.create(model, settings, { resume });
@@ -102,7 +103,7 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
           progress = undefined;
           // a GPU allocation that fails does not throw in WebGPU: the scope turns it into GpuOutOfMemoryError
           const model = await withOutOfMemoryScope(gpu.device, 'loading the model', () =>
-            SmolVlm.load(gpu, source, {
+            loadModel(gpu, source, {
               ...options.model,
               onProgress: (p) => {
                 if (p.phase === 'done') fromCache = p.fromCache;

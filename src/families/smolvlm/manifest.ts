@@ -1,5 +1,5 @@
-import { ModelLoadError } from '../errors';
-import type { SmolVlmConfig } from './config';
+import { ModelLoadError } from '../../errors';
+import type { SmolVlmConfig } from '../../model/config';
 
 /**
  * Every tensor a SmolVLM checkpoint must hold, with the shape its config implies (spec §7). The
