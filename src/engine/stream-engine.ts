@@ -432,10 +432,10 @@ export class StreamEngine {
         maxNewTokens: maxNew,
         eosTokenIds: this.model.eosTokenIds,
         sampling: options.sampling,
-        onToken: (id) => {
+        onToken: (id, last) => {
           if (tokens.length === 0) firstTokenMs = now() - t0;
           tokens.push(id);
-          channel.push({ type: 'token', id, text: decoder.push(id) });
+          channel.push({ type: 'token', id, text: decoder.push(id, last) });
           if (state.cancelled) throw CANCELLED;
         },
       });
