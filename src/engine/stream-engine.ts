@@ -1,6 +1,6 @@
 import { InputError } from '../errors';
 import { SerialQueue } from '../serial-queue';
-import { checkSetting, ENGINE_DEFAULTS } from '../settings/index';
+import { checkSetting, definedOnly, ENGINE_DEFAULTS } from '../settings/index';
 import { IncrementalDecoder } from '../model/incremental-decoder';
 import { CommandRecorder } from '../gpu/recorder';
 import { fromF16Bits, toF16Bits } from '../gpu/f16';
@@ -52,13 +52,9 @@ const CANCELLED = Symbol('answer cancelled');
 function engineSettings(options: StreamEngineOptions, layers: number): Required<StreamEngineOptions> {
   const names = ['windowFrames', 'topK', 'maxQuestionTokens', 'maxAnswerTokens', 'thumbnailEdge', 'answerContext', 'retrieval', 'ramBudgetBytes', 'kvBits', 'frameResize'] as const;
   for (const name of names) checkSetting(name, options[name], `StreamEngine: ${name}`);
-  const o: Required<StreamEngineOptions> = { ...ENGINE_DEFAULTS, ...stripUndefined(options) };
+  const o: Required<StreamEngineOptions> = { ...ENGINE_DEFAULTS, ...definedOnly(options) };
   if (!Number.isInteger(o.retrievalLayer) || o.retrievalLayer < 0 || o.retrievalLayer >= layers) throw new InputError(`StreamEngine: retrievalLayer must be a layer index in 0…${layers - 1}, got ${String(o.retrievalLayer)}`);
   return o;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**

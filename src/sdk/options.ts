@@ -1,6 +1,6 @@
 import type { WeightFormat } from '../kernels/weights';
 import type { KvStoreBits } from '../memory/frame-block';
-import { checkSetting, SDK_DEFAULTS } from '../settings/index';
+import { checkSetting, definedOnly, SDK_DEFAULTS } from '../settings/index';
 import type { LoadProgress } from '../model/progress';
 import type { WorkerLoadOptions } from '../worker/protocol';
 
@@ -79,11 +79,7 @@ export function checkOptionValues(o: StreamVLMOptions, label: OptionLabel = sdkL
  */
 export function checkOptions(options: StreamVLMOptions): Required<Omit<StreamVLMOptions, 'onProgress'>> {
   checkOptionValues(options);
-  return { ...SDK_DEFAULTS, ...stripUndefined(options) };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return { ...SDK_DEFAULTS, ...definedOnly(options) };
 }
 
 /** The worker's load options for checked SDK options and the precision chosen for this adapter. */

@@ -58,3 +58,8 @@ export const CLI_DEFAULTS = {
   /** The exact-parity setting; --precision auto takes f16 where the adapter has it. */
   precision: 'f32' as 'auto' | 'f16' | 'f32',
 };
+
+/** The options that are set: spread over a surface's defaults, an explicit undefined leaves the default. */
+export function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,3 +1,3 @@
 export { SETTING_RULES, checkSetting, type SettingName, type SettingRule } from './rules';
-export { ENGINE_DEFAULTS, SDK_DEFAULTS, CLI_DEFAULTS, MODEL_LOAD_DEFAULTS } from './defaults';
+export { definedOnly, ENGINE_DEFAULTS, SDK_DEFAULTS, CLI_DEFAULTS, MODEL_LOAD_DEFAULTS } from './defaults';
 export { resolvePrecision } from './precision';
