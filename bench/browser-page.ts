@@ -6,7 +6,7 @@ import { StreamEngine } from '../src/engine/stream-engine';
 import { GpuDevice } from '../src/gpu/device';
 import { OpfsSpill } from '../src/memory/opfs-spill';
 import { parseConfig } from '../src/model/config';
-import { SmolVlm } from '../src/model/smolvlm';
+import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { precisionsOf } from '../src/selfcheck/index';
 import { runModelBench, type ModelBenchResult } from './model-bench';
 import { CONFIG_JSON, modelConfig, type ModelName } from './model-shapes';

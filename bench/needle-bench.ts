@@ -15,9 +15,9 @@
 // than one command's time limit runs as several commands. --max-seconds: no stream starts after S
 // seconds, nor one whose length's last stream took longer than the time left. Progress on stderr.
 import { modelSourceOf } from '../src/cli/model-source';
-import { smolVlmOptions } from '../src/cli/load-options';
+import { modelLoadOptions } from '../src/cli/load-options';
 import { acquireNodeGpu } from '../src/cli/node-gpu';
-import { SmolVlm } from '../src/model/smolvlm';
+import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { NeedleSession, parseNeedleOptions } from './needle-session';
 import { runStream, warmUp } from './needle-run';
 
@@ -28,7 +28,7 @@ const log = (line: string) => console.error(`[needle-bench ${elapsed().toFixed(1
 const { options: o } = parseNeedleOptions(process.argv.slice(2), 'needle-bench');
 
 const gpu = await acquireNodeGpu();
-const loadOptions = smolVlmOptions({ weightFormat: 'f16', precision: o.precision }, gpu);
+const loadOptions = modelLoadOptions({ weightFormat: 'f16', precision: o.precision }, gpu);
 const adapter = `${gpu.adapter.vendor} ${gpu.adapter.architecture} ${gpu.adapter.description}`.trim();
 log(`adapter: ${adapter} (shader-f16 ${gpu.features.f16}); ${loadOptions.precision ?? 'f32'} math`);
 const vlm = await SmolVlm.load(gpu, modelSourceOf(o.model), loadOptions);

@@ -5,7 +5,7 @@
 //   needle-page.html?model=/model/&precision=auto|f32|f16&settings=<RunSettings as JSON>
 import { GpuDevice } from '../src/gpu/device';
 import type { Precision } from '../src/kernels/common';
-import { SmolVlm } from '../src/model/smolvlm';
+import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { UrlSource } from '../src/model/source';
 import type { StreamJob } from './needle-plan';
 import type { StreamRecord } from './needle-results';

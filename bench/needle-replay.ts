@@ -10,9 +10,9 @@
 import { readFileSync } from 'node:fs';
 import { checkKnownOptions, option, parseArgs } from '../src/cli/args';
 import { modelSourceOf } from '../src/cli/model-source';
-import { smolVlmOptions } from '../src/cli/load-options';
+import { modelLoadOptions } from '../src/cli/load-options';
 import { acquireNodeGpu } from '../src/cli/node-gpu';
-import { SmolVlm } from '../src/model/smolvlm';
+import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { planNeedleStream } from '../src/needle/render';
 import { frameMs, needleFrame } from './needle-frames';
 import type { NeedleResults } from './needle-results';
@@ -31,7 +31,7 @@ if (files.length === 0) {
 }
 
 const gpu = await acquireNodeGpu();
-const vlm = await SmolVlm.load(gpu, modelSourceOf(option(args, 'model') ?? 'tools/fixtures/needle-vlm'), smolVlmOptions({ weightFormat, precision: 'f32' }, gpu));
+const vlm = await SmolVlm.load(gpu, modelSourceOf(option(args, 'model') ?? 'tools/fixtures/needle-vlm'), modelLoadOptions({ weightFormat, precision: 'f32' }, gpu));
 let replayed = 0;
 let same = 0;
 for (const file of files) {

@@ -15,11 +15,11 @@
 import { writeFileSync } from 'node:fs';
 import { numberOption, option, parseArgs } from '../src/cli/args';
 import { modelSourceOf } from '../src/cli/model-source';
-import { smolVlmOptions } from '../src/cli/load-options';
+import { modelLoadOptions } from '../src/cli/load-options';
 import { acquireNodeGpu } from '../src/cli/node-gpu';
 import { StreamEngine } from '../src/engine/stream-engine';
 import { payloadLayout } from '../src/memory/payload';
-import { SmolVlm } from '../src/model/smolvlm';
+import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { planNeedleStream } from '../src/needle/render';
 import { frameMs, needleFrame } from './needle-frames';
 import { planJobs } from './needle-plan';
@@ -43,7 +43,7 @@ const policies = (option(args, 'policies') ?? Object.keys(RETRIEVAL_POLICIES).jo
 for (const p of policies) if (!isRetrievalPolicyName(p)) throw new Error(`--policies: ${p} is not one of ${Object.keys(RETRIEVAL_POLICIES).join(', ')}`);
 
 const gpu = await acquireNodeGpu();
-const vlm = await SmolVlm.load(gpu, modelSourceOf(model), smolVlmOptions({ weightFormat: 'f16', precision: 'f32' }, gpu));
+const vlm = await SmolVlm.load(gpu, modelSourceOf(model), modelLoadOptions({ weightFormat: 'f16', precision: 'f32' }, gpu));
 const t = vlm.config.text;
 const shape: ProbeShape = { layers: t.numLayers, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim, imageTokens: vlm.processor.imageSeqLen };
 log(`adapter ${gpu.adapter.vendor} ${gpu.adapter.description}; model ${model}`);

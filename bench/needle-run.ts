@@ -4,7 +4,7 @@ import { StreamEngine } from '../src/engine/stream-engine';
 import type { AskEvent, Moment } from '../src/engine/types';
 import type { KvStoreBits } from '../src/memory/frame-block';
 import type { RetrievalPolicyName } from '../src/memory/retrieval/registry';
-import type { SmolVlm } from '../src/model/smolvlm';
+import type { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { planNeedleStream, type NeedleQuestion, type NeedleStream } from '../src/needle/render';
 import { frameMs, needleFrame } from './needle-frames';
 import type { StreamJob } from './needle-plan';

@@ -1,13 +1,13 @@
 // The 'uniform8' baseline: what single-request browser runtimes do today — per question, a few
 // frames sampled evenly over the whole stream, encoded again and answered in one prompt.
-import { StreamPrompt } from '../src/engine/stream-prompt';
+import { StreamPrompt } from '../src/families/smolvlm/stream-layout';
 import { CommandRecorder } from '../src/gpu/recorder';
 import { Tensor } from '../src/gpu/tensor';
 import { actDType } from '../src/kernels/common';
 import { generateGreedy } from '../src/model/generate';
 import { mergeImageFeatures } from '../src/model/merge-image-features';
 import { preprocessVideoFrames, type RgbImage } from '../src/model/preprocess';
-import type { SmolVlm } from '../src/model/smolvlm';
+import type { SmolVlm } from '../src/families/smolvlm/smolvlm';
 
 /**
  * `count` frame indices spread evenly over `frames`: the centres of equal parts (as
@@ -27,7 +27,7 @@ export interface OnePromptAnswer {
 
 /**
  * Answers `question` from `images` in one prompt laid out as the streaming engine's (the layout
- * the model was trained on, src/engine/stream-prompt.ts): prefix, one `Frame from MM:SS:` piece
+ * the model was trained on, src/families/smolvlm/stream-layout.ts): prefix, one `Frame from MM:SS:` piece
  * per frame at its true time, the question piece. The frames are preprocessed with the engine's
  * video resize, encoded in one vision pass and prefilled with the text in one forward.
  */

@@ -30,7 +30,7 @@ import { Connector } from '../src/model/connector';
 import { positionTensor } from '../src/model/generate';
 import { mergeImageFeatures } from '../src/model/merge-image-features';
 import type { RgbImage } from '../src/model/preprocess';
-import { SmolVlm } from '../src/model/smolvlm';
+import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { TextModel } from '../src/model/text-model';
 import { VisionTower } from '../src/model/vision';
 

@@ -3,13 +3,13 @@
 // - full KV: every frame's K/V kept on the GPU at full precision, no eviction;
 // - re-encode: at question time, encode 8 frames sampled over the stream (what single-request
 //   browser runtimes do).
-import { StreamPrompt } from '../src/engine/stream-prompt';
+import { StreamPrompt } from '../src/families/smolvlm/stream-layout';
 import type { GpuDevice } from '../src/gpu/device';
 import { CommandRecorder } from '../src/gpu/recorder';
 import { Tensor } from '../src/gpu/tensor';
 import { generateGreedy, positionTensor } from '../src/model/generate';
 import type { RgbImage } from '../src/model/preprocess';
-import type { SmolVlm } from '../src/model/smolvlm';
+import type { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { median, QUESTIONS } from './stream-common';
 
 /** Cache rows the full-KV baseline needs for `frames` frames (its model's max positions must cover them). */

@@ -18,7 +18,7 @@ import type { StreamEngineOptions } from '../src/engine/types';
 import type { GpuDevice } from '../src/gpu/device';
 import type { Precision } from '../src/kernels/common';
 import { parseConfig } from '../src/model/config';
-import { SmolVlm } from '../src/model/smolvlm';
+import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import type { KvStoreBits } from '../src/memory/frame-block';
 import { CONFIG_JSON, type ModelName } from './model-shapes';
 import { askFigures, checkpointFigures, median, QUESTIONS, simulatedFrame, type AskFigures } from './stream-common';

@@ -4,7 +4,7 @@ import { StreamVlmError } from '../src/errors';
 import { GpuDevice } from '../src/gpu/device';
 import { cachedModelFiles, CachedUrlSource, clearModelCache } from '../src/model/cached-source';
 import type { LoadProgress } from '../src/model/progress';
-import { SmolVlm } from '../src/model/smolvlm';
+import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { UrlSource } from '../src/model/source';
 import { decodePng } from './fixture-page';
 

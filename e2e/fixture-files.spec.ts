@@ -44,7 +44,7 @@ test('fixture safetensors: f32 and bf16 files, every tensor the config implies, 
 
 test('the tensor manifest a config implies matches both fixture checkpoints exactly', async () => {
   const { Checkpoint } = await import('../src/model/checkpoint');
-  const { checkManifest, expectedTensors } = await import('../src/model/manifest');
+  const { checkManifest, expectedTensors } = await import('../src/families/smolvlm/manifest');
   const { ModelLoadError } = await import('../src/errors');
   for (const name of ['tiny-gqa', 'tiny-split']) {
     const source = { location: dir(name), bytes: async (f: string) => { try { return new Uint8Array(readFileSync(`${dir(name)}/${f}`)); } catch { return null; } } };

@@ -5,7 +5,7 @@ import { StreamVlmError } from '../src/errors';
 import { GpuDevice } from '../src/gpu/device';
 import type { RgbImage } from '../src/model/preprocess';
 import type { SamplingSettings } from '../src/model/generate';
-import { SmolVlm } from '../src/model/smolvlm';
+import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { UrlSource, type ModelSource } from '../src/model/source';
 import { decodePng } from './fixture-page';
 

@@ -7,7 +7,7 @@ import { StreamVlmError } from '../src/errors';
 import { GpuDevice } from '../src/gpu/device';
 import { OpfsSpill } from '../src/memory/opfs-spill';
 import type { RgbImage } from '../src/model/preprocess';
-import { SmolVlm } from '../src/model/smolvlm';
+import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { UrlSource } from '../src/model/source';
 import { decodePng, fetchOk } from './fixture-page';
 

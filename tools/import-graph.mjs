@@ -25,7 +25,9 @@ export const LAYERS = [
   ['kernels'],
   ['reference'], // CPU references of the kernels (tests and selfcheck only, never the SDK bundle)
   ['memory'], // the KV cache, its codecs, the frame store and retrieval: below the model, which writes its cache
+  ['settings'], // one schema of defaults and rules for every surface (SDK, worker, engine, CLI)
   ['model'],
+  ['families'], // model families behind one interface (a folder each) and their registry
   ['needle'], // synthetic test scenes (uses the model's prompt format)
   ['platform'], // browser / Node adapters (OPFS, Cache Storage, file system, Dawn) behind the memory and model interfaces
   ['engine'],

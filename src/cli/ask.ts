@@ -3,11 +3,12 @@ import type { AskEvent, Moment, StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
 import { codecOf } from '../memory/codecs/registry';
 import { checkStoreMeta } from '../memory/compatibility';
+import { CLI_DEFAULTS } from '../settings/index';
 import { frameTimestamp } from '../model/prompt';
-import { SmolVlm } from '../model/smolvlm';
+import { loadModel } from '../families/registry';
 import { checkKnownOptions, option, type ParsedArgs } from './args';
 import { FsSource } from './fs-source';
-import { loadOptions, smolVlmOptions, type CliLoadOptions } from './load-options';
+import { loadOptions, modelLoadOptions, type CliLoadOptions } from './load-options';
 import { openMemoryFolder } from './memory-folder';
 import { modelSourceOf } from './model-source';
 import { acquireNodeGpu, announceAdapter } from './node-gpu';
@@ -37,7 +38,7 @@ export function askOptions(args: ParsedArgs): AskCommandOptions {
   const load: Partial<CliLoadOptions> = {};
   if (option(args, 'weights') !== undefined) load.weightFormat = given.weightFormat;
   if (option(args, 'precision') !== undefined) load.precision = given.precision;
-  return { memory, model: option(args, 'model'), questions, maxNewTokens: sdk.maxAnswerTokens ?? 64, topK: sdk.topK, load, json: args.flags.has('json') };
+  return { memory, model: option(args, 'model'), questions, maxNewTokens: sdk.maxAnswerTokens ?? CLI_DEFAULTS.maxAnswerTokens, topK: sdk.topK, load, json: args.flags.has('json') };
 }
 
 const time = (ms: number) => frameTimestamp(ms / 1000);
@@ -58,7 +59,7 @@ export async function askCommand(o: AskCommandOptions): Promise<number> {
   try {
     const bar = ProgressBar.forTerminal(o.json);
     const source = modelSourceOf(model);
-    const vlm = await SmolVlm.load(gpu, source, { ...smolVlmOptions(load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
+    const vlm = await loadModel(gpu, source, { ...modelLoadOptions(load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
     const engineOptions: StreamEngineOptions = { kvBits: memory.meta.bits, kvCodec: codecOf(memory.meta).id, maxAnswerTokens: o.maxNewTokens };
     if (settings?.windowFrames !== undefined) engineOptions.windowFrames = settings.windowFrames;
     if (settings?.frameResize !== undefined) engineOptions.frameResize = settings.frameResize;

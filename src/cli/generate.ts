@@ -1,9 +1,12 @@
 import { InputError } from '../errors';
+import { CLI_DEFAULTS } from '../settings/index';
 import type { RgbImage } from '../model/preprocess';
-import { SmolVlm, type VideoInput } from '../model/smolvlm';
+import type { VideoInput } from '../families/family';
+import { loadModel } from '../families/registry';
+import { IncrementalDecoder } from '../model/incremental-decoder';
 import { checkKnownOptions, checkNoPositional, option, type ParsedArgs } from './args';
 import { sdkOptionsFrom } from './sdk-options';
-import { loadOptions, LOAD_OPTION_NAMES, smolVlmOptions, type CliLoadOptions } from './load-options';
+import { loadOptions, LOAD_OPTION_NAMES, modelLoadOptions, type CliLoadOptions } from './load-options';
 import { FsSource } from './fs-source';
 import { modelSourceOf } from './model-source';
 import { readImageFile } from './images';
@@ -30,7 +33,7 @@ export function generateOptions(args: ParsedArgs): GenerateOptions {
   if (prompt === undefined) throw new InputError('generate needs --prompt <text>');
   const videos = args.options.get('video') ?? [];
   if (videos.length > 1) throw new InputError('generate takes one --video');
-  const maxNewTokens = sdkOptionsFrom(args, ['max-new-tokens']).maxAnswerTokens ?? 64;
+  const maxNewTokens = sdkOptionsFrom(args, ['max-new-tokens']).maxAnswerTokens ?? CLI_DEFAULTS.maxAnswerTokens;
   checkNoPositional(args);
   return { model, images: args.options.get('image') ?? [], video: videos[0], prompt, maxNewTokens, json: args.flags.has('json'), load: loadOptions(args) };
 }
@@ -49,35 +52,32 @@ export async function generateCommand(options: GenerateOptions): Promise<number>
   try {
     const bar = ProgressBar.forTerminal(options.json);
     const source = modelSourceOf(options.model);
-    const vlm = await SmolVlm.load(gpu, source, { ...smolVlmOptions(options.load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
+    const vlm = await loadModel(gpu, source, { ...modelLoadOptions(options.load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) });
     // the first answer compiles the GPU pipelines: seconds on a CPU adapter, so say so
     bar.note('answering (compiling GPU kernels on first use)…');
     let video: VideoInput | undefined;
     if (y4m) {
       // sampled as SmolVLMVideoProcessor does, at the model's fps and max_frames
-      const s = sampleY4m(y4m, vlm.processor.video);
+      const s = sampleY4m(y4m, vlm.videoSampling);
       video = { frames: s.frames, timestampsSec: s.timestampsSec, durationSec: s.durationSec };
     }
 
-    // Streaming: decode everything so far and print what is new; a token can complete a
-    // multi-byte character only together with the next, so text ending in U+FFFD waits.
-    const streamed: number[] = [];
-    let printed = '';
+    // Streaming: print what each token makes showable (a partial character waits for the next)
+    const decoder = new IncrementalDecoder((ids) => vlm.tokenizer.decode(ids, { skipSpecialTokens: true }));
     const onToken = options.json
       ? undefined
       : (id: number) => {
-          streamed.push(id);
-          const text = vlm.tokenizer.decode(streamed, { skipSpecialTokens: true });
-          if (text.endsWith('\uFFFD') || !text.startsWith(printed)) return;
+          const added = decoder.push(id);
+          if (added === '') return;
           bar.clear();
-          process.stdout.write(terminalSafe(text.slice(printed.length)));
-          printed = text;
+          process.stdout.write(terminalSafe(added));
         };
     const result = await vlm.generate({ images, video, text: options.prompt, maxNewTokens: options.maxNewTokens, onToken });
     bar.clear();
     if (options.json) {
       console.log(jsonLine({ tokens: result.tokens, text: result.text }));
     } else {
+      const printed = decoder.shown;
       process.stdout.write(terminalSafe(result.text.startsWith(printed) ? `${result.text.slice(printed.length)}\n` : `\n${result.text}\n`));
     }
     await vlm.dispose();

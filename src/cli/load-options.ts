@@ -1,8 +1,8 @@
-import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import type { Precision } from '../kernels/common';
 import type { WeightFormat } from '../kernels/weights';
-import type { SmolVlmLoadOptions } from '../model/smolvlm';
+import type { ModelLoadOptions } from '../families/family';
+import { CLI_DEFAULTS, resolvePrecision } from '../settings/index';
 import type { ParsedArgs } from './args';
 import { sdkOptionsFrom } from './sdk-options';
 
@@ -18,12 +18,10 @@ export interface CliLoadOptions {
 /** --weights (default f16) and --precision (default f32, the exact-parity setting), by the SDK's rules. */
 export function loadOptions(args: ParsedArgs): CliLoadOptions {
   const o = sdkOptionsFrom(args, LOAD_OPTION_NAMES);
-  return { weightFormat: o.weightFormat ?? 'f16', precision: o.precision ?? 'f32' };
+  return { weightFormat: o.weightFormat ?? CLI_DEFAULTS.weightFormat, precision: o.precision ?? CLI_DEFAULTS.precision };
 }
 
-/** SmolVlm.load's options for this GPU; f16 math on an adapter without shader-f16 is an InputError. */
-export function smolVlmOptions(o: CliLoadOptions, gpu: GpuDevice): SmolVlmLoadOptions {
-  const precision: Precision = o.precision === 'auto' ? (gpu.features.f16 ? 'f16' : 'f32') : o.precision;
-  if (precision === 'f16' && !gpu.features.f16) throw new InputError('--precision f16 needs shader-f16, which this GPU adapter does not offer; use f32 or auto');
-  return { weightFormat: o.weightFormat, precision };
+/** The model load options for this GPU; f16 math on an adapter without shader-f16 is an InputError. */
+export function modelLoadOptions(o: CliLoadOptions, gpu: GpuDevice): ModelLoadOptions {
+  return { weightFormat: o.weightFormat, precision: resolvePrecision(o.precision, gpu.features.f16, '--precision') };
 }

@@ -1,6 +1,7 @@
 import { loadOptions, LOAD_OPTION_NAMES, type CliLoadOptions } from './load-options';
 import type { StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
+import { checkSetting, CLI_DEFAULTS } from '../settings/index';
 import { checkKnownOptions, checkNoPositional, numberOption, option, type ParsedArgs } from './args';
 import { sdkOptionsFrom, type SdkFlag } from './sdk-options';
 
@@ -79,12 +80,12 @@ export function watchOptions(args: ParsedArgs): WatchOptions {
   if (sdk.memoryRamMB !== undefined) engine.ramBudgetBytes = sdk.memoryRamMB * 2 ** 20;
   const context = option(args, 'answer-context');
   if (context !== undefined) {
-    if (context !== 'reprefill' && context !== 'restore') throw new InputError(`--answer-context must be reprefill or restore, not ${context}`);
-    engine.answerContext = context;
+    checkSetting('answerContext', context, '--answer-context');
+    engine.answerContext = context as 'reprefill' | 'restore';
   }
-  const maxNewTokens = sdk.maxAnswerTokens ?? 64;
+  const maxNewTokens = sdk.maxAnswerTokens ?? CLI_DEFAULTS.maxAnswerTokens;
   engine.maxAnswerTokens = maxNewTokens;
   const loseAt = numberOption(args, 'lose-device-at', { min: 0, integer: false });
   checkNoPositional(args);
-  return { model, video: videos[0], fps: sdk.fps ?? 1, engine, maxNewTokens, questions, saveMemory, json: args.flags.has('json'), load: loadOptions(args), loseDeviceAtMs: loseAt === undefined ? null : loseAt * 1000 };
+  return { model, video: videos[0], fps: sdk.fps ?? CLI_DEFAULTS.fps, engine, maxNewTokens, questions, saveMemory, json: args.flags.has('json'), load: loadOptions(args), loseDeviceAtMs: loseAt === undefined ? null : loseAt * 1000 };
 }

@@ -1,8 +1,8 @@
 import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, AskOptions, Moment } from '../engine/types';
 import { frameTimestamp } from '../model/prompt';
-import { smolVlmOptions } from './load-options';
-import { SmolVlm } from '../model/smolvlm';
+import { modelLoadOptions } from './load-options';
+import { loadModel } from '../families/registry';
 import { Scheduler } from '../engine/scheduler';
 import { FsSource } from './fs-source';
 import { modelSourceOf } from './model-source';
@@ -50,7 +50,7 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
     {
       // the adapter is announced once, not again at each recovery
       acquire: () => acquireNodeGpu({ onAdapter: o.json || announced ? undefined : (a) => ((announced = true), announceAdapter(a)) }),
-      loadModel: async (gpu) => ({ model: await SmolVlm.load(gpu, source, { ...smolVlmOptions(o.load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) }), fromCache: false }),
+      loadModel: async (gpu) => ({ model: await loadModel(gpu, source, { ...modelLoadOptions(o.load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) }), fromCache: false }),
       async createEngine(model, resume) {
         const options = { windowBackup: true, ...o.engine };
         if (resume) return StreamEngine.create(model, options, { resume });

@@ -1,6 +1,6 @@
 import { DeviceLostError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
-import type { SmolVlm } from '../model/smolvlm';
+import type { VisionLanguageModel } from '../families/family';
 import type { EngineState } from './engine-state';
 import { lossBehind, Recovery, type DeviceEvent } from './recovery';
 import type { StreamEngine } from './stream-engine';
@@ -11,9 +11,9 @@ export interface StreamFactory {
   /** A GPU device (the browser's or Dawn's). */
   acquire(): Promise<GpuDevice>;
   /** The model onto `gpu`; `fromCache`: every file came from the download cache (no network). */
-  loadModel(gpu: GpuDevice): Promise<{ model: SmolVlm; fromCache: boolean }>;
+  loadModel(gpu: GpuDevice): Promise<{ model: VisionLanguageModel; fromCache: boolean }>;
   /** An engine on `model`; with `resume`, one that takes over a lost engine's memory and window. */
-  createEngine(model: SmolVlm, resume?: EngineState): Promise<StreamEngine>;
+  createEngine(model: VisionLanguageModel, resume?: EngineState): Promise<StreamEngine>;
 }
 
 /** Waits before each try at a new device: a browser may refuse adapters for a moment after a loss. */
@@ -37,7 +37,7 @@ export class RecoverableStream {
 
   private constructor(
     private readonly factory: StreamFactory,
-    private parts: { gpu: GpuDevice; model: SmolVlm; engine: StreamEngine },
+    private parts: { gpu: GpuDevice; model: VisionLanguageModel; engine: StreamEngine },
     private readonly onEvent: (e: DeviceEvent) => void,
   ) {
     this.watch(parts.gpu);
@@ -63,7 +63,7 @@ export class RecoverableStream {
     return this.parts.gpu;
   }
 
-  get model(): SmolVlm {
+  get model(): VisionLanguageModel {
     return this.parts.model;
   }
 

@@ -1,4 +1,5 @@
 import { InputError } from '../errors';
+import { checkSetting, SDK_DEFAULTS } from '../settings/index';
 
 // The scheduling policy (sampling rate, bounded queue with drops, questions before frames) lives
 // beside the engine, not in the worker, because both the worker and the Node CLI drive an engine
@@ -109,9 +110,9 @@ export class Scheduler<F, O, E> {
     private readonly engine: SchedulableEngine<F, O, E>,
     private readonly options: SchedulerOptions<F> = {},
   ) {
-    this.fpsValue = checkFps(options.fps ?? 1);
-    const capacity = options.queueCapacity ?? 4;
-    if (!Number.isInteger(capacity) || capacity < 1) throw new InputError(`Scheduler: queueCapacity must be a positive integer, not ${capacity}`);
+    this.fpsValue = checkFps(options.fps ?? SDK_DEFAULTS.fps);
+    const capacity = options.queueCapacity ?? SDK_DEFAULTS.queueCapacity;
+    checkSetting('queueCapacity', capacity, 'Scheduler: queueCapacity');
     this.capacity = capacity;
   }
 

@@ -1,29 +1,30 @@
 import { InputError } from '../errors';
+import { SerialQueue } from '../serial-queue';
+import { checkSetting, definedOnly, ENGINE_DEFAULTS } from '../settings/index';
+import { IncrementalDecoder } from '../model/incremental-decoder';
 import { CommandRecorder } from '../gpu/recorder';
 import { fromF16Bits, toF16Bits } from '../gpu/f16';
 import { readBuffer, Tensor } from '../gpu/tensor';
 import { mergeImageFeatures } from '../model/merge-image-features';
 import type { RgbImage } from '../model/preprocess';
-import type { SmolVlm } from '../model/smolvlm';
+import type { FrameEncoder, StreamLayout, VisionLanguageModel } from '../families/family';
 import { generateGreedy, positionTensor } from '../model/generate';
 import type { KvCache } from '../memory/kv-cache';
 import { FrameBlockWriter } from '../memory/evict';
-import { KV_STORE_BITS, lazyBlock, type FrameBlock, type KvStoreBits, type LazyFrameBlock, type Thumbnail } from '../memory/frame-block';
+import { lazyBlock, type FrameBlock, type KvStoreBits, type LazyFrameBlock, type Thumbnail } from '../memory/frame-block';
 import { checkStoreMeta } from '../memory/compatibility';
 import { RAW_CODEC } from '../memory/codecs/raw';
 import { codecOf, kvCodec } from '../memory/codecs/registry';
 import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
-import { DEFAULT_RETRIEVAL, isRetrievalPolicyName, RETRIEVAL_POLICIES, retrievalPolicy } from '../memory/retrieval/registry';
+import { retrievalPolicy } from '../memory/retrieval/registry';
 import { rankingPath } from '../memory/simd-dot';
 import type { PayloadSpill } from '../memory/spill';
 import { MemoryStore, type FrameInputs, type StoreMeta } from '../memory/store';
 import { makeThumbnail } from '../memory/thumbnail';
 import { AsyncChannel } from './async-channel';
 import type { EngineState } from './engine-state';
-import { checkFrame, FrameEncoder } from './frame-encoder';
-import { modelKey } from './model-key';
-import { StreamPrompt } from './stream-prompt';
+import { checkFrame } from './frame-check';
 import type { AskEvent, AskOptions, EngineStats, FrameSummary, IngestResult, Moment, StreamEngineOptions } from './types';
 
 /** A frame in the GPU window: rows [start, start + tokens) of the stream cache. */
@@ -47,9 +48,19 @@ const now = () => performance.now();
 /** Thrown from the token callback when the consumer stopped reading an answer. */
 const CANCELLED = Symbol('answer cancelled');
 
-function positiveInt(name: string, v: number, min = 1): number {
-  if (!Number.isInteger(v) || v < min) throw new InputError(`StreamEngine: ${name} must be a whole number ≥ ${min}, got ${v}`);
-  return v;
+/**
+ * The engine's options checked by the settings' rules (the SDK's and the CLI's too) and completed
+ * with the engine's defaults; retrievalLayer is checked against the model's `layers`.
+ */
+function engineSettings(options: StreamEngineOptions, layers: number): Required<StreamEngineOptions> {
+  const names = ['windowFrames', 'topK', 'maxQuestionTokens', 'maxAnswerTokens', 'thumbnailEdge', 'answerContext', 'retrieval', 'ramBudgetBytes', 'kvBits', 'kvCodec', 'frameResize'] as const;
+  for (const name of names) checkSetting(name, options[name], `StreamEngine: ${name}`);
+  const o: Required<StreamEngineOptions> = { ...ENGINE_DEFAULTS, ...definedOnly(options) };
+  // a codec alone names its bits; kvBits alone names its codec; both must agree (codecOf throws)
+  if (options.kvCodec !== undefined && options.kvBits === undefined) o.kvBits = kvCodec(options.kvCodec).bits;
+  o.kvCodec = codecOf({ bits: o.kvBits, codec: options.kvCodec }).id;
+  if (!Number.isInteger(o.retrievalLayer) || o.retrievalLayer < 0 || o.retrievalLayer >= layers) throw new InputError(`StreamEngine: retrievalLayer must be a layer index in 0…${layers - 1}, got ${String(o.retrievalLayer)}`);
+  return o;
 }
 
 /**
@@ -79,7 +90,7 @@ function positiveInt(name: string, v: number, min = 1): number {
  */
 export class StreamEngine {
   readonly store: MemoryStore;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private disposed = false;
   private readonly window: WindowFrame[] = [];
   private nextIndex = 0;
@@ -92,10 +103,10 @@ export class StreamEngine {
   private handedOver = false;
 
   private constructor(
-    readonly model: SmolVlm,
+    readonly model: VisionLanguageModel,
     readonly options: Required<StreamEngineOptions>,
     readonly meta: StoreMeta,
-    private readonly prompt: StreamPrompt,
+    private readonly prompt: StreamLayout,
     /** Rows of the stream prefix (the sinks). */
     readonly sinkTokens: number,
     /** Most rows a frame piece can take (the caches are sized with it). */
@@ -110,8 +121,8 @@ export class StreamEngine {
     private readonly backupWriter: FrameBlockWriter | null,
     store: MemoryStore | null,
   ) {
-    const t = model.config.text;
-    const index = retrievalPolicy(options.retrieval).createIndex({ layers: t.numLayers, heads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim, layer: options.retrievalLayer });
+    const kv = model.kvShape;
+    const index = retrievalPolicy(options.retrieval).createIndex({ layers: kv.layers, heads: kv.queryHeads, kvHeads: kv.kvHeads, headDim: kv.headDim, layer: options.retrievalLayer });
     this.store = store ?? new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined, index });
   }
 
@@ -122,34 +133,12 @@ export class StreamEngine {
    * takes its memory store and spill as they are and rebuilds the window from its RAM backups, so
    * the stream goes on as if the device had never been lost.
    */
-  static async create(model: SmolVlm, options: StreamEngineOptions = {}, host: { spill?: PayloadSpill; resume?: EngineState } = {}): Promise<StreamEngine> {
-    const o: Required<StreamEngineOptions> = {
-      windowFrames: positiveInt('windowFrames', options.windowFrames ?? 16),
-      kvBits: options.kvBits ?? (options.kvCodec !== undefined ? kvCodec(options.kvCodec).bits : 4),
-      kvCodec: options.kvCodec ?? '', // resolved below, once kvBits is checked
-      topK: positiveInt('topK', options.topK ?? 8, 0),
-      maxQuestionTokens: positiveInt('maxQuestionTokens', options.maxQuestionTokens ?? 256),
-      maxAnswerTokens: positiveInt('maxAnswerTokens', options.maxAnswerTokens ?? 128),
-      frameResize: options.frameResize ?? 'video',
-      thumbnailEdge: positiveInt('thumbnailEdge', options.thumbnailEdge ?? 96, 8),
-      ramBudgetBytes: options.ramBudgetBytes ?? Infinity,
-      retrievalLayer: options.retrievalLayer ?? 0,
-      retrieval: options.retrieval ?? DEFAULT_RETRIEVAL,
-      answerContext: options.answerContext ?? 'reprefill',
-      windowBackup: options.windowBackup ?? false,
-    };
-    if (!Number.isInteger(o.retrievalLayer) || o.retrievalLayer < 0 || o.retrievalLayer >= model.config.text.numLayers) throw new InputError(`StreamEngine: retrievalLayer must be a layer index in 0…${model.config.text.numLayers - 1}, got ${String(o.retrievalLayer)}`);
-    if (o.answerContext !== 'reprefill' && o.answerContext !== 'restore') throw new InputError(`StreamEngine: answerContext must be 'reprefill' or 'restore', got ${String(o.answerContext)}`);
-    if (!isRetrievalPolicyName(o.retrieval)) throw new InputError(`StreamEngine: retrieval must be one of ${Object.keys(RETRIEVAL_POLICIES).map((n) => `'${n}'`).join(', ')}, got ${String(o.retrieval)}`);
-    if (!(o.ramBudgetBytes >= 0)) throw new InputError(`StreamEngine: ramBudgetBytes must be a number ≥ 0, got ${String(o.ramBudgetBytes)}`);
-    if (!KV_STORE_BITS.includes(o.kvBits)) throw new InputError(`StreamEngine: kvBits must be 8, 4, 2 or 'none', got ${String(o.kvBits)}`);
-    const codec = codecOf({ bits: o.kvBits, codec: options.kvCodec });
-    o.kvCodec = codec.id;
-    if (o.frameResize !== 'video' && o.frameResize !== 'image') throw new InputError(`StreamEngine: frameResize must be 'video' or 'image', got ${String(o.frameResize)}`);
+  static async create(model: VisionLanguageModel, options: StreamEngineOptions = {}, host: { spill?: PayloadSpill; resume?: EngineState } = {}): Promise<StreamEngine> {
+    const o = engineSettings(options, model.kvShape.layers);
 
     const text = model.text;
     const t = model.config.text;
-    const prompt = new StreamPrompt(model.tokenizer, model.processor.imageSeqLen);
+    const prompt = model.streamLayout();
     const prefix = prompt.prefixIds();
     // timestamps up to 999:59 (16 h) may add digits; two rows of slack beyond the longest seen
     const maxFrameTokens = Math.max(prompt.frameIds(0).length, prompt.frameIds(999 * 60_000 + 59_000).length) + 2;
@@ -161,7 +150,9 @@ export class StreamEngine {
         `StreamEngine: ${o.windowFrames} window + ${o.topK} retrieved frames of ≤ ${maxFrameTokens} tokens, ${o.maxQuestionTokens} question and ${o.maxAnswerTokens} answer tokens need ${answerRows} positions; the model has ${t.maxPositions}. Use a smaller window or top-k.`,
       );
     }
-    const meta: StoreMeta = { modelKey: modelKey(model.config), layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim, bits: codec.bits, codec: codec.id, dtype: model.precision };
+    const kv = model.kvShape;
+    const codec = codecOf({ bits: o.kvBits, codec: o.kvCodec });
+    const meta: StoreMeta = { modelKey: model.key, layers: kv.layers, kvHeads: kv.kvHeads, headDim: kv.headDim, bits: codec.bits, codec: codec.id, dtype: kv.dtype };
     const resume = host.resume;
     if (resume) {
       checkStoreMeta(resume.store.meta, meta, (key, have, want) => `StreamEngine: the memory to resume has ${key} ${have}, the new engine ${want}`);
@@ -169,7 +160,7 @@ export class StreamEngine {
     const streamCache = text.createCache(streamRows);
     const answerCache = text.createCache(answerRows);
     const backupWriter = o.windowBackup ? new FrameBlockWriter(model.gpu, { ...meta, bits: RAW_CODEC.bits, codec: RAW_CODEC.id }) : null;
-    const engine = new StreamEngine(model, o, meta, prompt, S, maxFrameTokens, streamCache, answerCache, new FrameEncoder(model, o.frameResize), new FrameBlockWriter(model.gpu, meta), new FrameBlockReader(model.gpu), resume ? resume.spill : (host.spill ?? null), backupWriter, resume?.store ?? null);
+    const engine = new StreamEngine(model, o, meta, prompt, S, maxFrameTokens, streamCache, answerCache, model.createFrameEncoder(o.frameResize), new FrameBlockWriter(model.gpu, meta), new FrameBlockReader(model.gpu), resume ? resume.spill : (host.spill ?? null), backupWriter, resume?.store ?? null);
     // the sinks: the prefix, prefilled once
     const rec = new CommandRecorder(model.gpu, undefined, 'stream prefix');
     const done = engine.recordPiece(rec, streamCache, prefix, null);
@@ -227,9 +218,7 @@ export class StreamEngine {
   /** Runs `fn` after every call before it (one at a time). */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.disposed) return Promise.reject(new InputError('this StreamEngine was disposed'));
-    const run = this.queue.then(fn);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(fn);
   }
 
   /**
@@ -424,7 +413,7 @@ export class StreamEngine {
     const embeddings = text.createEmbeddings(ids.length);
     let firstTokenMs = 0;
     const tokens: number[] = [];
-    let shown = '';
+    const decoder = new IncrementalDecoder((ids) => this.model.tokenizer.decode(ids, { skipSpecialTokens: true }));
     let firstLogits: Float32Array | undefined;
     try {
       rec = new CommandRecorder(gpu, undefined, 'question embed');
@@ -445,14 +434,10 @@ export class StreamEngine {
         maxNewTokens: maxNew,
         eosTokenIds: this.model.eosTokenIds,
         sampling: options.sampling,
-        onToken: (id) => {
+        onToken: (id, last) => {
           if (tokens.length === 0) firstTokenMs = now() - t0;
           tokens.push(id);
-          const full = this.model.tokenizer.decode(tokens, { skipSpecialTokens: true });
-          // text decoded so far minus what was shown (a partial character decodes to '' until complete)
-          const added = full.startsWith(shown) ? full.slice(shown.length) : '';
-          if (full.startsWith(shown)) shown = full;
-          channel.push({ type: 'token', id, text: added });
+          channel.push({ type: 'token', id, text: decoder.push(id, last) });
           if (state.cancelled) throw CANCELLED;
         },
       });
@@ -631,7 +616,7 @@ export class StreamEngine {
   }
 
   dispose(): Promise<void> {
-    if (this.disposed) return this.queue.then(() => undefined);
+    if (this.disposed) return this.queue.idle();
     const done = this.exclusive(async () => {
       this.destroyGpuResources();
       if (this.handedOver) return;

@@ -11,8 +11,9 @@ import { pixelShuffle } from '../kernels/pixel-shuffle';
 import { destroyWeight, type Weight, type WeightFormat } from '../kernels/weights';
 import type { Checkpoint } from './checkpoint';
 import type { SmolVlmConfig } from './config';
+import { connectorTensors } from './connector-tensors';
 
-export const CONNECTOR_WEIGHT = 'model.connector.modality_projection.proj';
+export { CONNECTOR_WEIGHT } from './connector-tensors';
 
 export class Connector {
   /** Tokens per tile in and out. */
@@ -38,9 +39,8 @@ export class Connector {
 
   /** Uploads the projection `[textHidden, visionHidden·s²]` (shape checked) in `format`. */
   static load(gpu: GpuDevice, checkpoint: Checkpoint, config: SmolVlmConfig, options: { format?: WeightFormat } = {}): Connector {
-    const s = config.scaleFactor;
-    const proj = checkpoint.linear(gpu, CONNECTOR_WEIGHT, config.text.hiddenSize, config.vision.hiddenSize * s * s, options.format ?? 'f32');
-    return new Connector(gpu, s, config, proj);
+    const { proj } = connectorTensors(config);
+    return new Connector(gpu, config.scaleFactor, config, checkpoint.linear(gpu, proj.prefix, proj.out, proj.in, options.format ?? 'f32'));
   }
 
   createOutput(tiles: number, dtype: 'f32' | 'f16' = 'f32', label = 'image embeddings'): Tensor {

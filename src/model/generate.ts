@@ -12,8 +12,8 @@ export interface GenerateOptions {
   maxNewTokens: number;
   /** Stop after emitting any of these (the eos token is included in the result, as transformers does). */
   eosTokenIds: readonly number[];
-  /** Called with each new token as soon as it is read back. */
-  onToken?: (id: number) => void;
+  /** Called with each new token as soon as it is read back; `last`: generation stops after it (an eos, or maxNewTokens reached). */
+  onToken?: (id: number, last: boolean) => void;
   /** Sample instead of taking the most likely token (default: greedy, do_sample=False). */
   sampling?: SamplingSettings;
 }
@@ -118,8 +118,9 @@ export async function generateGreedy(model: TextModel, cache: KvCache, embedding
       }
       const id = await inFlight.shift()!;
       generated.push(id);
-      onToken?.(id);
-      if (eos.includes(id) || generated.length >= maxNewTokens) break;
+      const last = eos.includes(id) || generated.length >= maxNewTokens;
+      onToken?.(id, last);
+      if (last) break;
     }
   } finally {
     // steps still queued must finish before their buffers go

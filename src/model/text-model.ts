@@ -14,8 +14,9 @@ import { destroyWeight, uploadWeight, type Weight, type WeightFormat } from '../
 import type { Checkpoint } from './checkpoint';
 import type { SmolVlmConfig, TextConfig } from './config';
 import { KvCache, type KvLayerBinding } from '../memory/kv-cache';
+import type { LinearSpec, TensorSpec } from './tensor-spec';
+import { textTensors } from './text-tensors';
 
-const PREFIX = 'model.text_model';
 
 export interface TextModelOptions {
   /** Storage of the linear layers and the head (default f32). */
@@ -117,7 +118,7 @@ export class TextModel {
     const precision = options.precision ?? 'f32';
     if (precision === 'f16' && !gpu.features.f16) throw new InputError('TextModel: f16 math needs the shader-f16 feature');
     const t = config.text;
-    const { hiddenSize: hidden, numHeads: hq, numKvHeads: hkv, headDim: d, intermediateSize: ff, vocabSize: vocab } = t;
+    const { hiddenSize: hidden, vocabSize: vocab } = t;
 
     // everything uploaded so far, freed if a later tensor is missing or mis-shaped
     const created: (Tensor | Weight)[] = [];
@@ -126,52 +127,42 @@ export class TextModel {
       return x;
     };
     try {
-      const embedName = `${PREFIX}.embed_tokens.weight`;
-      const embedValues = checkpoint.float32(embedName, [vocab, hidden]);
+      const names = textTensors(t, config.tieWordEmbeddings);
+      const vector = (spec: TensorSpec) => keep(checkpoint.vector(gpu, spec.name, spec.shape));
+      const linear = (spec: LinearSpec) => keep(checkpoint.linear(gpu, spec.prefix, spec.out, spec.in, format));
+      const embedValues = checkpoint.float32(names.embed.name, names.embed.shape);
       let head: Weight;
-      if (checkpoint.has('lm_head.weight')) {
-        head = keep(checkpoint.linear(gpu, 'lm_head', vocab, hidden, format));
+      if (checkpoint.has(names.head.weight.name)) {
+        head = linear(names.head);
       } else if (config.tieWordEmbeddings) {
         head = keep(uploadWeight(gpu, embedValues, vocab, hidden, format, { label: 'lm_head (tied)' }));
       } else {
-        throw new ModelLoadError('model.safetensors', 'missing tensor lm_head.weight (and tie_word_embeddings is false)');
+        throw new ModelLoadError('model.safetensors', `missing tensor ${names.head.weight.name} (and tie_word_embeddings is false)`);
       }
       const embedDType: DType = options.embeddingDType ?? 'f32';
-      const embedTable = keep(Tensor.from(gpu, embedValues, [vocab, hidden], embedDType, embedName));
+      const embedTable = keep(Tensor.from(gpu, embedValues, [vocab, hidden], embedDType, names.embed.name));
 
-      const layers: Layer[] = [];
-      for (let i = 0; i < t.numLayers; i++) {
-        const p = `${PREFIX}.layers.${i}`;
-        const linear = (name: string, out: number, inFeatures: number) => keep(checkpoint.linear(gpu, `${p}.${name}`, out, inFeatures, format));
-        // several Linear layers over the same input as one weight, rows in the order given
-        const fused = (label: string, parts: [name: string, out: number][]) => {
-          const rows = parts.reduce((n, [, out]) => n + out, 0);
-          const values = new Float32Array(rows * hidden);
-          let row = 0;
-          for (const [name, out] of parts) {
-            values.set(checkpoint.float32(`${p}.${name}.weight`, [out, hidden]), row * hidden);
-            row += out;
-          }
-          return keep(uploadWeight(gpu, values, rows, hidden, format, { label: `${p}.${label}` }));
-        };
-        layers.push({
-          inputNorm: keep(checkpoint.vector(gpu, `${p}.input_layernorm.weight`, [hidden])),
-          qkv: fused('self_attn.qkv_proj', [
-            ['self_attn.q_proj', hq * d],
-            ['self_attn.k_proj', hkv * d],
-            ['self_attn.v_proj', hkv * d],
-          ]),
-          o: linear('self_attn.o_proj', hidden, hq * d),
-          postNorm: keep(checkpoint.vector(gpu, `${p}.post_attention_layernorm.weight`, [hidden])),
-          gateUp: fused('mlp.gate_up_proj', [
-            ['mlp.gate_proj', ff],
-            ['mlp.up_proj', ff],
-          ]),
-          down: linear('mlp.down_proj', hidden, ff),
-        });
-      }
-      const finalNorm = keep(checkpoint.vector(gpu, `${PREFIX}.norm.weight`, [hidden]));
-      const rope = RopeTable.create(gpu, { headDim: d, theta: t.ropeTheta, maxPositions: t.maxPositions });
+      // several Linear layers over the same input as one weight, rows in the order given
+      const fused = (label: string, parts: LinearSpec[]) => {
+        const rows = parts.reduce((n, part) => n + part.out, 0);
+        const values = new Float32Array(rows * hidden);
+        let row = 0;
+        for (const part of parts) {
+          values.set(checkpoint.float32(part.weight.name, part.weight.shape), row * hidden);
+          row += part.out;
+        }
+        return keep(uploadWeight(gpu, values, rows, hidden, format, { label }));
+      };
+      const layers: Layer[] = names.layers.map((l) => ({
+        inputNorm: vector(l.inputNorm),
+        qkv: fused(`${l.prefix}.self_attn.qkv_proj`, [l.q, l.k, l.v]),
+        o: linear(l.o),
+        postNorm: vector(l.postNorm),
+        gateUp: fused(`${l.prefix}.mlp.gate_up_proj`, [l.gate, l.up]),
+        down: linear(l.down),
+      }));
+      const finalNorm = vector(names.norm);
+      const rope = RopeTable.create(gpu, { headDim: t.headDim, theta: t.ropeTheta, maxPositions: t.maxPositions });
       return new TextModel(gpu, t, precision, embedTable, layers, finalNorm, head, rope);
     } catch (e) {
       for (const x of created) {

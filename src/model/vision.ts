@@ -18,8 +18,9 @@ import { patchify } from '../kernels/patchify';
 import { destroyWeight, uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
 import type { Checkpoint } from './checkpoint';
 import type { SmolVlmConfig, VisionConfig } from './config';
+import type { LinearSpec, TensorSpec } from './tensor-spec';
+import { visionTensors } from './vision-tensors';
 
-const PREFIX = 'model.vision_model';
 
 /**
  * Tiles per batch by default: 4 × 1024 patches already give the matmuls 4096 rows (enough to fill
@@ -124,34 +125,30 @@ export class VisionTower {
     const side = v.imageSize / p;
     if (!Number.isInteger(side)) throw new InputError(`vision image_size ${v.imageSize} is not a multiple of patch_size ${p}`);
     const patchIn = v.numChannels * p * p;
-    const emb = `${PREFIX}.embeddings`;
+    const t = visionTensors(v);
+    const linear = (spec: LinearSpec) => checkpoint.linear(gpu, spec.prefix, spec.out, spec.in, format, { bias: spec.bias !== undefined });
+    const vector = (spec: TensorSpec) => checkpoint.vector(gpu, spec.name, spec.shape);
     // Conv2d weight [hidden, C, p, p] is row-major [hidden, C·p·p] in (c, ky, kx) order: patchify's row order.
-    const convWeight = checkpoint.float32(`${emb}.patch_embedding.weight`, [hidden, v.numChannels, p, p]);
-    const convBias = checkpoint.vector(gpu, `${emb}.patch_embedding.bias`, [hidden]);
-    const patchEmbedding = uploadWeight(gpu, convWeight, hidden, patchIn, format, { bias: convBias, label: `${emb}.patch_embedding` });
+    const convWeight = checkpoint.float32(t.patchWeight.name, t.patchWeight.shape);
+    const convBias = vector(t.patchBias);
+    const patchEmbedding = uploadWeight(gpu, convWeight, hidden, patchIn, format, { bias: convBias, label: t.patchWeight.name.replace(/\.weight$/, '') });
     // kept in the activation dtype: it is tiled into the per-batch table by plain byte copies
-    const posName = `${emb}.position_embedding.weight`;
-    const positionTable = Tensor.from(gpu, checkpoint.float32(posName, [side * side, hidden]), [side * side, hidden], actDType(precision), posName);
+    const positionTable = Tensor.from(gpu, checkpoint.float32(t.position.name, t.position.shape), [side * side, hidden], actDType(precision), t.position.name);
     if (precision === 'f16' && (side * side * hidden) % 2) throw new InputError('vision: f16 activations need an even number of position-table values');
-    const layers: EncoderLayer[] = [];
-    for (let i = 0; i < v.numLayers; i++) {
-      const l = `${PREFIX}.encoder.layers.${i}`;
-      const linear = (name: string, out: number, inF: number) => checkpoint.linear(gpu, `${l}.${name}`, out, inF, format, { bias: true });
-      layers.push({
-        ln1Weight: checkpoint.vector(gpu, `${l}.layer_norm1.weight`, [hidden]),
-        ln1Bias: checkpoint.vector(gpu, `${l}.layer_norm1.bias`, [hidden]),
-        q: linear('self_attn.q_proj', hidden, hidden),
-        k: linear('self_attn.k_proj', hidden, hidden),
-        v: linear('self_attn.v_proj', hidden, hidden),
-        out: linear('self_attn.out_proj', hidden, hidden),
-        ln2Weight: checkpoint.vector(gpu, `${l}.layer_norm2.weight`, [hidden]),
-        ln2Bias: checkpoint.vector(gpu, `${l}.layer_norm2.bias`, [hidden]),
-        fc1: linear('mlp.fc1', v.intermediateSize, hidden),
-        fc2: linear('mlp.fc2', hidden, v.intermediateSize),
-      });
-    }
-    const postWeight = checkpoint.vector(gpu, `${PREFIX}.post_layernorm.weight`, [hidden]);
-    const postBias = checkpoint.vector(gpu, `${PREFIX}.post_layernorm.bias`, [hidden]);
+    const layers: EncoderLayer[] = t.layers.map((l) => ({
+      ln1Weight: vector(l.ln1Weight),
+      ln1Bias: vector(l.ln1Bias),
+      q: linear(l.q),
+      k: linear(l.k),
+      v: linear(l.v),
+      out: linear(l.out),
+      ln2Weight: vector(l.ln2Weight),
+      ln2Bias: vector(l.ln2Bias),
+      fc1: linear(l.fc1),
+      fc2: linear(l.fc2),
+    }));
+    const postWeight = vector(t.postWeight);
+    const postBias = vector(t.postBias);
     return new VisionTower(gpu, v, precision, patchEmbedding, positionTable, layers, postWeight, postBias);
   }
 

@@ -1,6 +1,6 @@
-import { InputError } from '../errors';
-import { WEIGHT_FORMATS, type WeightFormat } from '../kernels/weights';
-import { KV_STORE_BITS, type KvStoreBits } from '../memory/frame-block';
+import type { WeightFormat } from '../kernels/weights';
+import type { KvStoreBits } from '../memory/frame-block';
+import { checkSetting, definedOnly, SDK_DEFAULTS } from '../settings/index';
 import type { LoadProgress } from '../model/progress';
 import type { WorkerLoadOptions } from '../worker/protocol';
 
@@ -69,23 +69,8 @@ const sdkLabel: OptionLabel = (key) => `StreamVLM.load: ${key}`;
  * first bad one by `label`.
  */
 export function checkOptionValues(o: StreamVLMOptions, label: OptionLabel = sdkLabel): void {
-  const bad = (key: keyof StreamVLMOptions, rule: string) => new InputError(`${label(key)} must be ${rule}, not ${String(o[key])}`);
-  const wholeAtLeast = (key: 'windowFrames' | 'topK' | 'maxAnswerTokens' | 'queueCapacity', min: number) => {
-    const v = o[key];
-    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw bad(key, min === 1 ? 'a positive integer' : `a whole number ≥ ${min}`);
-  };
-  if (o.kvBits !== undefined && !KV_STORE_BITS.includes(o.kvBits)) throw bad('kvBits', "8, 4, 2 or 'none'");
-  if (o.fps !== undefined && !(typeof o.fps === 'number' && o.fps > 0 && o.fps <= 60)) throw bad('fps', 'a number in (0, 60]');
-  wholeAtLeast('windowFrames', 1);
-  // 0: answer from the window alone (no recall from memory)
-  wholeAtLeast('topK', 0);
-  wholeAtLeast('maxAnswerTokens', 1);
-  wholeAtLeast('queueCapacity', 1);
-  if (o.memoryRamMB !== undefined && !(typeof o.memoryRamMB === 'number' && o.memoryRamMB >= 0)) throw bad('memoryRamMB', 'a number ≥ 0 (Infinity: no limit)');
-  if (o.precision !== undefined && !['auto', 'f16', 'f32'].includes(o.precision)) throw bad('precision', "'auto', 'f16' or 'f32'");
-  if (o.weightFormat !== undefined && !WEIGHT_FORMATS.includes(o.weightFormat)) throw bad('weightFormat', `one of ${WEIGHT_FORMATS.join(', ')}`);
-  if (o.timestamps !== undefined && !['auto', 'frames'].includes(o.timestamps)) throw bad('timestamps', "'auto' or 'frames'");
-  if (o.frameResize !== undefined && !['video', 'image'].includes(o.frameResize)) throw bad('frameResize', "'video' or 'image'");
+  const names = ['kvBits', 'fps', 'windowFrames', 'topK', 'maxAnswerTokens', 'queueCapacity', 'memoryRamMB', 'precision', 'weightFormat', 'timestamps', 'frameResize'] as const;
+  for (const name of names) checkSetting(name, o[name], label(name));
 }
 
 /**
@@ -94,11 +79,7 @@ export function checkOptionValues(o: StreamVLMOptions, label: OptionLabel = sdkL
  */
 export function checkOptions(options: StreamVLMOptions): Required<Omit<StreamVLMOptions, 'onProgress'>> {
   checkOptionValues(options);
-  return { kvBits: 4 as KvStoreBits, fps: 1, windowFrames: 16, topK: 8, maxAnswerTokens: 128, precision: 'auto' as const, weightFormat: 'f16' as WeightFormat, cache: true, timestamps: 'auto' as TimestampMode, frameResize: 'video' as const, queueCapacity: 4, memoryRamMB: 1024, persistStorage: true, windowBackup: true, ...stripUndefined(options) };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return { ...SDK_DEFAULTS, ...definedOnly(options) };
 }
 
 /** The worker's load options for checked SDK options and the precision chosen for this adapter. */

@@ -5,6 +5,7 @@ import * as Comlink from 'comlink';
 import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, AskOptions, FrameSummary, StreamEngineOptions } from '../engine/types';
 import { DeviceLostError, InputError } from '../errors';
+import { SDK_DEFAULTS } from '../settings/index';
 import { GpuDevice } from '../gpu/device';
 import { checkStoreMeta } from '../memory/compatibility';
 import { deleteMemory, listMemories, openMemory, saveMemory, type SaveReport } from '../memory/persist';
@@ -12,7 +13,8 @@ import { OpfsSpill } from '../memory/opfs-spill';
 import { CachedUrlSource } from '../model/cached-source';
 import type { LoadProgress } from '../model/progress';
 import { withOutOfMemoryScope } from '../gpu/out-of-memory';
-import { SmolVlm } from '../model/smolvlm';
+import type { VisionLanguageModel } from '../families/family';
+import { loadModel } from '../families/registry';
 import { UrlSource } from '../model/source';
 import { rankingFallbackReason } from '../memory/simd-dot';
 import { lossBehind, type DeviceEvent } from '../engine/recovery';
@@ -68,12 +70,13 @@ function ready(what: string): Loaded {
  * origin's private file system. Without OPFS (or if it cannot be opened) the budget is not enforced
  * and every payload stays in RAM, as before budgets existed.
  */
-async function createEngine(model: SmolVlm, options: StreamEngineOptions = {}, resume?: EngineState): Promise<StreamEngine> {
+async function createEngine(model: VisionLanguageModel, options: StreamEngineOptions = {}, resume?: EngineState): Promise<StreamEngine> {
   // this worker recovers from device loss: the window's backups let it lose no frame
-  if (resume) return StreamEngine.create(model, { windowBackup: true, ...options }, { resume });
+  const settings: StreamEngineOptions = { windowBackup: SDK_DEFAULTS.windowBackup, ...options };
+  if (resume) return StreamEngine.create(model, settings, { resume });
   const spill = Number.isFinite(options.ramBudgetBytes ?? Infinity) ? await OpfsSpill.create().catch(() => undefined) : undefined;
   try {
-    return await StreamEngine.create(model, { windowBackup: true, ...options }, { spill });
+    return await StreamEngine.create(model, settings, { spill });
   } catch (e) {
     await spill?.destroy();
     throw e;
@@ -101,7 +104,7 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
           progress = undefined;
           // a GPU allocation that fails does not throw in WebGPU: the scope turns it into GpuOutOfMemoryError
           const model = await withOutOfMemoryScope(gpu.device, 'loading the model', () =>
-            SmolVlm.load(gpu, source, {
+            loadModel(gpu, source, {
               ...options.model,
               onProgress: (p) => {
                 if (p.phase === 'done') fromCache = p.fromCache;

@@ -1,4 +1,4 @@
-import { MAX_FRAME_SIDE, checkFrame } from '../engine/frame-encoder';
+import { MAX_FRAME_SIDE, checkFrame } from '../engine/frame-check';
 import { InputError } from '../errors';
 import type { RgbImage } from '../model/preprocess';
 

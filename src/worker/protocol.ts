@@ -2,7 +2,7 @@ import type { OfferResult, SchedulerStats } from '../engine/scheduler';
 import type { EngineStats, StreamEngineOptions } from '../engine/types';
 import type { AdapterDescription } from '../gpu/device';
 import type { StoreMeta } from '../memory/store';
-import type { SmolVlmLoadOptions } from '../model/smolvlm';
+import type { ModelLoadOptions } from '../families/family';
 import type { RecoveryStats } from '../engine/recovery';
 
 export type { OfferResult };
@@ -12,13 +12,13 @@ export type { OfferResult };
 export interface WorkerLoadOptions {
   /** The engine's settings (window, KV bits, top-k, …). */
   engine?: StreamEngineOptions;
-  /** Weight storage and activation precision (SmolVlm.load's defaults: f32 weights, f32 math). */
-  model?: Omit<SmolVlmLoadOptions, 'onProgress'>;
-  /** Frames per second taken from the pushed frames (default 1). */
+  /** Weight storage and activation precision (default: settings' MODEL_LOAD_DEFAULTS; the SDK fills in its own). */
+  model?: Omit<ModelLoadOptions, 'onProgress'>;
+  /** Frames per second taken from the pushed frames (default SDK_DEFAULTS.fps). */
   fps?: number;
-  /** Frames that may wait while the engine is busy (default 4); the oldest is dropped beyond it. */
+  /** Frames that may wait while the engine is busy (default SDK_DEFAULTS.queueCapacity); the oldest is dropped beyond it. */
   queueCapacity?: number;
-  /** Keep the model files in the browser's Cache Storage (default true). */
+  /** Keep the model files in the browser's Cache Storage (default SDK_DEFAULTS.cache). */
   cache?: boolean;
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LIMITS } from '../../src/limits';
 import { checkChatTemplate, DEFAULT_CHAT_TEMPLATE, renderChat } from '../../src/model/chat-template';
 import { parseConfig, type SmolVlmConfig } from '../../src/model/config';
-import { expectedTensors } from '../../src/model/manifest';
+import { expectedTensors } from '../../src/families/smolvlm/manifest';
 import { parseProcessorConfig, type ProcessorSettings } from '../../src/model/processor-config';
 import { headerLength, parseHeader, toFloat32, type SafetensorsHeader } from '../../src/model/safetensors';
 import { SmolVlmTokenizer } from '../../src/model/tokenizer';

@@ -4,7 +4,7 @@
 A SmolVLMForConditionalGeneration small enough for CI on SwiftShader (64² frames, 8 px patches,
 pixel shuffle 2 → 16 image tokens a frame), trained on the needle-in-a-stream task of
 src/needle/render.ts with a next-token loss on the answer tokens alone, on exactly the token
-layout the engine builds at question time (src/engine/stream-prompt.ts):
+layout the engine builds at question time (src/families/smolvlm/stream-layout.ts):
 
     prefix (the sinks) · frame pieces `\\nFrame from MM:SS:<fake><global-img><image>×16<fake>` ·
     `\\n\\n{question}<end_of_utterance>\\nAssistant:` · ` {answer}<end_of_utterance>`
@@ -42,7 +42,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # noqa: E402
 from transformers import PreTrainedTokenizerFast, SmolVLMConfig, SmolVLMForConditionalGeneration, SmolVLMProcessor  # noqa: E402
 
-# keep in step with src/needle/shapes.ts and src/engine/stream-prompt.ts
+# keep in step with src/needle/shapes.ts and src/families/smolvlm/stream-layout.ts
 COMMON = ["circle", "square", "triangle", "diamond"]
 RARE = ["star", "heart", "cross", "arrow"]
 COLORS = ["red", "green", "blue", "yellow", "white", "purple", "orange", "cyan"]

@@ -1,4 +1,4 @@
-import type { SmolVlmConfig } from '../model/config';
+import type { SmolVlmConfig } from '../../model/config';
 
 /**
  * A short fingerprint of a model's configuration (FNV-1a of its JSON): saved memories carry it, and

@@ -5,72 +5,37 @@
  * chat template → placeholder expansion with the real tile layout → vision tower + connector on
  * every tile / frame → image features merged into the token embeddings → prefill → greedy decode.
  */
-import { InputError, ModelLoadError } from '../errors';
-import type { GpuDevice } from '../gpu/device';
-import { CommandRecorder } from '../gpu/recorder';
-import { Tensor } from '../gpu/tensor';
-import { actDType, type Precision } from '../kernels/common';
-import type { WeightFormat } from '../kernels/weights';
-import { checkChatTemplate, findChatTemplate, renderChat, type ChatContent } from './chat-template';
-import { Checkpoint } from './checkpoint';
+import { InputError, ModelLoadError } from '../../errors';
+import { SerialQueue } from '../../serial-queue';
+import { MODEL_LOAD_DEFAULTS } from '../../settings/index';
+import type { GpuDevice } from '../../gpu/device';
+import { CommandRecorder } from '../../gpu/recorder';
+import { Tensor } from '../../gpu/tensor';
+import { actDType, type Precision } from '../../kernels/common';
+import { checkChatTemplate, findChatTemplate, renderChat, type ChatContent } from '../../model/chat-template';
+import { Checkpoint } from '../../model/checkpoint';
 import { checkManifest } from './manifest';
-import { parseConfig, type SmolVlmConfig } from './config';
-import { parseJsonObject } from './json-file';
-import { Connector } from './connector';
-import { eosTokenIds, generateGreedy, type SamplingSettings } from './generate';
-import { mergeImageFeatures } from './merge-image-features';
-import { preprocessImages, preprocessVideoFrames, type PreprocessedImages, type RgbImage } from './preprocess';
-import { parseProcessorConfig, type ProcessorSettings } from './processor-config';
-import { buildPromptIds, type ImageGrid, type VideoPromptInfo } from './prompt';
-import { LoadProgressTracker, type LoadProgressCallback } from './progress';
-import { readText, type ModelSource } from './source';
-import { TextModel } from './text-model';
-import { SmolVlmTokenizer } from './tokenizer';
-import { copyRegion, VisionTower } from './vision';
+import { parseConfig, type SmolVlmConfig } from '../../model/config';
+import { parseJsonObject } from '../../model/json-file';
+import { Connector } from '../../model/connector';
+import { eosTokenIds, generateGreedy } from '../../model/generate';
+import { mergeImageFeatures } from '../../model/merge-image-features';
+import { preprocessImages, preprocessVideoFrames, type PreprocessedImages, type RgbImage } from '../../model/preprocess';
+import { parseProcessorConfig, type ProcessorSettings } from '../../model/processor-config';
+import { buildPromptIds, type ImageGrid, type VideoPromptInfo } from '../../model/prompt';
+import { readText, type ModelSource } from '../../model/source';
+import type { FrameEncoder, GenerateRequest, GenerateResult, KvShape, ModelFolder, ModelLoadOptions, StreamLayout, VideoInput, VisionLanguageModel } from '../family';
+import { openModelFolder } from '../model-folder';
+import { SmolVlmFrameEncoder } from './frame-encoder';
+import { modelKey } from './model-key';
+import { StreamPrompt } from './stream-layout';
+import { TextModel } from '../../model/text-model';
+import { SmolVlmTokenizer } from '../../model/tokenizer';
+import { copyRegion, VisionTower } from '../../model/vision';
 
-export interface SmolVlmLoadOptions {
-  /** Storage of the Linear weights (vision, connector, text). Default f16 (half the memory of f32; f32 is the exact-parity setting). */
-  weightFormat?: WeightFormat;
-  /** Activation precision. Default f32 (f16 needs shader-f16). */
-  precision?: Precision;
-  /** Download and upload progress in bytes, per file and across files, then 'done' (see LoadProgress). */
-  onProgress?: LoadProgressCallback;
-}
-
-export interface VideoInput {
-  /** The sampled frames, in time order (sampling is the caller's: these are all used). */
-  frames: RgbImage[];
-  /** Time of each frame in seconds; default i / video fps (the processor's sampling rate). */
-  timestampsSec?: number[];
-  /** Whole video length in seconds, shown in the prompt; default frames / fps. */
-  durationSec?: number;
-  /**
-   * Which resize the frames get. 'video' (default) is SmolVLMVideoProcessor's: the video longest
-   * edge, then the square tile. 'image' runs them through the image processor unsplit, which is
-   * how the parity fixtures' video case was built (make_fixtures.py manual_video_case).
-   */
-  resize?: 'video' | 'image';
-}
-
-export interface GenerateRequest {
-  images?: RgbImage[];
-  video?: VideoInput;
-  text: string;
-  /** Default 64. */
-  maxNewTokens?: number;
-  onToken?: (id: number) => void;
-  /** Sample (temperature, top-k, top-p, seed) instead of greedy decoding. */
-  sampling?: SamplingSettings;
-}
-
-export interface GenerateResult {
-  /** New token ids; an eos token that stopped generation is included (as transformers does). */
-  tokens: number[];
-  /** The tokens decoded, special tokens skipped. */
-  text: string;
-  /** The prompt exactly as fed to the model: expanded text and its token ids. */
-  prompt: { text: string; ids: number[] };
-}
+/** SmolVlm.load's options (every family's: ModelLoadOptions). */
+export type SmolVlmLoadOptions = ModelLoadOptions;
+export type { GenerateRequest, GenerateResult, VideoInput };
 
 async function optionalText(source: ModelSource, name: string): Promise<string | undefined> {
   return (await readText(source, name)) ?? undefined;
@@ -78,9 +43,9 @@ async function optionalText(source: ModelSource, name: string): Promise<string |
 
 type Disposable = { destroy(): void };
 
-export class SmolVlm {
+export class SmolVlm implements VisionLanguageModel {
   /** Serializes generate(): the towers' workspaces are shared between calls. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private disposed = false;
 
   private constructor(
@@ -98,17 +63,39 @@ export class SmolVlm {
     readonly text: TextModel,
   ) {}
 
+  get kvShape(): KvShape {
+    const t = this.config.text;
+    return { layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim, queryHeads: t.numHeads, dtype: this.precision };
+  }
+
+  get videoSampling(): { fps: number; maxFrames: number } {
+    return this.processor.video;
+  }
+
+  get key(): string {
+    return modelKey(this.config);
+  }
+
+  streamLayout(): StreamLayout {
+    return new StreamPrompt(this.tokenizer, this.processor.imageSeqLen);
+  }
+
+  createFrameEncoder(resize: 'video' | 'image'): FrameEncoder {
+    return new SmolVlmFrameEncoder(this, resize);
+  }
+
   /**
    * Reads a model folder and uploads the weights. Missing / malformed files → ModelLoadError naming
    * the file; a model this runtime does not run → UnsupportedModelError.
    */
   static async load(gpu: GpuDevice, source: ModelSource, options: SmolVlmLoadOptions = {}): Promise<SmolVlm> {
-    const progress = new LoadProgressTracker(source.location, options.onProgress);
-    source = progress.track(source);
-    // config.json first: a wrong folder or model type should fail before the big downloads
-    const configText = await readText(source, 'config.json');
-    if (configText === null) throw new ModelLoadError('config.json', `not found in ${source.location}`);
-    const config = parseConfig(configText);
+    return SmolVlm.loadFolder(gpu, await openModelFolder(source, options.onProgress), options);
+  }
+
+  /** load's work once config.json is read (the family registry reads it first to pick the family). */
+  static async loadFolder(gpu: GpuDevice, folder: ModelFolder, options: SmolVlmLoadOptions = {}): Promise<SmolVlm> {
+    const { source, progress } = folder;
+    const config = parseConfig(folder.configText);
 
     const [tokenizerJson, tokenizerConfig, processorConfig, preprocessorConfig, chatTemplateJinja, chatTemplateJson, generationConfig] = await Promise.all([
       optionalText(source, 'tokenizer.json'),
@@ -139,8 +126,8 @@ export class SmolVlm {
     const checkpoint = await Checkpoint.open(source, { onTensorRead: progress.tensorRead, releaseFilesOnceRead: true });
     // every tensor present with its config shape before anything is uploaded
     checkManifest(config, checkpoint);
-    const format = options.weightFormat ?? 'f16';
-    const precision = options.precision ?? 'f32';
+    const format = options.weightFormat ?? MODEL_LOAD_DEFAULTS.weightFormat;
+    const precision = options.precision ?? MODEL_LOAD_DEFAULTS.precision;
     const loaded: Disposable[] = [];
     try {
       const vision = VisionTower.load(gpu, checkpoint, config, { format, precision });
@@ -162,9 +149,7 @@ export class SmolVlm {
    */
   generate(request: GenerateRequest): Promise<GenerateResult> {
     if (this.disposed) return Promise.reject(new InputError('this SmolVlm was disposed'));
-    const run = this.queue.then(() => this.run(request));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => this.run(request));
   }
 
   private async run(request: GenerateRequest): Promise<GenerateResult> {
@@ -253,14 +238,12 @@ export class SmolVlm {
    * calls are refused at once.
    */
   dispose(): Promise<void> {
-    if (this.disposed) return this.queue.then(() => undefined);
+    if (this.disposed) return this.queue.idle();
     this.disposed = true;
-    const done = this.queue.then(() => {
+    return this.queue.run(() => {
       this.vision.destroy();
       this.connector.destroy();
       this.text.destroy();
     });
-    this.queue = done;
-    return done;
   }
 }

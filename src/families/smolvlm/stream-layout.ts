@@ -1,6 +1,7 @@
-import { InputError } from '../errors';
-import { frameTimestamp, imagePromptString } from '../model/prompt';
-import { END_OF_UTTERANCE, IM_START, type SmolVlmTokenizer } from '../model/tokenizer';
+import { InputError } from '../../errors';
+import { frameTimestamp, imagePromptString } from '../../model/prompt';
+import type { StreamLayout } from '../family';
+import { END_OF_UTTERANCE, IM_START, type SmolVlmTokenizer } from '../../model/tokenizer';
 
 /**
  * The token layout of a live stream. It follows SmolVLM2's video prompt (spec §3.3: a user turn,
@@ -30,7 +31,7 @@ export function questionPromptString(question: string): string {
 }
 
 /** Tokenizes the stream's pieces and checks that a frame holds exactly one image's tokens. */
-export class StreamPrompt {
+export class StreamPrompt implements StreamLayout {
   constructor(
     private readonly tokenizer: SmolVlmTokenizer,
     readonly imageSeqLen: number,
