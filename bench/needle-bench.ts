@@ -15,7 +15,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { checkKnownOptions, numberOption, option, parseArgs } from '../src/cli/args';
 import { modelSourceOf } from '../src/cli/model-source';
 import { smolVlmOptions } from '../src/cli/load-options';
-import { acquireNodeGpu } from '../src/cli/node-gpu';
+import { acquireNodeGpu } from '../src/platform/node/node-gpu';
 import type { Precision } from '../src/kernels/common';
 import type { KvStoreBits } from '../src/memory/frame-block';
 import { SmolVlm } from '../src/model/smolvlm';

@@ -16,9 +16,9 @@
 // Progress to stderr, a table to stdout, the JSON to --out.
 import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { FsSource } from '../src/cli/fs-source';
+import { FsSource } from '../src/platform/node/fs-source';
 import { readImageFile } from '../src/cli/images';
-import { acquireNodeGpu } from '../src/cli/node-gpu';
+import { acquireNodeGpu } from '../src/platform/node/node-gpu';
 import type { GpuDevice } from '../src/gpu/device';
 import { CommandRecorder } from '../src/gpu/recorder';
 import { Tensor } from '../src/gpu/tensor';

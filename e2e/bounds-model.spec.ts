@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { FsSource } from '../src/cli/fs-source';
+import { FsSource } from '../src/platform/node/fs-source';
 import { InputError, ModelLoadError } from '../src/errors';
 import { checkChatTemplate, renderChat } from '../src/model/chat-template';
 import { Checkpoint } from '../src/model/checkpoint';

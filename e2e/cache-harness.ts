@@ -2,7 +2,7 @@
 // UrlSource) with onProgress, the Cache Storage entries it leaves, and generation after a load.
 import { StreamVlmError } from '../src/errors';
 import { GpuDevice } from '../src/gpu/device';
-import { cachedModelFiles, CachedUrlSource, clearModelCache } from '../src/model/cached-source';
+import { cachedModelFiles, CachedUrlSource, clearModelCache } from '../src/platform/browser/cached-source';
 import type { LoadProgress } from '../src/model/progress';
 import { SmolVlm } from '../src/model/smolvlm';
 import { UrlSource } from '../src/model/source';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { HTML_INSTEAD_OF_FILE, parseJsonObject } from '../src/model/json-file';
-import { hubCacheDir, hubEndpoint } from '../src/cli/hub-cache';
+import { hubCacheDir, hubEndpoint } from '../src/platform/node/hub-cache';
 import { startHubServer, type HubServer } from './hub-server';
 
 // `--model owner/name` as a user runs it: the built CLI against a local server that answers as the

@@ -3,7 +3,7 @@
 // this origin's quota through the DevTools protocol) or by terminating the worker that saves it —
 // and the memory opened again: it must be all of A or all of B, never a mix or a damaged file.
 import { StreamVlmError } from '../src/errors';
-import { deleteMemory, openMemory, saveMemory } from '../src/memory/persist';
+import { deleteMemory, openMemory, saveMemory } from '../src/platform/browser/saved-memories';
 import { META, streamA, streamB, whichStream } from './crash-save-blocks';
 
 export interface Outcome {

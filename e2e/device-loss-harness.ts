@@ -4,7 +4,7 @@
 // mid-answer and mid-stream, and the answers about the needle, which has left the GPU window and
 // lives in the memory store, are compared token for token with the answers before the loss.
 import { StreamVLM, StreamVlmError, type AskEvent, type Moment, type StreamVLMStats } from '../src/index';
-import { deleteMemory, openMemory } from '../src/memory/persist';
+import { deleteMemory, openMemory } from '../src/platform/browser/saved-memories';
 import { colorQuestion, planNeedleStream, renderFrame, type NeedleStream } from '../src/needle/render';
 
 const MODEL = '/tools/fixtures/needle-vlm/';

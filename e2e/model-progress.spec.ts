@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { FsSource } from '../src/cli/fs-source';
+import { FsSource } from '../src/platform/node/fs-source';
 import { ModelLoadError } from '../src/errors';
 import { Checkpoint } from '../src/model/checkpoint';
 import { LoadProgressTracker, type LoadProgress } from '../src/model/progress';

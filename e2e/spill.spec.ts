@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 
-// The memory store's RAM budget (src/memory/store.ts) with its OPFS spill (src/memory/opfs-spill.ts),
+// The memory store's RAM budget (src/memory/store.ts) with its OPFS spill (src/platform/browser/opfs-spill.ts),
 // in Chromium's Origin Private File System: payloads beyond the budget move to disk oldest first and
 // come back bit for bit; a save reads them from there; a vanished file is a MemoryFileError for that
 // frame only; a disk that fails keeps everything in RAM; folders of closed tabs are swept, those of

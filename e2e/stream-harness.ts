@@ -5,7 +5,7 @@ import { StreamEngine } from '../src/engine/stream-engine';
 import type { AskEvent, EngineStats, Moment, StreamEngineOptions } from '../src/engine/types';
 import { StreamVlmError } from '../src/errors';
 import { GpuDevice } from '../src/gpu/device';
-import { OpfsSpill } from '../src/memory/opfs-spill';
+import { OpfsSpill } from '../src/platform/browser/opfs-spill';
 import type { RgbImage } from '../src/model/preprocess';
 import { SmolVlm } from '../src/model/smolvlm';
 import { UrlSource } from '../src/model/source';

@@ -1,4 +1,5 @@
 import { InputError } from '../errors';
+import { navigatorGpu } from '../platform/browser/webgpu';
 
 /**
  * The activation precision for 'auto' (f16 where the adapter has shader-f16, else f32), checked on
@@ -7,7 +8,7 @@ import { InputError } from '../errors';
  */
 export async function choosePrecision(requested: 'auto' | 'f16' | 'f32'): Promise<'f16' | 'f32'> {
   if (requested === 'f32') return 'f32';
-  const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
+  const gpu = navigatorGpu();
   const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null) : null;
   const f16 = adapter?.features.has('shader-f16') ?? false;
   if (requested === 'f16' && adapter && !f16) throw new InputError("StreamVLM.load: precision 'f16' needs the shader-f16 feature, which this GPU lacks; use 'auto' or 'f32'");

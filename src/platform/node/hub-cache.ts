@@ -3,8 +3,8 @@ import { copyFile, mkdir, open, readFile, rename, rm, stat, symlink, writeFile }
 import { homedir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, relative } from 'node:path';
-import { ModelLoadError } from '../errors';
-import { readBody, type FileReadOptions, type ModelSource } from '../model/source';
+import { ModelLoadError } from '../../errors';
+import { readBody, type FileReadOptions, type ModelSource } from '../../model/source';
 import { FsSource } from './fs-source';
 
 /**

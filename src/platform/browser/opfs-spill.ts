@@ -1,6 +1,7 @@
-import { InputError, QuotaError } from '../errors';
-import { isQuotaError, MemoryFileError, writeWholeFile } from './persist';
-import type { PayloadSpill } from './spill';
+import { QuotaError } from '../../errors';
+import { isQuotaError, MemoryFileError, writeWholeFile } from '../../memory/persist';
+import type { PayloadSpill } from '../../memory/spill';
+import { opfsRoot } from './opfs-root';
 
 const SPILL_DIR = 'streamvlm-spill';
 
@@ -26,7 +27,7 @@ export class OpfsSpill implements PayloadSpill {
 
   /** Where spills live: the OPFS root unless `root` is given (tests use a folder of their own). */
   static async create(options: { root?: FileSystemDirectoryHandle } = {}): Promise<OpfsSpill> {
-    const root = options.root ?? (await opfsRoot());
+    const root = options.root ?? (await opfsRoot('OpfsSpill: this context has no Origin Private File System (navigator.storage.getDirectory)'));
     const parent = await root.getDirectoryHandle(SPILL_DIR, { create: true });
     const name = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     const unlock = await holdLock(lockName(name));
@@ -60,12 +61,6 @@ export class OpfsSpill implements PayloadSpill {
     await this.parent.removeEntry(this.name, { recursive: true }).catch(() => {});
     this.unlock();
   }
-}
-
-async function opfsRoot(): Promise<FileSystemDirectoryHandle> {
-  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
-  if (!storage?.getDirectory) throw new InputError('OpfsSpill: this context has no Origin Private File System (navigator.storage.getDirectory)');
-  return storage.getDirectory();
 }
 
 const fileName = (index: number) => `p${String(index).padStart(7, '0')}.kv`;

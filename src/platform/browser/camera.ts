@@ -1,4 +1,4 @@
-import { CameraError } from '../errors';
+import { CameraError } from '../../errors';
 
 /**
  * Opens a camera (getUserMedia, video only) and maps its failures to CameraError:

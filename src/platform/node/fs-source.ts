@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { ModelLoadError } from '../errors';
-import type { FileReadOptions, ModelSource } from '../model/source';
+import { ModelLoadError } from '../../errors';
+import type { FileReadOptions, ModelSource } from '../../model/source';
 
 /** Files are read in pieces of this size, so progress moves while a 500 MB file is read. */
 const READ_CHUNK_BYTES = 16 << 20;

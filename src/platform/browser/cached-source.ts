@@ -1,4 +1,4 @@
-import { bodyLength, readBody, UrlSource, type FileReadOptions } from './source';
+import { bodyLength, readBody, UrlSource, type FileReadOptions } from '../../model/source';
 
 /** The Cache Storage cache that holds model files (bump the version to change the entry format). */
 export const MODEL_CACHE_NAME = 'streamvlm-models-v1';

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { InputError } from '../errors';
-import type { FrameBlock, KvStoreBits, LazyFrameBlock } from '../memory/frame-block';
-import { INDEX_FILE, readMemory, writeMemory, type SavedMemory, type SaveReport } from '../memory/persist';
-import type { StoreMeta } from '../memory/store';
+import { InputError } from '../../errors';
+import type { FrameBlock, KvStoreBits, LazyFrameBlock } from '../../memory/frame-block';
+import { INDEX_FILE, readMemory, writeMemory, type SavedMemory, type SaveReport } from '../../memory/persist';
+import type { StoreMeta } from '../../memory/store';
 import { NodeDirectoryHandle } from './fs-directory';
 
 /**

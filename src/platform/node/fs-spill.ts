@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryFileError } from '../memory/persist';
-import type { PayloadSpill } from '../memory/spill';
+import { MemoryFileError } from '../../memory/persist';
+import type { PayloadSpill } from '../../memory/spill';
 
 /**
  * The memory store's spill for Node (`streamvlm watch --memory-ram-mb`): one file per payload in a

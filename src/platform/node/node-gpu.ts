@@ -1,6 +1,5 @@
-import { GpuDevice } from '../gpu/device';
-import { GpuUnavailableError } from '../errors';
-import { terminalSafe } from './terminal-text';
+import { GpuDevice } from '../../gpu/device';
+import { GpuUnavailableError } from '../../errors';
 import { findVulkanLoader, type VulkanLoader } from './vulkan-loader';
 
 /** The `webgpu` package's entry points (Dawn for Node). */
@@ -59,7 +58,7 @@ export interface NodeGpuOptions {
 /**
  * WebGPU in Node through Dawn (the `webgpu` package). `DAWN_TOGGLES` passes Dawn toggles (e.g. to
  * expose shader-f16 on NVIDIA). On Linux a Vulkan loader is found first (the system's, else a
- * browser's: src/cli/vulkan-loader.ts). When the system's Vulkan drivers give no adapter Dawn
+ * browser's: src/platform/node/vulkan-loader.ts). When the system's Vulkan drivers give no adapter Dawn
  * accepts (none installed, or only Mesa's lavapipe, which Dawn rejects), falls back to SwiftShader
  * beside a browser's loader; the Vulkan loader reads VK_ICD_FILENAMES per instance, so a second
  * instance sees it. Failure is a GpuUnavailableError that names what to install.
@@ -98,9 +97,4 @@ export async function acquireNodeGpu(options: NodeGpuOptions = {}): Promise<GpuD
   const via = loader && loader.from !== 'system' ? `, Vulkan loader from ${loader.from}` : '';
   options.onAdapter?.(`${name}${software ? ' (software fallback)' : ''}${via}`);
   return device;
-}
-
-/** The CLI's line naming the adapter in use, on stderr (stdout stays the command's output). */
-export function announceAdapter(description: string): void {
-  process.stderr.write(`GPU: ${terminalSafe(description)}\n`);
 }
