@@ -1,9 +1,12 @@
 import { defineConfig } from '@playwright/test';
-import { chromiumArgs, chromiumExecutable } from './e2e/chromium';
+import { chromiumArgs, chromiumExecutable } from './e2e/support/chromium';
 
 const port = Number(process.env.STREAMVLM_TEST_PORT ?? 5199);
 
 export default defineConfig({
+  // e2e/unit: Node only; e2e/cli: the built CLI (Dawn in Node) and other built tools; e2e/browser:
+  // Chromium pages (the one harness page e2e/browser/harness/, the demo, built-library pages).
+  // Shared Node-side helpers are in e2e/support/.
   testDir: 'e2e',
   // SwiftShader runs kernels on the CPU: generous per-test time. Two workers (one per core here and
   // in CI): spec files run side by side, which took the suite from 13 to 9 minutes.
@@ -17,7 +20,7 @@ export default defineConfig({
   },
   webServer: {
     command: `STREAMVLM_NO_HMR=1 npx vite --port ${port} --strictPort --logLevel warn`,
-    url: `http://localhost:${port}/e2e/harness.html`,
+    url: `http://localhost:${port}/e2e/browser/harness/index.html`,
     // never reuse: a server left by another checkout on this port would serve its code, not ours
     reuseExistingServer: false,
     timeout: 60_000,

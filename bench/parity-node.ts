@@ -35,7 +35,7 @@ import { TextModel } from '../src/model/text-model';
 import { VisionTower } from '../src/model/vision';
 
 
-/** Inputs and question of each case, as tools/fixtures/make_fixtures.py made them (and e2e/pipeline-harness.ts feeds them). */
+/** Inputs and question of each case, as tools/fixtures/make_fixtures.py made them (and e2e/browser/harness/pipeline.ts feeds them). */
 const CASES: Record<string, { images?: string[]; video?: true; text: string }> = {
   image: { images: ['gradient'], text: 'Can you describe this image?' },
   image_other: { images: ['tall'], text: 'Can you describe this image?' },
