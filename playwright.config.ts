@@ -11,6 +11,8 @@ export default defineConfig({
   // SwiftShader runs kernels on the CPU: generous per-test time. Two workers (one per core here and
   // in CI): spec files run side by side, which took the suite from 13 to 9 minutes.
   timeout: 180_000,
+  // removes what the run built once for several specs (e2e/support/built-library.ts)
+  globalTeardown: './e2e/support/global-teardown.ts',
   workers: 2,
   reporter: process.env.CI ? [['list']] : [['list']],
   use: {

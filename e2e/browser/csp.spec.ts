@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { builtLibrary } from '../support/built-library';
 import { staticServer } from '../support/static-server';
 
 // The built library under a strict Content-Security-Policy (issue #14): no 'unsafe-eval', scripts
@@ -18,12 +17,9 @@ const WITH_WASM = STRICT.replace("script-src 'self'", "script-src 'self' 'wasm-u
 let lib = '';
 
 test.beforeAll(() => {
-  lib = mkdtempSync(join(tmpdir(), 'streamvlm-csp-'));
-  execFileSync('npx', ['vite', 'build', '--mode', 'lib', '--outDir', lib, '--emptyOutDir', '--logLevel', 'warn'], { stdio: 'inherit' });
+  lib = builtLibrary();
   expect(readdirSync(join(lib, 'assets')).some((f) => /^engine-worker-.*\.js$/.test(f))).toBe(true);
 });
-
-test.afterAll(() => rmSync(lib, { recursive: true, force: true }));
 
 interface CspResult {
   tokens: number[];

@@ -1,12 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, expect, test, type Page } from '@playwright/test';
 import { chromiumArgs, chromiumExecutable } from '../support/chromium';
 import type { SdkAnswer, SdkError } from './harness/sdk';
 import type { StreamVLMStats } from '../../src/sdk/stream-vlm';
 import { harnessUrl, openModelHarness } from '../support/harness-page';
+import { builtLibrary } from '../support/built-library';
 import { staticServer } from '../support/static-server';
 
 // The browser SDK (src/sdk/, `StreamVLM`) as an app uses it, in Chromium's WebGPU on the tiny-gqa
@@ -132,42 +131,37 @@ test('StreamVLM: loads with progress, answers the pushed stream as transformers 
   expect(errors).toEqual([]);
 });
 
-// `npm run build`'s library, built here into a scratch folder and served by a plain static server
-// under a sub-path (no Vite, no module rewriting): the page imports it with <script type="module">,
+// `npm run build`'s library (built once per run: e2e/support/built-library.ts), served by a plain
+// static server under a sub-path (no Vite, no module rewriting): the page imports it with <script type="module">,
 // and the engine worker must load from next to the library, not from the site's root.
 test('the built library (dist/streamvlm.js) works from a plain page under any path', async ({ page }) => {
   test.setTimeout(180_000);
-  const lib = mkdtempSync(join(tmpdir(), 'streamvlm-sdk-dist-'));
+  const lib = builtLibrary();
+  expect(readdirSync(join(lib, 'assets')).some((f) => /^engine-worker-.*\.js$/.test(f))).toBe(true);
+  const server = await staticServer({ '/apps/plain/index.html': 'e2e/browser/pages/sdk-dist-page.html', '/apps/plain/lib/': lib, '/models/tiny-gqa/': 'tools/fixtures/tiny-gqa/' });
+  const requested: string[] = [];
+  page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
   try {
-    execFileSync('npx', ['vite', 'build', '--mode', 'lib', '--outDir', lib, '--emptyOutDir', '--logLevel', 'warn'], { stdio: 'inherit' });
-    expect(readdirSync(join(lib, 'assets')).some((f) => /^engine-worker-.*\.js$/.test(f))).toBe(true);
-    const server = await staticServer({ '/apps/plain/index.html': 'e2e/browser/pages/sdk-dist-page.html', '/apps/plain/lib/': lib, '/models/tiny-gqa/': 'tools/fixtures/tiny-gqa/' });
-    const requested: string[] = [];
-    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    try {
-      await page.goto(`${server.url}/apps/plain/index.html`);
-      const status = page.locator('#status');
-      await expect(status).toHaveText(/done|error/, { timeout: 150_000 });
-      expect(await status.textContent()).toBe('done');
-      const r = JSON.parse((await status.getAttribute('data-result'))!);
-      console.log(JSON.stringify(r));
-      expect(r.phases).toEqual(['download', 'upload', 'done']);
-      expect(r.moments).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-      expect(r.tokens).toEqual(stream.full.generated);
-      expect(r.ingested).toBe(8);
-      expect(r.missing).toEqual({ name: 'ModelLoadError', file: 'config.json', sameClass: true });
-      // one worker per load (the model, then the missing one), each from next to the library
-      const workers = requested.filter((p) => p.includes('engine-worker'));
-      expect(workers).toHaveLength(2);
-      for (const w of workers) expect(w).toMatch(/^\/apps\/plain\/lib\/assets\/engine-worker-[\w-]+\.js$/);
-      expect(errors).toEqual([]);
-    } finally {
-      await server.close();
-    }
+    await page.goto(`${server.url}/apps/plain/index.html`);
+    const status = page.locator('#status');
+    await expect(status).toHaveText(/done|error/, { timeout: 150_000 });
+    expect(await status.textContent()).toBe('done');
+    const r = JSON.parse((await status.getAttribute('data-result'))!);
+    console.log(JSON.stringify(r));
+    expect(r.phases).toEqual(['download', 'upload', 'done']);
+    expect(r.moments).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(r.tokens).toEqual(stream.full.generated);
+    expect(r.ingested).toBe(8);
+    expect(r.missing).toEqual({ name: 'ModelLoadError', file: 'config.json', sameClass: true });
+    // one worker per load (the model, then the missing one), each from next to the library
+    const workers = requested.filter((p) => p.includes('engine-worker'));
+    expect(workers).toHaveLength(2);
+    for (const w of workers) expect(w).toMatch(/^\/apps\/plain\/lib\/assets\/engine-worker-[\w-]+\.js$/);
+    expect(errors).toEqual([]);
   } finally {
-    rmSync(lib, { recursive: true, force: true });
+    await server.close();
   }
 });
 

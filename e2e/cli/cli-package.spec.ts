@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { builtLibrary } from '../support/built-library';
 
 // The package as people install it: `npm pack` of a fresh build, the tarball installed into a
 // fresh folder (dependencies from the local npm cache where it has them), then the CLI run from
@@ -25,13 +26,14 @@ function npx(args: string[], timeout = 120_000) {
 
 /**
  * What `npm pack` packs (its prepack runs `npm run build && npm run build:node`), built into a
- * staging copy so that specs running beside this one keep their dist/ and dist-node/.
+ * staging copy (the library part shared with other specs: e2e/support/built-library.ts) so that specs running beside this one keep their dist/ and dist-node/.
  */
 function stagePackage(stage: string): void {
   for (const f of ['package.json', 'README.md', 'LICENSE', 'bin', 'shaders']) cpSync(join(ROOT, f), join(stage, f), { recursive: true });
   const build = (args: string[]) => execFileSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 170_000 });
   const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
-  build([vite, 'build', '--mode', 'lib', '--outDir', join(stage, 'dist'), '--emptyOutDir', '--logLevel', 'warn']);
+  // the library as `vite build --mode lib` makes it, built once for every spec of the run that needs it
+  cpSync(builtLibrary(), join(stage, 'dist'), { recursive: true });
   build([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--declarationDir', join(stage, 'dist/types')]);
   build([vite, 'build', '--config', 'vite.node.config.ts', '--outDir', join(stage, 'dist-node'), '--emptyOutDir', '--logLevel', 'warn']);
 }
