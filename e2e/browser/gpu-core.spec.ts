@@ -1,23 +1,29 @@
 import { expect, test, type Page } from '@playwright/test';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/gpu/f16';
 import { preprocessWgsl } from '../../src/gpu/shader';
-import { harnessUrl } from '../support/harness-page';
+import { openSharedHarness } from '../support/harness-page';
 
-async function harness(page: Page) {
-  await page.goto(harnessUrl('kernels'));
-  await expect(page.locator('#status')).toHaveText('ready', { timeout: 60_000 });
+// One page for the file (the device-loss probe destroys a device of its own, not the page's).
+let shared: { page: Page; errors: string[] };
+test.beforeAll(async ({ browser }, testInfo) => {
+  shared = await openSharedHarness(browser, testInfo, 'kernels');
+});
+test.afterAll(async () => shared?.page.close());
+
+function harness(): Page {
+  return shared.page;
 }
 
-test('kernels run inside a dedicated worker (through comlink)', async ({ page }) => {
-  await harness(page);
+test('kernels run inside a dedicated worker (through comlink)', async () => {
+  const page = harness();
   const r = await page.evaluate(() => window.harness.inWorker('elementwise'));
   expect(r.inWorker).toBe(true);
   expect(r.reports.length).toBeGreaterThan(0);
   expect(r.reports.filter((x) => !x.pass)).toEqual([]);
 });
 
-test('device loss arrives as an event with its reason', async ({ page }) => {
-  await harness(page);
+test('device loss arrives as an event with its reason', async () => {
+  const page = harness();
   const r = await page.evaluate(() => window.harness.deviceLoss());
   expect(r.isDeviceLostError).toBe(true);
   expect(r.reason).toBe('destroyed');
@@ -25,15 +31,15 @@ test('device loss arrives as an event with its reason', async ({ page }) => {
   expect(r.lostProperty).toBe(true);
 });
 
-test('pipelines are cached per variant and override set', async ({ page }) => {
-  await harness(page);
+test('pipelines are cached per variant and override set', async () => {
+  const page = harness();
   const r = await page.evaluate(() => window.harness.pipelineCache());
   expect(r.sameVariantReused).toBe(true);
   expect(r.otherVariantDistinct).toBe(true);
 });
 
-test('timestamp queries time each compute pass', async ({ page }) => {
-  await harness(page);
+test('timestamp queries time each compute pass', async () => {
+  const page = harness();
   const r = await page.evaluate(() => window.harness.timing());
   test.skip(!r.supported, 'adapter has no timestamp-query');
   expect(r.passes.length).toBe(2);
