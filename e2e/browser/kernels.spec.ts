@@ -9,11 +9,11 @@ const FAMILIES = ['elementwise', 'copy', 'matmul', 'rope', 'attention', 'norm', 
 let harness: { page: Page; errors: string[] };
 test.beforeAll(async ({ browser }, testInfo) => {
   harness = await openSharedHarness(browser, testInfo, 'kernels');
+  expect(harness.errors).toEqual([]);
 });
 test.afterAll(async () => harness?.page.close());
 
 async function openHarness(): Promise<Page> {
-  expect(harness.errors).toEqual([]);
   return harness.page;
 }
 

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { harnessUrl, openModelHarness } from '../support/harness-page';
+import { openSharedHarness } from '../support/harness-page';
 
 // The whole product path against transformers (tools/fixtures): the case's PNGs decoded in the
 // page, SmolVlm.generate builds the prompt from the real tile layout, runs the vision tower and
@@ -18,18 +18,26 @@ function expectedOf(model: string): Expected {
   return JSON.parse(readFileSync(new URL(`../../tools/fixtures/${model}/expected.json`, import.meta.url), 'utf8'));
 }
 
-async function openHarness(page: Page) {
-  const errors = await openModelHarness(page, harnessUrl('pipeline'));
-  expect(errors).toEqual([]);
-  return errors;
+// One page for the file: each model loads once and serves every case and test (loading and
+// compiling the pipelines dominate on a CPU adapter).
+let shared: { page: Page; errors: string[] };
+test.beforeAll(async ({ browser }, testInfo) => {
+  shared = await openSharedHarness(browser, testInfo, 'pipeline', { modelFolders: true });
+  expect(shared.errors).toEqual([]);
+});
+test.afterAll(async () => shared?.page.close());
+
+/** The shared page, with its error list emptied: a test asserts the errors of its own run. */
+async function openHarness(): Promise<{ page: Page; errors: string[] }> {
+  shared.errors.length = 0;
+  return shared;
 }
 
-// One page per model: the model loads once and serves every case (loading dominates on a CPU adapter).
 for (const model of MODELS) {
   const expected = expectedOf(model);
-  test(`${model}: pixels → prompt ids and 12 greedy tokens equal transformers' for every case`, async ({ page }) => {
+  test(`${model}: pixels → prompt ids and 12 greedy tokens equal transformers' for every case`, async () => {
     test.setTimeout(300_000);
-    const errors = await openHarness(page);
+    const { page, errors } = await openHarness();
     for (const caseName of CASES) {
       const c = expected.cases[caseName];
       await test.step(caseName, async () => {
@@ -46,9 +54,9 @@ for (const model of MODELS) {
   });
 }
 
-test('sampling: top-k 1 is greedy; a seed reproduces a sampled answer; a bad temperature is an InputError', async ({ page }) => {
+test('sampling: top-k 1 is greedy; a seed reproduces a sampled answer; a bad temperature is an InputError', async () => {
   test.setTimeout(200_000);
-  const errors = await openHarness(page);
+  const { page, errors } = await openHarness();
   const greedy = expectedOf('tiny-gqa').cases.image.generated;
   const run = (sampling: object) => page.evaluate(([s]) => window.pipelineHarness.runCase('tiny-gqa', 'image', 'image', s as never), [sampling] as const);
   expect((await run({ temperature: 0.7, topK: 1, seed: 1 })).tokens).toEqual(greedy);
@@ -62,8 +70,8 @@ test('sampling: top-k 1 is greedy; a seed reproduces a sampled answer; a bad tem
   expect(errors).toEqual([]);
 });
 
-test('a model folder that does not exist is a ModelLoadError naming config.json', async ({ page }) => {
-  await openHarness(page);
+test('a model folder that does not exist is a ModelLoadError naming config.json', async () => {
+  const { page } = await openHarness();
   const r = await page.evaluate(() => window.pipelineHarness.loadError('missing-folder'));
   expect(r).not.toBeNull();
   expect(r!.name).toBe('ModelLoadError');
@@ -72,8 +80,8 @@ test('a model folder that does not exist is a ModelLoadError naming config.json'
   expect(r!.message).toContain('config.json');
 });
 
-test('a config with an unsupported model_type is an UnsupportedModelError', async ({ page }) => {
-  await openHarness(page);
+test('a config with an unsupported model_type is an UnsupportedModelError', async () => {
+  const { page } = await openHarness();
   const r = await page.evaluate(() => window.pipelineHarness.loadError('bad-model-type'));
   expect(r).not.toBeNull();
   expect(r!.name).toBe('UnsupportedModelError');
@@ -86,9 +94,9 @@ test('a config with an unsupported model_type is an UnsupportedModelError', asyn
 // (tiny-gqa: both 64 px) the tokens must match too. (tiny-split's resizes differ, 64 vs 32 px first,
 // so only its prompt could be compared — and a video prompt's ids do not depend on the resize: each
 // frame is image_seq_len tokens either way — so it is not run a second time.)
-test(`tiny-gqa / video with the video processor's resize: same prompt ids and tokens`, async ({ page }) => {
+test(`tiny-gqa / video with the video processor's resize: same prompt ids and tokens`, async () => {
   const c = expectedOf('tiny-gqa').cases.video;
-  await openHarness(page);
+  const { page } = await openHarness();
   const r = await page.evaluate(() => window.pipelineHarness.runCase('tiny-gqa', 'video', 'video'));
   expect(r.promptIds).toEqual(c.input_ids);
   expect(r.tokens).toEqual(c.generated);
