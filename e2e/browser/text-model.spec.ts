@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { harnessUrl } from '../support/harness-page';
+import { openSharedHarness } from '../support/harness-page';
 
 // The Llama text decoder against transformers (tools/fixtures): for every case, the prompt's ids
 // with the fixture's connector output as the image features (so the vision tower is not involved),
@@ -17,17 +17,19 @@ function expectedOf(model: string): Expected {
   return JSON.parse(readFileSync(new URL(`../../tools/fixtures/${model}/expected.json`, import.meta.url), 'utf8'));
 }
 
-async function openHarness(page: Page) {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    // the checkpoint loader probes for the optional shard index; its 404 is expected
-    if (m.type() === 'error' && !m.location().url.endsWith('/model.safetensors.index.json')) errors.push(`${m.text()} ${m.location().url}`);
-  });
-  await page.goto(harnessUrl('text'));
-  await expect(page.locator('#status')).toHaveText('ready', { timeout: 60_000 });
-  expect(errors).toEqual([]);
-  return errors;
+// One page for the file: the decoder's pipelines compile once for every test (compiling dominates
+// on a CPU adapter). The checkpoint loader probes for the optional shard index; its 404 is expected.
+let shared: { page: Page; errors: string[] };
+test.beforeAll(async ({ browser }, testInfo) => {
+  shared = await openSharedHarness(browser, testInfo, 'text', { expected: (m) => m.location().url.endsWith('/model.safetensors.index.json') });
+  expect(shared.errors).toEqual([]);
+});
+test.afterAll(async () => shared?.page.close());
+
+/** The shared page, with its error list emptied: a test asserts the errors of its own run. */
+async function openHarness(): Promise<{ page: Page; errors: string[] }> {
+  shared.errors.length = 0;
+  return shared;
 }
 
 // Prompt logits on one case per model: tiny-gqa's video (the longest prompt) and tiny-split's image
@@ -38,8 +40,8 @@ const LOGIT_CASES: Record<string, string> = { 'tiny-gqa': 'video', 'tiny-split':
 for (const model of MODELS) {
   const expected = expectedOf(model);
   for (const [caseName, c] of Object.entries(expected.cases).filter(([name]) => LOGIT_CASES[model] === name)) {
-    test(`${model} / ${caseName}: prefill logits and 12 greedy tokens match transformers`, async ({ page }) => {
-      const errors = await openHarness(page);
+    test(`${model} / ${caseName}: prefill logits and 12 greedy tokens match transformers`, async () => {
+      const { page, errors } = await openHarness();
       const r = await page.evaluate(([m, cn]) => window.textHarness.runCase(m, cn, 'f32'), [model, caseName] as const);
       console.log(
         `${model}/${caseName}: T=${r.tokens} last-logits max|e|=${r.lastLogitsMaxAbs.toExponential(2)} ` +
@@ -66,8 +68,8 @@ for (const model of MODELS) {
   }
 }
 
-test('a missing text tensor is a ModelLoadError naming it', async ({ page }) => {
-  await openHarness(page);
+test('a missing text tensor is a ModelLoadError naming it', async () => {
+  const { page } = await openHarness();
   const extra = await page.evaluate(() => window.textHarness.loadError('tiny-gqa', 'extra-layer'));
   expect(extra?.name).toBe('ModelLoadError');
   expect(extra?.code).toBe('MODEL_LOAD');
@@ -78,8 +80,8 @@ test('a missing text tensor is a ModelLoadError naming it', async ({ page }) => 
   expect(untied?.message).toContain('lm_head.weight');
 });
 
-test('a step that does not fit in the KV cache is an InputError and leaves the cache as it was', async ({ page }) => {
-  await openHarness(page);
+test('a step that does not fit in the KV cache is an InputError and leaves the cache as it was', async () => {
+  const { page } = await openHarness();
   const r = await page.evaluate(() => window.textHarness.cacheOverflow('tiny-gqa'));
   expect(r.error?.name).toBe('InputError');
   expect(r.error?.message).toContain('capacity of 8');

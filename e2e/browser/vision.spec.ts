@@ -1,23 +1,27 @@
 import { expect, test, type Page } from '@playwright/test';
-import { harnessUrl } from '../support/harness-page';
+import { openSharedHarness } from '../support/harness-page';
 
 // The vision tower and connector against transformers' own outputs for the fixture models
 // (tools/fixtures): f32 math within 1e-3 max-abs for every case that has pixel values.
 const MODELS = ['tiny-gqa', 'tiny-split'];
 const TOLERANCE = 1e-3;
 
-async function openHarness(page: Page) {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(harnessUrl('vision'));
-  await expect(page.locator('#status')).toHaveText('ready', { timeout: 60_000 });
-  expect(errors).toEqual([]);
+// One page for the file: the models' pipelines compile once for every test (compiling dominates on
+// a CPU adapter); the page's load errors are checked once.
+let shared: { page: Page; errors: string[] };
+test.beforeAll(async ({ browser }, testInfo) => {
+  shared = await openSharedHarness(browser, testInfo, 'vision');
+  expect(shared.errors).toEqual([]);
+});
+test.afterAll(async () => shared?.page.close());
+
+async function openHarness(): Promise<Page> {
+  return shared.page;
 }
 
 for (const model of MODELS) {
-  test(`${model}: vision tower and connector match transformers for every case`, async ({ page }) => {
-    await openHarness(page);
+  test(`${model}: vision tower and connector match transformers for every case`, async () => {
+    const page = await openHarness();
     const cases = await page.evaluate((m) => window.visionHarness.cases(m), model);
     expect(cases.length).toBeGreaterThan(0);
     for (const name of cases) {
@@ -32,8 +36,8 @@ for (const model of MODELS) {
   });
 }
 
-test('tiles processed in batches give the same features (tiny-split, 8 tiles in batches of 3)', async ({ page }) => {
-  await openHarness(page);
+test('tiles processed in batches give the same features (tiny-split, 8 tiles in batches of 3)', async () => {
+  const page = await openHarness();
   const r = await page.evaluate(() => window.visionHarness.runCase('tiny-split', 'two_images', 3));
   console.log(`batched: vision max|e|=${r.visionMaxErr.toExponential(2)}, connector max|e|=${r.connectorMaxErr.toExponential(2)}`);
   expect(r.visionMaxErr).toBeLessThanOrEqual(TOLERANCE);
@@ -44,8 +48,8 @@ test('tiles processed in batches give the same features (tiny-split, 8 tiles in 
 // ~12 in magnitude; q8 measured ~0.14 off, while a wrong layout or scale would be off by the
 // values' own size, so a broken format path still fails. The errors are logged for the record.
 for (const [format, bound] of [['f16', 1e-2], ['q8', 0.25]] as const) {
-  test(`${format} weight storage stays close to transformers (tiny-gqa video, tiny-split image)`, async ({ page }) => {
-    await openHarness(page);
+  test(`${format} weight storage stays close to transformers (tiny-gqa video, tiny-split image)`, async () => {
+    const page = await openHarness();
     for (const [model, name] of [['tiny-gqa', 'video'], ['tiny-split', 'image']] as const) {
       const r = await page.evaluate(([m, c, f]) => window.visionHarness.runCase(m, c, undefined, f), [model, name, format] as const);
       console.log(`${format} ${model}/${name}: vision max|e|=${r.visionMaxErr.toExponential(2)}, connector max|e|=${r.connectorMaxErr.toExponential(2)}`);
@@ -55,8 +59,8 @@ for (const [format, bound] of [['f16', 1e-2], ['q8', 0.25]] as const) {
   });
 }
 
-test('a config whose vision width disagrees with the checkpoint is a ModelLoadError naming the tensor', async ({ page }) => {
-  await openHarness(page);
+test('a config whose vision width disagrees with the checkpoint is a ModelLoadError naming the tensor', async () => {
+  const page = await openHarness();
   const err = await page.evaluate(() => window.visionHarness.mismatch('tiny-gqa'));
   expect(err).not.toBeNull();
   expect(err!.name).toBe('ModelLoadError');

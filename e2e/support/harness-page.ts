@@ -1,4 +1,4 @@
-import { expect, type Browser, type Page, type TestInfo } from '@playwright/test';
+import { expect, type Browser, type ConsoleMessage, type Page, type TestInfo } from '@playwright/test';
 import type { HarnessArea } from '../browser/harness/main';
 
 /** The harness page exposing one area's functions (e2e/browser/harness/main.ts lists them). */
@@ -9,11 +9,12 @@ export const harnessUrl = (area: HarnessArea): string => `/e2e/browser/harness/i
  * `modelFolders`, console 404s are not errors: loading a model folder probes optional files (shard
  * index, chat_template.json, preprocessor_config.json, …) and tests ask for missing models.
  */
-function collectErrors(page: Page, modelFolders: boolean): string[] {
+function collectErrors(page: Page, modelFolders: boolean, expected?: (m: ConsoleMessage) => boolean): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !(modelFolders && m.text().includes('404'))) errors.push(modelFolders ? `${m.text()} ${m.location().url}` : m.text());
+    if (m.type() !== 'error' || expected?.(m)) return;
+    if (!(modelFolders && m.text().includes('404'))) errors.push(modelFolders || expected ? `${m.text()} ${m.location().url}` : m.text());
   });
   return errors;
 }
@@ -34,11 +35,12 @@ export async function openModelHarness(page: Page, path: string): Promise<string
  * call into the page, reloading it per test would only acquire the GPU device, load the same model
  * and compile the same pipelines again (on a CPU adapter that is most of a test's time). `errors`
  * collects the page's errors from its load on (with `modelFolders`, 404s excepted as in
- * openModelHarness). A failed test restarts the worker, and the file's next test opens a new page.
+ * openModelHarness; `expected` excepts the console errors it accepts). A failed test restarts the
+ * worker, and the file's next test opens a new page.
  */
-export async function openSharedHarness(browser: Browser, testInfo: TestInfo, area: HarnessArea, options: { modelFolders?: boolean } = {}): Promise<{ page: Page; errors: string[] }> {
+export async function openSharedHarness(browser: Browser, testInfo: TestInfo, area: HarnessArea, options: { modelFolders?: boolean; expected?: (m: ConsoleMessage) => boolean } = {}): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ baseURL: testInfo.project.use.baseURL });
-  const errors = collectErrors(page, options.modelFolders ?? false);
+  const errors = collectErrors(page, options.modelFolders ?? false, options.expected);
   await page.goto(harnessUrl(area));
   await expect(page.locator('#status')).toHaveText('ready', { timeout: 60_000 });
   return { page, errors };
