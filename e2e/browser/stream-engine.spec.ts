@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import type { StreamRunResult } from './harness/stream';
-import { harnessUrl, openModelHarness } from '../support/harness-page';
+import { openSharedHarness } from '../support/harness-page';
 
 // The streaming engine against transformers (tools/fixtures/*/stream.json, made by
 // make_stream_fixtures.py): 8 frames streamed one by one, then the fixture's question.
@@ -33,17 +33,27 @@ const readFixture = (model: string, file: string): unknown => JSON.parse(readFil
 const fixtureOf = (model: string) => readFixture(model, 'stream.json') as StreamFixture;
 const kvQuantFixtureOf = (model: string) => readFixture(model, 'stream.kvquant.json') as KvQuantFixture;
 
-async function openHarness(page: Page) {
-  const errors = await openModelHarness(page, harnessUrl('stream'));
-  return errors;
+// One page for the file: each model loads and compiles once for every test (loading and compiling
+// dominate on a CPU adapter); the page's load errors are checked once.
+let shared: { page: Page; errors: string[] };
+test.beforeAll(async ({ browser }, testInfo) => {
+  shared = await openSharedHarness(browser, testInfo, 'stream', { modelFolders: true });
+  expect(shared.errors).toEqual([]);
+});
+test.afterAll(async () => shared?.page.close());
+
+/** The shared page, with its error list emptied: a test asserts the errors of its own run. */
+async function openHarness(): Promise<{ page: Page; errors: string[] }> {
+  shared.errors.length = 0;
+  return shared;
 }
 
 for (const model of MODELS) {
   const fx = fixtureOf(model);
   const kvq = kvQuantFixtureOf(model);
-  test(`${model}: streamed answers equal transformers' (whole-stream window; 3-frame window with every frame restored, raw and 8/4/2-bit)`, async ({ page }) => {
+  test(`${model}: streamed answers equal transformers' (whole-stream window; 3-frame window with every frame restored, raw and 8/4/2-bit)`, async () => {
     test.setTimeout(400_000);
-    const errors = await openHarness(page);
+    const { page, errors } = await openHarness();
     const run = (options: object, ask: object = {}) => page.evaluate(([m, o, a]) => window.streamHarness.run(m, o, a), [model, options, ask] as const) as Promise<StreamRunResult>;
     const n = fx.frames.length;
     const W = fx.windowed.window_frames;
@@ -101,9 +111,9 @@ for (const model of MODELS) {
   });
 }
 
-test('bad frames, timestamps and questions are refused with typed errors and the stream stays intact', async ({ page }) => {
+test('bad frames, timestamps and questions are refused with typed errors and the stream stays intact', async () => {
   test.setTimeout(300_000);
-  const errors = await openHarness(page);
+  const { page, errors } = await openHarness();
   const r = await page.evaluate(() => window.streamHarness.faults('tiny-gqa'));
   for (const key of ['askBeforeFrames', 'zeroSize', 'huge', 'wrongBytes', 'notPixels', 'backwards', 'nanTime', 'longQuestion', 'emptyQuestion', 'imageTokenQuestion', 'tooManyFrames']) {
     expect.soft(r[key], key).toMatchObject({ name: 'InputError' });

@@ -1,6 +1,6 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { harnessUrl } from '../support/harness-page';
+import { openSharedHarness } from '../support/harness-page';
 
 // The Llama text decoder with 8- and 4-bit weights (the harness's text area, e2e/browser/harness/text.ts: the fixture's connector output as
 // image features, prefill, 12 greedy tokens) against transformers' f32 results.
@@ -30,15 +30,21 @@ function rmsOf(file: URL): number {
   return Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
 }
 
+// One page for the file: the decoder's common pipelines compile once for both formats.
+let shared: { page: Page };
+test.beforeAll(async ({ browser }, testInfo) => {
+  shared = await openSharedHarness(browser, testInfo, 'text');
+});
+test.afterAll(async () => shared?.page.close());
+
 for (const model of MODELS) {
   const dir = new URL(`../../tools/fixtures/${model}/`, import.meta.url);
   const expected: Expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8'));
   // q4 on tiny-gqa, q8 on tiny-split: each format once (a case costs ~30 s on a CPU adapter)
   for (const format of model === 'tiny-gqa' ? (['q4'] as const) : (['q8'] as const)) {
-    test(`${model} with ${format} weights: logits within the quantization bound, greedy tokens where they hold`, async ({ page }) => {
+    test(`${model} with ${format} weights: logits within the quantization bound, greedy tokens where they hold`, async () => {
       test.setTimeout(600_000);
-      await page.goto(harnessUrl('text'));
-      await expect(page.locator('#status')).toHaveText('ready', { timeout: 60_000 });
+      const page = shared.page;
       // one case per model keeps the suite short (a case costs ~30 s on a CPU adapter): tiny-gqa's
       // video (the longest prompt) and tiny-split's image (split tiles, tied head)
       const only = model === 'tiny-gqa' ? 'video' : 'image';
