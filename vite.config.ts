@@ -33,7 +33,7 @@ const demoBuild: BuildEnvironmentOptions = {
   rollupOptions: { input: { demo: resolve(here, 'index.html') } },
 };
 
-// `vite` serves the demo (index.html) and the test harness (e2e/harness.html).
+// `vite` serves the demo (index.html) and the test harness (e2e/browser/harness/index.html).
 export default defineConfig(({ mode }) => ({
   // multi-page: a missing file is a 404, not the index.html fallback (model loading relies on it)
   appType: 'mpa',

@@ -4,7 +4,7 @@
 // the StreamEngine (time to first token, ingest rate, GPU memory).
 import { StreamEngine } from '../src/engine/stream-engine';
 import { GpuDevice } from '../src/gpu/device';
-import { OpfsSpill } from '../src/memory/opfs-spill';
+import { OpfsSpill } from '../src/platform/browser/opfs-spill';
 import { parseConfig } from '../src/model/config';
 import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { precisionsOf } from '../src/selfcheck/index';

@@ -1,5 +1,5 @@
 // Node entry of the kernel benchmark (Dawn). Prints one JSON line per result and a final summary line.
-import { acquireNodeGpu } from '../src/cli/node-gpu';
+import { acquireNodeGpu } from '../src/platform/node/node-gpu';
 import { precisionsOf, runChecks } from '../src/selfcheck/index';
 import { runSuite } from './suite';
 

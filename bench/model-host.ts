@@ -8,7 +8,7 @@
 // "submit" = recorder.submit() (uniform upload + encoder finish + queue submit). The GPU work is
 // awaited after each step but not counted. Progress to stderr, one JSON line to stdout.
 import { writeFileSync } from 'node:fs';
-import { acquireNodeGpu } from '../src/cli/node-gpu';
+import { acquireNodeGpu } from '../src/platform/node/node-gpu';
 import { CommandRecorder } from '../src/gpu/recorder';
 import { Tensor } from '../src/gpu/tensor';
 import type { Precision } from '../src/kernels/common';

@@ -5,7 +5,7 @@
 //
 // Progress goes to stderr; stdout gets a markdown table, then one JSON line (last line).
 import { writeFileSync } from 'node:fs';
-import { acquireNodeGpu } from '../src/cli/node-gpu';
+import { acquireNodeGpu } from '../src/platform/node/node-gpu';
 import type { Precision } from '../src/kernels/common';
 import { WEIGHT_FORMATS, type WeightFormat } from '../src/kernels/weights';
 import { markdownTable, runModelBench, type ModelBenchResult } from './model-bench';

@@ -16,7 +16,7 @@
 // seconds, nor one whose length's last stream took longer than the time left. Progress on stderr.
 import { modelSourceOf } from '../src/cli/model-source';
 import { modelLoadOptions } from '../src/cli/load-options';
-import { acquireNodeGpu } from '../src/cli/node-gpu';
+import { acquireNodeGpu } from '../src/platform/node/node-gpu';
 import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { NeedleSession, parseNeedleOptions } from './needle-session';
 import { runStream, warmUp } from './needle-run';

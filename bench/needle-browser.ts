@@ -22,7 +22,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { numberOption } from '../src/cli/args';
-import { staticServer } from '../e2e/static-server';
+import { staticServer } from '../e2e/support/static-server';
 import { checkPagesBuilt, launchChromium, pagesDir, repoRoot } from './chromium-launch';
 import type { NeedlePageInfo } from './needle-page';
 import type { StreamJob } from './needle-plan';

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { checkKnownOptions, option, parseArgs } from '../src/cli/args';
 import { modelSourceOf } from '../src/cli/model-source';
 import { modelLoadOptions } from '../src/cli/load-options';
-import { acquireNodeGpu } from '../src/cli/node-gpu';
+import { acquireNodeGpu } from '../src/platform/node/node-gpu';
 import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { planNeedleStream } from '../src/needle/render';
 import { frameMs, needleFrame } from './needle-frames';

@@ -16,7 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { numberOption, option, parseArgs } from '../src/cli/args';
 import { modelSourceOf } from '../src/cli/model-source';
 import { modelLoadOptions } from '../src/cli/load-options';
-import { acquireNodeGpu } from '../src/cli/node-gpu';
+import { acquireNodeGpu } from '../src/platform/node/node-gpu';
 import { StreamEngine } from '../src/engine/stream-engine';
 import { payloadLayout } from '../src/memory/payload';
 import { SmolVlm } from '../src/families/smolvlm/smolvlm';

@@ -16,9 +16,9 @@
 // Progress to stderr, a table to stdout, the JSON to --out.
 import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { FsSource } from '../src/cli/fs-source';
+import { FsSource } from '../src/platform/node/fs-source';
 import { readImageFile } from '../src/cli/images';
-import { acquireNodeGpu } from '../src/cli/node-gpu';
+import { acquireNodeGpu } from '../src/platform/node/node-gpu';
 import type { GpuDevice } from '../src/gpu/device';
 import { CommandRecorder } from '../src/gpu/recorder';
 import { Tensor } from '../src/gpu/tensor';
@@ -35,7 +35,7 @@ import { TextModel } from '../src/model/text-model';
 import { VisionTower } from '../src/model/vision';
 
 
-/** Inputs and question of each case, as tools/fixtures/make_fixtures.py made them (and e2e/pipeline-harness.ts feeds them). */
+/** Inputs and question of each case, as tools/fixtures/make_fixtures.py made them (and e2e/browser/harness/pipeline.ts feeds them). */
 const CASES: Record<string, { images?: string[]; video?: true; text: string }> = {
   image: { images: ['gradient'], text: 'Can you describe this image?' },
   image_other: { images: ['tall'], text: 'Can you describe this image?' },

@@ -21,7 +21,7 @@ import { numberOption, option, parseArgs, checkKnownOptions, type ParsedArgs } f
 import { checkPagesBuilt, commandLine, descendantPids, launchChromium, pagesDir, repoRoot, rssBytes } from './chromium-launch';
 import { failer } from './needle-session';
 import { TRAINING_SEEDS_FROM } from './needle-plan';
-import { staticServer } from '../e2e/static-server';
+import { staticServer } from '../e2e/support/static-server';
 import type { SoakAnswer, SoakInfo, SoakProgress } from './soak-page';
 import { curvesPng, type Panel } from './soak-plot';
 

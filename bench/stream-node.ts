@@ -12,7 +12,7 @@
 //
 // Progress on stderr; a markdown summary and one JSON line (last) on stdout.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { acquireNodeGpu } from '../src/cli/node-gpu';
+import { acquireNodeGpu } from '../src/platform/node/node-gpu';
 import { StreamEngine } from '../src/engine/stream-engine';
 import type { StreamEngineOptions } from '../src/engine/types';
 import type { GpuDevice } from '../src/gpu/device';

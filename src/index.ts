@@ -17,7 +17,7 @@ export { loadModel, familyFor } from './families/registry';
 export type { ModelFamily, VisionLanguageModel, ModelLoadOptions, KvShape, StreamLayout, FrameEncoder, GenerateRequest, GenerateResult, VideoInput } from './families/family';
 export { UrlSource, type ModelSource } from './model/source';
 export type { FileReadOptions } from './model/source';
-export { CachedUrlSource, clearModelCache, cachedModelFiles, MODEL_CACHE_NAME } from './model/cached-source';
+export { CachedUrlSource, clearModelCache, cachedModelFiles, MODEL_CACHE_NAME } from './platform/browser/cached-source';
 export type { LoadProgress, LoadPhase, LoadProgressCallback } from './model/progress';
 export type { SmolVlmLoadOptions } from './families/smolvlm/smolvlm';
 export * from './errors';
@@ -26,7 +26,8 @@ export type { WorkerLoadOptions, WorkerLoadInfo, WorkerStats, OpenMemoryReport }
 export type { WorkerFrame } from './worker/frames';
 export { Scheduler, type SchedulableEngine, type SchedulerOptions, type SchedulerStats, type OfferResult } from './engine/scheduler';
 export type { FrameBlock, FrameBlockInfo, FrameBlockMeta, LazyFrameBlock, KvStoreBits, Thumbnail } from './memory/frame-block';
-export { saveMemory, openMemory, listMemories, deleteMemory, MemoryFileError, MEMORY_FORMAT_VERSION, type SaveReport, type SavedMemory, type PersistOptions } from './memory/persist';
+export { MemoryFileError, MEMORY_FORMAT_VERSION, type SaveReport, type SavedMemory, type PersistOptions } from './memory/persist';
+export { saveMemory, openMemory, listMemories, deleteMemory } from './platform/browser/saved-memories';
 export { StreamVLM, type StreamVLMInfo, type StreamVLMStats, type StreamVLMEventMap, type StoragePersistence, type DeviceEvent, type RecoveryStats, type AttachOptions, type StreamVLMOptions, type TimestampMode, type CaptureStats, resolveModelUrl, HUB_URL } from './sdk/index';
 export type { AskEvent, AskOptions, AskTiming, Moment, FrameSummary, StreamEngineOptions, EngineStats } from './engine/types';
 export { RecoverableStream, type StreamFactory } from './engine/recoverable-stream';

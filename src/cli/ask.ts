@@ -7,14 +7,14 @@ import { CLI_DEFAULTS } from '../settings/index';
 import { frameTimestamp } from '../model/prompt';
 import { loadModel } from '../families/registry';
 import { checkKnownOptions, option, type ParsedArgs } from './args';
-import { FsSource } from './fs-source';
+import { FsSource } from '../platform/node/fs-source';
 import { loadOptions, modelLoadOptions, type CliLoadOptions } from './load-options';
-import { openMemoryFolder } from './memory-folder';
+import { openMemoryFolder } from '../platform/node/memory-folder';
 import { modelSourceOf } from './model-source';
-import { acquireNodeGpu, announceAdapter } from './node-gpu';
+import { acquireNodeGpu } from '../platform/node/node-gpu';
 import { ProgressBar } from './progress-bar';
 import { sdkOptionsFrom } from './sdk-options';
-import { jsonLine, terminalSafe } from './terminal-text';
+import { announceAdapter, jsonLine, terminalSafe } from './terminal-text';
 
 export interface AskCommandOptions {
   memory: string;

@@ -7,12 +7,12 @@ import { IncrementalDecoder } from '../model/incremental-decoder';
 import { checkKnownOptions, checkNoPositional, option, type ParsedArgs } from './args';
 import { sdkOptionsFrom } from './sdk-options';
 import { loadOptions, LOAD_OPTION_NAMES, modelLoadOptions, type CliLoadOptions } from './load-options';
-import { FsSource } from './fs-source';
+import { FsSource } from '../platform/node/fs-source';
 import { modelSourceOf } from './model-source';
 import { readImageFile } from './images';
 import { ProgressBar } from './progress-bar';
-import { jsonLine, terminalSafe } from './terminal-text';
-import { acquireNodeGpu, announceAdapter } from './node-gpu';
+import { announceAdapter, jsonLine, terminalSafe } from './terminal-text';
+import { acquireNodeGpu } from '../platform/node/node-gpu';
 import { readY4m, sampleY4m, type Y4mVideo } from './y4m';
 
 export interface GenerateOptions {

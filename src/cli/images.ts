@@ -1,8 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { InputError } from '../errors';
 import { LIMITS } from '../limits';
+import { readInputFile } from '../platform/node/files';
 import { checkPngInflate, jpegHeader, pngHeader, type ImageHeader } from './image-header';
 import type { RgbImage } from '../model/preprocess';
 
@@ -50,16 +50,8 @@ function checkDecoded(image: RgbImage, header: ImageHeader, name: string): void 
 }
 
 export async function readImageFile(path: string): Promise<RgbImage> {
-  let bytes: Uint8Array;
-  try {
-    // the file's size before its bytes: a huge file is refused without being read into memory
-    const size = (await stat(path)).size;
-    if (size > LIMITS.imageFileBytes) throw new InputError(`${path}: ${size} bytes, more than the ${LIMITS.imageFileBytes} an image file may have`);
-    bytes = await readFile(path);
-  } catch (cause) {
-    if (cause instanceof InputError) throw cause;
-    throw new InputError(`${path}: cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  // the file's size before its bytes: a huge file is refused without being read into memory
+  const bytes = await readInputFile(path, { bytes: LIMITS.imageFileBytes, what: 'an image file' });
   const image = decodeImage(bytes, path);
   if (image.width === 0 || image.height === 0) throw new InputError(`${path}: image has no pixels`);
   return image;

@@ -5,9 +5,9 @@ import { askCommand, askOptions } from './ask';
 import { generateCommand, generateOptions } from './generate';
 import { COMMAND_HELP, USAGE, type CommandName } from './help';
 import { needleCommand, needleOptions } from './needle';
-import { acquireNodeGpu, announceAdapter } from './node-gpu';
+import { acquireNodeGpu } from '../platform/node/node-gpu';
 import { selfcheckCommand } from './selfcheck';
-import { terminalSafe } from './terminal-text';
+import { announceAdapter, terminalSafe } from './terminal-text';
 import { watchCommand } from './watch';
 import { watchOptions } from './watch-options';
 

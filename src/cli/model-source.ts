@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import { UrlSource, type ModelSource } from '../model/source';
 import { parseHubId } from '../sdk/model-url';
-import { FsSource } from './fs-source';
-import { HubCacheSource } from './hub-cache';
+import { FsSource } from '../platform/node/fs-source';
+import { pathExists } from '../platform/node/files';
+import { HubCacheSource } from '../platform/node/hub-cache';
 
 /**
  * `--model`: an http(s) URL (Node's fetch), a local folder, or a hub id as the SDK takes it
@@ -11,7 +11,7 @@ import { HubCacheSource } from './hub-cache';
  */
 export function modelSourceOf(model: string): ModelSource {
   if (/^https?:\/\//i.test(model)) return new UrlSource(model);
-  if (existsSync(model)) return new FsSource(model);
+  if (pathExists(model)) return new FsSource(model);
   const hub = parseHubId(model);
   return hub ? new HubCacheSource(hub) : new FsSource(model);
 }

@@ -1,6 +1,5 @@
-import { open } from 'node:fs/promises';
-import { writeFile } from 'node:fs/promises';
 import { InputError } from '../errors';
+import { writeFileChunks, writeTextFile } from '../platform/node/files';
 import { planNeedleStream, renderFrame, type NeedleStream } from '../needle/render';
 import { checkKnownOptions, numberOption, option, type ParsedArgs } from './args';
 import { y4mFrame, y4mHeader } from './y4m-writer';
@@ -39,14 +38,14 @@ export const clipJsonPath = (y4mPath: string) => y4mPath.replace(/\.y4m$/, '.jso
 
 /** Writes the stream as .y4m (frame by frame, so long streams stay in bounded memory) and its clip.json. */
 export async function writeNeedleClip(stream: NeedleStream, out: string): Promise<void> {
-  const file = await open(out, 'w');
-  try {
-    await file.write(y4mHeader(stream.width, stream.height, stream.fps));
-    for (let i = 0; i < stream.frames; i++) await file.write(y4mFrame(renderFrame(stream, i), stream.width, stream.height));
-  } finally {
-    await file.close();
-  }
-  await writeFile(clipJsonPath(out), JSON.stringify(stream, null, 1) + '\n');
+  await writeFileChunks(out, clipChunks(stream));
+  await writeTextFile(clipJsonPath(out), JSON.stringify(stream, null, 1) + '\n');
+}
+
+/** The clip's .y4m header, then each frame rendered only when it is written. */
+function* clipChunks(stream: NeedleStream): Generator<Uint8Array | string> {
+  yield y4mHeader(stream.width, stream.height, stream.fps);
+  for (let i = 0; i < stream.frames; i++) yield y4mFrame(renderFrame(stream, i), stream.width, stream.height);
 }
 
 /** `streamvlm needle`: a seeded needle-in-a-stream clip and its questions. */

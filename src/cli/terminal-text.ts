@@ -23,3 +23,8 @@ const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 export function jsonLine(value: unknown): string {
   return JSON.stringify(value).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** The CLI's line naming the adapter in use, on stderr (stdout stays the command's output). */
+export function announceAdapter(description: string): void {
+  process.stderr.write(`GPU: ${terminalSafe(description)}\n`);
+}

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors';
 import { LIMITS } from '../limits';
+import { readInputFile } from '../platform/node/files';
 import { checkImageSize } from './image-header';
 import type { RgbImage } from '../model/preprocess';
 
@@ -194,13 +194,7 @@ export interface SampledVideo {
 
 /** Reads and checks a .y4m file (header, every frame's extent); no pixels converted yet. */
 export async function readY4m(path: string): Promise<Y4mVideo> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (cause) {
-    throw new InputError(`${path}: cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  return parseY4m(bytes, path);
+  return parseY4m(await readInputFile(path), path);
 }
 
 /**

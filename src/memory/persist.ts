@@ -83,9 +83,15 @@ export interface SaveReport {
   bytesWritten: number;
 }
 
+/** Where the memories live: a directory, or a function that opens it (called only when a call needs it). */
+export type MemoriesRoot = FileSystemDirectoryHandle | (() => Promise<FileSystemDirectoryHandle>);
+
 export interface PersistOptions {
-  /** Directory the memories live under; default the OPFS root (navigator.storage.getDirectory()). */
-  root?: FileSystemDirectoryHandle;
+  /**
+   * Directory the memories live under. The SDK's saveMemory/openMemory/listMemories/deleteMemory
+   * (src/platform/browser/saved-memories.ts) default it to the OPFS root.
+   */
+  root?: MemoriesRoot;
 }
 
 // ---- CRC-32 (IEEE), to tell a corrupt file from a good one ----
@@ -355,12 +361,8 @@ function checkName(name: string): void {
 }
 
 async function memoriesRoot(options: PersistOptions, create: boolean): Promise<FileSystemDirectoryHandle | null> {
-  let root = options.root;
-  if (!root) {
-    const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
-    if (!storage?.getDirectory) throw new InputError('Saving memory needs the Origin Private File System (navigator.storage.getDirectory), which this environment lacks; use a recent browser over https:// or http://localhost.');
-    root = await storage.getDirectory();
-  }
+  if (!options.root) throw new InputError('saved memories: no root directory given (the SDK gives the OPFS root: src/platform/browser/saved-memories.ts)');
+  const root = typeof options.root === 'function' ? await options.root() : options.root;
   try {
     return await root.getDirectoryHandle(ROOT_DIR, { create });
   } catch (e) {
@@ -467,7 +469,7 @@ export function saveMemory(name: string, meta: StoreMeta, blocks: readonly (Fram
 
 /**
  * saveMemory's work in a given directory (`where` names it in messages): OPFS's, or any object
- * with the same methods (the CLI's folder on disk, src/cli/fs-directory.ts). The blocks must have
+ * with the same methods (the CLI's folder on disk, src/platform/node/fs-directory.ts). The blocks must have
  * been checked (stream order, matching meta); block files of an earlier save that this one does
  * not keep are removed afterwards.
  */

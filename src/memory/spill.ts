@@ -5,7 +5,7 @@
  * every frame's key summary, thumbnail and retrieval rows in RAM (questions rank without touching
  * the disk) and reads a spilled payload back only for the frames a question restores.
  *
- * Implementations: OpfsSpill (opfs-spill.ts) in the browser. A spill is scratch space for one
+ * Implementations: OpfsSpill in the browser, FsSpill in Node (src/platform/). A spill is scratch space for one
  * engine's lifetime, not a saved memory (persist.ts does that).
  */
 export interface PayloadSpill {

@@ -1,4 +1,5 @@
 import { resolvePrecision } from '../settings/index';
+import { navigatorGpu } from '../platform/browser/webgpu';
 
 /**
  * The activation precision for this page's GPU, checked on the page before the worker starts (the
@@ -7,7 +8,7 @@ import { resolvePrecision } from '../settings/index';
  */
 export async function choosePrecision(requested: 'auto' | 'f16' | 'f32'): Promise<'f16' | 'f32'> {
   if (requested === 'f32') return 'f32';
-  const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
+  const gpu = navigatorGpu();
   const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null) : null;
   return resolvePrecision(requested, adapter ? adapter.features.has('shader-f16') : null, 'StreamVLM.load: precision');
 }

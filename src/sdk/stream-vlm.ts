@@ -9,7 +9,7 @@ import { EngineWorkerClient } from '../worker/client';
 import type { WorkerFrame } from '../worker/frames';
 import type { OpenMemoryReport, WorkerStats } from '../worker/protocol';
 import type { OfferResult } from '../worker/protocol';
-import { openCamera } from './camera';
+import { openCamera } from '../platform/browser/camera';
 import type { CaptureStats, FrameSource } from './capture-core';
 import { FrameCapture } from './frame-capture';
 import { canReadTrack, TrackCapture } from './track-capture';
@@ -18,7 +18,7 @@ import { checkOptions, workerLoadOptions, type StreamVLMOptions, type TimestampM
 import { classifyOutOfMemory } from '../gpu/out-of-memory';
 import { choosePrecision } from './precision';
 import type { DeviceEvent } from '../engine/recovery';
-import { requestPersistentStorage, type StoragePersistence } from './storage-persistence';
+import { requestPersistentStorage, type StoragePersistence } from '../platform/browser/storage-persistence';
 
 export interface StreamVLMInfo {
   adapter: AdapterDescription;

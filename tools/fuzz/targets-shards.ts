@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FsSource } from '../../src/cli/fs-source';
+import { FsSource } from '../../src/platform/node/fs-source';
 import { Checkpoint } from '../../src/model/checkpoint';
 import { UrlSource } from '../../src/model/source';
 import { mutateJson } from './mutate-json';

@@ -1,0 +1,258 @@
+// The page Playwright drives for device loss (issue #14): StreamVLM on the trained needle model
+// (tools/fixtures/needle-vlm/) watches a needle clip; the engine's GPUDevice is then really destroyed
+// (StreamVLM.loseDeviceForTesting → GPUDevice.destroy(), which Chromium reports as a lost device)
+// mid-answer and mid-stream, and the answers about the needle, which has left the GPU window and
+// lives in the memory store, are compared token for token with the answers before the loss.
+import { StreamVLM, StreamVlmError, type AskEvent, type Moment, type StreamVLMStats } from '../../../src/index';
+import { deleteMemory, openMemory } from '../../../src/platform/browser/saved-memories';
+import { colorQuestion, planNeedleStream, renderFrame, type NeedleStream } from '../../../src/needle/render';
+
+const MODEL = '/tools/fixtures/needle-vlm/';
+
+export interface Answer {
+  tokens: number[];
+  text: string;
+  moments: Moment[];
+}
+
+export interface Failure {
+  name: string;
+  code?: string;
+  message: string;
+  typed: boolean;
+}
+
+export interface LossResult {
+  needle: { frame: number; color: string; question: string };
+  before: Answer;
+  /** The answer that was streaming when the device was destroyed. */
+  midAnswer: Answer | Failure;
+  events: string[];
+  /** The events when the question after the loss was asked (during the recovery), its stats and timeline then. */
+  eventsAtAsk: string[];
+  statsDuringRecovery: StreamVLMStats;
+  timelineDuringRecovery: number[];
+  afterAnswer: Answer;
+  statsAfterAnswerLoss: StreamVLMStats;
+  saved: { blocks: number } | Failure;
+  /** A second stream whose device is destroyed while it ingests; asked at once (the ask waits for the recovery). */
+  midStream: { lostAtIngested: number; events: string[]; answer: Answer; stats: StreamVLMStats; timeline: number[] };
+  timelineBefore: number[];
+}
+
+export interface NoBackupResult {
+  needleFrame: number;
+  events: string[];
+  before: Answer;
+  after: Answer;
+  stats: StreamVLMStats;
+  timeline: number[];
+  /** After one more frame. */
+  ingestedAfter: number;
+}
+
+/** Step by step, for the spec to cut the network between steps. */
+interface Steps {
+  /** Loads (with or without the download cache) and streams 10 frames of the needle clip. */
+  load: (cache: boolean) => Promise<void>;
+  /** Destroys the device and waits for 'recovered' or 'recoveryfailed'; returns every device event's detail. */
+  lose: () => Promise<{ type: string; [k: string]: unknown }[]>;
+  ask: () => Promise<Answer | Failure>;
+  save: () => Promise<{ blocks: number } | Failure>;
+  /**
+   * Saves (10 frames), streams 2 more, then saves again while the device is destroyed: that save
+   * either finishes (its GPU part runs again after the recovery) or fails typed; either way the
+   * memory reopens whole, as the previous save or the new one.
+   */
+  saveAcrossLoss: () => Promise<{ first: number; second: { blocks: number } | Failure; reopened: number }>;
+  stats: () => Promise<StreamVLMStats>;
+  dispose: () => Promise<void>;
+}
+
+declare global {
+  interface Window {
+    deviceLoss: { run: (kvBits: 4 | 'none') => Promise<LossResult>; withoutBackup: () => Promise<NoBackupResult>; steps: Steps };
+  }
+}
+
+function failure(e: unknown): Failure {
+  const err = e as StreamVlmError;
+  return { name: err?.name, code: err?.code, message: err?.message, typed: e instanceof StreamVlmError };
+}
+
+async function collect(events: AsyncIterable<AskEvent>, onMoments?: () => void): Promise<Answer> {
+  let moments: Moment[] = [];
+  for await (const e of events) {
+    if (e.type === 'moments') {
+      moments = e.moments;
+      onMoments?.();
+    } else if (e.type === 'done') return { tokens: e.tokens, text: e.text, moments };
+  }
+  throw new Error('no done event');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function record(vlm: StreamVLM, into: string[]): void {
+  for (const type of ['devicelost', 'recovered', 'recoveryfailed'] as const) {
+    vlm.addEventListener(type, (e) => into.push(`${type}${type === 'recovered' ? `:${(e as CustomEvent<{ windowFramesRestored: number; framesLost: number }>).detail.windowFramesRestored}/${(e as CustomEvent<{ framesLost: number }>).detail.framesLost}` : ''}`));
+  }
+}
+
+function waitFor(vlm: StreamVLM, type: 'recovered' | 'recoveryfailed'): Promise<void> {
+  return new Promise((resolve) => vlm.addEventListener(type, () => resolve(), { once: true }));
+}
+
+async function load(kvBits: 4 | 'none', clip: NeedleStream, windowBackup = true): Promise<StreamVLM> {
+  return StreamVLM.load(MODEL, { kvBits, windowFrames: 6, topK: 4, maxAnswerTokens: 8, timestamps: 'frames', queueCapacity: clip.frames, memoryRamMB: Infinity, persistStorage: false, windowBackup });
+}
+
+function push(vlm: StreamVLM, clip: NeedleStream, i: number) {
+  return vlm.pushFrame({ width: clip.width, height: clip.height, data: renderFrame(clip, i) }, i * 1000);
+}
+
+const timelineOf = async (vlm: StreamVLM) => (await vlm.timeline()).map((f) => f.timestampMs);
+
+async function run(kvBits: 4 | 'none'): Promise<LossResult> {
+  // 20 frames at 1 frame/s, the needle at frame 4: 15 frames before the end, outside the 6-frame window
+  const clip = planNeedleStream({ seed: 1, frames: 20, depths: [0.2] });
+  const n = clip.needles[0];
+  const question = colorQuestion(n.shape as Parameters<typeof colorQuestion>[0]);
+  const vlm = await load(kvBits, clip);
+  const events: string[] = [];
+  record(vlm, events);
+  for (let i = 0; i < clip.frames; i++) await push(vlm, clip, i);
+  await vlm.idle();
+  const timelineBefore = await timelineOf(vlm);
+  const before = await collect(vlm.ask(question));
+
+  // 1. the device goes while an answer is being made (its context is built: 'moments' came)
+  let midAnswer: Answer | Failure;
+  const recovered = waitFor(vlm, 'recovered');
+  try {
+    midAnswer = await collect(vlm.ask(question), () => void vlm.loseDeviceForTesting());
+  } catch (e) {
+    midAnswer = failure(e);
+  }
+  // asked at once, during the recovery: the question waits for the new device
+  const eventsAtAsk = [...events];
+  const statsDuringRecovery = await vlm.stats();
+  const timelineDuringRecovery = await timelineOf(vlm);
+  const afterAnswer = await collect(vlm.ask(question));
+  await recovered;
+  const statsAfterAnswerLoss = await vlm.stats();
+  let saved: LossResult['saved'];
+  try {
+    saved = { blocks: (await vlm.saveMemory('after-device-loss')).blocks };
+  } catch (e) {
+    saved = failure(e);
+  }
+  await vlm.deleteMemory('after-device-loss').catch(() => {});
+  await vlm.dispose();
+
+  // 2. the device goes while frames are being ingested; the question is asked at once
+  const second = await load(kvBits, clip);
+  const secondEvents: string[] = [];
+  record(second, secondEvents);
+  for (let i = 0; i < clip.frames; i++) await push(second, clip, i);
+  let s = await second.stats();
+  while (s.frames.ingested < 12) {
+    await sleep(20);
+    s = await second.stats();
+  }
+  const lostAtIngested = s.frames.ingested;
+  await second.loseDeviceForTesting();
+  // during the recovery: the question waits for the new device, then for the frames before it
+  await second.idle();
+  const answer = await collect(second.ask(question));
+  const midStream = { lostAtIngested, events: secondEvents, answer, stats: await second.stats(), timeline: await timelineOf(second) };
+  await second.dispose();
+  return { needle: { frame: n.frame, color: n.color, question }, before, midAnswer, events, eventsAtAsk, statsDuringRecovery, timelineDuringRecovery, afterAnswer, statsAfterAnswerLoss, saved, midStream, timelineBefore };
+}
+
+/** Without window backups: the window's frames at the loss are lost and counted; memory still answers. */
+async function withoutBackup(): Promise<NoBackupResult> {
+  const clip = planNeedleStream({ seed: 1, frames: 20, depths: [0.2] });
+  const n = clip.needles[0];
+  const question = colorQuestion(n.shape as Parameters<typeof colorQuestion>[0]);
+  const vlm = await load(4, clip, false);
+  const events: string[] = [];
+  record(vlm, events);
+  for (let i = 0; i < clip.frames; i++) await push(vlm, clip, i);
+  await vlm.idle();
+  const before = await collect(vlm.ask(question));
+  const recovered = waitFor(vlm, 'recovered');
+  await vlm.loseDeviceForTesting();
+  await recovered;
+  const after = await collect(vlm.ask(question));
+  const stats = await vlm.stats();
+  const timeline = await timelineOf(vlm);
+  await push(vlm, clip, 0).catch(() => {}); // an old timestamp: refused, the clock survived the loss
+  await vlm.pushFrame({ width: clip.width, height: clip.height, data: renderFrame(clip, 5) }, 20_000);
+  await vlm.idle();
+  const ingestedAfter = (await vlm.stats()).engine!.framesIngested;
+  await vlm.dispose();
+  return { needleFrame: n.frame, events, before, after, stats, timeline, ingestedAfter };
+}
+
+let stepped: StreamVLM | null = null;
+const steppedClip = planNeedleStream({ seed: 2, frames: 10, depths: [0.1] });
+const steps: Steps = {
+  async load(cache) {
+    stepped = await StreamVLM.load(MODEL, { kvBits: 4, windowFrames: 4, topK: 2, maxAnswerTokens: 4, timestamps: 'frames', queueCapacity: 10, memoryRamMB: Infinity, persistStorage: false, cache });
+    for (let i = 0; i < steppedClip.frames; i++) await push(stepped, steppedClip, i);
+    await stepped.idle();
+  },
+  async lose() {
+    const vlm = stepped!;
+    const details: { type: string }[] = [];
+    const done = new Promise<void>((resolve) => {
+      for (const type of ['devicelost', 'recovered', 'recoveryfailed'] as const) {
+        vlm.addEventListener(type, (e) => {
+          details.push((e as CustomEvent<{ type: string }>).detail);
+          if (type !== 'devicelost') resolve();
+        });
+      }
+    });
+    await vlm.loseDeviceForTesting();
+    await done;
+    return details;
+  },
+  async ask() {
+    try {
+      return await collect(stepped!.ask(colorQuestion(steppedClip.needles[0].shape as Parameters<typeof colorQuestion>[0])));
+    } catch (e) {
+      return failure(e);
+    }
+  },
+  async save() {
+    try {
+      const report = await stepped!.saveMemory('device-loss-steps');
+      await stepped!.deleteMemory('device-loss-steps');
+      return { blocks: report.blocks };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+  async saveAcrossLoss() {
+    const vlm = stepped!;
+    const first = (await vlm.saveMemory('across-loss')).blocks;
+    for (let i = 10; i < 12; i++) await vlm.pushFrame({ width: steppedClip.width, height: steppedClip.height, data: renderFrame(steppedClip, i % steppedClip.frames) }, i * 1000);
+    await vlm.idle();
+    const recovered = waitFor(vlm, 'recovered');
+    const saving = vlm.saveMemory('across-loss').then(
+      (r) => ({ blocks: r.blocks }),
+      (e) => failure(e),
+    );
+    await vlm.loseDeviceForTesting();
+    const second = await saving;
+    await recovered;
+    const reopened = (await openMemory('across-loss')).blocks.length;
+    await deleteMemory('across-loss');
+    return { first, second, reopened };
+  },
+  stats: () => stepped!.stats(),
+  dispose: () => stepped!.dispose(),
+};
+
+window.deviceLoss = { run, withoutBackup, steps };

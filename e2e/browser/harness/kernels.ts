@@ -1,0 +1,86 @@
+// The page Playwright drives for kernel parity tests: it acquires the GPU once and exposes the
+// self-check registry, so each test runs real kernels in this Chromium's WebGPU.
+import * as Comlink from 'comlink';
+import { GpuDevice } from '../../../src/gpu/device';
+import { CommandRecorder } from '../../../src/gpu/recorder';
+import { GpuTimer } from '../../../src/gpu/timer';
+import { Tensor } from '../../../src/gpu/tensor';
+import { DeviceLostError } from '../../../src/errors';
+import { add } from '../../../src/kernels/elementwise';
+import type { CoreWorkerApi } from './core-worker';
+import type { Precision } from '../../../src/kernels/common';
+import { checks, runChecks, type CheckReport } from '../../../src/selfcheck/index';
+
+declare global {
+  interface Window {
+    harness: {
+      adapter: () => Promise<{ vendor: string; architecture: string; f16: boolean; subgroups: boolean; timestamps: boolean }>;
+      families: () => string[];
+      names: (family: string) => string[];
+      run: (filter: string, precision: Precision) => Promise<CheckReport[]>;
+      inWorker: (filter: string) => Promise<{ architecture: string; inWorker: boolean; reports: CheckReport[] }>;
+      deviceLoss: () => Promise<{ isDeviceLostError: boolean; reason: string; message: string; lostProperty: boolean }>;
+      pipelineCache: () => Promise<{ sameVariantReused: boolean; otherVariantDistinct: boolean; size: number }>;
+      timing: () => Promise<{ supported: boolean; passes: number[] }>;
+    };
+  }
+}
+
+const gpuPromise = GpuDevice.acquire();
+
+window.harness = {
+  async adapter() {
+    const gpu = await gpuPromise;
+    return { vendor: gpu.adapter.vendor, architecture: gpu.adapter.architecture, ...gpu.features };
+  },
+  families: () => [...new Set(checks.map((c) => c.family))],
+  names: (family) => checks.filter((c) => c.family === family).map((c) => c.name),
+  async run(filter, precision) {
+    const gpu = await gpuPromise;
+    return runChecks(gpu, { filter, precisions: [precision] });
+  },
+  async inWorker(filter) {
+    const worker = new Worker(new URL('./core-worker.ts', import.meta.url), { type: 'module' });
+    try {
+      return await Comlink.wrap<CoreWorkerApi>(worker).run(filter);
+    } finally {
+      worker.terminate();
+    }
+  },
+  async deviceLoss() {
+    // A device of its own, so the shared one stays usable for the other tests.
+    const gpu = await GpuDevice.acquire();
+    const lost = new Promise<DeviceLostError>((resolve) => gpu.onLost(resolve));
+    gpu.destroy();
+    const error = await lost;
+    return { isDeviceLostError: error instanceof DeviceLostError, reason: error.reason, message: error.message, lostProperty: gpu.lost === error };
+  },
+  async pipelineCache() {
+    const gpu = await gpuPromise;
+    const a = Tensor.from(gpu, [1, 2, 3], [3], 'f32');
+    const rec = new CommandRecorder(gpu);
+    add(rec, a, a, Tensor.empty(gpu, [3], 'f32'));
+    const before = gpu.pipelines.size;
+    add(rec, a, a, Tensor.empty(gpu, [3], 'f32'));
+    const sameVariantReused = gpu.pipelines.size === before;
+    const spec = { name: 'cache-probe', sources: ['#if WIDE\noverride N: u32 = 8u;\n#else\noverride N: u32 = 4u;\n#endif\n@group(0) @binding(1) var<storage, read_write> o: array<u32>;\n@compute @workgroup_size(1) fn main() { o[0] = N; }'] };
+    const p1 = gpu.pipelines.get({ ...spec, defines: { WIDE: false } });
+    const p2 = gpu.pipelines.get({ ...spec, defines: { WIDE: true } });
+    const p3 = gpu.pipelines.get({ ...spec, defines: { WIDE: false } });
+    rec.submit();
+    return { sameVariantReused, otherVariantDistinct: p1 !== p2 && p1 === p3, size: gpu.pipelines.size };
+  },
+  async timing() {
+    const gpu = await gpuPromise;
+    const timer = new GpuTimer(gpu.device);
+    const a = Tensor.from(gpu, new Float32Array(4096).fill(1), [4096], 'f32');
+    const out = Tensor.empty(gpu, [4096], 'f32');
+    const rec = new CommandRecorder(gpu, timer);
+    for (let i = 0; i < 8; i++) add(rec, a, a, out);
+    rec.copy(out.buffer, 0, a.buffer, 0, 16); // a copy ends the pass; the next dispatch opens a second timed pass
+    add(rec, a, a, out);
+    rec.submit();
+    const passes = await timer.read();
+    return { supported: timer.supported, passes };
+  },
+};

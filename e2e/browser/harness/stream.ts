@@ -1,0 +1,147 @@
+// The page Playwright drives for the streaming engine: a fixture model (tools/fixtures) loaded with
+// SmolVlm, the stream's frames (inputs/stream*.png) ingested into a StreamEngine with the settings a
+// test asks for, and the fixture question asked; the answer, moments and stats come back.
+import { StreamEngine } from '../../../src/engine/stream-engine';
+import type { AskEvent, EngineStats, Moment, StreamEngineOptions } from '../../../src/engine/types';
+import { StreamVlmError } from '../../../src/errors';
+import { GpuDevice } from '../../../src/gpu/device';
+import { OpfsSpill } from '../../../src/platform/browser/opfs-spill';
+import type { RgbImage } from '../../../src/model/preprocess';
+import { SmolVlm } from '../../../src/families/smolvlm/smolvlm';
+import { UrlSource } from '../../../src/model/source';
+import { decodePng, fetchOk } from './fixture-page';
+
+export interface StreamRunResult {
+  tokens: number[];
+  streamed: number[];
+  text: string;
+  moments: Moment[];
+  evicted: (number | null)[];
+  stats: EngineStats;
+  timelineFrames: number[];
+  ms: number;
+}
+
+export interface ErrorResult {
+  name: string;
+  code: string;
+  message: string;
+}
+
+interface StreamFixture {
+  question: string;
+  frames: { file: string; timestamp_ms: number }[];
+  max_new_tokens: number;
+}
+
+declare global {
+  interface Window {
+    streamHarness: {
+      run: (model: string, options: StreamEngineOptions, askOptions?: { topK?: number }) => Promise<StreamRunResult>;
+      faults: (model: string) => Promise<Record<string, ErrorResult | string>>;
+    };
+  }
+}
+
+const gpuPromise = GpuDevice.acquire();
+const base = (model: string) => `/tools/fixtures/${model}/`;
+const models = new Map<string, Promise<{ model: SmolVlm; fixture: StreamFixture; frames: RgbImage[] }>>();
+
+function load(name: string) {
+  let m = models.get(name);
+  if (!m) {
+    m = (async () => {
+      const model = await SmolVlm.load(await gpuPromise, new UrlSource(base(name)), { weightFormat: 'f32' });
+      const fixture = (await (await fetchOk(`${base(name)}stream.json`)).json()) as StreamFixture;
+      const frames = await Promise.all(fixture.frames.map((f) => decodePng(`${base(name)}${f.file}`)));
+      return { model, fixture, frames };
+    })();
+    models.set(name, m);
+  }
+  return m;
+}
+
+async function collect(events: AsyncIterable<AskEvent>) {
+  const streamed: number[] = [];
+  let moments: Moment[] = [];
+  let done: Extract<AskEvent, { type: 'done' }> | null = null;
+  for await (const ev of events) {
+    if (ev.type === 'moments') moments = ev.moments;
+    else if (ev.type === 'token') streamed.push(ev.id);
+    else done = ev;
+  }
+  if (!done) throw new Error('the answer ended without a done event');
+  return { streamed, moments, done };
+}
+
+function errorResult(e: unknown): ErrorResult | string {
+  if (e instanceof StreamVlmError) return { name: e.name, code: e.code, message: e.message };
+  return `not a StreamVlmError: ${String(e)}`;
+}
+
+async function expectError(fn: () => Promise<unknown>): Promise<ErrorResult | string> {
+  try {
+    await fn();
+    return 'no error';
+  } catch (e) {
+    return errorResult(e);
+  }
+}
+
+window.streamHarness = {
+  async run(name, options, askOptions = {}) {
+    const { model, fixture, frames } = await load(name);
+    // a RAM budget comes with a spill in this page's OPFS, as the worker sets it up
+    const spill = Number.isFinite(options.ramBudgetBytes ?? Infinity) ? await OpfsSpill.create() : undefined;
+    const engine = await StreamEngine.create(model, { frameResize: 'image', maxAnswerTokens: fixture.max_new_tokens, ...options }, { spill });
+    try {
+      const t0 = performance.now();
+      const evicted: (number | null)[] = [];
+      for (let i = 0; i < frames.length; i++) evicted.push((await engine.ingest(frames[i], fixture.frames[i].timestamp_ms)).evictedFrameIndex);
+      // the spill writes run in the background; wait for them so the answer reads its frames from disk
+      await engine.store.settled();
+      const { streamed, moments, done } = await collect(engine.ask(fixture.question, { maxNewTokens: fixture.max_new_tokens, ...askOptions }));
+      return {
+        tokens: done.tokens,
+        streamed,
+        text: done.text,
+        moments,
+        evicted,
+        stats: engine.stats(),
+        timelineFrames: engine.timeline().map((f) => f.frameIndex),
+        ms: performance.now() - t0,
+      };
+    } finally {
+      await engine.dispose();
+    }
+  },
+
+  /** Bad input on a live engine: each refused with a typed error, and the stream still answers after. */
+  async faults(name) {
+    const { model, fixture, frames } = await load(name);
+    const engine = await StreamEngine.create(model, { frameResize: 'image', windowFrames: 2, kvBits: 8, topK: 4, maxQuestionTokens: 24, maxAnswerTokens: 4 });
+    const out: Record<string, ErrorResult | string> = {};
+    try {
+      out.askBeforeFrames = await expectError(() => collect(engine.ask(fixture.question)));
+      out.zeroSize = await expectError(() => engine.ingest({ width: 0, height: 0, data: new Uint8Array(0) }, 0));
+      out.huge = await expectError(() => engine.ingest({ width: 100_000, height: 2, data: new Uint8Array(3) }, 0));
+      out.wrongBytes = await expectError(() => engine.ingest({ width: 4, height: 4, data: new Uint8Array(10) }, 0));
+      out.notPixels = await expectError(() => engine.ingest({ width: 2, height: 2, data: [1, 2, 3] as unknown as Uint8Array }, 0));
+      for (let i = 0; i < 4; i++) await engine.ingest(frames[i], fixture.frames[i].timestamp_ms);
+      out.backwards = await expectError(() => engine.ingest(frames[4], 500));
+      out.nanTime = await expectError(() => engine.ingest(frames[4], Number.NaN));
+      out.longQuestion = await expectError(() => collect(engine.ask('why '.repeat(200))));
+      out.emptyQuestion = await expectError(() => collect(engine.ask('  ')));
+      out.imageTokenQuestion = await expectError(() => collect(engine.ask('what is <image> here?')));
+      out.tooManyFrames = await expectError(() => collect(engine.ask(fixture.question, { topK: 99 })));
+      const stats = engine.stats();
+      // the stream is intact: 4 frames, 2 in the window, 2 stored; it takes the next frame and answers
+      await engine.ingest(frames[4], fixture.frames[4].timestamp_ms);
+      const after = await collect(engine.ask(fixture.question));
+      out.intact = JSON.stringify({ ingested: stats.framesIngested, window: stats.windowFrames, store: stats.storeFrames, after: engine.stats().framesIngested, tokens: after.done.tokens.length, moments: after.moments.length });
+    } finally {
+      await engine.dispose();
+    }
+    return out;
+  },
+};

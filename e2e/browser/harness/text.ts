@@ -1,0 +1,231 @@
+// The page Playwright drives for the text decoder's parity tests: it loads a fixture model
+// (tools/fixtures/<name>/) from the Vite server, runs prefill + greedy generation in this
+// Chromium's WebGPU and returns the numbers the spec compares with expected.json.
+import { GpuDevice } from '../../../src/gpu/device';
+import { CommandRecorder } from '../../../src/gpu/recorder';
+import { Tensor } from '../../../src/gpu/tensor';
+import { StreamVlmError } from '../../../src/errors';
+import { Checkpoint } from '../../../src/model/checkpoint';
+import { parseConfig, type SmolVlmConfig } from '../../../src/model/config';
+import { eosTokenIds, generateGreedy, positionTensor } from '../../../src/model/generate';
+import { mergeImageFeatures } from '../../../src/model/merge-image-features';
+import { UrlSource } from '../../../src/model/source';
+import { TextModel } from '../../../src/model/text-model';
+import type { WeightFormat } from '../../../src/kernels/weights';
+
+export interface CaseResult {
+  tokens: number;
+  lastLogitsMaxAbs: number;
+  /** argmax of the expected and of our last logits. */
+  expectedTop: number;
+  top: number;
+  /** Sum of the logits of every prompt row, and the first 8 of row 0 (expected.json's logits_summary). */
+  allLogitsSum: number;
+  firstLogits: number[];
+  /** Last row of the all-rows logits vs the last-row-only path. */
+  allVsLastMaxAbs: number;
+  generated: number[];
+  eos: number[];
+  /**
+   * The same generation told to stop at its third token (decode steps are queued ahead of the id
+   * readbacks, so later steps already ran): the tokens, the cache rows left, and 9 more tokens
+   * decoded from that cache after feeding the third token back.
+   */
+  earlyStop: { tokens: number[]; cacheRows: number; continued: number[] };
+  ms: number;
+}
+
+export interface LoadErrorResult {
+  name: string;
+  code: string;
+  message: string;
+}
+
+declare global {
+  interface Window {
+    textHarness: {
+      runCase: (model: string, caseName: string, format: WeightFormat) => Promise<CaseResult>;
+      loadError: (model: string, change: 'extra-layer' | 'untie') => Promise<LoadErrorResult | null>;
+      cacheOverflow: (model: string) => Promise<{ error: LoadErrorResult | null; lengthAfter: number }>;
+    };
+  }
+}
+
+const gpuPromise = GpuDevice.acquire();
+
+interface Fixture {
+  config: SmolVlmConfig;
+  checkpoint: Checkpoint;
+  expected: {
+    cases: Record<string, { input_ids: number[]; connector: { file: string; shape: number[] }; last_logits: { file: string }; generated: number[] }>;
+  };
+  generationConfig: string | null;
+}
+
+const fixtures = new Map<string, Promise<Fixture>>();
+
+async function text(url: string): Promise<string> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return r.text();
+}
+
+async function f32(url: string): Promise<Float32Array> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Float32Array(await r.arrayBuffer());
+}
+
+function fixture(name: string): Promise<Fixture> {
+  let f = fixtures.get(name);
+  if (!f) {
+    const base = `/tools/fixtures/${name}/`;
+    f = (async () => ({
+      config: parseConfig(await text(`${base}config.json`)),
+      checkpoint: await Checkpoint.open(new UrlSource(base)),
+      expected: JSON.parse(await text(`${base}expected.json`)),
+      generationConfig: await text(`${base}generation_config.json`),
+    }))();
+    fixtures.set(name, f);
+  }
+  return f;
+}
+
+function argmaxOf(a: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;
+  return best;
+}
+
+function maxAbs(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+window.textHarness = {
+  async runCase(modelName, caseName, format) {
+    const gpu = await gpuPromise;
+    const fx = await fixture(modelName);
+    const c = fx.expected.cases[caseName];
+    const base = `/tools/fixtures/${modelName}/`;
+    const t0 = performance.now();
+    const model = TextModel.load(gpu, fx.checkpoint, fx.config, { weightFormat: format });
+    const hidden = fx.config.text.hiddenSize;
+    const ids = c.input_ids;
+    const T = ids.length;
+    const idTensor = Tensor.from(gpu, ids, [T], 'u32', 'input ids');
+    const connector = await f32(base + c.connector.file);
+    const features = Tensor.from(gpu, connector, [connector.length / hidden, hidden], 'f32', 'image features');
+    const expectedLast = await f32(base + c.last_logits.file);
+    const embeddings = model.createEmbeddings(T);
+    const eos = eosTokenIds(fx.generationConfig);
+
+    // 1. all-row logits (whole-prompt summary), in a cache of its own
+    const rec = new CommandRecorder(gpu);
+    mergeImageFeatures(rec, model, ids, idTensor, features, fx.config.imageTokenId, embeddings);
+    const scoreCache = model.createCache(T);
+    const positions = positionTensor(model, 0, T);
+    const allLogits = model.forward(rec, scoreCache, embeddings, positions, 'all');
+    rec.submit();
+    const all = await allLogits.readFloat();
+    const vocab = fx.config.text.vocabSize;
+    let allLogitsSum = 0;
+    for (const v of all) allLogitsSum += v;
+    scoreCache.destroy();
+
+    // 2. prefill (last-row logits) + greedy generation in a fresh cache
+    const cache = model.createCache(T + 16);
+    let lastLogits: Float32Array | null = null;
+    const generated = await generateGreedy(model, cache, embeddings, {
+      maxNewTokens: 12,
+      eosTokenIds: eos,
+      onToken: () => undefined,
+    });
+    // 3. stop at the third token, then go on from the cache that is left
+    let earlyStop: CaseResult['earlyStop'] = { tokens: [], cacheRows: -1, continued: [] };
+    if (generated.length >= 3) {
+      const early = model.createCache(T + 16);
+      const stopTokens = await generateGreedy(model, early, embeddings, { maxNewTokens: 12, eosTokenIds: [generated[2]] });
+      const cacheRows = early.length;
+      const third = Tensor.from(gpu, [generated[2]], [1], 'u32', 'third token');
+      const thirdEmbedding = model.createEmbeddings(1);
+      const r3 = new CommandRecorder(gpu);
+      model.embed(r3, third, thirdEmbedding);
+      r3.submit();
+      const continued = await generateGreedy(model, early, thirdEmbedding, { maxNewTokens: 9, eosTokenIds: [] });
+      earlyStop = { tokens: stopTokens, cacheRows, continued };
+      for (const t of [third, thirdEmbedding]) t.destroy();
+      early.destroy();
+    }
+    // the prefill's last-row logits: recompute them with a third cache (generateGreedy overwrote the workspace)
+    {
+      const c2 = model.createCache(T);
+      const r2 = new CommandRecorder(gpu);
+      const logits = model.forward(r2, c2, embeddings, positions, 'last');
+      r2.submit();
+      lastLogits = await logits.readFloat();
+      c2.destroy();
+    }
+    const ms = performance.now() - t0;
+    const result: CaseResult = {
+      tokens: T,
+      lastLogitsMaxAbs: maxAbs(lastLogits, expectedLast),
+      expectedTop: argmaxOf(expectedLast),
+      top: argmaxOf(lastLogits),
+      allLogitsSum,
+      firstLogits: [...all.subarray(0, 8)],
+      allVsLastMaxAbs: maxAbs(all.subarray((T - 1) * vocab, T * vocab), lastLogits),
+      generated,
+      eos,
+      earlyStop,
+      ms,
+    };
+    for (const t of [idTensor, features, embeddings, positions]) t.destroy();
+    cache.destroy();
+    model.destroy();
+    return result;
+  },
+
+  async loadError(modelName, change) {
+    const gpu = await gpuPromise;
+    const fx = await fixture(modelName);
+    const config: SmolVlmConfig =
+      change === 'extra-layer'
+        ? { ...fx.config, text: { ...fx.config.text, numLayers: fx.config.text.numLayers + 1 } }
+        : { ...fx.config, tieWordEmbeddings: false };
+    try {
+      TextModel.load(gpu, fx.checkpoint, config, { weightFormat: 'f32' }).destroy();
+      return null;
+    } catch (e) {
+      if (!(e instanceof StreamVlmError)) throw e;
+      return { name: e.name, code: e.code, message: e.message };
+    }
+  },
+
+  async cacheOverflow(modelName) {
+    const gpu = await gpuPromise;
+    const fx = await fixture(modelName);
+    const model = TextModel.load(gpu, fx.checkpoint, fx.config, { weightFormat: 'f32' });
+    const cache = model.createCache(8);
+    const embeddings = model.createEmbeddings(6);
+    const positions = positionTensor(model, 0, 6);
+    let error: LoadErrorResult | null = null;
+    const rec = new CommandRecorder(gpu);
+    model.forward(rec, cache, embeddings, positions);
+    rec.submit();
+    try {
+      // 6 + 6 rows do not fit in 8: refused before anything is recorded
+      model.forward(new CommandRecorder(gpu), cache, embeddings, positions);
+    } catch (e) {
+      if (!(e instanceof StreamVlmError)) throw e;
+      error = { name: e.name, code: e.code, message: e.message };
+    }
+    const lengthAfter = cache.length;
+    for (const t of [embeddings, positions]) t.destroy();
+    cache.destroy();
+    model.destroy();
+    return { error, lengthAfter };
+  },
+};
