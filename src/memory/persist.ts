@@ -1,4 +1,5 @@
 import { jsonDepthExceeds } from '../bounded-json';
+import { SerialQueue } from '../serial-queue';
 import { InputError, QuotaError, StreamVlmError } from '../errors';
 import { LIMITS } from '../limits';
 import { codecOf, isKvCodecId, kvCodec, kvCodecForFileCode } from './codecs/registry';
@@ -441,11 +442,11 @@ async function writeFileBytes(dir: FileSystemDirectoryHandle, file: string, byte
 }
 
 /** One save or open at a time per memory name (in this realm). */
-const locks = new Map<string, Promise<unknown>>();
+const locks = new Map<string, SerialQueue>();
 function locked<T>(name: string, task: () => Promise<T>): Promise<T> {
-  const run = (locks.get(name) ?? Promise.resolve()).then(task, task);
-  locks.set(name, run.catch(() => {}));
-  return run;
+  let queue = locks.get(name);
+  if (!queue) locks.set(name, (queue = new SerialQueue()));
+  return queue.run(task);
 }
 
 /**

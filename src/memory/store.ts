@@ -1,4 +1,5 @@
 import { InputError } from '../errors';
+import { SerialQueue } from '../serial-queue';
 import { blockFitsMeta, summaryFloatsOf } from './compatibility';
 import { blockInfo, type FrameBlock, type FrameBlockMeta, type KvStoreBits, type LazyFrameBlock } from './frame-block';
 import type { RetrievalIndex, StoredFrame } from './retrieval/policy';
@@ -73,7 +74,8 @@ export class MemoryStore {
   /** Resident payload bytes not yet being spilled: what the budget is checked against. */
   private unclaimedBytes = 0;
   private spilledCount = 0;
-  private spillChain: Promise<void> = Promise.resolve();
+  /** Spill writes, one at a time in eviction order. */
+  private readonly spillQueue = new SerialQueue();
   private spillFailure: Error | null = null;
   /** Where the next spill looks for the oldest payload still in RAM and unclaimed. */
   private spillFrom = 0;
@@ -289,7 +291,7 @@ export class MemoryStore {
 
   /** Resolves once the spill writes started so far have finished (or failed). */
   settled(): Promise<void> {
-    return this.spillChain;
+    return this.spillQueue.idle();
   }
 
   /** [frames, summaryLength]: every block's key summary with unit-length (layer, KV head) slices, in stream order. */
@@ -322,7 +324,7 @@ export class MemoryStore {
       if (!e.payload || e.spilling) continue;
       e.spilling = true;
       this.unclaimedBytes -= e.info.payloadBytes;
-      this.spillChain = this.spillChain.then(async () => {
+      void this.spillQueue.run(async () => {
         const payload = e.payload;
         if (this.spillFailure || !payload) return;
         try {
