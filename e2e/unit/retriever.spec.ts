@@ -54,7 +54,7 @@ function coarseRowsOf(unit: Float32Array, frames: number): RowMatrix {
 
 test('SIMD dot products of a query with stored rows equal plain loops (any width, through growth, by index)', () => {
   // Node and every WebGPU browser have WebAssembly SIMD: the fast path is the one tested here
-  expect(simdAvailable).toBe(true);
+  expect(simdAvailable()).toBe(true);
   const rng = new Random(6);
   for (const width of [8, 64, 1152, 5760, 12 /* not a multiple of 8: plain loops */]) {
     const m = new RowMatrix(width);

@@ -115,9 +115,17 @@ let fallbackReason: string | null = null;
  * The compiled module, or null where WebAssembly SIMD is missing (then callers use plain loops).
  * Compiling WebAssembly is refused by a Content-Security-Policy whose script-src lacks
  * 'wasm-unsafe-eval' (a CompileError, or an EvalError in some engines): that is the usual reason
- * on a strict page, and it is reported (rankingFallbackReason), not thrown.
+ * on a strict page, and it is reported (rankingFallbackReason), not thrown. Compiled on first use,
+ * not at import: the page imports this module's registry neighbours (settings name the retrieval
+ * policies) without ranking anything, and must not attempt a compile its policy may refuse.
  */
-const compiled: WebAssembly.Module | null = (() => {
+let compiledModule: WebAssembly.Module | null | undefined;
+function compiled(): WebAssembly.Module | null {
+  if (compiledModule === undefined) compiledModule = compile();
+  return compiledModule;
+}
+
+function compile(): WebAssembly.Module | null {
   if (typeof WebAssembly !== 'object') {
     fallbackReason = 'no WebAssembly';
     return null;
@@ -132,17 +140,21 @@ const compiled: WebAssembly.Module | null = (() => {
     fallbackReason = `WebAssembly compilation refused (${(e as Error)?.name}: a Content-Security-Policy needs 'wasm-unsafe-eval' in script-src)`;
     return null;
   }
-})();
+}
 
-export const simdAvailable = compiled !== null;
+/** Whether dot products run in WebAssembly SIMD in this realm (compiles the module on first call). */
+export function simdAvailable(): boolean {
+  return compiled() !== null;
+}
 
 /** The path ranking takes in this realm (the worker's, for the SDK). */
 export function rankingPath(): RankingPath {
-  return compiled ? 'wasm-simd' : 'js';
+  return compiled() ? 'wasm-simd' : 'js';
 }
 
 /** Why ranking runs in plain JavaScript here, or null when it runs in WebAssembly SIMD. */
 export function rankingFallbackReason(): string | null {
+  compiled();
   return fallbackReason;
 }
 
@@ -160,9 +172,10 @@ export class RowMatrix {
 
   constructor(readonly width: number) {
     // the kernel takes 8 floats a step; other widths (no SmolVLM has them) use the plain loops
-    if (compiled && width % 8 === 0) {
+    const module = width % 8 === 0 ? compiled() : null;
+    if (module) {
       this.memory = new WebAssembly.Memory({ initial: 1 });
-      this.dotsFn = new WebAssembly.Instance(compiled, { env: { mem: this.memory } }).exports.dots as DotsFn;
+      this.dotsFn = new WebAssembly.Instance(module, { env: { mem: this.memory } }).exports.dots as DotsFn;
       this.data = new Float32Array(this.memory.buffer);
     } else {
       this.memory = null;
