@@ -1,6 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { openSharedHarness } from '../support/harness-page';
+import { useSharedHarness } from '../support/harness-page';
 
 // The whole product path against transformers (tools/fixtures): the case's PNGs decoded in the
 // page, SmolVlm.generate builds the prompt from the real tile layout, runs the vision tower and
@@ -20,18 +20,8 @@ function expectedOf(model: string): Expected {
 
 // One page for the file: each model loads once and serves every case and test (loading and
 // compiling the pipelines dominate on a CPU adapter).
-let shared: { page: Page; errors: string[] };
-test.beforeAll(async ({ browser }, testInfo) => {
-  shared = await openSharedHarness(browser, testInfo, 'pipeline', { modelFolders: true });
-  expect(shared.errors).toEqual([]);
-});
-test.afterAll(async () => shared?.page.close());
-
-/** The shared page, with its error list emptied: a test asserts the errors of its own run. */
-async function openHarness(): Promise<{ page: Page; errors: string[] }> {
-  shared.errors.length = 0;
-  return shared;
-}
+/** The file's one harness page (its error list emptied for each test). */
+const openHarness = useSharedHarness('pipeline', { modelFolders: true });
 
 for (const model of MODELS) {
   const expected = expectedOf(model);

@@ -1,7 +1,7 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import type { StreamRunResult } from './harness/stream';
-import { openSharedHarness } from '../support/harness-page';
+import { useSharedHarness } from '../support/harness-page';
 
 // The streaming engine against transformers (tools/fixtures/*/stream.json, made by
 // make_stream_fixtures.py): 8 frames streamed one by one, then the fixture's question.
@@ -35,18 +35,8 @@ const kvQuantFixtureOf = (model: string) => readFixture(model, 'stream.kvquant.j
 
 // One page for the file: each model loads and compiles once for every test (loading and compiling
 // dominate on a CPU adapter); the page's load errors are checked once.
-let shared: { page: Page; errors: string[] };
-test.beforeAll(async ({ browser }, testInfo) => {
-  shared = await openSharedHarness(browser, testInfo, 'stream', { modelFolders: true });
-  expect(shared.errors).toEqual([]);
-});
-test.afterAll(async () => shared?.page.close());
-
-/** The shared page, with its error list emptied: a test asserts the errors of its own run. */
-async function openHarness(): Promise<{ page: Page; errors: string[] }> {
-  shared.errors.length = 0;
-  return shared;
-}
+/** The file's one harness page (its error list emptied for each test). */
+const openHarness = useSharedHarness('stream', { modelFolders: true });
 
 for (const model of MODELS) {
   const fx = fixtureOf(model);

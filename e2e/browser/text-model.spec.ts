@@ -1,6 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { openSharedHarness } from '../support/harness-page';
+import { useSharedHarness } from '../support/harness-page';
 
 // The Llama text decoder against transformers (tools/fixtures): for every case, the prompt's ids
 // with the fixture's connector output as the image features (so the vision tower is not involved),
@@ -19,18 +19,8 @@ function expectedOf(model: string): Expected {
 
 // One page for the file: the decoder's pipelines compile once for every test (compiling dominates
 // on a CPU adapter). The checkpoint loader probes for the optional shard index; its 404 is expected.
-let shared: { page: Page; errors: string[] };
-test.beforeAll(async ({ browser }, testInfo) => {
-  shared = await openSharedHarness(browser, testInfo, 'text', { expected: (m) => m.location().url.endsWith('/model.safetensors.index.json') });
-  expect(shared.errors).toEqual([]);
-});
-test.afterAll(async () => shared?.page.close());
-
-/** The shared page, with its error list emptied: a test asserts the errors of its own run. */
-async function openHarness(): Promise<{ page: Page; errors: string[] }> {
-  shared.errors.length = 0;
-  return shared;
-}
+/** The file's one harness page (its error list emptied for each test). */
+const openHarness = useSharedHarness('text', { expected: (m) => m.location().url.endsWith('/model.safetensors.index.json') });
 
 // Prompt logits on one case per model: tiny-gqa's video (the longest prompt) and tiny-split's image
 // (split tiles, tied head). The other cases are the same decoder on other prompts; e2e/browser/pipeline.spec.ts

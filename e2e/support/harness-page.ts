@@ -1,4 +1,4 @@
-import { expect, type Browser, type ConsoleMessage, type Page, type TestInfo } from '@playwright/test';
+import { expect, test, type Browser, type ConsoleMessage, type Page, type TestInfo } from '@playwright/test';
 import type { HarnessArea } from '../browser/harness/main';
 
 /** The harness page exposing one area's functions (e2e/browser/harness/main.ts lists them). */
@@ -44,4 +44,23 @@ export async function openSharedHarness(browser: Browser, testInfo: TestInfo, ar
   await page.goto(harnessUrl(area));
   await expect(page.locator('#status')).toHaveText('ready', { timeout: 60_000 });
   return { page, errors };
+}
+
+/**
+ * One harness page for every test of the calling spec file: opened once before the file's tests
+ * (load errors checked there), closed after them. Returns the getter a test calls: the shared page,
+ * with its error list emptied, so a test asserts the errors of its own run.
+ */
+export function useSharedHarness(area: HarnessArea, options: { modelFolders?: boolean; expected?: (m: ConsoleMessage) => boolean } = {}): () => Promise<{ page: Page; errors: string[] }> {
+  let shared: { page: Page; errors: string[] } | undefined;
+  test.beforeAll(async ({ browser }, testInfo) => {
+    shared = await openSharedHarness(browser, testInfo, area, options);
+    expect(shared.errors).toEqual([]);
+  });
+  test.afterAll(async () => shared?.page.close());
+  return async () => {
+    if (!shared) throw new Error(`the shared ${area} harness page did not open`);
+    shared.errors.length = 0;
+    return shared;
+  };
 }
