@@ -45,13 +45,6 @@ export class AttentionKeys {
     return this.frames[i] !== undefined;
   }
 
-  /** Frame i's keys as kept, for scorers other than `score` (retrieval/max-sim-policy.ts). */
-  frame(i: number): Readonly<FrameKeys> {
-    const f = this.frames[i];
-    if (!f) throw new InputError(`AttentionKeys: frame ${i} has no keys`);
-    return f;
-  }
-
   /** Frame i's keys, f32 [tokens, kvHeads·headDim]. */
   set(i: number, keys: Float32Array, tokens: number): void {
     const { kvHeads, headDim } = this.shape;
@@ -84,16 +77,26 @@ export class AttentionKeys {
    * per KV head group scores each group once).
    */
   score(queries: Float32Array, queryTokens: number, frames: ArrayLike<number>, headStride = 1): Float32Array {
+    return this.reduceLogits(queries, queryTokens, frames, logSumExp, headStride, 'AttentionKeys.score');
+  }
+
+  /**
+   * The loop every token-level score shares: for each listed frame, question token and (every
+   * headStride-th) query head, the logits q·k/√d over the frame's tokens, handed to `reduce` with
+   * their max; the frame's score is the mean of what `reduce` returns. `label` names the caller in
+   * errors.
+   */
+  reduceLogits(queries: Float32Array, queryTokens: number, frames: ArrayLike<number>, reduce: (logits: Float64Array, tokens: number, max: number) => number, headStride = 1, label = 'AttentionKeys'): Float32Array {
     const { heads, kvHeads, headDim } = this.shape;
     const ch = kvHeads * headDim;
-    if (queries.length !== queryTokens * heads * headDim) throw new InputError(`AttentionKeys.score: ${queries.length} query values for ${queryTokens} tokens of ${heads}·${headDim}`);
+    if (queries.length !== queryTokens * heads * headDim) throw new InputError(`${label}: ${queries.length} query values for ${queryTokens} tokens of ${heads}·${headDim}`);
     const group = heads / kvHeads;
     const invSqrt = 1 / Math.sqrt(headDim);
     const out = new Float32Array(frames.length);
     let logits = new Float64Array(0);
     for (let n = 0; n < frames.length; n++) {
       const f = this.frames[frames[n]];
-      if (!f) throw new InputError(`AttentionKeys.score: frame ${frames[n]} has no keys`);
+      if (!f) throw new InputError(`${label}: frame ${frames[n]} has no keys`);
       if (logits.length < f.tokens) logits = new Float64Array(f.tokens);
       let total = 0;
       for (let qt = 0; qt < queryTokens; qt++)
@@ -109,12 +112,17 @@ export class AttentionKeys {
             logits[t] = x;
             if (x > max) max = x;
           }
-          let sum = 0;
-          for (let t = 0; t < f.tokens; t++) sum += Math.exp(logits[t] - max);
-          total += max + Math.log(sum);
+          total += reduce(logits, f.tokens, max);
         }
       out[n] = total / (queryTokens * Math.ceil(heads / headStride));
     }
     return out;
   }
+}
+
+/** log Σ exp(logits[t]) over the first `tokens`, shifted by their max for range. */
+function logSumExp(logits: Float64Array, tokens: number, max: number): number {
+  let sum = 0;
+  for (let t = 0; t < tokens; t++) sum += Math.exp(logits[t] - max);
+  return max + Math.log(sum);
 }

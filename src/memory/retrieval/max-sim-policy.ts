@@ -1,4 +1,3 @@
-import { InputError } from '../../errors';
 import type { AttentionKeys } from '../attention-keys';
 import { rankByAttention } from '../retriever';
 import type { QuestionQueries, RankedStore, Ranking, RetrievalPolicy } from './policy';
@@ -16,32 +15,7 @@ import { TokenKeysIndex } from './token-keys-index';
  * cost per frame as the attention mass (one logit per query token, head and frame token).
  */
 export function maxSimScores(keys: AttentionKeys, queries: Float32Array, queryTokens: number, frames: ArrayLike<number>): Float32Array {
-  const { heads, kvHeads, headDim } = keys.shape;
-  const ch = kvHeads * headDim;
-  if (queries.length !== queryTokens * heads * headDim) throw new InputError(`maxSimScores: ${queries.length} query values for ${queryTokens} tokens of ${heads}·${headDim}`);
-  const group = heads / kvHeads;
-  const invSqrt = 1 / Math.sqrt(headDim);
-  const out = new Float32Array(frames.length);
-  for (let n = 0; n < frames.length; n++) {
-    const f = keys.frame(frames[n]);
-    let total = 0;
-    for (let qt = 0; qt < queryTokens; qt++)
-      for (let h = 0; h < heads; h++) {
-        const qo = (qt * heads + h) * headDim;
-        const g = Math.floor(h / group);
-        let max = -Infinity;
-        for (let t = 0; t < f.tokens; t++) {
-          const ko = t * ch + g * headDim;
-          let dot = 0;
-          for (let d = 0; d < headDim; d++) dot += queries[qo + d] * f.codes[ko + d];
-          const x = dot * f.scales[t * kvHeads + g] * invSqrt;
-          if (x > max) max = x;
-        }
-        total += max;
-      }
-    out[n] = total / (queryTokens * heads);
-  }
-  return out;
+  return keys.reduceLogits(queries, queryTokens, frames, (_logits, _tokens, max) => max, 1, 'maxSimScores');
 }
 
 class MaxSimIndex extends TokenKeysIndex {
