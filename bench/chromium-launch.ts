@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserType } from 'playwright-core';
+import { chromiumArgs, chromiumExecutable } from '../e2e/support/chromium';
 
 /** The repository's root: the nearest folder above this file with a package.json (bundled, this file lies in dist-node/ or a chunk folder under it). */
 export const repoRoot = (() => {
@@ -36,28 +37,20 @@ async function chromiumType(): Promise<BrowserType> {
  * The flags: SwiftShader's (a CPU adapter, this machine and CI), then the environment's flags for
  * the real card, with shader-f16 (CHROMIUM_GPU_F16_ARGS) or without (CHROMIUM_GPU_ARGS).
  */
-export function chromiumArgs(f16: boolean): string[] {
+export function benchChromiumArgs(f16: boolean): string[] {
   const gpu = (f16 ? (process.env.CHROMIUM_GPU_F16_ARGS ?? process.env.CHROMIUM_GPU_ARGS) : process.env.CHROMIUM_GPU_ARGS) ?? '';
   return [
-    '--no-sandbox',
-    '--enable-unsafe-webgpu',
-    '--enable-unsafe-swiftshader',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
     // a long run in tabs that are not in front must not be slowed down
     '--disable-background-timer-throttling',
     '--disable-renderer-backgrounding',
     '--disable-backgrounding-occluded-windows',
-    ...gpu.split(/\s+/).filter(Boolean),
+    ...chromiumArgs(gpu),
   ];
 }
 
 export async function launchChromium(f16: boolean): Promise<Browser> {
   const chromium = await chromiumType();
-  const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p): p is string => !!p && existsSync(p));
-  return chromium.launch({ executablePath, args: chromiumArgs(f16) });
+  return chromium.launch({ executablePath: chromiumExecutable(), args: benchChromiumArgs(f16) });
 }
 
 /** Parent pid of every process (from /proc; empty where there is no /proc). */

@@ -12,10 +12,11 @@ export function chromiumExecutable(): string | undefined {
 
 /**
  * WebGPU flags. Without a GPU, Chromium's SwiftShader (a CPU Vulkan) provides the adapter.
- * `CHROMIUM_GPU_ARGS` (set on the GPU machine) adds the flags that put WebGPU on the real card.
+ * `gpuArgs` (default `CHROMIUM_GPU_ARGS`, set on the GPU machine) adds the flags that put WebGPU on
+ * the real card. The tests and the browser benchmarks (bench/chromium-launch.ts) launch with these.
  */
-export function chromiumArgs(): string[] {
-  const extra = (process.env.CHROMIUM_GPU_ARGS ?? '').split(/\s+/).filter(Boolean);
+export function chromiumArgs(gpuArgs = process.env.CHROMIUM_GPU_ARGS ?? ''): string[] {
+  const extra = gpuArgs.split(/\s+/).filter(Boolean);
   return [
     '--no-sandbox',
     '--enable-unsafe-webgpu',
