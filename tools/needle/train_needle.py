@@ -23,8 +23,10 @@ Run on the GPU machine, from the repository root, after `npm run build:node` her
 
     python3 tools/needle/train_needle.py --out /tmp/needle-vlm --log /tmp/train.log
 
-Gate (in transformers, on 500 held-out 24-frame contexts, greedy answers): colour ≥ 97 %,
-time ≥ 95 %, presence ≥ 95 %. The script exits 1 if the gate fails.
+Gate (in transformers, greedy answers): colour ≥ 97 %, time ≥ 95 %, presence ≥ 95 % on 500
+held-out 24-frame contexts a family, and the same on 500 recalled ones (answer-shaped, every needle
+among the 8 earlier frames, as when the engine answers about a long stream). The script exits 1 if
+either gate fails. `--recalled P` trains that share of answer-shaped contexts recalled.
 """
 import argparse
 import json
@@ -192,9 +194,11 @@ class Pool:
 
 
 class Contexts:
-    def __init__(self, tokenizer, pool):
+    def __init__(self, tokenizer, pool, recalled=0.0):
         self.tok = tokenizer
         self.pool = pool
+        # the fraction of answer-shaped contexts whose needles all sit among the earlier frames
+        self.recalled = recalled
         enc = lambda s: tokenizer(s, add_special_tokens=False)["input_ids"]  # noqa: E731
         self.enc = enc
         self.prefix = enc(PREFIX)
@@ -221,14 +225,27 @@ class Contexts:
         start = int(rng.integers(0, MAX_STREAM_S - n + 1))
         return list(range(start, start + n))
 
-    def sample(self, rng, kind, n, family=None, needles=None):
+    def needle_slots(self, rng, kind, n, needles, recalled=None):
+        """Where a context's needles sit: anywhere among its frames, or, in a recalled answer
+        context, all among the earlier frames before the window. That is where a question's needles
+        are when the engine answers about a stream longer than its window (every rare shape of the
+        stream tends to be among what it restores), and uniform placement rarely makes it: three
+        needles all among 8 of 24 frames is 2.8 % of three-needle contexts."""
+        earlier = n - WINDOW if kind == "answer" else 0
+        if recalled is None:
+            recalled = kind == "answer" and self.recalled > 0 and rng.random() < self.recalled
+        if recalled and earlier >= needles:
+            return rng.choice(earlier, size=needles, replace=False)
+        return rng.choice(n, size=needles, replace=False)
+
+    def sample(self, rng, kind, n, family=None, needles=None, recalled=None):
         """One context: (ids, frame pool rows, answer start index, family, answer)."""
         stamps = self.timestamps(rng, kind, n)
         if needles is None:
             needles = int(rng.choice([0, 1, 2, 3], p=[0.15, 0.45, 0.25, 0.15]))
         needles = min(needles, n)
         shapes = list(rng.permutation(RARE)[:needles])
-        slots = rng.choice(n, size=needles, replace=False)
+        slots = self.needle_slots(rng, kind, n, needles, recalled)
         rows = [int(x) for x in rng.choice(self.pool.common, size=n)]
         colors = {}
         for s, slot in zip(shapes, slots):
@@ -258,7 +275,7 @@ class Contexts:
         stamps = self.timestamps(rng, kind, n)
         needles = min(int(rng.choice([0, 1, 2, 3], p=[0.15, 0.45, 0.25, 0.15])), n)
         shapes = [str(x) for x in rng.permutation(RARE)[:needles]]
-        slots = rng.choice(n, size=needles, replace=False)
+        slots = self.needle_slots(rng, kind, n, needles)
         rows = [int(x) for x in rng.choice(self.pool.common, size=n)]
         qa = []
         for s, slot in zip(shapes, slots):
@@ -313,7 +330,7 @@ class Contexts:
         rows = [r for _, r, _ in scenes]
         return ids_t, target, [x for r in rows for x in r], n, pos, mask
 
-    def batch(self, rng, size, kind=None, n=None, family=None, needles=None, max_frames=None):
+    def batch(self, rng, size, kind=None, n=None, family=None, needles=None, max_frames=None, recalled=None):
         if max_frames is not None:
             # curriculum: short consecutive contexts first (see CURRICULUM)
             kind, n = "consecutive", int(rng.integers(1, max_frames + 1))
@@ -321,7 +338,7 @@ class Contexts:
             kind = "answer" if rng.random() < 0.5 else "consecutive"
         if n is None:
             n = WINDOW + (TOP_K if rng.random() < 0.7 else int(rng.integers(0, TOP_K + 1))) if kind == "answer" else int(rng.integers(1, 33))
-        items = [self.sample(rng, kind, n, family, needles) for _ in range(size)]
+        items = [self.sample(rng, kind, n, family, needles, recalled) for _ in range(size)]
         length = max(len(i[0]) for i in items)
         pad = self.tok.pad_token_id
         ids = torch.full((size, length), pad, dtype=torch.long)
@@ -394,9 +411,11 @@ def forward_logits(model, pool, ids, rows, n, device, position_ids=None, mask=No
     return model.lm_head(hidden)
 
 
-def evaluate(model, ctx, pool, device, contexts, seed, batch=50):
+def evaluate(model, ctx, pool, device, contexts, seed, batch=50, recalled=False):
     """Greedy accuracy per family on held-out 24-frame contexts: with teacher forcing, the answer is
-    exact iff every answer step's argmax is its target (that is what greedy decoding would emit)."""
+    exact iff every answer step's argmax is its target (that is what greedy decoding would emit).
+    Mixed: half answer-shaped, half consecutive, needles anywhere. Recalled: answer-shaped only,
+    1–3 needles all among the 8 earlier frames (see Contexts.needle_slots)."""
     rng = np.random.default_rng(seed)
     correct = {f: 0 for f in QUESTIONS}
     total = {f: 0 for f in QUESTIONS}
@@ -404,9 +423,9 @@ def evaluate(model, ctx, pool, device, contexts, seed, batch=50):
     with torch.no_grad():
         for family in QUESTIONS:
             for i in range(0, contexts, batch):
-                kind = "answer" if (i // batch) % 2 == 0 else "consecutive"
-                needles = None if family == "presence" else int(rng.integers(1, 4))
-                ids, target, rows, n, _ = ctx.batch(rng, min(batch, contexts - i), kind=kind, n=WINDOW + TOP_K, family=family, needles=needles)
+                kind = "answer" if recalled or (i // batch) % 2 == 0 else "consecutive"
+                needles = int(rng.integers(1, 4)) if recalled or family != "presence" else None
+                ids, target, rows, n, _ = ctx.batch(rng, min(batch, contexts - i), kind=kind, n=WINDOW + TOP_K, family=family, needles=needles, recalled=recalled)
                 logits = forward_logits(model, pool, ids, rows, n, device).float()
                 pred = logits.argmax(-1).cpu()
                 mask = target != -100
@@ -475,6 +494,7 @@ def main():
     ap.add_argument("--held-streams", type=int, default=600)
     ap.add_argument("--eval-contexts", type=int, default=500)
     ap.add_argument("--jobs", type=int, default=16)
+    ap.add_argument("--recalled", type=float, default=0.0, help="fraction of answer-shaped training contexts with every needle among the earlier frames")
     ap.add_argument("--init", default=None, help="a saved needle-vlm folder to go on training from")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop training after this long (logged), then evaluate and save")
     args = ap.parse_args()
@@ -497,7 +517,7 @@ def main():
     model = model.to(device)
     params = sum(p.numel() for p in model.parameters())
     log(fh, f"model: {params} parameters; vocabulary {len(tokenizer)}")
-    ctx = Contexts(tokenizer, train)
+    ctx = Contexts(tokenizer, train, args.recalled)
     held_ctx = Contexts(tokenizer, held)
     log(fh, f"tokens: prefix {len(ctx.prefix)}, frame piece {len(ctx.frame_ids(42))}, 24-frame context ~{len(ctx.prefix) + 24 * len(ctx.frame_ids(42)) + 14}")
 
@@ -547,14 +567,20 @@ def main():
             log(fh, f"step {step:5d}  loss {value:.4f}  smoothed {running:.4f}  lr {sched.get_last_lr()[0]:.2e}  {time.time() - t1:.0f} s")
         if step % 1000 == 0 and step < args.steps:
             acc = evaluate(model, held_ctx, held, device, 100, seed=7)
-            log(fh, f"step {step:5d}  held-out (100 contexts a family): " + ", ".join(f"{k} {v:.3f}" for k, v in acc.items()))
+            rec = evaluate(model, held_ctx, held, device, 100, seed=8, recalled=True)
+            log(fh, f"step {step:5d}  held-out (100 contexts a family): " + ", ".join(f"{k} {v:.3f}" for k, v in acc.items())
+                + "; recalled: " + ", ".join(f"{k} {v:.3f}" for k, v in rec.items()))
     log(fh, f"trained {done} steps in {time.time() - t1:.0f} s ({skipped} skipped as not finite)")
 
     model = model.float().eval()
     acc = evaluate(model, held_ctx, held, device, args.eval_contexts, seed=12345)
+    recalled_acc = evaluate(model, held_ctx, held, device, args.eval_contexts, seed=54321, recalled=True)
     gate = {"color": 0.97, "time": 0.95, "presence": 0.95}
-    passed = all(acc[k] >= gate[k] for k in gate)
-    log(fh, f"gate on {args.eval_contexts} held-out 24-frame contexts a family (f32, greedy): " + ", ".join(f"{k} {acc[k]:.3f} (≥ {gate[k]})" for k in gate) + f" → {'PASS' if passed else 'FAIL'}")
+    passed_mixed = all(acc[k] >= gate[k] for k in gate)
+    passed_recalled = all(recalled_acc[k] >= gate[k] for k in gate)
+    passed = passed_mixed and passed_recalled
+    log(fh, f"gate on {args.eval_contexts} held-out 24-frame contexts a family (f32, greedy): " + ", ".join(f"{k} {acc[k]:.3f} (≥ {gate[k]})" for k in gate) + f" → {'PASS' if passed_mixed else 'FAIL'}")
+    log(fh, f"gate on {args.eval_contexts} held-out recalled 24-frame contexts a family (every needle among the 8 earlier frames): " + ", ".join(f"{k} {recalled_acc[k]:.3f} (≥ {gate[k]})" for k in gate) + f" → {'PASS' if passed_recalled else 'FAIL'}")
 
     # check the teacher-forced score against generate() on a few held-out contexts
     rng_g = np.random.default_rng(99)
@@ -573,7 +599,7 @@ def main():
     model.to("cpu").save_pretrained(args.out, safe_serialization=True)
     save_processor(tokenizer, args.out)
     with open(os.path.join(args.out, "training.json"), "w") as f:
-        json.dump({"args": vars(args), "held_out_accuracy": acc, "gate": gate, "passed": passed, "parameters": params}, f, indent=1)
+        json.dump({"args": vars(args), "held_out_accuracy": acc, "held_out_recalled_accuracy": recalled_acc, "gate": gate, "passed": passed, "parameters": params}, f, indent=1)
     log(fh, f"saved {args.out} in {time.time() - t0:.0f} s total")
     fh.close()
     return 0 if passed else 1
