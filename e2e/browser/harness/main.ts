@@ -12,6 +12,7 @@ const AREAS = {
   pipeline: () => import('./pipeline'),
   preprocess: () => import('./preprocess'),
   sdk: () => import('./sdk'),
+  'memory-interchange': () => import('./memory-interchange'),
   'sdk-storage': () => import('./sdk-storage'),
   stream: () => import('./stream'),
   text: () => import('./text'),
