@@ -27,5 +27,5 @@ else
   sed -i '/^# stage 4/,$d' "$LOG"
 fi
 python3 tools/needle/train_needle.py "${COMMON[@]}" --init "$STAGE3" --out "$OUT" --log /tmp/needle-stage4.log --lr 3e-4 --train-streams 5000 --recalled 0.5 --max-minutes "${STAGE4_MINUTES:-4}"
-{ echo "# stage 4"; cat /tmp/needle-stage4.log; } >> "$LOG"
+{ echo "# stage 4 of 4: from stage 3's weights (the model committed before), lr 3e-4, half the answer-shaped contexts recalled (every needle among the earlier frames), ${STAGE4_MINUTES:-4} minutes — the committed model; both gates"; cat /tmp/needle-stage4.log; } >> "$LOG"
 python3 tools/needle/make_needle_fixtures.py "$OUT"
