@@ -29,6 +29,8 @@ export interface WatchOptions {
   load: CliLoadOptions;
   /** Test hook: destroy the GPU device when the video reaches this time, ms (the stream recovers); null: never. */
   loseDeviceAtMs: number | null;
+  /** Test hook (`--lose-device-at load`): destroy the first GPU device while the model loads onto it. */
+  loseDeviceDuringLoad: boolean;
 }
 
 /** `12.5`, `1:05` (MM:SS) or `1:02:03` (H:MM:SS) → ms; null when it is none of them. */
@@ -85,7 +87,8 @@ export function watchOptions(args: ParsedArgs): WatchOptions {
   }
   const maxNewTokens = sdk.maxAnswerTokens ?? CLI_DEFAULTS.maxAnswerTokens;
   engine.maxAnswerTokens = maxNewTokens;
-  const loseAt = numberOption(args, 'lose-device-at', { min: 0, integer: false });
+  const duringLoad = option(args, 'lose-device-at') === 'load';
+  const loseAt = duringLoad ? undefined : numberOption(args, 'lose-device-at', { min: 0, integer: false });
   checkNoPositional(args);
-  return { model, video: videos[0], fps: sdk.fps ?? CLI_DEFAULTS.fps, engine, maxNewTokens, questions, saveMemory, json: args.flags.has('json'), load: loadOptions(args), loseDeviceAtMs: loseAt === undefined ? null : loseAt * 1000 };
+  return { model, video: videos[0], fps: sdk.fps ?? CLI_DEFAULTS.fps, engine, maxNewTokens, questions, saveMemory, json: args.flags.has('json'), load: loadOptions(args), loseDeviceAtMs: loseAt === undefined ? null : loseAt * 1000, loseDeviceDuringLoad: duringLoad };
 }

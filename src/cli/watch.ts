@@ -44,13 +44,24 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
   const bar = ProgressBar.forTerminal(o.json);
   const source = modelSourceOf(o.model);
   let announced = false;
+  let lostDuringLoad = false;
   // the device, model and engine, replaced by themselves if the GPU device is lost (the memory and
   // the window, backed up in RAM, carry over)
   const stream = await RecoverableStream.start(
     {
       // the adapter is announced once, not again at each recovery
       acquire: () => acquireNodeGpu({ onAdapter: o.json || announced ? undefined : (a) => ((announced = true), announceAdapter(a)) }),
-      loadModel: async (gpu) => ({ model: await loadModel(gpu, source, { ...modelLoadOptions(o.load, gpu), onProgress: bar.loadProgress(!(source instanceof FsSource)) }), fromCache: false }),
+      loadModel: async (gpu) => {
+        const progress = bar.loadProgress(!(source instanceof FsSource));
+        // the test hook: the first device goes when the first weights are on their way to it
+        const loseHere = o.loseDeviceDuringLoad && !lostDuringLoad;
+        lostDuringLoad ||= loseHere;
+        const onProgress: typeof progress = (p) => {
+          if (loseHere && p.phase === 'upload' && !gpu.lost) gpu.device.destroy();
+          progress(p);
+        };
+        return { model: await loadModel(gpu, source, { ...modelLoadOptions(o.load, gpu), onProgress }), fromCache: false };
+      },
       async createEngine(model, resume) {
         const options = { windowBackup: true, ...o.engine };
         if (resume) return StreamEngine.create(model, options, { resume });

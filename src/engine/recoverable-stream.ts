@@ -43,20 +43,48 @@ export class RecoverableStream {
     this.watch(parts.gpu);
   }
 
+  /**
+   * The device, the model and the engine. A device lost while they are made (a driver reset during a
+   * long first download) is met as a loss later is: 'devicelost', then the whole start again on a
+   * new device (the files already downloaded come from the cache), then 'recovered'; after the
+   * last try the call fails with DeviceLostError. Any other failure fails the call as it is.
+   */
   static async start(factory: StreamFactory, onEvent: (e: DeviceEvent) => void = () => {}): Promise<RecoverableStream> {
-    const gpu = await factory.acquire();
-    try {
-      const { model } = await factory.loadModel(gpu);
+    let lost: DeviceLostError | null = null;
+    let t0 = 0;
+    for (const [attempt, wait] of RETRY_WAITS_MS.entries()) {
+      if (lost) await new Promise((r) => setTimeout(r, wait));
+      const gpu = await factory.acquire();
       try {
-        return new RecoverableStream(factory, { gpu, model, engine: await factory.createEngine(model) }, onEvent);
+        const { model, fromCache } = await factory.loadModel(gpu);
+        try {
+          const engine = await factory.createEngine(model);
+          // WebGPU calls on a lost device mostly do nothing rather than fail: a load can finish on one
+          if (gpu.lost) {
+            await engine.dispose().catch(() => {});
+            throw gpu.lost;
+          }
+          const stream = new RecoverableStream(factory, { gpu, model, engine }, onEvent);
+          if (lost) {
+            const ms = performance.now() - t0;
+            stream.recovery.noteStartRecovery(attempt, ms);
+            onEvent({ type: 'recovered', ms, windowFramesRestored: 0, framesLost: 0, weightsFromCache: fromCache });
+          }
+          return stream;
+        } catch (e) {
+          await model.dispose().catch(() => {});
+          throw e;
+        }
       } catch (e) {
-        await model.dispose();
-        throw e;
+        const behind = await lossBehind(gpu, e);
+        gpu.destroy();
+        if (!behind) throw e;
+        if (!lost) t0 = performance.now();
+        lost = behind;
+        onEvent({ type: 'devicelost', reason: behind.reason, message: behind.message });
       }
-    } catch (e) {
-      gpu.destroy();
-      throw e;
     }
+    throw lost!;
   }
 
   get gpu(): GpuDevice {

@@ -83,6 +83,13 @@ export class Recovery {
     return this.running;
   }
 
+  /** Counts losses met while the stream was first made, and the new device that made it after them. */
+  noteStartRecovery(losses: number, ms: number): void {
+    this.stats.losses += losses;
+    this.stats.recoveries++;
+    this.stats.lastRecoveryMs = ms;
+  }
+
   /** Resolves once no recovery is under way; rejects with DeviceLostError if the last one failed. */
   async settled(): Promise<void> {
     while (this.running) await this.running;

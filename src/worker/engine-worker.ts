@@ -102,7 +102,6 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
         async loadModel(gpu) {
           let fromCache = false;
           const report = progress;
-          progress = undefined;
           // a GPU allocation that fails does not throw in WebGPU: the scope turns it into GpuOutOfMemoryError
           const model = await withOutOfMemoryScope(gpu.device, 'loading the model', () =>
             loadModel(gpu, source, {
@@ -119,6 +118,9 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
       },
       (e) => emit(e),
     );
+    // the first load's progress (its tries after a lost device included) went to the page; a later
+    // recovery's reload is reported by events
+    progress = undefined;
     const scheduler = new Scheduler<WorkerFrame, AskOptions, AskEvent>(
       {
         // the current engine at each call (openMemory and device recovery replace it)
