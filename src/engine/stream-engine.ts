@@ -167,7 +167,7 @@ export class StreamEngine {
     rec.submit();
     done();
     if (resume) engine.resumeWindow(resume);
-    await model.gpu.device.queue.onSubmittedWorkDone();
+    await model.gpu.workDone();
     return engine;
   }
 
@@ -284,7 +284,7 @@ export class StreamEngine {
     let rec = new CommandRecorder(gpu, undefined, 'frame encode');
     const cleanEncode = this.encoder.record(rec, frame);
     rec.submit();
-    await gpu.device.queue.onSubmittedWorkDone();
+    await gpu.workDone();
     cleanEncode();
     const t2 = now();
     const start = this.streamCache.length;
@@ -292,7 +292,7 @@ export class StreamEngine {
     const inputsOnGpu = this.options.answerContext === 'reprefill' ? this.model.text.createEmbeddings(ids.length) : null;
     const cleanPrefill = this.recordPiece(rec, this.streamCache, ids, this.encoder.features, undefined, inputsOnGpu ?? undefined);
     rec.submit();
-    await gpu.device.queue.onSubmittedWorkDone();
+    await gpu.workDone();
     cleanPrefill();
     let inputs: FrameInputs | null = null;
     if (inputsOnGpu) {

@@ -85,6 +85,27 @@ export class GpuDevice extends EventTarget {
     return this.lostError;
   }
 
+  /** How waits for GPU work are spent; null: a plain await (see paceWaits). */
+  private pacing: (<T>(pending: Promise<T>) => Promise<T>) | null = null;
+
+  /**
+   * Awaits GPU work (a buffer map, onSubmittedWorkDone): every such wait of the runtime goes through
+   * here, so a platform can pace it (src/platform/node/cpu-adapter-pacing.ts).
+   */
+  waitFor<T>(pending: Promise<T>): Promise<T> {
+    return this.pacing ? this.pacing(pending) : pending;
+  }
+
+  /** Resolves when the work submitted to the queue so far is done. */
+  workDone(): Promise<void> {
+    return this.waitFor(this.device.queue.onSubmittedWorkDone());
+  }
+
+  /** Installs how waits for GPU work are spent (waitFor); the platform decides, once, after acquiring. */
+  paceWaits(pacing: <T>(pending: Promise<T>) => Promise<T>): void {
+    this.pacing = pacing;
+  }
+
   /** Calls `listener` once with the reason when the device is lost. */
   onLost(listener: (error: DeviceLostError) => void): void {
     this.addEventListener('lost', (e) => listener((e as CustomEvent<DeviceLostError>).detail), { once: true });

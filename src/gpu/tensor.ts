@@ -127,7 +127,7 @@ export async function readBuffer(gpu: GpuDevice, buffer: GPUBuffer, offset: numb
   encoder.copyBufferToBuffer(buffer, offset, staging, 0, size);
   gpu.device.queue.submit([encoder.finish()]);
   try {
-    await staging.mapAsync(GPUMapMode.READ);
+    await gpu.waitFor(staging.mapAsync(GPUMapMode.READ));
     return staging.getMappedRange().slice(0);
   } finally {
     staging.destroy();

@@ -28,7 +28,7 @@ export class TokenReadback {
 
   /** The id copied into `staging` by a submitted step; the buffer is reused afterwards. */
   async read(staging: GPUBuffer): Promise<number> {
-    await staging.mapAsync(GPUMapMode.READ);
+    await this.gpu.waitFor(staging.mapAsync(GPUMapMode.READ));
     const id = new Uint32Array(staging.getMappedRange(0, 4))[0];
     staging.unmap();
     this.free.push(staging);

@@ -1,5 +1,6 @@
 import { GpuDevice } from '../../gpu/device';
 import { GpuUnavailableError } from '../../errors';
+import { cpuAdapterPacing, isCpuAdapter } from './cpu-adapter-pacing';
 import { findVulkanLoader, type VulkanLoader } from './vulkan-loader';
 
 /** The `webgpu` package's entry points (Dawn for Node). */
@@ -93,6 +94,7 @@ export async function acquireNodeGpu(options: NodeGpuOptions = {}): Promise<GpuD
     }
   }
   const a = device.adapter;
+  if (isCpuAdapter(a)) device.paceWaits(cpuAdapterPacing());
   const name = [a.vendor, a.description || a.device || a.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
   const via = loader && loader.from !== 'system' ? `, Vulkan loader from ${loader.from}` : '';
   options.onAdapter?.(`${name}${software ? ' (software fallback)' : ''}${via}`);
