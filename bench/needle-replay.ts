@@ -7,6 +7,8 @@
 //
 //   node dist-node/needle-replay.js results.json [more.json …] [--method kv-4] [--lengths 3600]
 //     [--weights f16|f32] [--limit 8] [--all]     (--all: correct answers too, not only wrong ones)
+//     [--shift-seconds S]   (every frame's timestamp S seconds later, the expected time too: does
+//                            an answer depend on which digits the timestamps have?)
 import { readFileSync } from 'node:fs';
 import { checkKnownOptions, option, parseArgs } from '../src/cli/args';
 import { modelSourceOf } from '../src/cli/model-source';
@@ -19,11 +21,17 @@ import type { NeedleResults } from './needle-results';
 import { answerOnePrompt } from './needle-uniform';
 
 const args = parseArgs(process.argv.slice(2), ['all']);
-checkKnownOptions(args, 'needle-replay', ['method', 'lengths', 'weights', 'limit', 'model']);
+checkKnownOptions(args, 'needle-replay', ['method', 'lengths', 'weights', 'limit', 'model', 'shift-seconds']);
 const method = option(args, 'method') ?? 'kv-4';
 const lengths = new Set((option(args, 'lengths') ?? '3600').split(',').map(Number));
 const weightFormat = (option(args, 'weights') ?? 'f16') as 'f16' | 'f32';
 const limit = Number(option(args, 'limit') ?? '8');
+const shiftMs = Number(option(args, 'shift-seconds') ?? '0') * 1000;
+if (!Number.isInteger(shiftMs / 1000) || shiftMs < 0) {
+  console.error('--shift-seconds takes a whole number of seconds ≥ 0');
+  process.exit(2);
+}
+const mmss = (ms: number) => `${String(Math.floor(ms / 60_000)).padStart(2, '0')}:${String(Math.floor(ms / 1000) % 60).padStart(2, '0')}`;
 const files = args.positional;
 if (files.length === 0) {
   console.error('usage: node dist-node/needle-replay.js results.json [more.json …] [--method kv-4] [--lengths 3600] [--weights f16|f32] [--limit 8] [--all]');
@@ -34,6 +42,7 @@ const gpu = await acquireNodeGpu();
 const vlm = await SmolVlm.load(gpu, modelSourceOf(option(args, 'model') ?? 'tools/fixtures/needle-vlm'), modelLoadOptions({ weightFormat, precision: 'f32' }, gpu));
 let replayed = 0;
 let same = 0;
+let right = 0;
 for (const file of files) {
   const results = JSON.parse(readFileSync(file, 'utf8')) as NeedleResults;
   const windowFrames = results.settings.windowFrames;
@@ -47,13 +56,16 @@ for (const file of files) {
         if ((q.correct && !args.flags.has('all')) || !q.memoryFrames || replayed >= limit) continue;
         replayed++;
         const frames = [...q.memoryFrames, ...window];
-        const a = await answerOnePrompt(vlm, frames.map((i) => needleFrame(stream, i)), frames.map(frameMs), q.question, results.settings.maxAnswerTokens);
+        const a = await answerOnePrompt(vlm, frames.map((i) => needleFrame(stream, i)), frames.map((i) => frameMs(i) + shiftMs), q.question, results.settings.maxAnswerTokens);
         if (a.text.trim() === q.answer.trim()) same++;
-        console.log(`seed ${s.seed} (${s.frames} frames) "${q.question}" expected ${q.expected}: engine ${q.answer.trim()}, one pass ${a.text.trim()}; from memory ${q.memoryFrames.join(',')}`);
+        const expected = q.family === 'time' && shiftMs > 0 ? mmss(frameMs(q.needleFrame!) + shiftMs) : q.expected;
+        if (a.text.trim() === expected) right++;
+        const shifted = shiftMs > 0 ? ` (timestamps +${shiftMs / 1000} s: expected ${expected})` : '';
+        console.log(`seed ${s.seed} (${s.frames} frames) "${q.question}" expected ${q.expected}: engine ${q.answer.trim()}, one pass ${a.text.trim()}${shifted}; from memory ${q.memoryFrames.join(',')}`);
       }
     }
   }
 }
-console.log(`${replayed} answers replayed in one pass (${weightFormat} weights, f32 math): ${same} the same as the engine's`);
+console.log(`${replayed} answers replayed in one pass (${weightFormat} weights, f32 math${shiftMs ? `, timestamps +${shiftMs / 1000} s` : ''}): ${same} the same as the engine's, ${right} right`);
 await vlm.dispose();
 gpu.destroy();
