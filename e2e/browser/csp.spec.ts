@@ -30,11 +30,12 @@ interface CspResult {
   violations: string[];
 }
 
-async function runUnder(page: import('@playwright/test').Page, policy: string | 'meta'): Promise<CspResult> {
+async function runUnder(browser: import('@playwright/test').Browser, policy: string | 'meta'): Promise<CspResult> {
   const server = await staticServer(
     { '/app/index.html': policy === 'meta' ? 'e2e/browser/pages/csp-meta-page.html' : 'e2e/browser/pages/csp-page.html', '/app/csp-page.js': 'e2e/browser/pages/csp-page.js', '/app/lib/': lib, '/models/tiny-gqa/': 'tools/fixtures/tiny-gqa/' },
     policy === 'meta' ? {} : { 'content-security-policy': policy },
   );
+  const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   try {
@@ -45,6 +46,8 @@ async function runUnder(page: import('@playwright/test').Page, policy: string | 
     expect(errors).toEqual([]);
     return JSON.parse((await status.getAttribute('data-result'))!) as CspResult;
   } finally {
+    // the page first: its worker's open connections would otherwise hold the server's close
+    await page.close();
     await server.close();
   }
 }
@@ -53,9 +56,7 @@ test('under a strict CSP the built library runs; WebAssembly ranking with wasm-u
   test.setTimeout(300_000);
   const results: Record<string, CspResult> = {};
   for (const [label, policy] of [['wasm', WITH_WASM], ['strict', STRICT], ['meta', 'meta']] as const) {
-    const page = await browser.newPage();
-    results[label] = await runUnder(page, policy);
-    await page.close();
+    results[label] = await test.step(`${label} policy`, () => runUnder(browser, policy));
   }
   console.log(JSON.stringify(results));
   const { wasm, strict, meta } = results;

@@ -28,5 +28,11 @@ export async function staticServer(routes: Record<string, string>, headers: Reco
   });
   await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://localhost:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  // close() alone waits for every connection to end, and a browser keeps its keep-alive ones open
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return { url: `http://localhost:${port}`, close };
 }
