@@ -4,25 +4,16 @@ import type { FrameBlock } from '../../../src/memory/frame-block';
 import { framePayloadBytes } from '../../../src/memory/payload';
 import { KEY_GROUP_TOKENS } from '../../../src/kernels/kvquant';
 import type { StoreMeta } from '../../../src/memory/store';
+import { fillSeeded } from './seeded-bytes';
 
 export const META: StoreMeta = { modelKey: 'crash-save:test', layers: 4, kvHeads: 2, headDim: 64, bits: 4, dtype: 'f32' };
 
-function fill(bytes: Uint8Array, seed: number): Uint8Array {
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < bytes.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    bytes[i] = x & 0xff;
-  }
-  return bytes;
-}
 
 function block(index: number, seed: number, tokens: number): FrameBlock {
   const channels = META.kvHeads * META.headDim;
-  const payload = fill(new Uint8Array(framePayloadBytes({ layers: META.layers, tokens, channels, bits: META.bits, keyGroup: KEY_GROUP_TOKENS, dtype: META.dtype })), seed);
+  const payload = fillSeeded(new Uint8Array(framePayloadBytes({ layers: META.layers, tokens, channels, bits: META.bits, keyGroup: KEY_GROUP_TOKENS, dtype: META.dtype })), seed);
   const keySummary = new Float32Array(META.layers * channels).map((_, i) => Math.sin(seed * 7.3 + i));
-  const thumbnail = { width: 16, height: 12, data: fill(new Uint8Array(16 * 12 * 3), seed + 1) };
+  const thumbnail = { width: 16, height: 12, data: fillSeeded(new Uint8Array(16 * 12 * 3), seed + 1) };
   return { index, timestampMs: index * 1000, tokens, layers: META.layers, channels, bits: META.bits, keyGroup: KEY_GROUP_TOKENS, dtype: META.dtype, payload, keySummary, thumbnail };
 }
 

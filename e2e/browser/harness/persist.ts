@@ -11,6 +11,7 @@ import { OpfsSpill } from '../../../src/platform/browser/opfs-spill';
 import type { PayloadSpill } from '../../../src/memory/spill';
 import { unitSlices } from '../../../src/memory/retrieval-rows';
 import { MemoryStore, type StoreMeta } from '../../../src/memory/store';
+import { fillSeeded } from './seeded-bytes';
 
 export interface ErrorResult {
   name: string;
@@ -72,24 +73,13 @@ export interface SpillFailureResult {
 
 const META = (bits: KvStoreBits, dtype: 'f32' | 'f16'): StoreMeta => ({ modelKey: 'tiny-gqa:test', layers: 2, kvHeads: 1, headDim: 64, bits, dtype });
 
-/** A deterministic pseudo-random byte stream (so a block's content follows from its seed). */
-function fill(bytes: Uint8Array, seed: number): Uint8Array {
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < bytes.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    bytes[i] = x & 0xff;
-  }
-  return bytes;
-}
 
 // 17 rows: `Frame from MM:SS:` + 4 image tokens + markers, as tiny-gqa's frame piece
 function makeBlock(meta: StoreMeta, index: number, seed: number, tokens = 17, keyGroup = KEY_GROUP_TOKENS): FrameBlock {
   const channels = meta.kvHeads * meta.headDim;
-  const payload = fill(new Uint8Array(framePayloadBytes({ layers: meta.layers, tokens, channels, bits: meta.bits, keyGroup, dtype: meta.dtype })), seed);
+  const payload = fillSeeded(new Uint8Array(framePayloadBytes({ layers: meta.layers, tokens, channels, bits: meta.bits, keyGroup, dtype: meta.dtype })), seed);
   const keySummary = new Float32Array(meta.layers * channels).map((_, i) => Math.sin(seed * 7.3 + i));
-  const thumbnail = { width: 8, height: 6, data: fill(new Uint8Array(8 * 6 * 3), seed + 1) };
+  const thumbnail = { width: 8, height: 6, data: fillSeeded(new Uint8Array(8 * 6 * 3), seed + 1) };
   return { index, timestampMs: index * 1000 + 0.5, tokens, layers: meta.layers, channels, bits: meta.bits, keyGroup, dtype: meta.dtype, payload, keySummary, thumbnail };
 }
 
