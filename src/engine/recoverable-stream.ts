@@ -56,25 +56,14 @@ export class RecoverableStream {
       if (lost) await new Promise((r) => setTimeout(r, wait));
       const gpu = await factory.acquire();
       try {
-        const { model, fromCache } = await factory.loadModel(gpu);
-        try {
-          const engine = await factory.createEngine(model);
-          // WebGPU calls on a lost device mostly do nothing rather than fail: a load can finish on one
-          if (gpu.lost) {
-            await engine.dispose().catch(() => {});
-            throw gpu.lost;
-          }
-          const stream = new RecoverableStream(factory, { gpu, model, engine }, onEvent);
-          if (lost) {
-            const ms = performance.now() - t0;
-            stream.recovery.noteStartRecovery(attempt, ms);
-            onEvent({ type: 'recovered', ms, windowFramesRestored: 0, framesLost: 0, weightsFromCache: fromCache });
-          }
-          return stream;
-        } catch (e) {
-          await model.dispose().catch(() => {});
-          throw e;
+        const { parts, fromCache } = await partsOn(factory, gpu);
+        const stream = new RecoverableStream(factory, parts, onEvent);
+        if (lost) {
+          const ms = performance.now() - t0;
+          stream.recovery.noteStartRecovery(attempt, ms);
+          onEvent({ type: 'recovered', ms, windowFramesRestored: 0, framesLost: 0, weightsFromCache: fromCache });
         }
+        return stream;
       } catch (e) {
         const behind = await lossBehind(gpu, e);
         gpu.destroy();
@@ -189,16 +178,12 @@ export class RecoverableStream {
         continue;
       }
       try {
-        const { model, fromCache } = await this.factory.loadModel(gpu);
         // the state is only read until the new engine exists: a failed try leaves it whole
-        const engine = await this.factory.createEngine(model, state).catch(async (e) => {
-          await model.dispose().catch(() => {});
-          throw e;
-        });
-        this.parts = { gpu, model, engine };
+        const { parts, fromCache } = await partsOn(this.factory, gpu, state);
+        this.parts = parts;
         this.deviceLost = null;
         this.watch(gpu);
-        const s = engine.stats();
+        const s = parts.engine.stats();
         this.onEvent({ type: 'recovered', ms: performance.now() - t0, windowFramesRestored: s.windowFrames, framesLost: s.framesLostToDeviceLoss, weightsFromCache: fromCache });
         return;
       } catch (e) {
@@ -208,5 +193,27 @@ export class RecoverableStream {
     }
     this.orphan = state;
     throw failure instanceof Error ? failure : new DeviceLostError(lost.reason, 'no WebGPU device could be acquired after the loss');
+  }
+}
+
+/**
+ * The model and an engine on `gpu` (with `resume`, one that takes over a lost engine's state), for
+ * the start and for each recovery. WebGPU calls on a lost device mostly do nothing rather than fail,
+ * so a load can finish on a device lost meanwhile: that is refused with its loss, as a failure would
+ * be. On failure nothing made here is left (the device is the caller's; a resumed engine is handed
+ * over, not disposed, so the state it took stays whole for the next try).
+ */
+async function partsOn(factory: StreamFactory, gpu: GpuDevice, resume?: EngineState): Promise<{ parts: { gpu: GpuDevice; model: VisionLanguageModel; engine: StreamEngine }; fromCache: boolean }> {
+  const { model, fromCache } = await factory.loadModel(gpu);
+  try {
+    const engine = await factory.createEngine(model, resume);
+    if (gpu.lost) {
+      await (resume ? engine.handOver() : engine.dispose()).catch(() => {});
+      throw gpu.lost;
+    }
+    return { parts: { gpu, model, engine }, fromCache };
+  } catch (e) {
+    await model.dispose().catch(() => {});
+    throw e;
   }
 }
