@@ -15,6 +15,7 @@ import { modelSourceOf } from '../src/cli/model-source';
 import { modelLoadOptions } from '../src/cli/load-options';
 import { acquireNodeGpu } from '../src/platform/node/node-gpu';
 import { SmolVlm } from '../src/families/smolvlm/smolvlm';
+import { frameTimestamp } from '../src/model/prompt';
 import { planNeedleStream } from '../src/needle/render';
 import { frameMs, needleFrame } from './needle-frames';
 import type { NeedleResults } from './needle-results';
@@ -31,7 +32,6 @@ if (!Number.isInteger(shiftMs / 1000) || shiftMs < 0) {
   console.error('--shift-seconds takes a whole number of seconds ≥ 0');
   process.exit(2);
 }
-const mmss = (ms: number) => `${String(Math.floor(ms / 60_000)).padStart(2, '0')}:${String(Math.floor(ms / 1000) % 60).padStart(2, '0')}`;
 const files = args.positional;
 if (files.length === 0) {
   console.error('usage: node dist-node/needle-replay.js results.json [more.json …] [--method kv-4] [--lengths 3600] [--weights f16|f32] [--limit 8] [--all]');
@@ -58,7 +58,7 @@ for (const file of files) {
         const frames = [...q.memoryFrames, ...window];
         const a = await answerOnePrompt(vlm, frames.map((i) => needleFrame(stream, i)), frames.map((i) => frameMs(i) + shiftMs), q.question, results.settings.maxAnswerTokens);
         if (a.text.trim() === q.answer.trim()) same++;
-        const expected = q.family === 'time' && shiftMs > 0 ? mmss(frameMs(q.needleFrame!) + shiftMs) : q.expected;
+        const expected = q.family === 'time' && shiftMs > 0 ? frameTimestamp((frameMs(q.needleFrame!) + shiftMs) / 1000) : q.expected;
         if (a.text.trim() === expected) right++;
         const shifted = shiftMs > 0 ? ` (timestamps +${shiftMs / 1000} s: expected ${expected})` : '';
         console.log(`seed ${s.seed} (${s.frames} frames) "${q.question}" expected ${q.expected}: engine ${q.answer.trim()}, one pass ${a.text.trim()}${shifted}; from memory ${q.memoryFrames.join(',')}`);

@@ -14,15 +14,14 @@ OUT=${1:-tools/fixtures/needle-vlm}
 LOG=${2:-tools/needle/train.log}
 FROM_STAGE=${FROM_STAGE:-1}
 COMMON=(--steps 20000 --batch 64 --held-streams 600 --jobs 16)
+STAGE3=/tmp/needle-stage3
 if [ "$FROM_STAGE" -le 1 ]; then
   python3 tools/needle/train_needle.py "${COMMON[@]}" --out /tmp/needle-stage1 --log /tmp/needle-stage1.log --lr 6e-4 --train-streams 5000 --max-minutes 6 || true
   python3 tools/needle/train_needle.py "${COMMON[@]}" --init /tmp/needle-stage1 --out /tmp/needle-stage2 --log /tmp/needle-stage2.log --lr 4e-4 --train-streams 5000 --max-minutes 7.6 || true
-  python3 tools/needle/train_needle.py "${COMMON[@]}" --init /tmp/needle-stage2 --out /tmp/needle-stage3 --log /tmp/needle-stage3.log --lr 2e-4 --train-streams 3000 --max-minutes 2 || true
+  python3 tools/needle/train_needle.py "${COMMON[@]}" --init /tmp/needle-stage2 --out "$STAGE3" --log /tmp/needle-stage3.log --lr 2e-4 --train-streams 3000 --max-minutes 2 || true
   cat /tmp/needle-stage1.log /tmp/needle-stage2.log /tmp/needle-stage3.log > "$LOG"
-  STAGE3=/tmp/needle-stage3
 else
-  # the committed model is stage 3's; its log (stages 1–3) stays the head of train.log
-  STAGE3=/tmp/needle-stage3
+  # stage 4 from the committed model; the log of stages 1–3 stays the head of train.log
   rm -rf "$STAGE3" && cp -r "$OUT" "$STAGE3"
   sed -i '/^# stage 4/,$d' "$LOG"
 fi
