@@ -1,6 +1,6 @@
 // Node entry of the model benchmark (Dawn): SmolVLM2 at real sizes with random weights.
 //
-//   node dist-node/model.js [--500m] [--format f16|f32|q8|q4] [--precision f32|f16] [--quick]
+//   node dist-node/model.js [--500m] [--format f16|f32|q8|q4] [--precision f32|f16] [--quick] [--load-only]
 //                           [--context 1000] [--steps 32] [--video-edge 2048] [--out file.json]
 //
 // Progress goes to stderr; stdout gets a markdown table, then one JSON line (last line).
@@ -11,6 +11,9 @@ import { WEIGHT_FORMATS, type WeightFormat } from '../src/kernels/weights';
 import { markdownTable, runModelBench, type ModelBenchResult } from './model-bench';
 import { EXPECTED_PARAMETERS, modelConfig, type ModelName } from './model-shapes';
 import { randomCheckpoint } from './random-checkpoint';
+import { Connector } from '../src/model/connector';
+import { TextModel } from '../src/model/text-model';
+import { VisionTower } from '../src/model/vision';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(name);
@@ -47,6 +50,32 @@ const { checkpoint, parameters, fileBytes } = await randomCheckpoint(config);
 const expected = EXPECTED_PARAMETERS[model];
 if (expected !== undefined && parameters !== expected) throw new Error(`random ${model} checkpoint has ${parameters} parameters; the spec says ${expected}`);
 log(`random ${model} checkpoint: ${parameters} parameters${expected ? ' (= spec §1.2)' : ''}, ${(fileBytes / 2 ** 20).toFixed(0)} MiB F16 safetensors, built in ${((performance.now() - t0) / 1e3).toFixed(1)} s`);
+
+// --load-only: the weights' load alone (checkpoint in memory → GPU), per tower, then exit: the CPU
+// side of a load (conversion, packing, upload calls) without the forward passes, for profiling.
+if (flag('--load-only')) {
+  for (const precision of precisions) {
+    const towers: { destroy(): void }[] = [];
+    const times: Record<string, number> = {};
+    const timed = <T extends { destroy(): void }>(name: string, make: () => T): T => {
+      const t = performance.now();
+      const made = make();
+      times[name] = performance.now() - t;
+      towers.push(made);
+      return made;
+    };
+    t0 = performance.now();
+    timed('vision', () => VisionTower.load(gpu, checkpoint, config, { format, precision }));
+    timed('connector', () => Connector.load(gpu, checkpoint, config, { format }));
+    timed('text', () => TextModel.load(gpu, checkpoint, config, { weightFormat: format, precision }));
+    await gpu.device.queue.onSubmittedWorkDone();
+    const totalMs = performance.now() - t0;
+    log(`${precision}: loaded ${format} weights in ${(totalMs / 1e3).toFixed(2)} s (${Object.entries(times).map(([k, v]) => `${k} ${(v / 1e3).toFixed(2)} s`).join(', ')}; ${(fileBytes / 2 ** 20 / (totalMs / 1e3)).toFixed(0)} MiB/s of checkpoint)`);
+    console.log(JSON.stringify({ host: 'node-dawn', adapter: gpu.adapter, model, format, precision, fileBytes, loadMs: totalMs, towerMs: times }));
+    for (const t of towers) t.destroy();
+  }
+  process.exit(0);
+}
 
 const results: ModelBenchResult[] = [];
 for (const precision of precisions) {

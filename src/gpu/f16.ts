@@ -9,7 +9,56 @@ const u32 = new Uint32Array(f32.buffer);
 /** Round-to-nearest-even f32 → f16 bit pattern. */
 export function f32ToF16Bits(value: number): number {
   f32[0] = value;
-  const x = u32[0];
+  return f32BitsToF16Bits(u32[0]);
+}
+
+/** The exact value of an f16 bit pattern (the definition; f16BitsToF32 reads it from a table). */
+function f16Value(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exp = (bits >>> 10) & 0x1f;
+  const mant = bits & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+// Every f16 value, indexed by its bit pattern (256 KiB, built on first use): a load converts
+// hundreds of millions of weights, where computing each with 2 ** e costs ~40 ns and a lookup ~1.
+let f16Table: Float32Array | null = null;
+function table(): Float32Array {
+  if (!f16Table) {
+    f16Table = new Float32Array(65536);
+    for (let b = 0; b < 65536; b++) f16Table[b] = f16Value(b);
+  }
+  return f16Table;
+}
+
+export function f16BitsToF32(bits: number): number {
+  return table()[bits & 0xffff];
+}
+
+/** Packs values as f16 bit patterns; the result's byte length is padded to a multiple of 4. */
+export function toF16Bits(values: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(values.length + (values.length & 1));
+  if (values instanceof Float32Array) {
+    f32ArrayToF16Bits(values, out);
+    return out;
+  }
+  for (let i = 0; i < values.length; i++) out[i] = f32ToF16Bits(values[i]);
+  return out;
+}
+
+/**
+ * f32ToF16Bits over a whole array, into `out` from `outOffset`: the same rounding, read from the
+ * f32 bit patterns directly (no per-element store and reload through a scratch Float32Array).
+ */
+export function f32ArrayToF16Bits(values: Float32Array, out: Uint16Array, outOffset = 0): void {
+  const src = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < src.length; i++) out[outOffset + i] = f32BitsToF16Bits(src[i]);
+}
+
+/** f32ToF16Bits of an f32 given as its bit pattern. */
+function f32BitsToF16Bits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -39,25 +88,10 @@ export function f32ToF16Bits(value: number): number {
   return sign | (e << 10) | r;
 }
 
-export function f16BitsToF32(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >>> 10) & 0x1f;
-  const mant = bits & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
-/** Packs values as f16 bit patterns; the result's byte length is padded to a multiple of 4. */
-export function toF16Bits(values: ArrayLike<number>): Uint16Array {
-  const out = new Uint16Array(values.length + (values.length & 1));
-  for (let i = 0; i < values.length; i++) out[i] = f32ToF16Bits(values[i]);
-  return out;
-}
-
 export function fromF16Bits(bits: Uint16Array, count = bits.length): Float32Array {
   const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = f16BitsToF32(bits[i]);
+  const t = table();
+  for (let i = 0; i < count; i++) out[i] = t[bits[i]];
   return out;
 }
 

@@ -20,7 +20,7 @@
  * clamped to ±127 (±7) when rounding the scale down made x / scale exceed it, which costs at most
  * 127 · scale · 2⁻¹¹ ≈ 0.06 · scale — still inside the bound.
  */
-import { f16BitsToF32, f32ToF16Bits, roundToF16 } from '../gpu/f16';
+import { f16BitsToF32, f32ArrayToF16Bits, f32ToF16Bits, roundToF16 } from '../gpu/f16';
 
 export type WeightFormat = 'f32' | 'f16' | 'q8' | 'q4';
 
@@ -61,12 +61,12 @@ export function packWeight(values: ArrayLike<number>, out: number, inF: number, 
   const base = { format, outFeatures: out, inFeatures: inF, rowStride };
   if (format === 'f32' || format === 'f16') {
     const padded = new Float32Array(out * rowStride);
-    for (let n = 0; n < out; n++) {
-      for (let k = 0; k < inF; k++) padded[n * rowStride + k] = values[n * inF + k];
-    }
+    if (values instanceof Float32Array && rowStride === inF) padded.set(values);
+    else if (values instanceof Float32Array) for (let n = 0; n < out; n++) padded.set(values.subarray(n * inF, (n + 1) * inF), n * rowStride);
+    else for (let n = 0; n < out; n++) for (let k = 0; k < inF; k++) padded[n * rowStride + k] = values[n * inF + k];
     if (format === 'f32') return { ...base, data: padded, scales: null };
     const bits = new Uint16Array(padded.length); // rowStride is even, so the length is too
-    for (let i = 0; i < padded.length; i++) bits[i] = f32ToF16Bits(padded[i]);
+    f32ArrayToF16Bits(padded, bits);
     return { ...base, data: bits, scales: null };
   }
   const qmax = QMAX[format];
