@@ -16,13 +16,16 @@ AFTER=$2
 OUTFILE=$3
 source .gpu/env.sh
 SIZE=${SIZE:-full}
+# each run's stderr (progress, e.g. the model bench's load time) in LOGDIR/<label>.log
+LOGDIR=${LOGDIR:-/tmp/ba-logs}; mkdir -p "$LOGDIR"
 Q=(); [ "$SIZE" = quick ] && Q=(--quick)
 run() { # label build script args...
   local label=$1 build=$2 script=$3; shift 3
   local line t0=$SECONDS
   if (( SECONDS > ${BUDGET_S:-540} )); then echo "$label $build skipped (budget)"; return; fi
-  line=$(timeout "${RUN_S:-240}" node "$build/$script" "$@" 2>/tmp/ba-err.log | tail -1)
-  if [[ $line == \{* ]]; then echo "{\"run\":\"$label\",\"build\":\"$build\",\"seconds\":$((SECONDS - t0)),\"result\":$line}" >> "$OUTFILE"; else echo "{\"run\":\"$label\",\"build\":\"$build\",\"failed\":$(tail -c 300 /tmp/ba-err.log | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))')}" >> "$OUTFILE"; fi
+  local err="$LOGDIR/$label.log"
+  line=$(timeout "${RUN_S:-240}" node "$build/$script" "$@" 2>"$err" | tail -1)
+  if [[ $line == \{* ]]; then echo "{\"run\":\"$label\",\"build\":\"$build\",\"seconds\":$((SECONDS - t0)),\"result\":$line}" >> "$OUTFILE"; else echo "{\"run\":\"$label\",\"build\":\"$build\",\"failed\":$(tail -c 300 "$err" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))')}" >> "$OUTFILE"; fi
   echo "$label $build done at ${SECONDS}s"
 }
 abba() { # label script args...
