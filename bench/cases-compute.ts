@@ -1,7 +1,7 @@
 import { Tensor } from '../src/gpu/tensor';
 import { attentionDecode, attentionPrefill, attentionScratchElements, type AttentionMask } from '../src/kernels/attention';
 import type { Precision } from '../src/kernels/common';
-import { matmulTiled, matvec, plainMatmul } from '../src/kernels/matmul';
+import { matmulTiled, matvec, plainMatmul, type TileSize } from '../src/kernels/matmul';
 import { RopeTable } from '../src/kernels/rope';
 import { destroyWeight, uploadWeight, weightBytes, type WeightFormat } from '../src/kernels/weights';
 import { Random } from '../src/reference/random';
@@ -49,6 +49,28 @@ export function matmulCases(precision: Precision, quick: boolean): BenchCase[] {
         { label: 'LM gate/up (1024 tokens)', m: 1024, k: 576, n: 1536 },
       ];
   const cases: BenchCase[] = [];
+  // a frame's prefill (~80 tokens) through the language model's linear layers, with each tile size
+  // (matmulTiled picks 32 there: tiledTileSize), to show what the choice is worth on this GPU
+  const prefill: (Shape & { tile: TileSize })[] = quick
+    ? [32, 64].map((tile) => ({ label: 'small', m: 67, k: 96, n: 70, tile: tile as TileSize }))
+    : [
+        { label: 'LM q/k/v (77 tokens)', m: 77, k: 576, n: 960 },
+        { label: 'LM gate/up (77 tokens)', m: 77, k: 576, n: 3072 },
+        { label: 'LM down (77 tokens)', m: 77, k: 1536, n: 576 },
+      ].flatMap((s) => [32, 64].map((tile) => ({ ...s, tile: tile as TileSize })));
+  for (const s of prefill) {
+    cases.push({
+      name: `matmul ${s.label} ${s.m}×${s.k}×${s.n} f16 weights, tile ${s.tile}`,
+      unit: 'GFLOP/s',
+      work: 2 * s.m * s.k * s.n,
+      setup(gpu) {
+        const x = Tensor.from(gpu, new Random(3).floats(s.m * s.k), [s.m, s.k], precision);
+        const w = uploadWeight(gpu, new Random(4).normals(s.n * s.k, 0.05), s.n, s.k, 'f16');
+        const y = Tensor.empty(gpu, [s.m, s.n], precision);
+        return { record: (rec) => matmulTiled(rec, x, w, y, { tile: s.tile }), destroy: () => (x.destroy(), destroyWeight(w), y.destroy()) };
+      },
+    });
+  }
   for (const s of shapes) {
     for (const format of quick ? FORMATS : s.label === 'square' ? FORMATS : (['f16', 'q4'] as WeightFormat[])) {
       cases.push({

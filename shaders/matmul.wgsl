@@ -1,9 +1,12 @@
 // Tiled matmul for prefill: y[M, N] = x[M, K] · wᵀ (+ bias), w in Hugging Face layout [N, K].
 //
-// Each workgroup of 8×8 threads computes a 64×64 output tile; each thread owns an 8×8 block of it
-// in registers (rows ty·8.., columns tx·8..). K is walked in slices of 16: thread t stages row t of
-// the x slice and row t of the w slice into workgroup memory, k-major, dequantizing w to f32 on the
-// way, so the inner loop reads two vec4 of x and two vec4 of w per k for 64 FMAs. The next slice's
+// Each workgroup of 8×8 threads computes a TILE×TILE output tile (64, or 32 for short x: more
+// workgroups where a 64-tile grid would leave most of the GPU idle, as a prefill of ~80 tokens
+// does); each thread owns an R×R block of it in registers (R = TILE/8; rows ty·R.., columns tx·R..).
+// K is walked in slices of 16: thread t < TILE stages row t of the x slice and row t of the w slice
+// into workgroup memory, k-major, dequantizing w to f32 on the way, so the inner loop reads R/4
+// vec4 of x and of w per k for R² FMAs. Every output element is the same fma chain over k = 0…K−1
+// in both tile sizes, so the two give identical bits. The next slice's
 // global loads are issued before the current slice is multiplied (raw words held in registers), so
 // memory latency overlaps the math. Tiles and accumulators are f32 in both precisions: the F16
 // variant only reads x and writes y as f16. Quantized codes become floats through exact bit
@@ -20,6 +23,9 @@
 
 // vec4 columns of one k-row of a staged slice
 const TILE_V: u32 = TILE / 4u;
+// rows (and columns) of the output each thread owns, and the vec4 that hold them
+const R: u32 = TILE / 8u;
+const RV: u32 = R / 4u;
 
 // Staged slices, k-major so the inner loop reads 4 consecutive rows (or columns) as one vec4:
 // xs[k·TILE_V + i/4][i%4] = x[m0 + i, k0 + k], ws[k·TILE_V + j/4][j%4] = w[n0 + j, k0 + k].
@@ -132,44 +138,50 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let ty = lid / 8u;
   let m0 = wid.y * TILE;
   let n0 = wid.x * TILE;
-  // acc[2i + h]: row ty·8 + i, columns tx·8 + 4h .. +4
-  var acc: array<vec4<f32>, 16>;
+  // acc[RV·i + h]: row ty·R + i, columns tx·R + 4h .. +4
+  var acc: array<vec4<f32>, R * RV>;
   let slices = (params.k + TILE_K - 1u) / TILE_K;
+  // with TILE < WG, threads TILE… stage nothing (their loads return zeros and are not stored)
+  let stager = lid < TILE;
 
-  var xr = load_x(m0 + lid, 0u);
-  var wr = load_w(n0 + lid, 0u);
+  var xr = load_x(select(params.m, m0 + lid, stager), 0u);
+  var wr = load_w(select(params.n, n0 + lid, stager), 0u);
   for (var s = 0u; s < slices; s++) {
-    store_x(xr, lid);
-    store_w(wr, lid);
+    if (stager) {
+      store_x(xr, lid);
+      store_w(wr, lid);
+    }
     workgroupBarrier();
-    if (s + 1u < slices) {
+    if (s + 1u < slices && stager) {
       xr = load_x(m0 + lid, (s + 1u) * TILE_K);
       wr = load_w(n0 + lid, (s + 1u) * TILE_K);
     }
     for (var k = 0u; k < TILE_K; k++) {
-      let a = array<vec4<f32>, 2>(xs[k * TILE_V + 2u * ty], xs[k * TILE_V + 2u * ty + 1u]);
-      let b0 = ws[k * TILE_V + 2u * tx];
-      let b1 = ws[k * TILE_V + 2u * tx + 1u];
-      for (var i = 0u; i < 8u; i++) {
+      var a: array<vec4<f32>, RV>;
+      var b: array<vec4<f32>, RV>;
+      for (var h = 0u; h < RV; h++) {
+        a[h] = xs[k * TILE_V + RV * ty + h];
+        b[h] = ws[k * TILE_V + RV * tx + h];
+      }
+      for (var i = 0u; i < R; i++) {
         let ai = vec4<f32>(a[i / 4u][i % 4u]);
-        acc[2u * i] = fma(ai, b0, acc[2u * i]);
-        acc[2u * i + 1u] = fma(ai, b1, acc[2u * i + 1u]);
+        for (var h = 0u; h < RV; h++) { acc[RV * i + h] = fma(ai, b[h], acc[RV * i + h]); }
       }
     }
     workgroupBarrier();
   }
 
-  let col0 = n0 + 8u * tx;
-  var bias_v: array<f32, 8>;
-  for (var j = 0u; j < 8u; j++) {
+  let col0 = n0 + R * tx;
+  var bias_v: array<f32, R>;
+  for (var j = 0u; j < R; j++) {
     if (col0 + j < params.n) { bias_v[j] = bias_at(col0 + j); }
   }
-  for (var i = 0u; i < 8u; i++) {
-    let row = m0 + 8u * ty + i;
+  for (var i = 0u; i < R; i++) {
+    let row = m0 + R * ty + i;
     if (row >= params.m) { break; }
-    for (var j = 0u; j < 8u; j++) {
+    for (var j = 0u; j < R; j++) {
       let col = col0 + j;
-      if (col < params.n) { store_y(row, col, act(acc[2u * i + j / 4u][j % 4u] + bias_v[j])); }
+      if (col < params.n) { store_y(row, col, act(acc[RV * i + j / 4u][j % 4u] + bias_v[j])); }
     }
   }
 }

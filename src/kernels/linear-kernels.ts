@@ -62,6 +62,20 @@ export const matmulKernel = defineKernel({
   defines: LINEAR_DEFINES,
 });
 
+/**
+ * The same kernel with 32×32 tiles (each thread 4×4 outputs): four times the workgroups of the
+ * 64-tile kernel for the same output, for short x (a prefill of a frame's ~80 tokens), where the
+ * 64-tile grid leaves most of the GPU idle. Identical bits (the same fma chain per element).
+ */
+export const matmulSmallTileKernel = defineKernel({
+  name: 'matmul_tile32',
+  body: [matmulSource, linearIo],
+  uniforms: matmulKernel.declaration.uniforms,
+  bindings: matmulKernel.declaration.bindings,
+  constants: { TILE: 32, TILE_K: 16, WG: 64 },
+  defines: LINEAR_DEFINES,
+});
+
 /** The matrix-vector kernel (decode). */
 export const matvecKernel = defineKernel({
   name: 'matvec',

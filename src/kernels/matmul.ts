@@ -10,7 +10,7 @@ import { InputError } from '../errors';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
 import { dispatchKernel, grid, type Precision } from './common';
-import { MATVEC_MAX_ROWS, MATVEC_MAX_ROWS_PER_SET, matmulKernel, matvecKernel, plainMatmulKernel, type LinearDefine } from './linear-kernels';
+import { MATVEC_MAX_ROWS, MATVEC_MAX_ROWS_PER_SET, matmulKernel, matmulSmallTileKernel, matvecKernel, plainMatmulKernel, type LinearDefine } from './linear-kernels';
 import type { Weight, WeightFormat } from './weights';
 
 export { MATVEC_MAX_ROWS };
@@ -34,6 +34,23 @@ export type LinearOutput = Tensor | readonly OutputPart[];
 export interface MatmulOptions {
   /** `[N]` bias, f32 or the activation dtype; defaults to the weight's own bias. */
   bias?: Tensor | null;
+  /** The tiled kernel's output tile (32 or 64); by default chosen by `tiledTileSize`. */
+  tile?: TileSize;
+}
+
+export type TileSize = 32 | 64;
+
+/**
+ * Below this many 64×64 tiles the tiled kernel uses 32×32 ones. A GPU runs thousands of threads at
+ * once (an H100: 132 SMs × 2048); a 64-tile grid of a frame's prefill (M ≈ 80: two tile rows,
+ * 9–48 tile columns) is 18–96 workgroups of 64 threads, most of the card idle. Both sizes give
+ * identical bits, so the choice is speed only.
+ */
+export const SMALL_TILE_BELOW_WORKGROUPS = 256;
+
+/** The tile the tiled kernel uses for an M×N output unless told. */
+export function tiledTileSize(m: number, n: number): TileSize {
+  return Math.ceil(m / 64) * Math.ceil(n / 64) < SMALL_TILE_BELOW_WORKGROUPS ? 32 : 64;
 }
 
 /** Work split of the matrix-vector kernel: SETS sets of LANES threads, ROWS output rows per set. */
@@ -162,17 +179,21 @@ export function matmul(rec: CommandRecorder, x: Tensor, w: Weight, out: LinearOu
   else matmulTiled(rec, x, w, out, options);
 }
 
-/** The register-tiled kernel (64×64 output tiles, f32 accumulation), any M, N, K. */
+/** The register-tiled kernel (64×64 or 32×32 output tiles, f32 accumulation), any M, N, K. */
 export function matmulTiled(rec: CommandRecorder, x: Tensor, w: Weight, out: LinearOutput, options: MatmulOptions = {}): void {
   const p = linearProblem('matmulTiled', x, w, out, options);
   if (p.m === 0) return;
-  const { TILE } = matmulKernel.constants;
+  const tile = options.tile ?? tiledTileSize(p.m, p.n);
+  if (tile !== 32 && tile !== 64) throw new InputError(`matmulTiled: tile must be 32 or 64, got ${String(tile)}`);
+  const TILE = tile === 32 ? matmulSmallTileKernel.constants.TILE : matmulKernel.constants.TILE;
   const tilesN = Math.ceil(p.n / TILE);
   const tilesM = Math.ceil(p.m / TILE);
   const max = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   if (tilesN > max || tilesM > max) throw new InputError(`matmulTiled: ${p.m}×${p.n} output needs more than ${max} tiles per dimension`);
   const call = { precision: p.precision, variant: linearDefines(w.format, p) };
-  dispatchKernel(rec, matmulKernel, call, { m: p.m, n: p.n, k: p.k, ...linearTail(w, p) }, linearBindings(x, w, p), [tilesN, tilesM]);
+  const uniforms = { m: p.m, n: p.n, k: p.k, ...linearTail(w, p) };
+  if (tile === 32) dispatchKernel(rec, matmulSmallTileKernel, call, uniforms, linearBindings(x, w, p), [tilesN, tilesM]);
+  else dispatchKernel(rec, matmulKernel, call, uniforms, linearBindings(x, w, p), [tilesN, tilesM]);
 }
 
 /** The matrix-vector kernel for 1..4 rows of x (decode). */

@@ -11,7 +11,8 @@ import { Random } from '../reference/random';
 import { compare, TOLERANCE } from './compare';
 import type { CheckResult, KernelCheck } from './types';
 
-type Kernel = 'tiled' | 'matvec' | 'auto';
+// 'tiled': the 64×64-tile kernel; 'tiled32': the 32×32 one (matmulTiled's tile for short x)
+type Kernel = 'tiled' | 'tiled32' | 'matvec' | 'auto';
 type Shape = readonly [m: number, k: number, n: number];
 
 // Tiled: 67×45×70 is off the 64×64 tile in M and N, K = 45 is neither a multiple of the 16-deep
@@ -61,7 +62,7 @@ async function runLinear(
   const w = uploadWeight(gpu, wValues, n, k, format, { bias });
   const out = Tensor.empty(gpu, [m, n], precision);
   const rec = new CommandRecorder(gpu);
-  if (kernel === 'tiled') matmulTiled(rec, tx, w, out);
+  if (kernel === 'tiled' || kernel === 'tiled32') matmulTiled(rec, tx, w, out, { tile: kernel === 'tiled' ? 64 : 32 });
   else if (kernel === 'matvec') matvec(rec, tx, w, out, { config });
   else matmul(rec, tx, w, out);
   rec.submit();
@@ -73,7 +74,7 @@ async function runLinear(
   return result;
 }
 
-function linearChecks(kernel: 'tiled' | 'matvec', shapes: readonly Shape[]): KernelCheck[] {
+function linearChecks(kernel: 'tiled' | 'tiled32' | 'matvec', shapes: readonly Shape[]): KernelCheck[] {
   return WEIGHT_FORMATS.flatMap((format) =>
     shapes.flatMap((shape, s) =>
       (['none', s === 0 ? 'act' : 'f32'] as const).map((biasKind, b) => ({
@@ -142,8 +143,44 @@ const dispatchChecks: KernelCheck[] = [
   run: (gpu: GpuDevice, precision: Precision) => runLinear(gpu, precision, 'auto', 'q4', shape as unknown as Shape, 'act', 300),
 }));
 
+/**
+ * The 32- and 64-tile kernels give identical bits (each output is the same fma chain over K), so
+ * matmulTiled's choice between them is speed only: both on one off-tile shape, compared exactly.
+ */
+function tileAgreementCheck(format: WeightFormat): KernelCheck {
+  return {
+    name: `matmul tiled 32 = 64 bits ${format} 67×45×70`,
+    family: 'matmul',
+    async run(gpu, precision) {
+      const [m, k, n] = [67, 45, 70];
+      const random = new Random(17);
+      const tx = Tensor.from(gpu, activation(random.floats(m * k), precision), [m, k], precision);
+      const w = uploadWeight(gpu, random.floats(n * k), n, k, format, { bias: Tensor.from(gpu, random.floats(n), [n], 'f32') });
+      const outs = [Tensor.empty(gpu, [m, n], precision), Tensor.empty(gpu, [m, n], precision)];
+      const rec = new CommandRecorder(gpu);
+      matmulTiled(rec, tx, w, outs[0], { tile: 32 });
+      matmulTiled(rec, tx, w, outs[1], { tile: 64 });
+      rec.submit();
+      const [a, b] = await Promise.all(outs.map((o) => o.readFloat()));
+      let differing = 0;
+      let maxAbsError = 0;
+      for (let i = 0; i < a.length; i++) {
+        if (!Object.is(a[i], b[i])) differing++;
+        maxAbsError = Math.max(maxAbsError, Math.abs(a[i] - b[i]));
+      }
+      destroyWeight(w, { bias: true });
+      tx.destroy();
+      for (const o of outs) o.destroy();
+      return { maxAbsError, tolerance: 'identical', pass: differing === 0, detail: `${differing} of ${a.length} outputs differ` };
+    },
+  };
+}
+
 export const matmulChecks: KernelCheck[] = [
   ...linearChecks('tiled', TILED_SHAPES),
+  ...linearChecks('tiled32', TILED_SHAPES),
+  tileAgreementCheck('f16'),
+  tileAgreementCheck('q4'),
   ...linearChecks('matvec', MATVEC_SHAPES),
   ...dispatchChecks,
   plainCheck,
