@@ -12,7 +12,8 @@
 // first steps; that path is not written yet, the workgroup path is complete).
 //
 // Variants (defines): W_F32 / W_F16 / W_Q8 / W_Q4, X_VEC4 (K % 4 == 0), Y_PARTS2 / Y_PARTS3
-// (output columns split over two or three tensors, linear_io.wgsl). The bias (none, f32 or
+// (output columns split over two or three tensors, linear_io.wgsl), X_SWIGLU (x is the MLP's
+// act(silu(gate) · up) from two tensors: its down projection without a separate silu_mul dispatch). The bias (none, f32 or
 // f16) is a uniform switch.
 // Overrides: M_ROWS (rows of x, 1..4, fixed per pipeline so accumulators stay in registers),
 // LANES (a power of two), SETS, ROWS (≤ 4).
@@ -41,15 +42,31 @@ fn x4(m: u32, k: u32) -> vec4<f32> {
 #if X_VEC4
   // K % 4 == 0 and k % 4 == 0, so a vec4 is either wholly inside the row or wholly past it
   if (k >= params.k) { return vec4<f32>(); }
+#if X_SWIGLU
+  return swiglu(vec4<f32>(x[(m * params.k + k) / 4u]), vec4<f32>(x_up[(m * params.k + k) / 4u]));
+#else
   return vec4<f32>(x[(m * params.k + k) / 4u]);
+#endif
 #else
   var v = vec4<f32>();
   for (var c = 0u; c < 4u; c++) {
+#if X_SWIGLU
+    if (k + c < params.k) { v[c] = swiglu(vec4<f32>(f32(x[m * params.k + k + c])), vec4<f32>(f32(x_up[m * params.k + k + c]))).x; }
+#else
     if (k + c < params.k) { v[c] = f32(x[m * params.k + k + c]); }
+#endif
   }
   return v;
 #endif
 }
+
+#if X_SWIGLU
+// The MLP's act(silu(gate) · up), the expression of silu_mul (shaders/elementwise.wgsl) rounded to
+// the activation dtype as that kernel stores it, so fusing it here changes no bit of the result.
+fn swiglu(g: vec4<f32>, u: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(vec4<act>(g / (1.0 + exp(-g)) * u));
+}
+#endif
 
 // q8_codes / q4_codes: shaders/linear_io.wgsl
 

@@ -20,7 +20,7 @@ export const MATVEC_MAX_ROWS_PER_SET = 4;
  * (K % 4 == 0: x is read as vec4), Y_PARTS2 / Y_PARTS3 (output columns split over two or three
  * tensors).
  */
-const LINEAR_DEFINES = ['W_F32', 'W_F16', 'W_Q8', 'W_Q4', 'X_VEC4', 'Y_PARTS2', 'Y_PARTS3'] as const;
+const LINEAR_DEFINES = ['W_F32', 'W_F16', 'W_Q8', 'W_Q4', 'X_VEC4', 'Y_PARTS2', 'Y_PARTS3', 'X_SWIGLU'] as const;
 export type LinearDefine = (typeof LINEAR_DEFINES)[number];
 
 /** The uniform fields both linear shaders end with. */
@@ -40,6 +40,9 @@ const LINEAR_TAIL = {
 function linearBindings(w: WgslType) {
   return {
     x: read((d) => (d.X_VEC4 ? 'array<vec4<act>>' : 'array<act>')),
+    // X_SWIGLU only (the matrix-vector kernel): x is the MLP's gate, x_up its up projection, and
+    // the kernel's input is act(silu(gate) · up), computed as it reads them
+    x_up: read((d) => (d.X_VEC4 ? 'array<vec4<act>>' : 'array<act>')),
     w: read(w),
     // q8/q4: f16 scale of (row, group) at row·(row_stride/32) + group, two per word
     scales: read('array<u32>'),

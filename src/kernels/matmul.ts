@@ -10,6 +10,7 @@ import { InputError } from '../errors';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
 import { dispatchKernel, grid, type Precision } from './common';
+import { siluMul } from './elementwise';
 import { MATVEC_MAX_ROWS, MATVEC_MAX_ROWS_PER_SET, matmulKernel, matmulSmallTileKernel, matvecKernel, plainMatmulKernel, type LinearDefine } from './linear-kernels';
 import type { Weight, WeightFormat } from './weights';
 
@@ -146,6 +147,7 @@ function linearDefines(format: WeightFormat, p: LinearProblem): Record<LinearDef
     X_VEC4: p.k % 4 === 0,
     Y_PARTS2: p.outs.length === 2,
     Y_PARTS3: p.outs.length === 3,
+    X_SWIGLU: false,
   };
 }
 
@@ -194,6 +196,27 @@ export function matmulTiled(rec: CommandRecorder, x: Tensor, w: Weight, out: Lin
   const uniforms = { m: p.m, n: p.n, k: p.k, ...linearTail(w, p) };
   if (tile === 32) dispatchKernel(rec, matmulSmallTileKernel, call, uniforms, linearBindings(x, w, p), [tilesN, tilesM]);
   else dispatchKernel(rec, matmulKernel, call, uniforms, linearBindings(x, w, p), [tilesN, tilesM]);
+}
+
+/**
+ * The MLP's down projection of act(silu(gate) · up): for up to MATVEC_MAX_ROWS rows (decode) one
+ * matrix-vector dispatch that computes silu(gate) · up as it reads x (X_SWIGLU), otherwise
+ * silu_mul into `scratch` then the tiled kernel. Both give the bits of siluMul followed by matmul.
+ */
+export function matmulSwiGlu(rec: CommandRecorder, gate: Tensor, up: Tensor, w: Weight, out: Tensor, scratch: Tensor): void {
+  if (up.dtype !== gate.dtype || up.size !== gate.size) throw new InputError(`matmulSwiGlu: up [${up.shape.join(', ')}] ${up.dtype} must match gate [${gate.shape.join(', ')}] ${gate.dtype}`);
+  const rows = gate.size / w.inFeatures;
+  if (rows > MATVEC_MAX_ROWS) {
+    siluMul(rec, gate, up, scratch);
+    matmulTiled(rec, scratch, w, out);
+    return;
+  }
+  const p = linearProblem('matmulSwiGlu', gate, w, out, {});
+  if (p.m === 0) return;
+  const { lanes, sets, rows: perSet } = DEFAULT_MATVEC_CONFIG;
+  const call = { precision: p.precision, variant: { ...linearDefines(w.format, p), X_SWIGLU: true }, overrides: { M_ROWS: p.m, LANES: lanes, SETS: sets, ROWS: perSet } };
+  const workgroups = grid(rec.gpu, Math.ceil(p.n / (sets * perSet)));
+  dispatchKernel(rec, matvecKernel, call, { n: p.n, k: p.k, ...linearTail(w, p) }, { ...linearBindings(gate, w, p), x_up: up }, workgroups);
 }
 
 /** The matrix-vector kernel for 1..4 rows of x (decode). */

@@ -3,7 +3,8 @@ import { roundToF16 } from '../gpu/f16';
 import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
 import type { Precision } from '../kernels/common';
-import { matmul, matmulTiled, matvec, plainMatmul, type MatvecConfig } from '../kernels/matmul';
+import { siluMul } from '../kernels/elementwise';
+import { matmul, matmulSwiGlu, matmulTiled, matvec, plainMatmul, type MatvecConfig } from '../kernels/matmul';
 import { destroyWeight, uploadWeight, WEIGHT_FORMATS, type WeightFormat } from '../kernels/weights';
 import { linearRef, matmulRef } from '../reference/matmul';
 import { dequantizedWeights, packWeight, quantizationErrorRatio } from '../kernels/weight-packing';
@@ -176,7 +177,47 @@ function tileAgreementCheck(format: WeightFormat): KernelCheck {
   };
 }
 
+/**
+ * The decode MLP's fused down projection (matvec computing act(silu(gate) · up) as it reads x)
+ * against silu_mul then matvec, compared exactly: the fusion must change no bit. K = 600 reads x
+ * as vec4, K = 45 element by element.
+ */
+function swiGluCheck(format: WeightFormat, [m, k, n]: Shape): KernelCheck {
+  return {
+    name: `matmul swiglu = silu_mul + matvec bits ${format} ${m}×${k}×${n}`,
+    family: 'matmul',
+    async run(gpu, precision) {
+      const random = new Random(23);
+      // gate values over the range where silu bends (and its tails), up values of either sign
+      const gateValues = activation(random.floats(m * k).map((v) => 8 * v), precision);
+      const tensors = [Tensor.from(gpu, gateValues, [m, k], precision), Tensor.from(gpu, activation(random.floats(m * k), precision), [m, k], precision)];
+      const [gate, up] = tensors;
+      const w = uploadWeight(gpu, random.floats(n * k), n, k, format);
+      const scratch = Tensor.empty(gpu, [m, k], precision);
+      const outs = [Tensor.empty(gpu, [m, n], precision), Tensor.empty(gpu, [m, n], precision)];
+      const rec = new CommandRecorder(gpu);
+      matmulSwiGlu(rec, gate, up, w, outs[0], scratch);
+      siluMul(rec, gate, up, scratch);
+      matvec(rec, scratch, w, outs[1]);
+      rec.submit();
+      const [a, b] = await Promise.all(outs.map((o) => o.readFloat()));
+      let differing = 0;
+      let maxAbsError = 0;
+      for (let i = 0; i < a.length; i++) {
+        if (!Object.is(a[i], b[i])) differing++;
+        maxAbsError = Math.max(maxAbsError, Math.abs(a[i] - b[i]));
+      }
+      destroyWeight(w);
+      for (const t of [...tensors, scratch, ...outs]) t.destroy();
+      return { maxAbsError, tolerance: 'identical', pass: differing === 0, detail: `${differing} of ${a.length} outputs differ` };
+    },
+  };
+}
+
 export const matmulChecks: KernelCheck[] = [
+  ...WEIGHT_FORMATS.map((format) => swiGluCheck(format, [1, 600, 131])),
+  swiGluCheck('q4', [3, 45, 33]),
+  swiGluCheck('f16', [2, 45, 33]),
   ...linearChecks('tiled', TILED_SHAPES),
   ...linearChecks('tiled32', TILED_SHAPES),
   tileAgreementCheck('f16'),
