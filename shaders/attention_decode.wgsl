@@ -100,7 +100,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (j < n && visible(first + j, params.q_start + t)) {
         let q_base = (t * params.hq + kvh * group + r % group) * d4;
         var s4 = vec4<f32>(0.0);
+#if ROTATE_Q
+        // the query rotated as shaders/rope.wgsl would store it (same expressions, rounded to act),
+        // in the same order over c, so the scores are those of a separately rotated q
+        let q_row = min(q_positions[t], params.max_positions - 1u) * d4;
+        for (var c = 0u; c < half4; c++) {
+          let a = vec4<f32>(q[q_base + c]);
+          let b = vec4<f32>(q[q_base + c + half4]);
+          let rotated = vec4<f32>(act4(a * rope_table[q_row + c] - b * rope_table[q_row + half4 + c]));
+          s4 = fma(rotated, k_tile[c * KEYS_PER_TILE + j], s4);
+        }
+        for (var c = half4; c < d4; c++) {
+          let a = vec4<f32>(q[q_base + c - half4]);
+          let b = vec4<f32>(q[q_base + c]);
+          let rotated = vec4<f32>(act4(b * rope_table[q_row + c - half4] + a * rope_table[q_row + c]));
+          s4 = fma(rotated, k_tile[c * KEYS_PER_TILE + j], s4);
+        }
+#else
         for (var c = 0u; c < d4; c++) { s4 = fma(vec4<f32>(q[q_base + c]), k_tile[c * KEYS_PER_TILE + j], s4); }
+#endif
         score = ((s4.x + s4.y) + (s4.z + s4.w)) * params.scale;
       }
       weights[pair] = score;

@@ -11,9 +11,10 @@ import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 /**
  * Variants: KV_PACKED (f16 K/V read as packed pairs by f32 math, no shader-f16 needed), ROPE (keys
  * rotated from k_positions while loaded), SPLIT (keys split over workgroups; partials merged by
- * the decode shader's `combine`).
+ * the decode shader's `combine`), ROTATE_Q (decode only: queries rotated from q_positions as they
+ * are read, saving a decode step its separate RoPE dispatch per layer).
  */
-const ATTENTION_DEFINES = ['KV_PACKED', 'ROPE', 'SPLIT'] as const;
+const ATTENTION_DEFINES = ['KV_PACKED', 'ROPE', 'SPLIT', 'ROTATE_Q'] as const;
 export type AttentionDefine = (typeof ATTENTION_DEFINES)[number];
 
 /** Values of the `mask_kind` uniform, as constants of both shaders. */
@@ -41,6 +42,8 @@ const ATTENTION_BINDINGS = {
   k: read(kvType),
   v: read(kvType),
   k_positions: read('array<u32>'),
+  // ROTATE_Q only: the position of each query row
+  q_positions: read('array<u32>'),
   rope_table: read('array<vec4<f32>>'),
   out: readWrite('array<act4>'),
   // per (query, q head, split or chunk): D/4 vec4 of acc, then vec4(m, l, 0, 0)

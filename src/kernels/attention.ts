@@ -3,7 +3,7 @@ import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
 import { MASK_KINDS, attentionDecodeKernel, attentionPrefillKernel, type AttentionDefine } from './attention-kernels';
 import { dispatchKernel, grid, type Precision } from './common';
-import type { RopeTable } from './rope';
+import { applyRope, type RopeTable } from './rope';
 
 /**
  * Which keys a query sees. Query i sits at cache index qStart + i.
@@ -34,6 +34,12 @@ export interface AttentionOptions {
    */
   kPositions?: Tensor;
   rope?: RopeTable;
+  /**
+   * Rotate q here (RoPE from these positions, [≥ Tq] u32) instead of passing it rotated: the decode
+   * kernel rotates each query as it reads it (no separate dispatch), the prefill kernel's path
+   * rotates q in place first. Needs `rope`. q's contents afterwards are unspecified.
+   */
+  qPositions?: Tensor;
   /**
    * f32 scratch for per-split partial results (at least `attentionScratchElements(...)` elements).
    * Without it the keys are not split: correct, but a long cache then runs on few workgroups.
@@ -135,6 +141,10 @@ function validate(kernel: string, q: Tensor, k: Tensor, v: Tensor, out: Tensor, 
     if (o.kPositions.size < keys) fail(`kPositions holds ${o.kPositions.size} positions for ${keys} keys`);
     if (o.rope.headDim !== headDim) fail(`the RoPE table is for head dimension ${o.rope.headDim}, not ${headDim}`);
   }
+  if (o.qPositions) {
+    if (!o.rope) fail('qPositions (rotate q here) needs rope');
+    if (o.qPositions.dtype !== 'u32' || o.qPositions.size < tq) fail(`qPositions must be u32 [≥ ${tq}], got ${o.qPositions.dtype} [${o.qPositions.size}]`);
+  }
   if (o.scratch && o.scratch.dtype !== 'f32') fail(`scratch must be f32, got ${o.scratch.dtype}`);
   if (o.scale !== undefined && !Number.isFinite(o.scale)) fail(`scale must be finite, got ${o.scale}`);
   const reach = o.mask === 'bidirectional' ? keys : Math.min(keys, qStart + tq);
@@ -208,8 +218,8 @@ function decodeSplit(g: Geometry, hasScratch: boolean, forced?: number): Split {
   return { keysPerSplit, splits: Math.max(1, Math.ceil(g.reach / keysPerSplit)) };
 }
 
-function defines(g: Geometry, split: boolean): Record<AttentionDefine, boolean> {
-  return { KV_PACKED: g.kvPacked, ROPE: g.rope, SPLIT: split };
+function defines(g: Geometry, split: boolean, rotateQ = false): Record<AttentionDefine, boolean> {
+  return { KV_PACKED: g.kvPacked, ROPE: g.rope, SPLIT: split, ROTATE_Q: rotateQ };
 }
 
 function combine(rec: CommandRecorder, g: Geometry, o: AttentionOptions, s: Split, out: Tensor, scratch: Tensor): void {
@@ -227,6 +237,7 @@ function combine(rec: CommandRecorder, g: Geometry, o: AttentionOptions, s: Spli
  */
 export function attentionPrefill(rec: CommandRecorder, q: Tensor, k: Tensor, v: Tensor, out: Tensor, options: PrefillOptions): void {
   const g = validate('attentionPrefill', q, k, v, out, options);
+  if (options.qPositions) applyRope(rec, q, options.qPositions, options.rope!, q);
   if (options.splits !== undefined && options.splits > 1 && !options.scratch) throw new InputError('attentionPrefill: splits > 1 needs scratch');
   const s = prefillSplit(g, !!options.scratch, options.splits);
   const split = s.splits > 1;
@@ -260,8 +271,10 @@ export function attentionDecode(rec: CommandRecorder, q: Tensor, k: Tensor, v: T
     checkScratch('attentionDecode', options.scratch, scratchElements(g, s.splits));
   }
   if (s.splits > rec.gpu.limits.maxComputeWorkgroupsPerDimension) throw new InputError(`attentionDecode: ${s.splits} chunks is over this GPU's dispatch limit`);
-  const call = { precision: g.precision, variant: defines(g, split), overrides: { HEAD_DIM: g.headDim, KEYS_PER_TILE: decodeKeysPerTile(g.headDim) } };
-  dispatchKernel(rec, attentionDecodeKernel, call, uniforms(g, options, s.keysPerSplit, s.splits), bindings(q, k, v, out, options, split), [s.splits, g.hkv]);
+  const rotateQ = !!options.qPositions;
+  const call = { precision: g.precision, variant: defines(g, split, rotateQ), overrides: { HEAD_DIM: g.headDim, KEYS_PER_TILE: decodeKeysPerTile(g.headDim) } };
+  const bound = { ...bindings(q, k, v, out, options, split), ...(rotateQ ? { q_positions: options.qPositions, rope_table: options.rope!.tensor } : {}) };
+  dispatchKernel(rec, attentionDecodeKernel, call, uniforms(g, options, s.keysPerSplit, s.splits), bound, [s.splits, g.hkv]);
   if (split) combine(rec, g, options, s, out, options.scratch!);
 }
 

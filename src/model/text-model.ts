@@ -9,7 +9,7 @@ import { add } from '../kernels/elementwise';
 import { embedding } from '../kernels/embedding';
 import { matmul, matmulSwiGlu, type OutputPart } from '../kernels/matmul';
 import { addRmsNorm, rmsNorm } from '../kernels/norm';
-import { applyRope, RopeTable } from '../kernels/rope';
+import { RopeTable } from '../kernels/rope';
 import { destroyWeight, uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
 import type { Checkpoint } from './checkpoint';
 import type { SmolVlmConfig, TextConfig } from './config';
@@ -247,8 +247,6 @@ export class TextModel {
       const kv = cache.binding(l);
       matmul(rec, ws.y, layer.qkv, qkvParts(kv));
       if (capture) copyBytes(rec, ws.q, 0, capture, l * qBytes, qBytes);
-      // queries are rotated here; keys go into the cache unrotated and are rotated as attention reads them
-      applyRope(rec, q3, positions, this.rope, q3);
       if (!direct) cache.append(rec, l, ws.k, ws.v);
       attention(rec, q3, kv.keys, kv.values, attn3, {
         mask: 'causal',
@@ -256,6 +254,9 @@ export class TextModel {
         qStart: past,
         kPositions: kv.positions,
         rope: this.rope,
+        // queries go in unrotated and are rotated by attention (in the decode kernel as it reads
+        // them); keys go into the cache unrotated and are rotated as attention reads them
+        qPositions: positions,
         scratch: scratch ?? undefined,
       });
       matmul(rec, ws.attn, layer.o, ws.o);

@@ -2,8 +2,9 @@ import { roundToF16 } from '../gpu/f16';
 import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
 import { attentionDecode, attentionPrefill, attentionScratchElements, type AttentionMask, type DecodeOptions, type PrefillOptions } from '../kernels/attention';
-import { RopeTable } from '../kernels/rope';
+import { applyRope, RopeTable } from '../kernels/rope';
 import { attentionRef, type MaskRef } from '../reference/attention';
+import { applyRopeRef } from '../reference/rope';
 import { Random } from '../reference/random';
 import { compare, TOLERANCE, type Tolerance } from './compare';
 import type { KernelCheck } from './types';
@@ -31,6 +32,8 @@ interface AttentionCase {
   scratch?: boolean;
   splits?: number;
   keysPerChunk?: number;
+  /** q given unrotated with its positions (qPositions): the kernel rotates it (decode: as it reads q). */
+  rotateQ?: boolean;
 }
 
 // Prefill tiles: 64 query rows (Tq·Hq/Hkv) and 32 keys at D = 64 (16 at D = 128), keys in groups of 4.
@@ -59,6 +62,11 @@ const CASES: AttentionCase[] = [
   // no scratch: one workgroup per kv head walks the whole cache; f16 cache, larger buffers
   { kernel: 'decode', tq: 1, keys: 300, capacity: 320, hq: 9, hkv: 3, headDim: 64, mask: 'causal', rope: true, kvF16: true },
   { kernel: 'decode', tq: 2, keys: 100, hq: 4, hkv: 2, headDim: 128, mask: 'sinks-window', sinks: 4, window: 40, rope: true, scratch: true },
+  // queries rotated by the kernels (qPositions): decode as it reads them, one chunk and split; prefill in place first
+  { kernel: 'decode', tq: 1, keys: 70, hq: 9, hkv: 3, headDim: 64, mask: 'causal', rope: true, rotateQ: true },
+  { kernel: 'decode', tq: 3, keys: 300, hq: 15, hkv: 5, headDim: 64, mask: 'causal', rope: true, scratch: true, keysPerChunk: 96, rotateQ: true },
+  { kernel: 'decode', tq: 2, keys: 100, hq: 4, hkv: 2, headDim: 128, mask: 'causal', rope: true, kvF16: true, rotateQ: true },
+  { kernel: 'prefill', tq: 37, keys: 70, hq: 6, hkv: 2, headDim: 64, mask: 'causal', rope: true, rotateQ: true },
 ];
 
 /**
@@ -78,6 +86,7 @@ function describe(c: AttentionCase): string {
   if (c.splits) parts.push(`splits=${c.splits}`);
   if (c.keysPerChunk) parts.push(`chunk=${c.keysPerChunk}`);
   if (c.scratch && !c.splits && !c.keysPerChunk) parts.push('scratch');
+  if (c.rotateQ) parts.push('q rotated in the kernel');
   return parts.join(' ');
 }
 
@@ -100,6 +109,10 @@ function check(c: AttentionCase, index: number): KernelCheck {
       const positions = new Uint32Array(capacity).map(() => rng.int(0, MAX_POSITION));
 
       const qStart = c.keys - c.tq;
+      // rotateQ: the queries' positions are their cache rows' (as a model step writes them); the
+      // reference gets q rotated on the CPU and rounded to the activation dtype, as the kernels keep it
+      const qPositions = positions.slice(qStart, qStart + c.tq);
+      const qRef = c.rotateQ ? round(applyRopeRef(q, c.tq, c.hq, c.headDim, qPositions, THETA), precision === 'f16') : q;
       const mask: MaskRef =
         c.mask === 'bidirectional'
           ? { kind: 'bidirectional' }
@@ -107,7 +120,7 @@ function check(c: AttentionCase, index: number): KernelCheck {
             ? { kind: 'causal', qStart }
             : { kind: 'sinks-window', qStart, sinks: c.sinks!, window: c.window! };
       const expected = attentionRef({
-        q, k, v, tq: c.tq, keys: c.keys, hq: c.hq, hkv: c.hkv, headDim: c.headDim, mask,
+        q: qRef, k, v, tq: c.tq, keys: c.keys, hq: c.hq, hkv: c.hkv, headDim: c.headDim, mask,
         rope: c.rope ? { positions, theta: THETA } : undefined,
       });
 
@@ -127,9 +140,11 @@ function check(c: AttentionCase, index: number): KernelCheck {
       const scratch = c.scratch ? Tensor.empty(gpu, [Math.max(1, scratchSize)], 'f32') : undefined;
       if (scratch) tensors.push(scratch);
 
+      const qPositionsTensor = c.rotateQ ? Tensor.from(gpu, qPositions, [c.tq], 'u32') : undefined;
+      if (qPositionsTensor) tensors.push(qPositionsTensor);
       const options: PrefillOptions & DecodeOptions = {
         mask: c.mask, keys: c.keys, sinks: c.sinks, window: c.window,
-        rope: table, kPositions, scratch, splits: c.splits, keysPerChunk: c.keysPerChunk,
+        rope: table, kPositions, scratch, splits: c.splits, keysPerChunk: c.keysPerChunk, qPositions: qPositionsTensor,
       };
       const rec = new CommandRecorder(gpu);
       if (c.kernel === 'prefill') attentionPrefill(rec, tq, tk, tv, out, options);
@@ -143,4 +158,44 @@ function check(c: AttentionCase, index: number): KernelCheck {
   };
 }
 
-export const attentionChecks: KernelCheck[] = CASES.map(check);
+/**
+ * The decode kernel's query rotation against applyRope then the decode kernel on the rotated q,
+ * compared exactly: the fused rotation uses rope.wgsl's expressions and rounding, so the model's
+ * decode steps keep their bits.
+ */
+const rotateQAgreement: KernelCheck = {
+  name: 'attention decode: q rotated in the kernel = applyRope + decode bits, Hq=9/Hkv=3 D=64 Tq=1 S=300',
+  family: 'attention',
+  async run(gpu, precision) {
+    const [hq, hkv, headDim, keys] = [9, 3, 64, 300];
+    const rng = new Random(4242);
+    const round = (x: Float32Array) => (precision === 'f16' ? roundToF16(x) : x);
+    const positions = new Uint32Array(keys).map(() => rng.int(0, MAX_POSITION));
+    const table = RopeTable.create(gpu, { headDim, theta: THETA, maxPositions: MAX_POSITION });
+    const qValues = round(rng.normals(hq * headDim));
+    const q = [Tensor.from(gpu, qValues, [1, hq, headDim], precision), Tensor.from(gpu, qValues, [1, hq, headDim], precision)];
+    const k = Tensor.from(gpu, round(rng.normals(keys * hkv * headDim)), [keys, hkv, headDim], precision);
+    const v = Tensor.from(gpu, round(rng.normals(keys * hkv * headDim)), [keys, hkv, headDim], precision);
+    const kPositions = Tensor.from(gpu, positions, [keys], 'u32');
+    const qPositions = Tensor.from(gpu, positions.slice(keys - 1), [1], 'u32');
+    const outs = [Tensor.empty(gpu, [1, hq, headDim], precision), Tensor.empty(gpu, [1, hq, headDim], precision)];
+    const base = { mask: 'causal' as const, keys, rope: table, kPositions };
+    const rec = new CommandRecorder(gpu);
+    attentionDecode(rec, q[0], k, v, outs[0], { ...base, qPositions });
+    applyRope(rec, q[1], qPositions, table, q[1]);
+    attentionDecode(rec, q[1], k, v, outs[1], base);
+    rec.submit();
+    const [a, b] = await Promise.all(outs.map((o) => o.readFloat()));
+    let differing = 0;
+    let maxAbsError = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (!Object.is(a[i], b[i])) differing++;
+      maxAbsError = Math.max(maxAbsError, Math.abs(a[i] - b[i]));
+    }
+    for (const t of [...q, k, v, kPositions, qPositions, ...outs]) t.destroy();
+    table.destroy();
+    return { maxAbsError, tolerance: 'identical', pass: differing === 0, detail: `${differing} of ${a.length} outputs differ` };
+  },
+};
+
+export const attentionChecks: KernelCheck[] = [...CASES.map(check), rotateQAgreement];
