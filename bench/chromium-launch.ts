@@ -3,6 +3,7 @@
 // PLAYWRIGHT_CORE (../shared/device/prepare-chromium.sh) or this checkout's node_modules, the
 // browser from CHROMIUM_PATH or Debian's, WebGPU on the card from CHROMIUM_GPU_ARGS (SwiftShader
 // without them). Also: the pages' static files, and what the browser's processes hold.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,5 +108,21 @@ export function commandLine(pid: number): string {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
   } catch {
     return '';
+  }
+}
+
+/** nvidia-smi's figures, or nulls without it. */
+export function nvidiaMemory(pids: Set<number>): { processMiB: number | null; cardMiB: number | null } {
+  const run = (query: string[]) => execFileSync('nvidia-smi', [...query, '--format=csv,noheader,nounits'], { timeout: 10_000, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const apps = run(['--query-compute-apps=pid,used_memory'])
+      .split('\n')
+      .map((l) => l.split(',').map((x) => Number(x.trim())))
+      .filter((r) => r.length === 2 && Number.isFinite(r[0]));
+    const ours = apps.filter(([pid]) => pids.has(pid));
+    const card = run(['--query-gpu=memory.used']).split('\n').map(Number).filter(Number.isFinite);
+    return { processMiB: ours.length ? ours.reduce((a, [, mib]) => a + mib, 0) : null, cardMiB: card.length ? card.reduce((a, b) => a + b, 0) : null };
+  } catch {
+    return { processMiB: null, cardMiB: null };
   }
 }

@@ -14,11 +14,10 @@
 // every Chromium process by type, the memory store's bytes, and the errors. The summary gives each
 // metric's drift, in %, from the steady state (window full, first question answered) to the end
 // (medians of the first and last tenth of the samples taken between questions), against the aim of ≤ 5 %.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { numberOption, option, parseArgs, checkKnownOptions, type ParsedArgs } from '../src/cli/args';
-import { checkPagesBuilt, commandLine, descendantPids, launchChromium, pagesDir, repoRoot, rssBytes } from './chromium-launch';
+import { checkPagesBuilt, commandLine, descendantPids, launchChromium, nvidiaMemory, pagesDir, repoRoot, rssBytes } from './chromium-launch';
 import { failer } from './needle-session';
 import { TRAINING_SEEDS_FROM } from './needle-plan';
 import { staticServer } from '../e2e/support/static-server';
@@ -98,22 +97,6 @@ interface Sample {
   /** RSS less what the memory store holds by design (its K/V grow with the stream). */
   rssLessStoreBytes: number;
   errors: number;
-}
-
-/** nvidia-smi's figures, or nulls without it. */
-function nvidiaMemory(pids: Set<number>): { processMiB: number | null; cardMiB: number | null } {
-  const run = (query: string[]) => execFileSync('nvidia-smi', [...query, '--format=csv,noheader,nounits'], { timeout: 10_000, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  try {
-    const apps = run(['--query-compute-apps=pid,used_memory'])
-      .split('\n')
-      .map((l) => l.split(',').map((x) => Number(x.trim())))
-      .filter((r) => r.length === 2 && Number.isFinite(r[0]));
-    const ours = apps.filter(([pid]) => pids.has(pid));
-    const card = run(['--query-gpu=memory.used']).split('\n').map(Number).filter(Number.isFinite);
-    return { processMiB: ours.length ? ours.reduce((a, [, mib]) => a + mib, 0) : null, cardMiB: card.length ? card.reduce((a, b) => a + b, 0) : null };
-  } catch {
-    return { processMiB: null, cardMiB: null };
-  }
 }
 
 function processType(pid: number): string {

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.png': 'image/png', '.map': 'application/json' };
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.png': 'image/png', '.map': 'application/json', '.wasm': 'application/wasm' };
 
 /**
  * A bare static file server (no Vite, no module rewriting), for pages that use the built library:
@@ -18,12 +18,15 @@ export async function staticServer(routes: Record<string, string>, headers: Reco
       if (path === prefix) file = target;
       else if (prefix.endsWith('/') && path.startsWith(prefix) && !path.includes('..')) file = join(target, path.slice(prefix.length));
     }
-    if (!file || !existsSync(file) || !statSync(file).isFile()) {
+    // a file kept gzipped (FILE.gz beside a missing FILE) is sent as FILE, encoded: the browser inflates it
+    const gzipped = !!file && !existsSync(file) && existsSync(`${file}.gz`);
+    const served = gzipped ? `${file}.gz` : file;
+    if (!file || !served || !existsSync(served) || !statSync(served).isFile()) {
       res.writeHead(404).end();
       return;
     }
-    const body = readFileSync(file);
-    res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
+    const body = readFileSync(served);
+    res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, ...(gzipped ? { 'content-encoding': 'gzip' } : {}) });
     res.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// streamvlm and transformers.js side by side in headless Chromium (bench/peer-browser.ts, bundled
+// into dist-node/ so it needs no node_modules: only node: modules and playwright-core from
+// PLAYWRIGHT_CORE). Build here:
+//   npm --prefix bench/peer ci && npx vite build -c bench/peer/vite.config.ts && npm run build:node
+// then: node bench/peer-browser.mjs --model <folder with onnx/> [--f16] [--out DIR]   (bench/PEER.md)
+import { existsSync } from 'node:fs';
+
+const built = new URL('../dist-node/peer-browser.js', import.meta.url);
+if (!existsSync(built)) {
+  console.error('peer-browser: dist-node/peer-browser.js is missing: run `npm run build:node` first');
+  process.exit(2);
+}
+await import(built.href);
