@@ -42,16 +42,18 @@ export interface MatmulOptions {
 export type TileSize = 32 | 64;
 
 /**
- * Below this many 64×64 tiles the tiled kernel uses 32×32 ones. A GPU runs thousands of threads at
- * once (an H100: 132 SMs × 2048); a 64-tile grid of a frame's prefill (M ≈ 80: two tile rows,
- * 9–48 tile columns) is 18–96 workgroups of 64 threads, most of the card idle. Both sizes give
- * identical bits, so the choice is speed only.
+ * Short x (at most SMALL_TILE_MAX_ROWS rows) whose output is fewer than this many 64×64 tiles
+ * takes 32×32 ones. A GPU runs thousands of threads at once (an H100: 132 SMs × 2048); a 64-tile
+ * grid of a frame's prefill (M ≈ 80: two tile rows, 9–48 tile columns) is 18–96 workgroups of 64
+ * threads, most of the card idle. Taller x (a SigLIP frame's 1024 patches) keeps the 64 tiles and
+ * their higher reuse until measured otherwise. Both sizes give identical bits: speed only.
  */
 export const SMALL_TILE_BELOW_WORKGROUPS = 256;
+export const SMALL_TILE_MAX_ROWS = 256;
 
 /** The tile the tiled kernel uses for an M×N output unless told. */
 export function tiledTileSize(m: number, n: number): TileSize {
-  return Math.ceil(m / 64) * Math.ceil(n / 64) < SMALL_TILE_BELOW_WORKGROUPS ? 32 : 64;
+  return m <= SMALL_TILE_MAX_ROWS && Math.ceil(m / 64) * Math.ceil(n / 64) < SMALL_TILE_BELOW_WORKGROUPS ? 32 : 64;
 }
 
 /** Work split of the matrix-vector kernel: SETS sets of LANES threads, ROWS output rows per set. */
