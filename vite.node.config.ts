@@ -23,6 +23,7 @@ const BENCH_INPUTS = {
   'needle-replay': 'bench/needle-replay.ts',
   'needle-browser': 'bench/needle-browser.ts',
   soak: 'bench/soak.ts',
+  'device-loss-browser': 'bench/device-loss-browser.ts',
 };
 
 export default defineConfig(({ mode }) => {
