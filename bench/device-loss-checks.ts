@@ -35,6 +35,8 @@ function checker() {
 function lossRun(r: LossResult, lossesInLoads: boolean, c: ReturnType<typeof checker>): Omit<Row, 'scenario' | 'pass' | 'problems'> {
   const { expect } = c;
   const m = r.midStream;
+  const { frames, windowFrames: win } = r.setup;
+  const stored = frames - win;
   const fromMemory = r.before.moments.find((x) => x.frameIndex === r.needle.frame)?.from;
   expect(fromMemory === 'memory' && r.before.tokens.length > 0, `the answer before the loss did not recall the needle's frame from memory (${fromMemory})`);
   const answerSame = same(r.afterAnswer.tokens, r.before.tokens) && same(r.afterAnswer.moments, r.before.moments);
@@ -45,16 +47,16 @@ function lossRun(r: LossResult, lossesInLoads: boolean, c: ReturnType<typeof che
   const mid = r.midAnswer;
   const midOk = isAnswer(mid) ? same(mid.tokens, r.before.tokens) : typedLoss(mid);
   expect(midOk, `the answer at the loss ended ${JSON.stringify(mid)}`);
-  expect('blocks' in r.saved && r.saved.blocks === 20, `saveMemory after the loss: ${JSON.stringify(r.saved)}`);
-  expect(same(r.events, ['devicelost', 'recovered:6/0']), `mid-answer events ${r.events.join(',')}`);
+  expect('blocks' in r.saved && r.saved.blocks === frames, `saveMemory after the loss: ${JSON.stringify(r.saved)}`);
+  expect(same(r.events, ['devicelost', `recovered:${win}/0`]), `mid-answer events ${r.events.join(',')}`);
   const streamEvents = lossesInLoads ? ['devicelost', 'devicelost', 'recovered:W/0'] : ['devicelost', 'recovered:W/0'];
-  expect(same(m.events.map((e) => e.replace(/^recovered:[56]\//, 'recovered:W/')), streamEvents), `mid-stream events ${m.events.join(',')}`);
+  expect(same(m.events.map((e) => (e === `recovered:${win}/0` || e === `recovered:${win - 1}/0` ? 'recovered:W/0' : e)), streamEvents), `mid-stream events ${m.events.join(',')}`);
   expect(same(m.loadEvents, lossesInLoads ? ['devicelost', 'recovered:0/0'] : []), `load events ${m.loadEvents.join(',')}`);
   const e1 = r.statsAfterAnswerLoss.engine;
   const e2 = m.stats.engine;
-  expect(e1?.framesLostToDeviceLoss === 0 && e1?.framesIngested === 20 && e1?.storeFrames === 14 && e1?.windowFrames === 6, `stats after the mid-answer loss: ${JSON.stringify(e1)}`);
-  expect(e2?.framesLostToDeviceLoss === 0 && e2?.framesIngested === 20 && e2?.storeFrames === 14 && e2?.windowFrames === 6, `stats after the mid-stream loss: ${JSON.stringify(e2)}`);
-  expect(m.stats.frames.ingested === 20 && m.stats.frames.failed === 0 && m.stats.frames.droppedQueueFull === 0, `frames after the mid-stream loss: ${JSON.stringify(m.stats.frames)}`);
+  expect(e1?.framesLostToDeviceLoss === 0 && e1?.framesIngested === frames && e1?.storeFrames === stored && e1?.windowFrames === win, `stats after the mid-answer loss: ${JSON.stringify(e1)}`);
+  expect(e2?.framesLostToDeviceLoss === 0 && e2?.framesIngested === frames && e2?.storeFrames === stored && e2?.windowFrames === win, `stats after the mid-stream loss: ${JSON.stringify(e2)}`);
+  expect(m.stats.frames.ingested === frames && m.stats.frames.failed === 0 && m.stats.frames.droppedQueueFull === 0, `frames after the mid-stream loss: ${JSON.stringify(m.stats.frames)}`);
   const rec = m.stats.recovery;
   expect(rec?.losses === (lossesInLoads ? 3 : 1) && rec?.recoveries === (lossesInLoads ? 2 : 1) && rec?.failed === null, `recovery stats of the second stream: ${JSON.stringify(rec)}`);
   expect(same(m.timeline, r.timelineBefore) && same(r.timelineDuringRecovery, r.timelineBefore), 'the timeline changed across a loss');
@@ -68,15 +70,16 @@ function lossRun(r: LossResult, lossesInLoads: boolean, c: ReturnType<typeof che
 
 function noBackup(r: NoBackupResult, c: ReturnType<typeof checker>): Omit<Row, 'scenario' | 'pass' | 'problems'> {
   const { expect } = c;
-  expect(same(r.events, ['devicelost', 'devicelost', 'recovered:0/6']), `events ${r.events.join(',')}`);
+  const { frames, windowFrames: win } = r.setup;
+  expect(same(r.events, ['devicelost', 'devicelost', `recovered:0/${win}`]), `events ${r.events.join(',')}`);
   const e = r.stats.engine;
-  expect(e?.framesLostToDeviceLoss === 6 && e?.storeFrames === 14 && e?.windowFrames === 0, `stats ${JSON.stringify(e)}`);
+  expect(e?.framesLostToDeviceLoss === win && e?.storeFrames === frames - win && e?.windowFrames === 0, `stats ${JSON.stringify(e)}`);
   expect(r.stats.recovery?.losses === 2 && r.stats.recovery?.recoveries === 1, `recovery stats ${JSON.stringify(r.stats.recovery)}`);
-  expect(same(r.timeline, Array.from({ length: 14 }, (_, i) => i * 1000)), `timeline ${JSON.stringify(r.timeline)}`);
+  expect(same(r.timeline, Array.from({ length: frames - win }, (_, i) => i * 1000)), `timeline ${JSON.stringify(r.timeline)}`);
   expect(r.after.moments.find((m) => m.frameIndex === r.needleFrame)?.from === 'memory', 'the needle is not recalled from memory after the loss');
   const sameText = r.after.text === r.before.text;
   expect(sameText, `after: "${r.after.text}", before: "${r.before.text}"`);
-  expect(r.ingestedAfter === 21, `frames ingested after one more: ${r.ingestedAfter}`);
+  expect(r.ingestedAfter === frames + 1, `frames ingested after one more: ${r.ingestedAfter}`);
   return { sameTokens: sameText ? 'same text (window frames lost by design)' : 'NO', events: r.events.join(','), typedErrors: '-', stats: `lost frames ${e?.framesLostToDeviceLoss}; losses ${r.stats.recovery?.losses}, recoveries ${r.stats.recovery?.recoveries}` };
 }
 

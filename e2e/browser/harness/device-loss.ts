@@ -23,7 +23,16 @@ export interface Failure {
   typed: boolean;
 }
 
+/**
+ * The clip and the stream every scenario watches: as small as still makes the point (the needle
+ * leaves the window for the memory store; a question reads window + top-k frames), since on a CPU
+ * adapter each frame of a question's context and of the clip costs most of a second.
+ */
+const SETUP = { frames: 12, windowFrames: 4, topK: 2, lossAtIngested: 7 } as const;
+export type Setup = typeof SETUP;
+
 export interface LossResult {
+  setup: Setup;
   needle: { frame: number; color: string; question: string };
   before: Answer;
   /** The answer that was streaming when the device was destroyed. */
@@ -46,6 +55,7 @@ export interface LossResult {
 }
 
 export interface NoBackupResult {
+  setup: Setup;
   needleFrame: number;
   /** The stream's device events: the loss, the recovery's first new device lost in turn as the weights upload, the recovery. */
   events: string[];
@@ -133,8 +143,8 @@ function waitFor(vlm: StreamVLM, type: 'recovered' | 'recoveryfailed'): Promise<
 async function load(kvBits: 4 | 'none', clip: NeedleStream, windowBackup = true, loseDuringLoads?: number[], loadEvents?: string[]): Promise<StreamVLM> {
   return StreamVLM.load(MODEL, {
     kvBits,
-    windowFrames: 6,
-    topK: 4,
+    windowFrames: SETUP.windowFrames,
+    topK: SETUP.topK,
     maxAnswerTokens: 8,
     timestamps: 'frames',
     queueCapacity: clip.frames,
@@ -153,8 +163,8 @@ function push(vlm: StreamVLM, clip: NeedleStream, i: number) {
 const timelineOf = async (vlm: StreamVLM) => (await vlm.timeline()).map((f) => f.timestampMs);
 
 async function run(kvBits: 4 | 'none', lossesInLoads = false): Promise<LossResult> {
-  // 20 frames at 1 frame/s, the needle at frame 4: 15 frames before the end, outside the 6-frame window
-  const clip = planNeedleStream({ seed: 1, frames: 20, depths: [0.2] });
+  // 12 frames at 1 frame/s, the needle at frame 2: 9 frames before the end, outside the 4-frame window
+  const clip = planNeedleStream({ seed: 1, frames: SETUP.frames, depths: [0.2] });
   const n = clip.needles[0];
   const question = colorQuestion(n.shape as Parameters<typeof colorQuestion>[0]);
   const vlm = await load(kvBits, clip);
@@ -198,7 +208,7 @@ async function run(kvBits: 4 | 'none', lossesInLoads = false): Promise<LossResul
   record(second, secondEvents);
   for (let i = 0; i < clip.frames; i++) await push(second, clip, i);
   let s = await second.stats();
-  while (s.frames.ingested < 12) {
+  while (s.frames.ingested < SETUP.lossAtIngested) {
     await sleep(20);
     s = await second.stats();
   }
@@ -209,12 +219,12 @@ async function run(kvBits: 4 | 'none', lossesInLoads = false): Promise<LossResul
   const answer = await collect(second.ask(question));
   const midStream = { lostAtIngested, loadEvents, events: secondEvents, answer, stats: await second.stats(), timeline: await timelineOf(second) };
   await second.dispose();
-  return { needle: { frame: n.frame, color: n.color, question }, before, midAnswer, events, eventsAtAsk, statsDuringRecovery, timelineDuringRecovery, afterAnswer, statsAfterAnswerLoss, saved, midStream, timelineBefore };
+  return { setup: SETUP, needle: { frame: n.frame, color: n.color, question }, before, midAnswer, events, eventsAtAsk, statsDuringRecovery, timelineDuringRecovery, afterAnswer, statsAfterAnswerLoss, saved, midStream, timelineBefore };
 }
 
 /** Without window backups: the window's frames at the loss are lost and counted; memory still answers. */
 async function withoutBackup(): Promise<NoBackupResult> {
-  const clip = planNeedleStream({ seed: 1, frames: 20, depths: [0.2] });
+  const clip = planNeedleStream({ seed: 1, frames: SETUP.frames, depths: [0.2] });
   const n = clip.needles[0];
   const question = colorQuestion(n.shape as Parameters<typeof colorQuestion>[0]);
   // the recovery's first reload (load 1) loses its new device in turn: the next try recovers
@@ -231,16 +241,16 @@ async function withoutBackup(): Promise<NoBackupResult> {
   const stats = await vlm.stats();
   const timeline = await timelineOf(vlm);
   await push(vlm, clip, 0).catch(() => {}); // an old timestamp: refused, the clock survived the loss
-  await vlm.pushFrame({ width: clip.width, height: clip.height, data: renderFrame(clip, 5) }, 20_000);
+  await vlm.pushFrame({ width: clip.width, height: clip.height, data: renderFrame(clip, 5) }, clip.frames * 1000);
   await vlm.idle();
   const ingestedAfter = (await vlm.stats()).engine!.framesIngested;
   await vlm.dispose();
-  return { needleFrame: n.frame, events, before, after, stats, timeline, ingestedAfter };
+  return { setup: SETUP, needleFrame: n.frame, events, before, after, stats, timeline, ingestedAfter };
 }
 
 /** The device destroyed at each of the load's four tries: load() rejects, typed, within seconds. */
 async function lostEveryTry(): Promise<LostEveryTryResult> {
-  const clip = planNeedleStream({ seed: 1, frames: 20, depths: [0.2] });
+  const clip = planNeedleStream({ seed: 1, frames: SETUP.frames, depths: [0.2] });
   const events: string[] = [];
   const t0 = performance.now();
   let outcome: LostEveryTryResult['outcome'];
