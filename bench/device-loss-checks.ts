@@ -9,6 +9,8 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Row {
   scenario: ScenarioName;
+  /** The activation precision of the stream ('-' where no stream loaded). */
+  math: string;
   /** The answers after the losses against the one before them (or the run without loss). */
   sameTokens: string;
   /** The device events seen, in order. */
@@ -61,6 +63,7 @@ function lossRun(r: LossResult, lossesInLoads: boolean, c: ReturnType<typeof che
   expect(rec?.losses === (lossesInLoads ? 3 : 1) && rec?.recoveries === (lossesInLoads ? 2 : 1) && rec?.failed === null, `recovery stats of the second stream: ${JSON.stringify(rec)}`);
   expect(same(m.timeline, r.timelineBefore) && same(r.timelineDuringRecovery, r.timelineBefore), 'the timeline changed across a loss');
   return {
+    math: r.precision,
     sameTokens: answerSame && streamSame ? `yes (${r.before.tokens.length} tokens ×2)` : 'NO',
     events: `answer: ${r.events.join(',')}; load: ${m.loadEvents.join(',') || '-'}; stream: ${m.events.join(',')}`,
     typedErrors: isAnswer(mid) ? 'answer finished before the loss' : `${mid.name}${typedLoss(mid) ? '' : ' (untyped)'}`,
@@ -80,7 +83,7 @@ function noBackup(r: NoBackupResult, c: ReturnType<typeof checker>): Omit<Row, '
   const sameText = r.after.text === r.before.text;
   expect(sameText, `after: "${r.after.text}", before: "${r.before.text}"`);
   expect(r.ingestedAfter === frames + 1, `frames ingested after one more: ${r.ingestedAfter}`);
-  return { sameTokens: sameText ? 'same text (window frames lost by design)' : 'NO', events: r.events.join(','), typedErrors: '-', stats: `lost frames ${e?.framesLostToDeviceLoss}; losses ${r.stats.recovery?.losses}, recoveries ${r.stats.recovery?.recoveries}` };
+  return { math: r.precision, sameTokens: sameText ? 'same text (window frames lost by design)' : 'NO', events: r.events.join(','), typedErrors: '-', stats: `lost frames ${e?.framesLostToDeviceLoss}; losses ${r.stats.recovery?.losses}, recoveries ${r.stats.recovery?.recoveries}` };
 }
 
 function everyTry(r: LostEveryTryResult, c: ReturnType<typeof checker>): Omit<Row, 'scenario' | 'pass' | 'problems'> {
@@ -88,7 +91,7 @@ function everyTry(r: LostEveryTryResult, c: ReturnType<typeof checker>): Omit<Ro
   expect(typedLoss(r.outcome), `load() ended ${JSON.stringify(r.outcome)}`);
   expect(same(r.events, ['devicelost', 'devicelost', 'devicelost', 'devicelost']), `events ${r.events.join(',')}`);
   expect(r.ms < 30_000, `load() took ${Math.round(r.ms)} ms to fail`);
-  return { sameTokens: '-', events: r.events.join(','), typedErrors: r.outcome === 'loaded' ? 'loaded (!)' : `${r.outcome.name} in ${(r.ms / 1000).toFixed(1)} s`, stats: '-' };
+  return { math: '-', sameTokens: '-', events: r.events.join(','), typedErrors: r.outcome === 'loaded' ? 'loaded (!)' : `${r.outcome.name} in ${(r.ms / 1000).toFixed(1)} s`, stats: '-' };
 }
 
 export function checkScenario(scenario: ScenarioName, result: LossResult | NoBackupResult | LostEveryTryResult, pageErrors: string[]): Row {

@@ -33,6 +33,8 @@ export type Setup = typeof SETUP;
 
 export interface LossResult {
   setup: Setup;
+  /** The activation precision the SDK chose (precision 'auto': f16 where the adapter has shader-f16). */
+  precision: 'f16' | 'f32';
   needle: { frame: number; color: string; question: string };
   before: Answer;
   /** The answer that was streaming when the device was destroyed. */
@@ -56,6 +58,7 @@ export interface LossResult {
 
 export interface NoBackupResult {
   setup: Setup;
+  precision: 'f16' | 'f32';
   needleFrame: number;
   /** The stream's device events: the loss, the recovery's first new device lost in turn as the weights upload, the recovery. */
   events: string[];
@@ -219,7 +222,7 @@ async function run(kvBits: 4 | 'none', lossesInLoads = false): Promise<LossResul
   const answer = await collect(second.ask(question));
   const midStream = { lostAtIngested, loadEvents, events: secondEvents, answer, stats: await second.stats(), timeline: await timelineOf(second) };
   await second.dispose();
-  return { setup: SETUP, needle: { frame: n.frame, color: n.color, question }, before, midAnswer, events, eventsAtAsk, statsDuringRecovery, timelineDuringRecovery, afterAnswer, statsAfterAnswerLoss, saved, midStream, timelineBefore };
+  return { setup: SETUP, precision: second.info.precision, needle: { frame: n.frame, color: n.color, question }, before, midAnswer, events, eventsAtAsk, statsDuringRecovery, timelineDuringRecovery, afterAnswer, statsAfterAnswerLoss, saved, midStream, timelineBefore };
 }
 
 /** Without window backups: the window's frames at the loss are lost and counted; memory still answers. */
@@ -245,7 +248,7 @@ async function withoutBackup(): Promise<NoBackupResult> {
   await vlm.idle();
   const ingestedAfter = (await vlm.stats()).engine!.framesIngested;
   await vlm.dispose();
-  return { setup: SETUP, needleFrame: n.frame, events, before, after, stats, timeline, ingestedAfter };
+  return { setup: SETUP, precision: vlm.info.precision, needleFrame: n.frame, events, before, after, stats, timeline, ingestedAfter };
 }
 
 /** The device destroyed at each of the load's four tries: load() rejects, typed, within seconds. */
