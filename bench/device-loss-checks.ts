@@ -59,6 +59,8 @@ function lossRun(r: LossResult, lossesInLoads: boolean, c: ReturnType<typeof che
   expect(e1?.framesLostToDeviceLoss === 0 && e1?.framesIngested === frames && e1?.storeFrames === stored && e1?.windowFrames === win, `stats after the mid-answer loss: ${JSON.stringify(e1)}`);
   expect(e2?.framesLostToDeviceLoss === 0 && e2?.framesIngested === frames && e2?.storeFrames === stored && e2?.windowFrames === win, `stats after the mid-stream loss: ${JSON.stringify(e2)}`);
   expect(m.stats.frames.ingested === frames && m.stats.frames.failed === 0 && m.stats.frames.droppedQueueFull === 0, `frames after the mid-stream loss: ${JSON.stringify(m.stats.frames)}`);
+  // destroyed while frames waited and ingested, not after the stream (a fast card could outrun the harness)
+  expect(m.lostAtIngested >= r.setup.lossAtIngested && m.lostAtIngested < frames, `the mid-stream loss came at ${m.lostAtIngested} of ${frames} frames ingested`);
   const rec = m.stats.recovery;
   expect(rec?.losses === (lossesInLoads ? 3 : 1) && rec?.recoveries === (lossesInLoads ? 2 : 1) && rec?.failed === null, `recovery stats of the second stream: ${JSON.stringify(rec)}`);
   expect(same(m.timeline, r.timelineBefore) && same(r.timelineDuringRecovery, r.timelineBefore), 'the timeline changed across a loss');
@@ -67,7 +69,7 @@ function lossRun(r: LossResult, lossesInLoads: boolean, c: ReturnType<typeof che
     sameTokens: answerSame && streamSame ? `yes (${r.before.tokens.length} tokens ×2)` : 'NO',
     events: `answer: ${r.events.join(',')}; load: ${m.loadEvents.join(',') || '-'}; stream: ${m.events.join(',')}`,
     typedErrors: isAnswer(mid) ? 'answer finished before the loss' : `${mid.name}${typedLoss(mid) ? '' : ' (untyped)'}`,
-    stats: `lost frames ${e1?.framesLostToDeviceLoss}/${e2?.framesLostToDeviceLoss}; losses ${rec?.losses}, recoveries ${rec?.recoveries}; saved ${'blocks' in r.saved ? r.saved.blocks : '-'}`,
+    stats: `lost at ${m.lostAtIngested}/${frames} ingested; lost frames ${e1?.framesLostToDeviceLoss}/${e2?.framesLostToDeviceLoss}; losses ${rec?.losses}, recoveries ${rec?.recoveries}; saved ${'blocks' in r.saved ? r.saved.blocks : '-'}`,
   };
 }
 
