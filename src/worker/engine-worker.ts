@@ -101,7 +101,7 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
     const loseDuringLoads = new Set(options.loseDeviceDuringLoadsForTesting ?? []);
     let loads = 0;
     let loadEvents: Promise<void>[] | null = [];
-    const stream = await RecoverableStream.start(
+    const starting = RecoverableStream.start(
       {
         acquire: () => GpuDevice.acquire(),
         async loadModel(gpu) {
@@ -128,9 +128,11 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
         if (loadEvents) loadEvents.push(told);
       },
     );
-    // the load's own events reach the page before load() returns (their port is not load's)
-    await Promise.all(loadEvents);
-    loadEvents = null;
+    // the load's own events reach the page before load() resolves or rejects (their port is not load's)
+    const stream = await starting.finally(async () => {
+      await Promise.all(loadEvents ?? []);
+      loadEvents = null;
+    });
     // the first load's progress (its tries after a lost device included) went to the page; a later
     // recovery's reload is reported by events
     progress = undefined;
