@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
-// `vite build -c vite.gpu-browser.config.ts`: the needle benchmark page and the soak page as static
+// `vite build -c vite.gpu-browser.config.ts`: the needle benchmark page, the soak page and the device-loss page as static
 // files in dist-gpu-browser/ (no Vite and no node_modules on the GPU machine), served with the model
-// folder by bench/needle-browser.ts and bench/soak.ts.
+// folder by bench/needle-browser.ts, bench/soak.ts and bench/device-loss-browser.ts.
 const here = import.meta.dirname;
 
 export default defineConfig({
@@ -19,6 +19,6 @@ export default defineConfig({
     outDir: 'dist-gpu-browser',
     emptyOutDir: true,
     target: 'es2022',
-    rollupOptions: { input: { needle: resolve(here, 'bench/needle-page.html'), soak: resolve(here, 'bench/soak-page.html') } },
+    rollupOptions: { input: { needle: resolve(here, 'bench/needle-page.html'), soak: resolve(here, 'bench/soak-page.html'), 'device-loss': resolve(here, 'bench/device-loss-page.html') } },
   },
 });

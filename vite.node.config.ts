@@ -24,6 +24,7 @@ const BENCH_INPUTS = {
   'needle-browser': 'bench/needle-browser.ts',
   soak: 'bench/soak.ts',
   'peer-browser': 'bench/peer-browser.ts',
+  'device-loss-browser': 'bench/device-loss-browser.ts',
 };
 
 export default defineConfig(({ mode }) => {

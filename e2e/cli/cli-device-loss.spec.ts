@@ -10,7 +10,7 @@ import { expect, test } from '@playwright/test';
 // every answer — about the needle, which has left the window, and others — has the tokens and the
 // moments of the same run without a loss. `--lose-device-at load` destroys the first device while
 // the weights are uploaded to it: the start is made again on a new device, and the run is as if
-// nothing had happened.
+// nothing had happened. Both are lost in one run (`load,12`).
 
 const MODEL = 'tools/fixtures/needle-vlm';
 
@@ -27,22 +27,24 @@ test('watch in Node: the GPU device destroyed mid-stream, every answer as withou
   const asks = meta.questions.filter((q) => q.family !== 'presence').flatMap((q) => ['--ask', q.question]);
   const base = ['watch', '--model', MODEL, '--video', path, '--window', '6', '--top-k', '4', '--kv-bits', '4', '--max-new-tokens', '8', ...asks];
   const plain = cli([...base, '--json']);
-  const lost = cli([...base, '--json', '--lose-device-at', '12']);
-  const lostAtLoad = cli([...base, '--json', '--lose-device-at', 'load']);
+  // one run, two losses (a run costs ~40 s here): the first device while the weights upload, then
+  // the stream's device at 12 s; each recovery is told apart by its line
+  const lost = cli([...base, '--json', '--lose-device-at', 'load,12']);
   expect(plain.code, plain.stderr.slice(-2000)).toBe(0);
   expect(lost.code, lost.stderr.slice(-2000)).toBe(0);
-  expect(lost.stderr).toMatch(/GPU device lost \(destroyed\); recovering/);
-  expect(lost.stderr).toMatch(/recovered in [\d.]+ s: [56] window frames restored, 0 lost/);
-  expect(lostAtLoad.code, lostAtLoad.stderr.slice(-2000)).toBe(0);
-  expect(lostAtLoad.stderr).toMatch(/GPU device lost \(destroyed\); recovering/);
-  expect(lostAtLoad.stderr).toMatch(/recovered in [\d.]+ s: 0 window frames restored, 0 lost/);
+  const lines = lost.stderr.split('\n').filter((l) => /GPU device lost|recovered in|recovery failed/.test(l));
+  expect(lines).toEqual([
+    'GPU device lost (destroyed); recovering',
+    expect.stringMatching(/^recovered in [\d.]+ s: 0 window frames restored, 0 lost$/),
+    'GPU device lost (destroyed); recovering',
+    expect.stringMatching(/^recovered in [\d.]+ s: [56] window frames restored, 0 lost$/),
+  ]);
   const answers = (r: { stdout: string }) => r.stdout.trim().split('\n').slice(-2).map((l) => JSON.parse(l) as { tokens: number[]; moments: { frameIndex: number; from: string }[] });
   const a = answers(plain);
-  for (const b of [answers(lost), answers(lostAtLoad)]) {
-    for (let i = 0; i < a.length; i++) {
-      expect(b[i].tokens).toEqual(a[i].tokens);
-      expect(b[i].moments).toEqual(a[i].moments);
-    }
+  const b = answers(lost);
+  for (let i = 0; i < a.length; i++) {
+    expect(b[i].tokens).toEqual(a[i].tokens);
+    expect(b[i].moments).toEqual(a[i].moments);
   }
   expect(a[0].moments.find((m) => m.frameIndex === meta.needles[0].frame)?.from).toBe('memory');
 });

@@ -46,7 +46,7 @@ end); the answer sees only the frames up to then. Answers print with the moments
                           as they were when each frame arrived (ReKV: no prefill per question)
   --lose-device-at S      destroy the GPU device at video time S, to see the stream recover
                           (a lost device is always replaced; memory and window carry over);
-                          \`load\`: while the model loads onto the first device
+                          \`load\`: while the model loads onto the first device; \`load,S\`: both
   --weights, --precision  as for generate
   --json                  no progress; one JSON line per answer:
                           {"question","askedAtMs","tokens","text","moments":[…]}`,

@@ -2,7 +2,7 @@ import { loadOptions, LOAD_OPTION_NAMES, type CliLoadOptions } from './load-opti
 import type { StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
 import { checkSetting, CLI_DEFAULTS } from '../settings/index';
-import { checkKnownOptions, checkNoPositional, numberOption, option, type ParsedArgs } from './args';
+import { checkKnownOptions, checkNoPositional, option, type ParsedArgs } from './args';
 import { sdkOptionsFrom, type SdkFlag } from './sdk-options';
 
 /** The StreamVLM.load options `watch` takes, as flags. */
@@ -87,8 +87,20 @@ export function watchOptions(args: ParsedArgs): WatchOptions {
   }
   const maxNewTokens = sdk.maxAnswerTokens ?? CLI_DEFAULTS.maxAnswerTokens;
   engine.maxAnswerTokens = maxNewTokens;
-  const duringLoad = option(args, 'lose-device-at') === 'load';
-  const loseAt = duringLoad ? undefined : numberOption(args, 'lose-device-at', { min: 0, integer: false });
+  const { atMs: loseDeviceAtMs, duringLoad: loseDeviceDuringLoad } = loseDeviceOption(option(args, 'lose-device-at'));
   checkNoPositional(args);
-  return { model, video: videos[0], fps: sdk.fps ?? CLI_DEFAULTS.fps, engine, maxNewTokens, questions, saveMemory, json: args.flags.has('json'), load: loadOptions(args), loseDeviceAtMs: loseAt === undefined ? null : loseAt * 1000, loseDeviceDuringLoad: duringLoad };
+  return { model, video: videos[0], fps: sdk.fps ?? CLI_DEFAULTS.fps, engine, maxNewTokens, questions, saveMemory, json: args.flags.has('json'), load: loadOptions(args), loseDeviceAtMs, loseDeviceDuringLoad };
+}
+
+/** `--lose-device-at`: `load`, a video time S, or both (`load,S`: one run sees both recoveries). */
+function loseDeviceOption(raw: string | undefined): { atMs: number | null; duringLoad: boolean } {
+  if (raw === undefined) return { atMs: null, duringLoad: false };
+  const parts = raw.split(',').map((p) => p.trim());
+  const duringLoad = parts.includes('load');
+  const times = parts.filter((p) => p !== 'load');
+  const seconds = times.map(Number);
+  if (times.length > 1 || parts.filter((p) => p === 'load').length > 1 || times.some((t, i) => t === '' || !Number.isFinite(seconds[i]) || seconds[i] < 0)) {
+    throw new InputError(`--lose-device-at must be load, a video time in seconds ≥ 0, or load,S; not ${raw}`);
+  }
+  return { atMs: times.length ? seconds[0] * 1000 : null, duringLoad };
 }

@@ -188,7 +188,13 @@ export class RecoverableStream {
         return;
       } catch (e) {
         failure = e;
+        // a new device lost in turn while the weights upload is a loss too: counted and told, as at the start
+        const behind = await lossBehind(gpu, e);
         gpu.destroy();
+        if (behind) {
+          this.recovery.noteLossDuringRecovery();
+          this.onEvent({ type: 'devicelost', reason: behind.reason, message: behind.message });
+        }
       }
     }
     this.orphan = state;

@@ -90,6 +90,11 @@ export class Recovery {
     this.stats.lastRecoveryMs = ms;
   }
 
+  /** Counts a new device lost while a recovery was loading the model onto it (the recovery tries another). */
+  noteLossDuringRecovery(): void {
+    this.stats.losses++;
+  }
+
   /** Resolves once no recovery is under way; rejects with DeviceLostError if the last one failed. */
   async settled(): Promise<void> {
     while (this.running) await this.running;

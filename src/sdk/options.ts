@@ -3,6 +3,8 @@ import type { KvStoreBits } from '../memory/frame-block';
 import { checkSetting, definedOnly, SDK_DEFAULTS } from '../settings/index';
 import type { LoadProgress } from '../model/progress';
 import type { WorkerLoadOptions } from '../worker/protocol';
+import type { DeviceEvent } from '../engine/recovery';
+import { InputError } from '../errors';
 
 /** How captured frames are stamped (see StreamVLMOptions.timestamps). */
 export type TimestampMode = 'auto' | 'frames';
@@ -10,6 +12,20 @@ export type TimestampMode = 'auto' | 'frames';
 export interface StreamVLMOptions {
   /** Download / upload progress in bytes, then 'done' (LoadProgress). */
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * The device events of the load itself, before the StreamVLM exists to dispatch them: a GPU
+   * device lost while the weights upload ('devicelost'; the load starts again on a new device, the
+   * files already downloaded from the cache), then 'recovered' once a new device holds the model.
+   * After load() the StreamVLM dispatches its device events as DOM events instead.
+   */
+  onDeviceEvent?: (event: DeviceEvent) => void;
+  /**
+   * Test hook, not a setting (tests and bench/device-loss-browser use it): the model loads, counted
+   * from 0 (the first, then each try after a lost device), whose GPUDevice is destroyed as their
+   * first weights upload, as a driver reset would. Unset, nothing is destroyed.
+   * @internal
+   */
+  loseDeviceDuringLoadsForTesting?: number[];
   /** Bits per value of the frames kept in memory beyond the window: 8, 4, 2, or 'none' (raw). Default 4. */
   kvBits?: KvStoreBits;
   /** Frames per second taken from the video (attach) or from pushed frames. Default 1. */
@@ -77,14 +93,24 @@ export function checkOptionValues(o: StreamVLMOptions, label: OptionLabel = sdkL
  * Checks the options on the page (so a typo fails before a worker starts and a model downloads)
  * and fills in the SDK's defaults.
  */
-export function checkOptions(options: StreamVLMOptions): Required<Omit<StreamVLMOptions, 'onProgress'>> {
+export function checkOptions(options: StreamVLMOptions): Required<Omit<StreamVLMOptions, 'onProgress' | 'onDeviceEvent' | 'loseDeviceDuringLoadsForTesting'>> {
   checkOptionValues(options);
+  checkTestHook(options.loseDeviceDuringLoadsForTesting);
   return { ...SDK_DEFAULTS, ...definedOnly(options) };
 }
 
+/** The device-loss test hook: a list of load numbers (whole, 0…63), or unset. */
+function checkTestHook(loads: unknown): void {
+  if (loads === undefined) return;
+  if (!Array.isArray(loads) || !loads.every((n) => Number.isInteger(n) && n >= 0 && n < 64)) {
+    throw new InputError('StreamVLM.load: loseDeviceDuringLoadsForTesting must be a list of load numbers (whole numbers 0…63)');
+  }
+}
+
 /** The worker's load options for checked SDK options and the precision chosen for this adapter. */
-export function workerLoadOptions(o: ReturnType<typeof checkOptions>, precision: 'f16' | 'f32'): WorkerLoadOptions {
+export function workerLoadOptions(o: ReturnType<typeof checkOptions>, precision: 'f16' | 'f32', loseDeviceDuringLoadsForTesting?: number[]): WorkerLoadOptions {
   return {
+    ...(loseDeviceDuringLoadsForTesting?.length ? { loseDeviceDuringLoadsForTesting } : {}),
     engine: { windowFrames: o.windowFrames, kvBits: o.kvBits, topK: o.topK, maxAnswerTokens: o.maxAnswerTokens, frameResize: o.frameResize, ramBudgetBytes: o.memoryRamMB * 2 ** 20, windowBackup: o.windowBackup },
     model: { weightFormat: o.weightFormat, precision },
     fps: o.fps,

@@ -128,7 +128,11 @@ export class StreamVLM extends EventTarget {
       options.onProgress?.(p);
     };
     try {
-      const loaded = await client.load(modelUrl, workerLoadOptions(settings, precision), onProgress);
+      // the load's own device events (a device lost while the weights upload) go to the option;
+      // once loaded, start() makes them the StreamVLM's events
+      const onDeviceEvent = options.onDeviceEvent;
+      if (onDeviceEvent) await client.onDeviceEvent((e) => onDeviceEvent(e));
+      const loaded = await client.load(modelUrl, workerLoadOptions(settings, precision, options.loseDeviceDuringLoadsForTesting), onProgress);
       const vlm = new StreamVLM(client, { adapter: loaded.adapter, precision: loaded.precision, fromCache, meta: loaded.meta, engine: loaded.engine, modelUrl }, settings);
       await vlm.start();
       return vlm;

@@ -47,8 +47,9 @@ let loading: Promise<WorkerLoadInfo> | null = null;
 /** The page's listener for device events (subscribe). */
 let listener: ((e: DeviceEvent) => void) | null = null;
 
-function emit(e: DeviceEvent): void {
-  if (listener) Promise.resolve(listener(e)).catch(() => {});
+/** Tells the page; resolves once its listener ran (never rejects: a page that went away must not stop the stream). */
+function emit(e: DeviceEvent): Promise<void> {
+  return listener ? Promise.resolve(listener(e)).catch(() => {}) : Promise.resolve();
 }
 /** Questions in flight by id, so the page can stop one (`cancelAsk`). */
 const asks = new Map<number, { aborted: boolean }>();
@@ -96,18 +97,24 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
           Promise.resolve(onProgress(p)).catch(() => {});
         }
       : undefined;
-    const stream = await RecoverableStream.start(
+    // the test hook: which loads' devices are destroyed (none unless a test asked)
+    const loseDuringLoads = new Set(options.loseDeviceDuringLoadsForTesting ?? []);
+    let loads = 0;
+    let loadEvents: Promise<void>[] | null = [];
+    const starting = RecoverableStream.start(
       {
         acquire: () => GpuDevice.acquire(),
         async loadModel(gpu) {
           let fromCache = false;
           const report = progress;
+          const loseHere = loseDuringLoads.has(loads++);
           // a GPU allocation that fails does not throw in WebGPU: the scope turns it into GpuOutOfMemoryError
           const model = await withOutOfMemoryScope(gpu.device, 'loading the model', () =>
             loadModel(gpu, source, {
               ...options.model,
               onProgress: (p) => {
                 if (p.phase === 'done') fromCache = p.fromCache;
+                if (loseHere && p.phase === 'upload' && !gpu.lost) gpu.device.destroy();
                 report?.(p);
               },
             }),
@@ -116,8 +123,16 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
         },
         createEngine: (model, resume) => withOutOfMemoryScope(model.gpu.device, 'creating the stream engine', () => createEngine(model, options.engine, resume)),
       },
-      (e) => emit(e),
+      (e) => {
+        const told = emit(e);
+        if (loadEvents) loadEvents.push(told);
+      },
     );
+    // the load's own events reach the page before load() resolves or rejects (their port is not load's)
+    const stream = await starting.finally(async () => {
+      await Promise.all(loadEvents ?? []);
+      loadEvents = null;
+    });
     // the first load's progress (its tries after a lost device included) went to the page; a later
     // recovery's reload is reported by events
     progress = undefined;

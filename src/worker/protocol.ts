@@ -20,6 +20,12 @@ export interface WorkerLoadOptions {
   queueCapacity?: number;
   /** Keep the model files in the browser's Cache Storage (default SDK_DEFAULTS.cache). */
   cache?: boolean;
+  /**
+   * Test hook (never set unless a test asks): the model loads, counted from 0 (the first load,
+   * then each try after a lost device: a retry of the start or a recovery's reload), whose GPU
+   * device the worker destroys when their first weights go to it, as a driver reset would.
+   */
+  loseDeviceDuringLoadsForTesting?: number[];
 }
 
 export interface WorkerLoadInfo {

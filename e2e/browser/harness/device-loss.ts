@@ -4,6 +4,7 @@
 // mid-answer and mid-stream, and the answers about the needle, which has left the GPU window and
 // lives in the memory store, are compared token for token with the answers before the loss.
 import { StreamVLM, StreamVlmError, type AskEvent, type Moment, type StreamVLMStats } from '../../../src/index';
+import type { DeviceEvent } from '../../../src/engine/recovery';
 import { deleteMemory, openMemory } from '../../../src/platform/browser/saved-memories';
 import { colorQuestion, planNeedleStream, renderFrame, type NeedleStream } from '../../../src/needle/render';
 
@@ -22,7 +23,18 @@ export interface Failure {
   typed: boolean;
 }
 
+/**
+ * The clip and the stream every scenario watches: as small as still makes the point (the needle
+ * leaves the window for the memory store; a question reads window + top-k frames), since on a CPU
+ * adapter each frame of a question's context and of the clip costs most of a second.
+ */
+const SETUP = { frames: 12, windowFrames: 4, topK: 2, lossAtIngested: 7 } as const;
+export type Setup = typeof SETUP;
+
 export interface LossResult {
+  setup: Setup;
+  /** The activation precision the SDK chose (precision 'auto': f16 where the adapter has shader-f16). */
+  precision: 'f16' | 'f32';
   needle: { frame: number; color: string; question: string };
   before: Answer;
   /** The answer that was streaming when the device was destroyed. */
@@ -35,13 +47,20 @@ export interface LossResult {
   afterAnswer: Answer;
   statsAfterAnswerLoss: StreamVLMStats;
   saved: { blocks: number } | Failure;
-  /** A second stream whose device is destroyed while it ingests; asked at once (the ask waits for the recovery). */
-  midStream: { lostAtIngested: number; events: string[]; answer: Answer; stats: StreamVLMStats; timeline: number[] };
+  /**
+   * A second stream whose device is destroyed while it ingests; asked at once (the ask waits for the
+   * recovery). With `lossesInLoads`, its first load's device and the recovery's first reload's device
+   * are destroyed too: `loadEvents` are the load's own events (StreamVLMOptions.onDeviceEvent).
+   */
+  midStream: { lostAtIngested: number; loadEvents: string[]; events: string[]; answer: Answer; stats: StreamVLMStats; timeline: number[] };
   timelineBefore: number[];
 }
 
 export interface NoBackupResult {
+  setup: Setup;
+  precision: 'f16' | 'f32';
   needleFrame: number;
+  /** The stream's device events: the loss, the recovery's first new device lost in turn as the weights upload, the recovery. */
   events: string[];
   before: Answer;
   after: Answer;
@@ -69,9 +88,23 @@ interface Steps {
   dispose: () => Promise<void>;
 }
 
+/** A load whose device is destroyed at every try (the first and each retry after a loss). */
+export interface LostEveryTryResult {
+  /** How load() ended: a typed DeviceLostError expected. */
+  outcome: Failure | 'loaded';
+  /** The load's device events (onDeviceEvent). */
+  events: string[];
+  ms: number;
+}
+
 declare global {
   interface Window {
-    deviceLoss: { run: (kvBits: 4 | 'none') => Promise<LossResult>; withoutBackup: () => Promise<NoBackupResult>; steps: Steps };
+    deviceLoss: {
+      run: (kvBits: 4 | 'none', lossesInLoads?: boolean) => Promise<LossResult>;
+      withoutBackup: () => Promise<NoBackupResult>;
+      lostEveryTry: () => Promise<LostEveryTryResult>;
+      steps: Steps;
+    };
   }
 }
 
@@ -91,11 +124,12 @@ async function collect(events: AsyncIterable<AskEvent>, onMoments?: () => void):
   throw new Error('no done event');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** An event as the specs compare it: its type, and for 'recovered' `:<window frames restored>/<frames lost>`. */
+const describe = (e: DeviceEvent) => (e.type === 'recovered' ? `recovered:${e.windowFramesRestored}/${e.framesLost}` : e.type);
 
 function record(vlm: StreamVLM, into: string[]): void {
   for (const type of ['devicelost', 'recovered', 'recoveryfailed'] as const) {
-    vlm.addEventListener(type, (e) => into.push(`${type}${type === 'recovered' ? `:${(e as CustomEvent<{ windowFramesRestored: number; framesLost: number }>).detail.windowFramesRestored}/${(e as CustomEvent<{ framesLost: number }>).detail.framesLost}` : ''}`));
+    vlm.addEventListener(type, (e) => into.push(describe(e.detail)));
   }
 }
 
@@ -103,8 +137,24 @@ function waitFor(vlm: StreamVLM, type: 'recovered' | 'recoveryfailed'): Promise<
   return new Promise((resolve) => vlm.addEventListener(type, () => resolve(), { once: true }));
 }
 
-async function load(kvBits: 4 | 'none', clip: NeedleStream, windowBackup = true): Promise<StreamVLM> {
-  return StreamVLM.load(MODEL, { kvBits, windowFrames: 6, topK: 4, maxAnswerTokens: 8, timestamps: 'frames', queueCapacity: clip.frames, memoryRamMB: Infinity, persistStorage: false, windowBackup });
+/**
+ * The stream the tests watch the clip with. `loseDuringLoads`: the test hook destroying the device
+ * of those loads (0: the first; then each try after a loss); the load's own events go to `loadEvents`.
+ */
+async function load(kvBits: 4 | 'none', clip: NeedleStream, windowBackup = true, loseDuringLoads?: number[], loadEvents?: string[]): Promise<StreamVLM> {
+  return StreamVLM.load(MODEL, {
+    kvBits,
+    windowFrames: SETUP.windowFrames,
+    topK: SETUP.topK,
+    maxAnswerTokens: 8,
+    timestamps: 'frames',
+    queueCapacity: clip.frames,
+    memoryRamMB: Infinity,
+    persistStorage: false,
+    windowBackup,
+    loseDeviceDuringLoadsForTesting: loseDuringLoads,
+    onDeviceEvent: (e) => loadEvents?.push(describe(e)),
+  });
 }
 
 function push(vlm: StreamVLM, clip: NeedleStream, i: number) {
@@ -113,9 +163,9 @@ function push(vlm: StreamVLM, clip: NeedleStream, i: number) {
 
 const timelineOf = async (vlm: StreamVLM) => (await vlm.timeline()).map((f) => f.timestampMs);
 
-async function run(kvBits: 4 | 'none'): Promise<LossResult> {
-  // 20 frames at 1 frame/s, the needle at frame 4: 15 frames before the end, outside the 6-frame window
-  const clip = planNeedleStream({ seed: 1, frames: 20, depths: [0.2] });
+async function run(kvBits: 4 | 'none', lossesInLoads = false): Promise<LossResult> {
+  // 12 frames at 1 frame/s, the needle at frame 2: 9 frames before the end, outside the 4-frame window
+  const clip = planNeedleStream({ seed: 1, frames: SETUP.frames, depths: [0.2] });
   const n = clip.needles[0];
   const question = colorQuestion(n.shape as Parameters<typeof colorQuestion>[0]);
   const vlm = await load(kvBits, clip);
@@ -150,32 +200,36 @@ async function run(kvBits: 4 | 'none'): Promise<LossResult> {
   await vlm.deleteMemory('after-device-loss').catch(() => {});
   await vlm.dispose();
 
-  // 2. the device goes while frames are being ingested; the question is asked at once
-  const second = await load(kvBits, clip);
+  // 2. the device goes while frames are being ingested; the question is asked at once. With
+  // lossesInLoads, also while the first load uploads the weights (load 0; load 1 is the start's
+  // retry) and while the recovery from the mid-stream loss reloads them (load 2; load 3 its retry)
+  const loadEvents: string[] = [];
+  const second = await load(kvBits, clip, true, lossesInLoads ? [0, 2] : undefined, loadEvents);
   const secondEvents: string[] = [];
   record(second, secondEvents);
-  for (let i = 0; i < clip.frames; i++) await push(second, clip, i);
-  let s = await second.stats();
-  while (s.frames.ingested < 12) {
-    await sleep(20);
-    s = await second.stats();
-  }
-  const lostAtIngested = s.frames.ingested;
-  await second.loseDeviceForTesting();
+  // the first frames ingested, the rest offered at once, and the device destroyed while they
+  // wait and ingest (on a fast card too, where frames ingest faster than a poll could catch)
+  for (let i = 0; i < SETUP.lossAtIngested; i++) await push(second, clip, i);
+  await second.idle();
+  for (let i = SETUP.lossAtIngested; i < clip.frames; i++) await push(second, clip, i);
+  const losing = second.loseDeviceForTesting();
+  const lostAtIngested = (await second.stats()).frames.ingested;
+  await losing;
   // during the recovery: the question waits for the new device, then for the frames before it
   await second.idle();
   const answer = await collect(second.ask(question));
-  const midStream = { lostAtIngested, events: secondEvents, answer, stats: await second.stats(), timeline: await timelineOf(second) };
+  const midStream = { lostAtIngested, loadEvents, events: secondEvents, answer, stats: await second.stats(), timeline: await timelineOf(second) };
   await second.dispose();
-  return { needle: { frame: n.frame, color: n.color, question }, before, midAnswer, events, eventsAtAsk, statsDuringRecovery, timelineDuringRecovery, afterAnswer, statsAfterAnswerLoss, saved, midStream, timelineBefore };
+  return { setup: SETUP, precision: second.info.precision, needle: { frame: n.frame, color: n.color, question }, before, midAnswer, events, eventsAtAsk, statsDuringRecovery, timelineDuringRecovery, afterAnswer, statsAfterAnswerLoss, saved, midStream, timelineBefore };
 }
 
 /** Without window backups: the window's frames at the loss are lost and counted; memory still answers. */
 async function withoutBackup(): Promise<NoBackupResult> {
-  const clip = planNeedleStream({ seed: 1, frames: 20, depths: [0.2] });
+  const clip = planNeedleStream({ seed: 1, frames: SETUP.frames, depths: [0.2] });
   const n = clip.needles[0];
   const question = colorQuestion(n.shape as Parameters<typeof colorQuestion>[0]);
-  const vlm = await load(4, clip, false);
+  // the recovery's first reload (load 1) loses its new device in turn: the next try recovers
+  const vlm = await load(4, clip, false, [1]);
   const events: string[] = [];
   record(vlm, events);
   for (let i = 0; i < clip.frames; i++) await push(vlm, clip, i);
@@ -188,11 +242,27 @@ async function withoutBackup(): Promise<NoBackupResult> {
   const stats = await vlm.stats();
   const timeline = await timelineOf(vlm);
   await push(vlm, clip, 0).catch(() => {}); // an old timestamp: refused, the clock survived the loss
-  await vlm.pushFrame({ width: clip.width, height: clip.height, data: renderFrame(clip, 5) }, 20_000);
+  await vlm.pushFrame({ width: clip.width, height: clip.height, data: renderFrame(clip, 5) }, clip.frames * 1000);
   await vlm.idle();
   const ingestedAfter = (await vlm.stats()).engine!.framesIngested;
   await vlm.dispose();
-  return { needleFrame: n.frame, events, before, after, stats, timeline, ingestedAfter };
+  return { setup: SETUP, precision: vlm.info.precision, needleFrame: n.frame, events, before, after, stats, timeline, ingestedAfter };
+}
+
+/** The device destroyed at each of the load's four tries: load() rejects, typed, within seconds. */
+async function lostEveryTry(): Promise<LostEveryTryResult> {
+  const clip = planNeedleStream({ seed: 1, frames: SETUP.frames, depths: [0.2] });
+  const events: string[] = [];
+  const t0 = performance.now();
+  let outcome: LostEveryTryResult['outcome'];
+  try {
+    const vlm = await load(4, clip, true, [0, 1, 2, 3, 4, 5, 6, 7], events);
+    outcome = 'loaded';
+    await vlm.dispose();
+  } catch (e) {
+    outcome = failure(e);
+  }
+  return { outcome, events, ms: performance.now() - t0 };
 }
 
 let stepped: StreamVLM | null = null;
@@ -255,4 +325,4 @@ const steps: Steps = {
   dispose: () => stepped!.dispose(),
 };
 
-window.deviceLoss = { run, withoutBackup, steps };
+window.deviceLoss = { run, withoutBackup, lostEveryTry, steps };
