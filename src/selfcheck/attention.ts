@@ -6,7 +6,7 @@ import { applyRope, RopeTable } from '../kernels/rope';
 import { attentionRef, type MaskRef } from '../reference/attention';
 import { applyRopeRef } from '../reference/rope';
 import { Random } from '../reference/random';
-import { compare, TOLERANCE, type Tolerance } from './compare';
+import { compare, compareExact, TOLERANCE, type Tolerance } from './compare';
 import type { KernelCheck } from './types';
 
 const THETA = 100000;
@@ -186,15 +186,10 @@ const rotateQAgreement: KernelCheck = {
     attentionDecode(rec, q[1], k, v, outs[1], base);
     rec.submit();
     const [a, b] = await Promise.all(outs.map((o) => o.readFloat()));
-    let differing = 0;
-    let maxAbsError = 0;
-    for (let i = 0; i < a.length; i++) {
-      if (!Object.is(a[i], b[i])) differing++;
-      maxAbsError = Math.max(maxAbsError, Math.abs(a[i] - b[i]));
-    }
+    const result = compareExact(a, b);
     for (const t of [...q, k, v, kPositions, qPositions, ...outs]) t.destroy();
     table.destroy();
-    return { maxAbsError, tolerance: 'identical', pass: differing === 0, detail: `${differing} of ${a.length} outputs differ` };
+    return result;
   },
 };
 

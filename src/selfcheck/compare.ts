@@ -38,3 +38,18 @@ export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, 
         : `${failures}/${expected.length} out of tolerance; first at ${firstFailure}: got ${actual[firstFailure]}, expected ${expected[firstFailure]}`,
   };
 }
+
+/**
+ * Two GPU paths that must give the same bits (a fused kernel against the kernels it replaces):
+ * passes only when every element is identical (Object.is: -0 and NaN patterns count too).
+ */
+export function compareExact(actual: ArrayLike<number>, expected: ArrayLike<number>): CheckResult {
+  let differing = 0;
+  let maxAbsError = 0;
+  for (let i = 0; i < actual.length; i++) {
+    if (!Object.is(actual[i], expected[i])) differing++;
+    maxAbsError = Math.max(maxAbsError, Math.abs(actual[i] - expected[i]));
+  }
+  if (actual.length !== expected.length) differing += Math.abs(actual.length - expected.length);
+  return { maxAbsError, tolerance: 'identical', pass: differing === 0, detail: `${differing} of ${expected.length} outputs differ` };
+}

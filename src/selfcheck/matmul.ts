@@ -9,7 +9,7 @@ import { destroyWeight, uploadWeight, WEIGHT_FORMATS, type WeightFormat } from '
 import { linearRef, matmulRef } from '../reference/matmul';
 import { dequantizedWeights, packWeight, quantizationErrorRatio } from '../kernels/weight-packing';
 import { Random } from '../reference/random';
-import { compare, TOLERANCE } from './compare';
+import { compare, compareExact, TOLERANCE } from './compare';
 import type { CheckResult, KernelCheck } from './types';
 
 // 'tiled': the 64×64-tile kernel; 'tiled32': the 32×32 one (matmulTiled's tile for short x)
@@ -163,16 +163,11 @@ function tileAgreementCheck(format: WeightFormat): KernelCheck {
       matmulTiled(rec, tx, w, outs[1], { tile: 64 });
       rec.submit();
       const [a, b] = await Promise.all(outs.map((o) => o.readFloat()));
-      let differing = 0;
-      let maxAbsError = 0;
-      for (let i = 0; i < a.length; i++) {
-        if (!Object.is(a[i], b[i])) differing++;
-        maxAbsError = Math.max(maxAbsError, Math.abs(a[i] - b[i]));
-      }
+      const result = compareExact(a, b);
       destroyWeight(w, { bias: true });
       tx.destroy();
       for (const o of outs) o.destroy();
-      return { maxAbsError, tolerance: 'identical', pass: differing === 0, detail: `${differing} of ${a.length} outputs differ` };
+      return result;
     },
   };
 }
@@ -201,15 +196,10 @@ function swiGluCheck(format: WeightFormat, [m, k, n]: Shape): KernelCheck {
       matvec(rec, scratch, w, outs[1]);
       rec.submit();
       const [a, b] = await Promise.all(outs.map((o) => o.readFloat()));
-      let differing = 0;
-      let maxAbsError = 0;
-      for (let i = 0; i < a.length; i++) {
-        if (!Object.is(a[i], b[i])) differing++;
-        maxAbsError = Math.max(maxAbsError, Math.abs(a[i] - b[i]));
-      }
+      const result = compareExact(a, b);
       destroyWeight(w);
       for (const t of [...tensors, scratch, ...outs]) t.destroy();
-      return { maxAbsError, tolerance: 'identical', pass: differing === 0, detail: `${differing} of ${a.length} outputs differ` };
+      return result;
     },
   };
 }
