@@ -8,7 +8,7 @@ import { NeedleClipPlayer } from './needle-clip';
 import { describeError, NO_WEBGPU, type UserMessage } from './messages';
 import { ProgressView } from './progress-view';
 import { setUpGpuCheck } from './self-check';
-import { showDeviceEvents } from './device-status';
+import { deviceEventLine, showDeviceEvents } from './device-status';
 import { StatsView } from './stats-view';
 import { TimelineView } from './timeline-view';
 import { readPageSettings } from './url-options';
@@ -69,7 +69,10 @@ async function loadModel(): Promise<void> {
   progress.start(model);
   document.body.dataset.state = 'loading';
   try {
-    vlm = await StreamVLM.load(model, { ...settings.options, onProgress: (p) => progress.update(p) });
+    // ?loseDeviceAtLoad destroys the GPU device of the first load as its weights upload (the SDK's
+    // test hook), to see the page say so and the load go on on a new device
+    const loseAtLoad = new URLSearchParams(location.search).has('loseDeviceAtLoad') ? { loseDeviceDuringLoadsForTesting: [0] } : {};
+    vlm = await StreamVLM.load(model, { ...settings.options, ...loseAtLoad, onProgress: (p) => progress.update(p), onDeviceEvent: deviceEventLine($('gpu-status'), 'load') });
   } catch (error) {
     progress.fail();
     document.body.dataset.state = 'load-failed';

@@ -22,3 +22,17 @@ test('the demo reports a lost GPU device and its recovery', async ({ page }) => 
   await expect(page.locator('#error')).toBeHidden();
   expect(errors).toEqual([]);
 });
+
+test('the demo reports a GPU device lost while the model loads, and the load goes on on a new device', async ({ page }) => {
+  test.setTimeout(170_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // the first load's device is destroyed as its weights upload (the SDK's test hook, through ?loseDeviceAtLoad)
+  await loadNeedleModel(page, '&loseDeviceAtLoad&window=4');
+  const status = page.locator('#gpu-status');
+  await expect(status).toHaveAttribute('data-state', 'recovered');
+  await expect(status).toContainText('during loading');
+  await expect(page.locator('#model-info')).toContainText('Ready');
+  await expect(page.locator('#error')).toBeHidden();
+  expect(errors).toEqual([]);
+});
