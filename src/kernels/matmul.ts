@@ -206,19 +206,12 @@ export function matmulTiled(rec: CommandRecorder, x: Tensor, w: Weight, out: Lin
  * silu_mul into `scratch` then the tiled kernel. Both give the bits of siluMul followed by matmul.
  */
 export function matmulSwiGlu(rec: CommandRecorder, gate: Tensor, up: Tensor, w: Weight, out: Tensor, scratch: Tensor): void {
-  if (up.dtype !== gate.dtype || up.size !== gate.size) throw new InputError(`matmulSwiGlu: up [${up.shape.join(', ')}] ${up.dtype} must match gate [${gate.shape.join(', ')}] ${gate.dtype}`);
-  const rows = gate.size / w.inFeatures;
-  if (rows > MATVEC_MAX_ROWS) {
+  if (gate.size / w.inFeatures > MATVEC_MAX_ROWS) {
     siluMul(rec, gate, up, scratch);
     matmulTiled(rec, scratch, w, out);
-    return;
+  } else {
+    matvec(rec, gate, w, out, { swigluUp: up });
   }
-  const p = linearProblem('matmulSwiGlu', gate, w, out, {});
-  if (p.m === 0) return;
-  const { lanes, sets, rows: perSet } = DEFAULT_MATVEC_CONFIG;
-  const call = { precision: p.precision, variant: { ...linearDefines(w.format, p), X_SWIGLU: true }, overrides: { M_ROWS: p.m, LANES: lanes, SETS: sets, ROWS: perSet } };
-  const workgroups = grid(rec.gpu, Math.ceil(p.n / (sets * perSet)));
-  dispatchKernel(rec, matvecKernel, call, { n: p.n, k: p.k, ...linearTail(w, p) }, { ...linearBindings(gate, w, p), x_up: up }, workgroups);
 }
 
 /** The matrix-vector kernel for 1..4 rows of x (decode). */
@@ -227,8 +220,14 @@ export function matvec(
   x: Tensor,
   w: Weight,
   out: LinearOutput,
-  options: MatmulOptions & { config?: Partial<MatvecConfig> } = {},
+  options: MatmulOptions & {
+    config?: Partial<MatvecConfig>;
+    /** x is the MLP's gate and this its up projection: the kernel's input is act(silu(x) · up) (X_SWIGLU). */
+    swigluUp?: Tensor;
+  } = {},
 ): void {
+  const up = options.swigluUp;
+  if (up && (up.dtype !== x.dtype || up.size !== x.size)) throw new InputError(`matvec: swigluUp [${up.shape.join(', ')}] ${up.dtype} must match x [${x.shape.join(', ')}] ${x.dtype}`);
   const p = linearProblem('matvec', x, w, out, options);
   if (p.m === 0) return;
   if (p.m > MATVEC_MAX_ROWS) throw new InputError(`matvec: x has ${p.m} rows; at most ${MATVEC_MAX_ROWS} (use matmul or matmulTiled)`);
@@ -240,9 +239,9 @@ export function matvec(
   if (lanes * sets > rec.gpu.limits.maxComputeInvocationsPerWorkgroup) {
     throw new InputError(`matvec: ${lanes}·${sets} threads exceed this GPU's ${rec.gpu.limits.maxComputeInvocationsPerWorkgroup} per workgroup`);
   }
-  const call = { precision: p.precision, variant: linearDefines(w.format, p), overrides: { M_ROWS: p.m, LANES: lanes, SETS: sets, ROWS: rows } };
+  const call = { precision: p.precision, variant: { ...linearDefines(w.format, p), X_SWIGLU: !!up }, overrides: { M_ROWS: p.m, LANES: lanes, SETS: sets, ROWS: rows } };
   const workgroups = grid(rec.gpu, Math.ceil(p.n / (sets * rows)));
-  dispatchKernel(rec, matvecKernel, call, { n: p.n, k: p.k, ...linearTail(w, p) }, linearBindings(x, w, p), workgroups);
+  dispatchKernel(rec, matvecKernel, call, { n: p.n, k: p.k, ...linearTail(w, p) }, { ...linearBindings(x, w, p), x_up: up }, workgroups);
 }
 
 /**
