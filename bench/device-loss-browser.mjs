@@ -4,11 +4,6 @@
 // PLAYWRIGHT_CORE). Build here:
 //   npx vite build -c vite.gpu-browser.config.ts && npm run build:node
 // then: node bench/device-loss-browser.mjs [--f16] [--scenarios losses-4bit,lost-every-try]
-import { existsSync } from 'node:fs';
+import { runBuilt } from './run-built.mjs';
 
-const built = new URL('../dist-node/device-loss-browser.js', import.meta.url);
-if (!existsSync(built)) {
-  console.error('device-loss-browser: dist-node/device-loss-browser.js is missing: run `npm run build:node` first');
-  process.exit(2);
-}
-await import(built.href);
+await runBuilt('device-loss-browser');

@@ -3,11 +3,6 @@
 // needs no node_modules: only node: modules and playwright-core from PLAYWRIGHT_CORE). Build here:
 //   npx vite build -c vite.gpu-browser.config.ts && npm run build:node
 // then: node bench/needle-browser.mjs --lengths 60,600 --configs 4 --pages 4 --out needle-chromium.json
-import { existsSync } from 'node:fs';
+import { runBuilt } from './run-built.mjs';
 
-const built = new URL('../dist-node/needle-browser.js', import.meta.url);
-if (!existsSync(built)) {
-  console.error('needle-browser: dist-node/needle-browser.js is missing: run `npm run build:node` first');
-  process.exit(2);
-}
-await import(built.href);
+await runBuilt('needle-browser');

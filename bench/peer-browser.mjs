@@ -4,11 +4,6 @@
 // PLAYWRIGHT_CORE). Build here:
 //   npm --prefix bench/peer ci && npx vite build -c bench/peer/vite.config.ts && npm run build:node
 // then: node bench/peer-browser.mjs --model <folder with onnx/> [--f16] [--out DIR]   (bench/PEER.md)
-import { existsSync } from 'node:fs';
+import { runBuilt } from './run-built.mjs';
 
-const built = new URL('../dist-node/peer-browser.js', import.meta.url);
-if (!existsSync(built)) {
-  console.error('peer-browser: dist-node/peer-browser.js is missing: run `npm run build:node` first');
-  process.exit(2);
-}
-await import(built.href);
+await runBuilt('peer-browser');

@@ -3,11 +3,6 @@
 // node_modules: only node: modules and playwright-core from PLAYWRIGHT_CORE). Build here:
 //   npx vite build -c vite.gpu-browser.config.ts && npm run build:node
 // then: node bench/soak.mjs --frames 20000 --ask-every 500 --out soak-out
-import { existsSync } from 'node:fs';
+import { runBuilt } from './run-built.mjs';
 
-const built = new URL('../dist-node/soak.js', import.meta.url);
-if (!existsSync(built)) {
-  console.error('soak: dist-node/soak.js is missing: run `npm run build:node` first');
-  process.exit(2);
-}
-await import(built.href);
+await runBuilt('soak');
