@@ -31,9 +31,12 @@ either gate fails. `--recalled P` trains that share of answer-shaped contexts re
 import argparse
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -193,6 +196,67 @@ class Pool:
 # contexts
 
 
+class PackedBatch(NamedTuple):
+    ids: torch.Tensor  # [B, L]
+    target: torch.Tensor  # [B, L], -100 where no loss
+    rows: list  # frame pool rows, n per context
+    n: int  # frames a context
+    pos: torch.Tensor  # [B, L] position ids
+    seg: torch.Tensor  # [B, L] segment ids (see Contexts.packed_batch)
+    spans: list  # per context: (frame tokens, [(start, end) of each q·a block])
+
+
+def block_mask(seg):
+    """[B, 1, L, L] boolean attention mask from segment ids: token i sees token j ≤ i when j is
+    one of the frames' tokens (segment 0) or in i's own segment. The frames see each other
+    causally; a q·a block sees the frames and itself; padding rows see something (no NaN rows)
+    and no real token sees padding."""
+    length = seg.shape[1]
+    causal = torch.ones(length, length, dtype=torch.bool, device=seg.device).tril()
+    si = seg.unsqueeze(2)
+    sj = seg.unsqueeze(1)
+    return (causal & ((sj == 0) | (sj == si))).unsqueeze(1)
+
+
+class BatchProducer:
+    """Makes the training batches ahead, in one background thread with its own seeded generator,
+    while the GPU runs the current step (building a batch is Python work of tens of ms; the step's
+    GPU work releases the interpreter while it waits). One thread, in order: the batches are the
+    same sequence a loop without it would make, given the same max_frames per batch."""
+
+    def __init__(self, ctx, rng, size, max_frames_for, ahead=3):
+        self.ctx, self.rng, self.size, self.max_frames_for = ctx, rng, size, max_frames_for
+        self.queue = queue.Queue(maxsize=ahead)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            while not self.stopped.is_set():
+                batch = self.ctx.packed_batch(self.rng, self.size, max_frames=self.max_frames_for())
+                if torch.cuda.is_available():
+                    # page-locked, so the copies to the device overlap the step (non_blocking)
+                    batch = batch._replace(**{k: getattr(batch, k).pin_memory() for k in ("ids", "target", "pos", "seg")})
+                while not self.stopped.is_set():
+                    try:
+                        self.queue.put(batch, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+        except BaseException as error:  # noqa: BLE001 — handed to the consumer, raised there
+            self.queue.put(error)
+
+    def next(self):
+        item = self.queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def stop(self):
+        self.stopped.set()
+
+
 class Contexts:
     def __init__(self, tokenizer, pool, recalled=0.0):
         self.tok = tokenizer
@@ -293,7 +357,9 @@ class Contexts:
         """Contexts with all their questions at once: `[frames][q1 a1][q2 a2]…` where each q·a block
         sees the frames and itself only (a block mask) at the positions it would have alone, so
         each block is exactly the engine's one-question layout, and one pass over the frames
-        trains every question about them."""
+        trains every question about them. The mask travels as one segment id a token (0: the
+        frames, k: the k-th q·a block, -1: padding) and is made on the device (block_mask): the
+        dense [B, 1, L, L] mask built here took most of a training step (49 MB a batch)."""
         if max_frames is not None:
             kind, n = "consecutive", int(rng.integers(1, max_frames + 1))
         else:
@@ -301,34 +367,31 @@ class Contexts:
             n = WINDOW + (TOP_K if rng.random() < 0.7 else int(rng.integers(0, TOP_K + 1))) if kind == "answer" else int(rng.integers(1, 33))
         scenes = [self.scene(rng, kind, n) for _ in range(size)]
         length = max(len(ids) + sum(len(q) + len(a) for q, a in qa) for ids, _, qa in scenes)
-        ids_t = torch.full((size, length), self.tok.pad_token_id, dtype=torch.long)
-        target = torch.full((size, length), -100, dtype=torch.long)
-        pos = torch.zeros((size, length), dtype=torch.long)
-        mask = torch.zeros((size, 1, length, length), dtype=torch.bool)
-        self.last_spans = []
+        ids_t = np.full((size, length), self.tok.pad_token_id, dtype=np.int64)
+        target = np.full((size, length), -100, dtype=np.int64)
+        pos = np.zeros((size, length), dtype=np.int64)
+        seg = np.full((size, length), -1, dtype=np.int64)
+        spans = []
         for b, (ids, _, qa) in enumerate(scenes):
-            spans = []
+            row_spans = []
             p = len(ids)
-            ids_t[b, :p] = torch.tensor(ids)
-            pos[b, :p] = torch.arange(p)
-            mask[b, 0, :p, :p] = torch.tril(torch.ones(p, p, dtype=torch.bool))
+            ids_t[b, :p] = ids
+            pos[b, :p] = np.arange(p)
+            seg[b, :p] = 0
             at = p
-            for q, a in qa:
+            for k, (q, a) in enumerate(qa, start=1):
                 block = q + a
                 m = len(block)
-                ids_t[b, at : at + m] = torch.tensor(block)
-                pos[b, at : at + m] = torch.arange(p, p + m)
-                mask[b, 0, at : at + m, :p] = True
-                mask[b, 0, at : at + m, at : at + m] = torch.tril(torch.ones(m, m, dtype=torch.bool))
+                ids_t[b, at : at + m] = block
+                pos[b, at : at + m] = np.arange(p, p + m)
+                seg[b, at : at + m] = k
                 # the block's last question token predicts the first answer token, and so on
-                target[b, at + len(q) - 1 : at + m - 1] = torch.tensor(a)
-                spans.append((at, at + m))
+                target[b, at + len(q) - 1 : at + m - 1] = a
+                row_spans.append((at, at + m))
                 at += m
-            self.last_spans.append((len(ids), spans))
-            # padding rows attend to the first token only (a row with nothing to attend to is NaN)
-            mask[b, 0, at:, 0] = True
+            spans.append((p, row_spans))
         rows = [r for _, r, _ in scenes]
-        return ids_t, target, [x for r in rows for x in r], n, pos, mask
+        return PackedBatch(torch.from_numpy(ids_t), torch.from_numpy(target), [x for r in rows for x in r], n, torch.from_numpy(pos), torch.from_numpy(seg), spans)
 
     def batch(self, rng, size, kind=None, n=None, family=None, needles=None, max_frames=None, recalled=None):
         if max_frames is not None:
@@ -394,20 +457,21 @@ def make_model(tokenizer, seed):
     return model
 
 
-def forward_logits(model, pool, ids, rows, n, device, position_ids=None, mask=None):
+def forward_logits(model, pool, ids, rows, n, device, position_ids=None, seg=None):
     """transformers' own modules, as SmolVLM's forward chains them (vision tower, connector, image
     rows of the embeddings replaced, Llama decoder, lm_head), with the merge done in the
     embeddings' dtype so bf16 autocast can train it."""
-    ids = ids.to(device)
+    ids = ids.to(device, non_blocking=True)
     emb = model.model.text_model.get_input_embeddings()(ids)
     vision = model.model.vision_model(pixel_values=pool.pixels(rows)).last_hidden_state
     features = model.model.connector(vision)
     image_rows = ids == model.config.image_token_id
     emb = emb.masked_scatter(image_rows.unsqueeze(-1).expand_as(emb), features.reshape(-1, features.shape[-1]).to(emb.dtype))
-    if mask is None:
+    if seg is None:
         hidden = model.model.text_model(inputs_embeds=emb).last_hidden_state
     else:
-        hidden = model.model.text_model(inputs_embeds=emb, position_ids=position_ids.to(device), attention_mask=mask.to(device)).last_hidden_state
+        mask = block_mask(seg.to(device, non_blocking=True))
+        hidden = model.model.text_model(inputs_embeds=emb, position_ids=position_ids.to(device, non_blocking=True), attention_mask=mask).last_hidden_state
     return model.lm_head(hidden)
 
 
@@ -465,12 +529,12 @@ def save_processor(tokenizer, folder):
 def check_packing(model, ctx, pool, device, fh):
     """The packed layout's answer logits equal each question's own one-question context."""
     rng = np.random.default_rng(1)
-    ids, target, rows, n, pos, mask = ctx.packed_batch(rng, 2, max_frames=3)
+    ids, target, rows, n, pos, seg, all_spans = ctx.packed_batch(rng, 2, max_frames=3)
     model.eval()
     with torch.no_grad():
-        packed = forward_logits(model, pool, ids, rows, n, device, pos, mask)
+        packed = forward_logits(model, pool, ids, rows, n, device, pos, seg)
         worst = 0.0
-        for b, (p, spans) in enumerate(ctx.last_spans):
+        for b, (p, spans) in enumerate(all_spans):
             for at, end in spans:
                 single = torch.cat([ids[b, :p], ids[b, at:end]]).unsqueeze(0)
                 logits = forward_logits(model, pool, single, rows[b * n : (b + 1) * n], n, device)
@@ -542,14 +606,17 @@ def main():
     running = None
     skipped = 0
     done = 0
+    at = {"step": 1}
+    producer = BatchProducer(ctx, rng, args.batch, lambda: None if args.init else curriculum_frames(progress(at["step"]), 1.0))
     for step in range(1, args.steps + 1):
+        at["step"] = step
         if progress(step) >= 1.0 and step < args.steps:
             log(fh, f"stopped at step {step - 1} of {args.steps}: --max-minutes {args.max_minutes} reached")
             break
-        ids, target, rows, n, pos, mask = ctx.packed_batch(rng, args.batch, max_frames=None if args.init else curriculum_frames(progress(step), 1.0))
+        ids, target, rows, n, pos, seg, _ = producer.next()
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda"):
-            logits = forward_logits(model, train, ids, rows, n, device, pos, mask)
-        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), target.to(device).reshape(-1), ignore_index=-100)
+            logits = forward_logits(model, train, ids, rows, n, device, pos, seg)
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), target.to(device, non_blocking=True).reshape(-1), ignore_index=-100)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -570,6 +637,7 @@ def main():
             rec = evaluate(model, held_ctx, held, device, 100, seed=8, recalled=True)
             log(fh, f"step {step:5d}  held-out (100 contexts a family): " + ", ".join(f"{k} {v:.3f}" for k, v in acc.items())
                 + "; recalled: " + ", ".join(f"{k} {v:.3f}" for k, v in rec.items()))
+    producer.stop()
     log(fh, f"trained {done} steps in {time.time() - t1:.0f} s ({skipped} skipped as not finite)")
 
     model = model.float().eval()
