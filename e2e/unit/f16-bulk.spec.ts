@@ -3,7 +3,8 @@
 // where the domain is small (every f16 pattern) and on seeded values where it is not.
 import { expect, test } from '@playwright/test';
 import { f16BitsToF32, f32ArrayToF16Bits, f32ToF16Bits, fromF16Bits, toF16Bits } from '../../src/gpu/f16';
-import { packWeight } from '../../src/kernels/weight-packing';
+import { packF16Bits, packWeight } from '../../src/kernels/weight-packing';
+import { toF16BitsInto, toFloat32, type TensorEntry } from '../../src/model/safetensors';
 
 /** f16 bits → value by the IEEE definition, written independently of src/gpu/f16.ts. */
 function decode(bits: number): number {
@@ -60,4 +61,45 @@ test('f32ArrayToF16Bits, toF16Bits and packWeight f16 round each value as f32ToF
       for (let k = 0; k < 64; k++) expect(bits[n * 64 + k]).toBe(k < 45 ? f32ToF16Bits(m[n * 45 + k]) : 0);
     }
   }
+});
+
+test('tensor bytes straight to f16 bits (F16 as stored; F32 and BF16 rounded) equal the trip through f32, and packF16Bits equals packWeight f16', () => {
+  const values = seededValues(4_001, 5);
+  const f16 = toF16Bits(values).subarray(0, values.length);
+  // BF16: the top half of each f32 (bf16 → f32 is exact, so the trip's rounding is f16's alone)
+  const bf16 = new Uint16Array(values.length).map((_, i) => new Uint32Array(values.buffer)[i] >>> 16);
+  const cases: [TensorEntry['dtype'], Uint8Array][] = [
+    ['F16', new Uint8Array(f16.buffer, f16.byteOffset, f16.byteLength)],
+    ['F32', new Uint8Array(values.buffer)],
+    ['BF16', new Uint8Array(bf16.buffer)],
+  ];
+  for (const [dtype, raw] of cases) {
+    // at an odd byte offset in a larger buffer too, as a tensor can sit in a safetensors file
+    for (const offset of [0, 1]) {
+      const file = new Uint8Array(raw.length + offset);
+      file.set(raw, offset);
+      const entry: TensorEntry = { name: 't', dtype, shape: [values.length], begin: 0, end: raw.length };
+      const bytes = file.subarray(offset);
+      const direct = new Uint16Array(values.length + 2);
+      toF16BitsInto(entry, bytes, direct, 2);
+      const viaF32 = new Uint16Array(values.length);
+      f32ArrayToF16Bits(toFloat32(entry, bytes), viaF32);
+      for (let i = 0; i < values.length; i++) {
+        // NaN: any NaN pattern (the F16 copy keeps the file's payload)
+        const a = direct[i + 2];
+        const b = viaF32[i];
+        const nan = (x: number) => (x & 0x7c00) === 0x7c00 && (x & 0x3ff) !== 0;
+        if (a !== b && !(nan(a) && nan(b))) expect([dtype, offset, i, a, b]).toEqual([dtype, offset, i, b, b]);
+      }
+    }
+  }
+  // [3, 45] (rows padded to 64) and [2, 64] (no padding: the bits themselves)
+  for (const [out, inF] of [[3, 45], [2, 64]]) {
+    const m = seededValues(out * inF, 13).map((x) => (Number.isFinite(x) ? x : 1));
+    const bits = toF16Bits(m).subarray(0, out * inF);
+    const direct = packF16Bits(bits, out, inF);
+    const packed = packWeight(fromF16Bits(bits), out, inF, 'f16');
+    expect({ ...direct, data: Array.from(direct.data) }).toEqual({ ...packed, data: Array.from(packed.data) });
+  }
+  expect(() => packF16Bits(new Uint16Array(10), 3, 4)).toThrow(RangeError);
 });

@@ -57,6 +57,11 @@ export function f32ArrayToF16Bits(values: Float32Array, out: Uint16Array, outOff
   for (let i = 0; i < src.length; i++) out[outOffset + i] = f32BitsToF16Bits(src[i]);
 }
 
+/** bf16 bit patterns rounded to f16 as f32ToF16Bits rounds them (bf16 → f32 is exact: a shift). */
+export function bf16ArrayToF16Bits(bf16: Uint16Array, out: Uint16Array, outOffset = 0): void {
+  for (let i = 0; i < bf16.length; i++) out[outOffset + i] = f32BitsToF16Bits((bf16[i] << 16) >>> 0);
+}
+
 /** f32ToF16Bits of an f32 given as its bit pattern. */
 function f32BitsToF16Bits(x: number): number {
   const sign = (x >>> 16) & 0x8000;

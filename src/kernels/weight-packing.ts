@@ -99,6 +99,23 @@ export function packWeight(values: ArrayLike<number>, out: number, inF: number, 
   return { ...base, data: words, scales };
 }
 
+/**
+ * An `[out, in]` matrix already in f16 bit patterns (as an F16 checkpoint stores it) in the `f16`
+ * GPU layout: the same result as `packWeight(values, out, in, 'f16')` for the values those bits
+ * hold, without converting each one to f32 and back. `bits` itself is the data when rows need
+ * no padding.
+ */
+export function packF16Bits(bits: Uint16Array, out: number, inF: number): PackedWeight {
+  checkShape(bits, out, inF);
+  const rowStride = paddedRowLength(inF);
+  let data = bits;
+  if (rowStride !== inF) {
+    data = new Uint16Array(out * rowStride);
+    for (let n = 0; n < out; n++) data.set(bits.subarray(n * inF, (n + 1) * inF), n * rowStride);
+  }
+  return { format: 'f16', outFeatures: out, inFeatures: inF, rowStride, data, scales: null };
+}
+
 /** The f16 scale of (row n, group g) of a packed quantized weight. */
 export function groupScale(w: PackedWeight, n: number, g: number): number {
   if (!w.scales) throw new RangeError(`${w.format} weights have no scales`);

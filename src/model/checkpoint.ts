@@ -2,11 +2,12 @@ import { parseJson } from './json-file';
 import { ModelLoadError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import { Tensor } from '../gpu/tensor';
-import { uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
+import { uploadPackedWeight, uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
+import { packF16Bits } from '../kernels/weight-packing';
 import type { TensorReadReporter } from './progress';
 import { LIMITS } from '../limits';
 import { parseJsonObject } from './json-file';
-import { headerLength, parseHeader, toFloat32, type TensorEntry } from './safetensors';
+import { headerLength, parseHeader, toF16BitsInto, toFloat32, type TensorEntry } from './safetensors';
 import { checkShardName } from './shard-name';
 import { readText, requireBytes, type ModelSource } from './source';
 
@@ -88,6 +89,21 @@ export class Checkpoint {
 
   /** The tensor as f32 values, checked against the shape the config implies. */
   float32(name: string, expectedShape?: readonly number[]): Float32Array {
+    const { entry, bytes } = this.read(name, expectedShape);
+    return toFloat32(entry, bytes);
+  }
+
+  /**
+   * The tensor as f16 bit patterns written into `out` from `outOffset` (checked against the shape
+   * the config implies): F16 tensors' bits as stored, F32/BF16 rounded as f32ToF16Bits rounds.
+   */
+  f16BitsInto(name: string, expectedShape: readonly number[], out: Uint16Array, outOffset = 0): void {
+    const { entry, bytes } = this.read(name, expectedShape);
+    toF16BitsInto(entry, bytes, out, outOffset);
+  }
+
+  /** The tensor's bytes, once its shape is checked; counts the tensor as read. */
+  private read(name: string, expectedShape?: readonly number[]): { entry: TensorEntry; bytes: Uint8Array } {
     const located = this.locate(name);
     const { entry, file } = located;
     if (expectedShape && entry.shape.join() !== expectedShape.join()) {
@@ -97,9 +113,9 @@ export class Checkpoint {
       );
     }
     if (!file.bytes) throw new ModelLoadError(file.name, `tensor ${name} was read after the file was released (each tensor is read once when loading)`);
-    const values = toFloat32(entry, file.bytes.subarray(entry.begin, entry.end));
+    const bytes = file.bytes.subarray(entry.begin, entry.end);
     if (!located.read) this.markRead(located);
-    return values;
+    return { entry, bytes };
   }
 
   private markRead(located: Located): void {
@@ -113,9 +129,42 @@ export class Checkpoint {
 
   /** A Linear layer's `[out, in]` weight (and bias, if present) in the chosen storage format. */
   linear(gpu: GpuDevice, prefix: string, out: number, inFeatures: number, format: WeightFormat, options: { bias?: boolean } = {}): Weight {
-    const values = this.float32(`${prefix}.weight`, [out, inFeatures]);
     const bias = options.bias ? Tensor.from(gpu, this.float32(`${prefix}.bias`, [out]), [out], 'f32', `${prefix}.bias`) : null;
-    return uploadWeight(gpu, values, out, inFeatures, format, { bias, label: prefix });
+    return this.linearRows(gpu, prefix, [{ name: `${prefix}.weight`, out }], inFeatures, format, { bias });
+  }
+
+  /**
+   * Linear layers over the same input as one `[Σ out, in]` weight, rows in the order given (a
+   * fused projection such as q·k·v), in the chosen storage format. f16 storage takes each
+   * tensor's bits straight from the file: converting a 256M F16 checkpoint to f32 and back took
+   * most of its load's CPU time (bench/model-bench --load-only). The bits are the same either way.
+   */
+  linearRows(
+    gpu: GpuDevice,
+    label: string,
+    parts: readonly { name: string; out: number }[],
+    inFeatures: number,
+    format: WeightFormat,
+    options: { bias?: Tensor | null } = {},
+  ): Weight {
+    const rows = parts.reduce((n, part) => n + part.out, 0);
+    let row = 0;
+    if (format === 'f16') {
+      const bits = new Uint16Array(rows * inFeatures);
+      for (const part of parts) {
+        this.f16BitsInto(part.name, [part.out, inFeatures], bits, row * inFeatures);
+        row += part.out;
+      }
+      return uploadPackedWeight(gpu, packF16Bits(bits, rows, inFeatures), { bias: options.bias, label });
+    }
+    const values = parts.length === 1 ? this.float32(parts[0].name, [rows, inFeatures]) : new Float32Array(rows * inFeatures);
+    if (parts.length > 1) {
+      for (const part of parts) {
+        values.set(this.float32(part.name, [part.out, inFeatures]), row * inFeatures);
+        row += part.out;
+      }
+    }
+    return uploadWeight(gpu, values, rows, inFeatures, format, { bias: options.bias, label });
   }
 
   /** A vector or small table kept in f32 (norm weights, biases, position embeddings). */

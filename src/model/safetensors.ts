@@ -1,6 +1,6 @@
 import { jsonDepthExceeds } from '../bounded-json';
 import { ModelLoadError } from '../errors';
-import { fromF16Bits } from '../gpu/f16';
+import { bf16ArrayToF16Bits, f32ArrayToF16Bits, fromF16Bits } from '../gpu/f16';
 import { LIMITS } from '../limits';
 
 /**
@@ -125,6 +125,28 @@ function checkNoOverlap(file: string, tensors: Map<string, TensorEntry>): void {
     if (cur.begin < prev.end) {
       throw new ModelLoadError(file, `tensors ${short(prev.name)} and ${short(cur.name)} overlap (bytes ${cur.begin}…${Math.min(prev.end, cur.end)} belong to both): corrupt or hostile file`);
     }
+  }
+}
+
+/**
+ * A tensor's bytes as f16 bit patterns, written into `out` from `outOffset`: an F16 tensor's bits
+ * are copied as they are (no trip through f32), F32 and BF16 values are rounded as f32ToF16Bits
+ * rounds them. The same bits as `f32ArrayToF16Bits(toFloat32(entry, bytes))`, for every value but
+ * NaN payloads, with no f32 array in between.
+ */
+export function toF16BitsInto(entry: TensorEntry, bytes: Uint8Array, out: Uint16Array, outOffset = 0): void {
+  const count = (entry.end - entry.begin) / DTYPE_BYTES[entry.dtype];
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  switch (entry.dtype) {
+    case 'F16':
+      out.set(new Uint16Array(aligned.buffer, aligned.byteOffset, count), outOffset);
+      return;
+    case 'F32':
+      f32ArrayToF16Bits(new Float32Array(aligned.buffer, aligned.byteOffset, count), out, outOffset);
+      return;
+    case 'BF16':
+      bf16ArrayToF16Bits(new Uint16Array(aligned.buffer, aligned.byteOffset, count), out, outOffset);
+      return;
   }
 }
 

@@ -143,16 +143,8 @@ export class TextModel {
       const embedTable = keep(Tensor.from(gpu, embedValues, [vocab, hidden], embedDType, names.embed.name));
 
       // several Linear layers over the same input as one weight, rows in the order given
-      const fused = (label: string, parts: LinearSpec[]) => {
-        const rows = parts.reduce((n, part) => n + part.out, 0);
-        const values = new Float32Array(rows * hidden);
-        let row = 0;
-        for (const part of parts) {
-          values.set(checkpoint.float32(part.weight.name, part.weight.shape), row * hidden);
-          row += part.out;
-        }
-        return keep(uploadWeight(gpu, values, rows, hidden, format, { label }));
-      };
+      const fused = (label: string, parts: LinearSpec[]) =>
+        keep(checkpoint.linearRows(gpu, label, parts.map((part) => ({ name: part.weight.name, out: part.out })), hidden, format));
       const layers: Layer[] = names.layers.map((l) => ({
         inputNorm: vector(l.inputNorm),
         qkv: fused(`${l.prefix}.self_attn.qkv_proj`, [l.q, l.k, l.v]),
