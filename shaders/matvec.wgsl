@@ -13,8 +13,11 @@
 //
 // Variants (defines): W_F32 / W_F16 / W_Q8 / W_Q4, X_VEC4 (K % 4 == 0), Y_PARTS2 / Y_PARTS3
 // (output columns split over two or three tensors, linear_io.wgsl), X_SWIGLU (x is the MLP's
-// act(silu(gate) · up) from two tensors: its down projection without a separate silu_mul dispatch). The bias (none, f32 or
-// f16) is a uniform switch.
+// act(silu(gate) · up) from two tensors: its down projection without a separate silu_mul dispatch),
+// X_RMSNORM (x is RMSNorm(x) · norm_weight, computed in a prologue: the projection after a norm
+// without a separate rms_norm dispatch), Y_RESIDUAL (y = residual + the product, a residual
+// connection without a separate add; one output part only). The bias (none, f32 or f16) is a
+// uniform switch. Each fused form gives the bits of the unfused kernels (checked exactly).
 // Overrides: M_ROWS (rows of x, 1..4, fixed per pipeline so accumulators stay in registers),
 // LANES (a power of two), SETS, ROWS (≤ 4).
 
@@ -37,13 +40,42 @@ alias WUnit = vec2<u32>;
 
 var<workgroup> partial: array<f32, LANES * SETS * ROWS>;
 
-// x[m, k .. k+4] as f32; zero past the end of the row
+#if X_RMSNORM
+// 1 / rms of each x row, from the prologue of main
+var<workgroup> inv_rms: array<f32, MAX_M>;
+
+// RMSNorm outputs of elements k .. k+4 with values v: rms_scaled of shaders/norm.wgsl (v · inv cast
+// to the activation dtype, then times the f32 weight, cast again), the same operations in the same
+// order; rms_normed1 for one element.
+fn rms_normed(v: vec4<f32>, inv: f32, k: u32) -> vec4<f32> {
+  let w = vec4<f32>(norm_weight[k], norm_weight[k + 1u], norm_weight[k + 2u], norm_weight[k + 3u]);
+  return vec4<f32>(vec4<act>(vec4<f32>(vec4<act>(v * inv)) * w));
+}
+
+fn rms_normed1(v: f32, inv: f32, k: u32) -> f32 {
+  return f32(act(f32(act(v * inv)) * norm_weight[k]));
+}
+
+// x's flat element i as f32
+fn x_at(i: u32) -> f32 {
+#if X_VEC4
+  return f32(x[i / 4u][i % 4u]);
+#else
+  return f32(x[i]);
+#endif
+}
+#endif
+
+// x[m, k .. k+4] as f32 (as the kernel's input: after X_SWIGLU's or X_RMSNORM's operation); zero
+// past the end of the row
 fn x4(m: u32, k: u32) -> vec4<f32> {
 #if X_VEC4
   // K % 4 == 0 and k % 4 == 0, so a vec4 is either wholly inside the row or wholly past it
   if (k >= params.k) { return vec4<f32>(); }
 #if X_SWIGLU
   return swiglu(vec4<f32>(x[(m * params.k + k) / 4u]), vec4<f32>(x_up[(m * params.k + k) / 4u]));
+#elif X_RMSNORM
+  return rms_normed(vec4<f32>(x[(m * params.k + k) / 4u]), inv_rms[m], k);
 #else
   return vec4<f32>(x[(m * params.k + k) / 4u]);
 #endif
@@ -52,6 +84,8 @@ fn x4(m: u32, k: u32) -> vec4<f32> {
   for (var c = 0u; c < 4u; c++) {
 #if X_SWIGLU
     if (k + c < params.k) { v[c] = swiglu(vec4<f32>(f32(x[m * params.k + k + c])), vec4<f32>(f32(x_up[m * params.k + k + c]))).x; }
+#elif X_RMSNORM
+    if (k + c < params.k) { v[c] = rms_normed1(f32(x[m * params.k + k + c]), inv_rms[m], k + c); }
 #else
     if (k + c < params.k) { v[c] = f32(x[m * params.k + k + c]); }
 #endif
@@ -100,6 +134,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row0 = (linear_workgroup(wid, nwg) * SETS + row_set) * ROWS;
   let units = params.row_stride / UNIT;
   let groups = params.row_stride / 32u;
+
+#if X_RMSNORM
+  // Prologue: each x row's 1 / rms, computed as rms_norm (shaders/norm.wgsl) computes it — the
+  // same per-thread strided sums of squares over a workgroup of the same size (matmul.ts requires
+  // LANES · SETS = its WG) and the same tree reduction — so every bit matches.
+  for (var m = 0u; m < M_ROWS; m++) {
+    var squares = 0.0;
+    for (var i = lid; i < params.k; i += LANES * SETS) {
+      let v = x_at(m * params.k + i);
+      squares += v * v;
+    }
+    partial[lid] = squares;
+    workgroupBarrier();
+    for (var stride = LANES * SETS / 2u; stride > 0u; stride = stride / 2u) {
+      if (lid < stride) { partial[lid] = partial[lid] + partial[lid + stride]; }
+      workgroupBarrier();
+    }
+    if (lid == 0u) { inv_rms[m] = inverseSqrt(partial[0] / f32(params.k) + params.norm_eps); }
+    workgroupBarrier();
+  }
+#endif
 
   // acc[r][m]: row row0 + r, x row m
   var acc: array<array<f32, MAX_M>, MAX_ROWS>;
@@ -152,7 +207,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (lane < ROWS) {
       let row = row0 + lane;
       if (row < params.n) {
-        store_y(m, row, act(partial[(row_set * ROWS + lane) * LANES] + bias_at(row)));
+        let value = act(partial[(row_set * ROWS + lane) * LANES] + bias_at(row));
+#if Y_RESIDUAL
+        // the residual add as add / add_rms_norm compute it: act(residual + value), in f32
+        store_y(m, row, act(f32(y_res[m * params.n + row]) + f32(value)));
+#else
+        store_y(m, row, value);
+#endif
       }
     }
     workgroupBarrier();

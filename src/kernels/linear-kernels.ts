@@ -18,9 +18,10 @@ export const MATVEC_MAX_ROWS_PER_SET = 4;
 /**
  * Variants of both linear shaders: the weight format (one of W_F32 / W_F16 / W_Q8 / W_Q4), X_VEC4
  * (K % 4 == 0: x is read as vec4), Y_PARTS2 / Y_PARTS3 (output columns split over two or three
- * tensors).
+ * tensors), and for the matrix-vector kernel X_SWIGLU / X_RMSNORM (x transformed as it is read:
+ * the MLP's act(silu(gate) · up), or RMSNorm) and Y_RESIDUAL (a residual added as y is stored).
  */
-const LINEAR_DEFINES = ['W_F32', 'W_F16', 'W_Q8', 'W_Q4', 'X_VEC4', 'Y_PARTS2', 'Y_PARTS3', 'X_SWIGLU'] as const;
+const LINEAR_DEFINES = ['W_F32', 'W_F16', 'W_Q8', 'W_Q4', 'X_VEC4', 'Y_PARTS2', 'Y_PARTS3', 'X_SWIGLU', 'X_RMSNORM', 'Y_RESIDUAL'] as const;
 export type LinearDefine = (typeof LINEAR_DEFINES)[number];
 
 /** The uniform fields both linear shaders end with. */
@@ -43,6 +44,8 @@ function linearBindings(w: WgslType) {
     // X_SWIGLU only (the matrix-vector kernel): x is the MLP's gate, x_up its up projection, and
     // the kernel's input is act(silu(gate) · up), computed as it reads them
     x_up: read((d) => (d.X_VEC4 ? 'array<vec4<act>>' : 'array<act>')),
+    // X_RMSNORM only (the matrix-vector kernel): the norm's f32 weight
+    norm_weight: read('array<f32>'),
     w: read(w),
     // q8/q4: f16 scale of (row, group) at row·(row_stride/32) + group, two per word
     scales: read('array<u32>'),
@@ -52,6 +55,8 @@ function linearBindings(w: WgslType) {
     // Y_PARTS2 / Y_PARTS3 only
     y1: readWrite('array<act>'),
     y2: readWrite('array<act>'),
+    // Y_RESIDUAL only (the matrix-vector kernel): [M, N], added to the product as it is stored
+    y_res: read('array<act>'),
   } as const;
 }
 
@@ -83,7 +88,8 @@ export const matmulSmallTileKernel = defineKernel({
 export const matvecKernel = defineKernel({
   name: 'matvec',
   body: [matvecSource, linearIo],
-  uniforms: { n: 'u32', k: 'u32', ...LINEAR_TAIL },
+  // norm_eps: X_RMSNORM's epsilon (unread otherwise)
+  uniforms: { n: 'u32', k: 'u32', norm_eps: 'f32', ...LINEAR_TAIL },
   bindings: linearBindings((d) => (d.W_F32 ? 'array<vec4<f32>>' : d.W_F16 ? 'array<vec4<u32>>' : 'array<vec2<u32>>')),
   constants: { MAX_M: MATVEC_MAX_ROWS, MAX_ROWS: MATVEC_MAX_ROWS_PER_SET },
   // rows of x (fixed per pipeline so accumulators stay in registers) and the work split (MatvecConfig);

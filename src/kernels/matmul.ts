@@ -11,6 +11,7 @@ import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
 import { dispatchKernel, grid, type Precision } from './common';
 import { siluMul } from './elementwise';
+import { RMS_NORM_WORKGROUP } from './norm';
 import { MATVEC_MAX_ROWS, MATVEC_MAX_ROWS_PER_SET, matmulKernel, matmulSmallTileKernel, matvecKernel, plainMatmulKernel, type LinearDefine } from './linear-kernels';
 import type { Weight, WeightFormat } from './weights';
 
@@ -150,6 +151,8 @@ function linearDefines(format: WeightFormat, p: LinearProblem): Record<LinearDef
     Y_PARTS2: p.outs.length === 2,
     Y_PARTS3: p.outs.length === 3,
     X_SWIGLU: false,
+    X_RMSNORM: false,
+    Y_RESIDUAL: false,
   };
 }
 
@@ -214,20 +217,30 @@ export function matmulSwiGlu(rec: CommandRecorder, gate: Tensor, up: Tensor, w: 
   }
 }
 
-/** The matrix-vector kernel for 1..4 rows of x (decode). */
+/** What the matrix-vector kernel may compute around its product, each in the same dispatch. */
+export interface MatvecFusion {
+  /** x is the MLP's gate and this its up projection: the kernel's input is act(silu(x) · up) (X_SWIGLU). */
+  swigluUp?: Tensor;
+  /** The kernel's input is RMSNorm(x) with this f32 `[K]` weight, as `rmsNorm` computes it (X_RMSNORM). */
+  rmsNorm?: { weight: Tensor; eps: number };
+  /** `[M, N]`, added to the product as it is stored, as `add` would (Y_RESIDUAL; one output tensor). */
+  residual?: Tensor;
+}
+
+/**
+ * The matrix-vector kernel for 1..4 rows of x (decode). Its fusions (MatvecFusion) give the bits
+ * of the separate kernels they replace: silu_mul, rms_norm and add.
+ */
 export function matvec(
   rec: CommandRecorder,
   x: Tensor,
   w: Weight,
   out: LinearOutput,
-  options: MatmulOptions & {
-    config?: Partial<MatvecConfig>;
-    /** x is the MLP's gate and this its up projection: the kernel's input is act(silu(x) · up) (X_SWIGLU). */
-    swigluUp?: Tensor;
-  } = {},
+  options: MatmulOptions & MatvecFusion & { config?: Partial<MatvecConfig> } = {},
 ): void {
-  const up = options.swigluUp;
+  const { swigluUp: up, rmsNorm: norm, residual } = options;
   if (up && (up.dtype !== x.dtype || up.size !== x.size)) throw new InputError(`matvec: swigluUp [${up.shape.join(', ')}] ${up.dtype} must match x [${x.shape.join(', ')}] ${x.dtype}`);
+  if (up && norm) throw new InputError('matvec: swigluUp and rmsNorm both transform x; one at most');
   const p = linearProblem('matvec', x, w, out, options);
   if (p.m === 0) return;
   if (p.m > MATVEC_MAX_ROWS) throw new InputError(`matvec: x has ${p.m} rows; at most ${MATVEC_MAX_ROWS} (use matmul or matmulTiled)`);
@@ -239,9 +252,21 @@ export function matvec(
   if (lanes * sets > rec.gpu.limits.maxComputeInvocationsPerWorkgroup) {
     throw new InputError(`matvec: ${lanes}·${sets} threads exceed this GPU's ${rec.gpu.limits.maxComputeInvocationsPerWorkgroup} per workgroup`);
   }
-  const call = { precision: p.precision, variant: { ...linearDefines(w.format, p), X_SWIGLU: !!up }, overrides: { M_ROWS: p.m, LANES: lanes, SETS: sets, ROWS: rows } };
+  if (norm) {
+    if (norm.weight.dtype !== 'f32' || norm.weight.size !== p.k) throw new InputError(`matvec: rmsNorm weight must be f32 [${p.k}], got ${norm.weight.dtype} [${norm.weight.shape.join(', ')}]`);
+    // the same reduction as rms_norm's, over a workgroup of its size: the same bits
+    if (lanes * sets !== RMS_NORM_WORKGROUP) throw new InputError(`matvec: rmsNorm needs lanes · sets = ${RMS_NORM_WORKGROUP} (rms_norm's workgroup), got ${lanes}·${sets}`);
+  }
+  if (residual) {
+    if (p.outs.length !== 1) throw new InputError('matvec: a residual needs one output tensor, not parts');
+    if (residual.dtype !== p.precision || residual.size !== p.m * p.n) throw new InputError(`matvec: residual must be ${p.precision} [${p.m}, ${p.n}], got ${residual.dtype} [${residual.shape.join(', ')}]`);
+    if (residual.buffer === p.outs[0].buffer) throw new InputError('matvec: residual and out must be distinct tensors');
+  }
+  const variant = { ...linearDefines(w.format, p), X_SWIGLU: !!up, X_RMSNORM: !!norm, Y_RESIDUAL: !!residual };
+  const call = { precision: p.precision, variant, overrides: { M_ROWS: p.m, LANES: lanes, SETS: sets, ROWS: rows } };
   const workgroups = grid(rec.gpu, Math.ceil(p.n / (sets * rows)));
-  dispatchKernel(rec, matvecKernel, call, { n: p.n, k: p.k, ...linearTail(w, p) }, { ...linearBindings(x, w, p), x_up: up }, workgroups);
+  const uniforms = { n: p.n, k: p.k, norm_eps: norm?.eps ?? 0, ...linearTail(w, p) };
+  dispatchKernel(rec, matvecKernel, call, uniforms, { ...linearBindings(x, w, p), x_up: up, norm_weight: norm?.weight, y_res: residual }, workgroups);
 }
 
 /**

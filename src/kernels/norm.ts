@@ -21,6 +21,12 @@ const normKernel = defineKernel({
   constants: { WG: 256 },
 });
 
+/**
+ * Threads of a norm workgroup: its reductions' order, which the matrix-vector kernel's fused
+ * RMSNorm (matmul.ts, X_RMSNORM) repeats to get the same bits.
+ */
+export const RMS_NORM_WORKGROUP = normKernel.constants.WG;
+
 /** SigLIP's `layer_norm_eps`. */
 export const LAYER_NORM_EPS = 1e-6;
 /** Llama's (SmolVLM2 text model's) `rms_norm_eps`. */

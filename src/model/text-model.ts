@@ -7,7 +7,7 @@ import type { Precision } from '../kernels/common';
 import { copyBytes } from '../kernels/copy';
 import { add } from '../kernels/elementwise';
 import { embedding } from '../kernels/embedding';
-import { matmul, matmulSwiGlu, type OutputPart } from '../kernels/matmul';
+import { MATVEC_MAX_ROWS, matmul, matmulSwiGlu, matvec, type OutputPart } from '../kernels/matmul';
 import { addRmsNorm, rmsNorm } from '../kernels/norm';
 import { RopeTable } from '../kernels/rope';
 import { destroyWeight, uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
@@ -228,16 +228,7 @@ export class TextModel {
       { tensor: ws.gate, columns: t.intermediateSize },
       { tensor: ws.up, columns: t.intermediateSize },
     ];
-    // The residual add that ends a layer is fused with the norm that follows it (the next layer's
-    // input norm, or the final norm when it runs on every row there is): y already holds the
-    // normalised input when a layer starts, except for the first.
-    const lastRowOnly = rows === 'last' && tokens === 1;
-    const finalNormed = rows === 'all' ? this.allRows(ws).normed : lastRowOnly ? ws.lastNormed : null;
-    rmsNorm(rec, embeddings, this.layers[0].inputNorm, ws.y, eps);
-    let x = embeddings;
-    this.layers.forEach((layer, l) => {
-      const kv = cache.binding(l);
-      matmul(rec, ws.y, layer.qkv, qkvParts(kv));
+    const attend = (l: number, kv: KvLayerBinding) => {
       if (capture) copyBytes(rec, ws.q, 0, capture, l * qBytes, qBytes);
       if (!direct) cache.append(rec, l, ws.k, ws.v);
       attention(rec, q3, kv.keys, kv.values, attn3, {
@@ -251,6 +242,52 @@ export class TextModel {
         qPositions: positions,
         scratch: scratch ?? undefined,
       });
+    };
+    const lastRowOnly = rows === 'last' && tokens === 1;
+
+    if (tokens <= MATVEC_MAX_ROWS) {
+      // Decode (the matrix-vector kernel): each RMSNorm is computed by the projection that reads
+      // it (X_RMSNORM) and each residual add by the projection whose output it adds (Y_RESIDUAL),
+      // so a layer is four matrix-vector dispatches and attention, two fewer than the path below;
+      // the same bits (self-checked exactly against rms_norm, matvec and add).
+      const norm = (weight: Tensor) => ({ rmsNorm: { weight, eps: t.rmsNormEps } });
+      let stream = embeddings;
+      this.layers.forEach((layer, l) => {
+        const kv = cache.binding(l);
+        matvec(rec, stream, layer.qkv, qkvParts(kv), norm(layer.inputNorm));
+        attend(l, kv);
+        matvec(rec, ws.attn, layer.o, ws.h, { residual: stream });
+        matvec(rec, ws.h, layer.gateUp, mlpParts, norm(layer.postNorm));
+        matvec(rec, ws.gate, layer.down, ws.x, { swigluUp: ws.up, residual: ws.h });
+        stream = ws.x;
+      });
+      cache.advance(tokens);
+      if (rows === 'none') return stream;
+      if (rows === 'all') {
+        const all = this.allRows(ws);
+        matvec(rec, stream, this.head, all.logits, norm(this.finalNorm));
+        return all.logits;
+      }
+      let last = stream;
+      if (!lastRowOnly) {
+        const rowBytes = ws.last.byteLength;
+        copyBytes(rec, stream, (tokens - 1) * rowBytes, ws.last, 0, rowBytes);
+        last = ws.last;
+      }
+      matvec(rec, last, this.head, ws.lastLogits, norm(this.finalNorm));
+      return ws.lastLogits;
+    }
+
+    // The residual add that ends a layer is fused with the norm that follows it (the next layer's
+    // input norm, or the final norm when it runs on every row there is): y already holds the
+    // normalised input when a layer starts, except for the first.
+    const finalNormed = rows === 'all' ? this.allRows(ws).normed : null;
+    rmsNorm(rec, embeddings, this.layers[0].inputNorm, ws.y, eps);
+    let x = embeddings;
+    this.layers.forEach((layer, l) => {
+      const kv = cache.binding(l);
+      matmul(rec, ws.y, layer.qkv, qkvParts(kv));
+      attend(l, kv);
       matmul(rec, ws.attn, layer.o, ws.o);
       addRmsNorm(rec, x, ws.o, layer.postNorm, ws.h, ws.y, eps);
       matmul(rec, ws.y, layer.gateUp, mlpParts);
@@ -269,11 +306,9 @@ export class TextModel {
       matmul(rec, all.normed, this.head, all.logits);
       return all.logits;
     }
-    if (!lastRowOnly) {
-      const rowBytes = ws.last.byteLength;
-      copyBytes(rec, x, (tokens - 1) * rowBytes, ws.last, 0, rowBytes);
-      rmsNorm(rec, ws.last, this.finalNorm, ws.lastNormed, eps);
-    }
+    const rowBytes = ws.last.byteLength;
+    copyBytes(rec, x, (tokens - 1) * rowBytes, ws.last, 0, rowBytes);
+    rmsNorm(rec, ws.last, this.finalNorm, ws.lastNormed, eps);
     matmul(rec, ws.lastNormed, this.head, ws.lastLogits);
     return ws.lastLogits;
   }

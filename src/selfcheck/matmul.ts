@@ -3,7 +3,8 @@ import { roundToF16 } from '../gpu/f16';
 import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
 import type { Precision } from '../kernels/common';
-import { siluMul } from '../kernels/elementwise';
+import { add, siluMul } from '../kernels/elementwise';
+import { rmsNorm } from '../kernels/norm';
 import { matmul, matmulSwiGlu, matmulTiled, matvec, plainMatmul, type MatvecConfig } from '../kernels/matmul';
 import { destroyWeight, uploadWeight, WEIGHT_FORMATS, type WeightFormat } from '../kernels/weights';
 import { linearRef, matmulRef } from '../reference/matmul';
@@ -204,7 +205,58 @@ function swiGluCheck(format: WeightFormat, [m, k, n]: Shape): KernelCheck {
   };
 }
 
+/**
+ * The decode kernels' fused residual connection and norm (matvec reading RMSNorm(x) with
+ * X_RMSNORM, and adding a residual as it stores y with Y_RESIDUAL) against rms_norm, matvec and
+ * add as separate dispatches, compared exactly: a fusion must change no bit. K = 600 reads x as
+ * vec4 (and strides the 256-thread norm reduction more than once), K = 45 element by element;
+ * three rows of x normalise three rows at once; the norm runs with output parts (a q/k/v weight).
+ */
+function normResidualCheck(format: WeightFormat, [m, k, n]: Shape, parts: boolean): KernelCheck {
+  return {
+    name: `matvec rmsnorm + residual = rms_norm + matvec + add bits ${format} ${m}×${k}×${n}${parts ? ' (parts)' : ''}`,
+    family: 'matmul',
+    async run(gpu, precision) {
+      const random = new Random(29);
+      // a residual stream with a few large features, as a transformer's has
+      const xValues = activation(random.floats(m * k).map((v, i) => (i % 97 === 0 ? 40 * v : 3 * v)), precision);
+      const x = Tensor.from(gpu, xValues, [m, k], precision);
+      const normWeight = Tensor.from(gpu, random.floats(k).map((v) => 1 + v), [k], 'f32');
+      const residual = Tensor.from(gpu, activation(random.floats(m * n), precision), [m, n], precision);
+      const w = uploadWeight(gpu, random.floats(n * k), n, k, format);
+      const normed = Tensor.empty(gpu, [m, k], precision);
+      const split = [Math.floor(n / 3), Math.floor(n / 3)];
+      split.push(n - split[0] - split[1]);
+      const fusedOut = parts ? split.map((c) => Tensor.empty(gpu, [m, c], precision)) : [Tensor.empty(gpu, [m, n], precision)];
+      const plainOut = parts ? split.map((c) => Tensor.empty(gpu, [m, c], precision)) : [Tensor.empty(gpu, [m, n], precision)];
+      const product = Tensor.empty(gpu, [m, n], precision);
+      const eps = 1e-5;
+      const rec = new CommandRecorder(gpu);
+      const asParts = (ts: Tensor[]) => (parts ? ts.map((tensor, i) => ({ tensor, columns: split[i] })) : ts[0]);
+      // fused: the norm as x is read, and (one output) the residual as y is stored
+      matvec(rec, x, w, asParts(fusedOut), { rmsNorm: { weight: normWeight, eps }, residual: parts ? undefined : residual });
+      rmsNorm(rec, x, normWeight, normed, { eps });
+      if (parts) {
+        matvec(rec, normed, w, asParts(plainOut));
+      } else {
+        matvec(rec, normed, w, product);
+        add(rec, residual, product, plainOut[0]);
+      }
+      rec.submit();
+      const got = await Promise.all([...fusedOut, ...plainOut].map((o) => o.readFloat()));
+      const concat = (arrays: Float32Array[]) => Float32Array.from(arrays.flatMap((a) => Array.from(a)));
+      const result = compareExact(concat(got.slice(0, fusedOut.length)), concat(got.slice(fusedOut.length)));
+      destroyWeight(w);
+      for (const t of [x, normWeight, residual, normed, product, ...fusedOut, ...plainOut]) t.destroy();
+      return result;
+    },
+  };
+}
+
 export const matmulChecks: KernelCheck[] = [
+  ...WEIGHT_FORMATS.map((format) => normResidualCheck(format, [1, 600, 131], false)),
+  normResidualCheck('f16', [3, 45, 33], false),
+  normResidualCheck('q4', [2, 600, 40], true),
   ...WEIGHT_FORMATS.map((format) => swiGluCheck(format, [1, 600, 131])),
   swiGluCheck('q4', [3, 45, 33]),
   swiGluCheck('f16', [2, 45, 33]),
