@@ -80,9 +80,14 @@ const OWNED_BY_HEADER: readonly [RegExp, string][] = [
 export class KernelContract<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string, O extends ConstantDecls> {
   private readonly headers = new Map<string, string>();
   private checked = false;
+  // the declaration's uniform fields and binding names in order, read on every dispatch
+  private readonly fields: readonly [string, UniformType][];
+  private readonly bindingNames: readonly string[];
 
   constructor(readonly declaration: KernelDeclaration<U, B, C, D, O>) {
     if (Object.keys(declaration.uniforms).length * 4 > UNIFORM_SLOT_BYTES) throw new Error(`kernel ${declaration.name}: uniform block exceeds ${UNIFORM_SLOT_BYTES} bytes`);
+    this.fields = Object.entries(declaration.uniforms) as [string, UniformType][];
+    this.bindingNames = Object.keys(declaration.bindings);
   }
 
   get name(): string {
@@ -147,26 +152,27 @@ export class KernelContract<U extends UniformDecls, B extends BindingDecls, C ex
 
   /** The uniform block: the named values in declaration order, little-endian, padded to 16 bytes. */
   uniformBlock(values: UniformValues<U>): ArrayBuffer | null {
-    const fields = Object.entries(this.declaration.uniforms);
+    const fields = this.fields;
     if (!fields.length) return null;
     const bytes = new ArrayBuffer(Math.max(16, Math.ceil((fields.length * 4) / 16) * 16));
     const view = new DataView(bytes);
-    fields.forEach(([field, type], i) => {
-      const v = values[field];
+    for (let i = 0; i < fields.length; i++) {
+      const [field, type] = fields[i];
+      const v = (values as Record<string, number | undefined>)[field];
       if (typeof v !== 'number') throw new Error(`kernel ${this.name}: uniform ${field} has no value`);
       if (type === 'u32') view.setUint32(i * 4, v >>> 0, true);
       else if (type === 'i32') view.setInt32(i * 4, v | 0, true);
       else view.setFloat32(i * 4, v, true);
-    });
+    }
     return bytes;
   }
 
   /** The storage bindings in binding order; a binding not given is left unbound (null). */
   storage(values: BindingValues<B>): (Binding | null)[] {
-    for (const given of Object.keys(values)) {
+    for (const given in values) {
       if (!(given in this.declaration.bindings)) throw new Error(`kernel ${this.name}: no binding named ${given}`);
     }
-    return Object.keys(this.declaration.bindings).map((binding) => values[binding] ?? null);
+    return this.bindingNames.map((binding) => (values as Record<string, Binding | null | undefined>)[binding] ?? null);
   }
 
   private checkBodies(): void {

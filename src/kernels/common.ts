@@ -52,6 +52,43 @@ export function kernelPipeline<U extends UniformDecls, B extends BindingDecls, C
   kernel: KernelContract<U, B, C, D, O>,
   call: KernelCall<D, O>,
 ): GPUComputePipeline {
+  let byKernel = resolvedPipelines.get(gpu);
+  if (!byKernel) resolvedPipelines.set(gpu, (byKernel = new Map()));
+  let byCall = byKernel.get(kernel);
+  if (!byCall) byKernel.set(kernel, (byCall = new Map()));
+  const key = callKey(call);
+  let pipeline = byCall.get(key);
+  if (!pipeline) {
+    pipeline = resolvePipeline(gpu, kernel, call);
+    byCall.set(key, pipeline);
+  }
+  return pipeline;
+}
+
+/**
+ * Pipelines already resolved, per device, kernel and call key. The full lookup (resolvePipeline)
+ * builds the define set, the header and the cache key from sorted strings on every dispatch, which
+ * cost more host time than recording the dispatch itself (Node, `model-host.js`); a decode step
+ * records ~180 dispatches. Every distinct key goes through the full lookup, with its checks, once.
+ */
+const resolvedPipelines = new WeakMap<GpuDevice, Map<object, Map<string, GPUComputePipeline>>>();
+
+/** A call's key, in the order its caller wrote the variant and overrides (no sorting). */
+function callKey(call: KernelCall<string, ConstantDecls>): string {
+  let key: string = call.precision;
+  if (call.entryPoint) key += `@${call.entryPoint}`;
+  const variant = call.variant as Record<string, boolean | undefined> | undefined;
+  if (variant) for (const name in variant) key += variant[name] ? `|${name}` : `|!${name}`;
+  const overrides = call.overrides as Record<string, number | undefined> | undefined;
+  if (overrides) for (const name in overrides) key += `|${name}=${overrides[name]}`;
+  return key;
+}
+
+function resolvePipeline<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string, O extends ConstantDecls>(
+  gpu: GpuDevice,
+  kernel: KernelContract<U, B, C, D, O>,
+  call: KernelCall<D, O>,
+): GPUComputePipeline {
   checkPrecision(gpu, call.precision);
   const defines: Record<string, boolean> = { F16: call.precision === 'f16', SUBGROUPS: SUBGROUP_REDUCTIONS && gpu.features.subgroups };
   for (const name of kernel.defines) defines[name] = false;
