@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from '@playwright/test';
 import { chromiumArgs, chromiumExecutable } from './e2e/support/chromium';
 
@@ -15,12 +16,13 @@ export default defineConfig({
     { name: 'browser', testDir: 'e2e/browser' },
     { name: 'unit', testDir: 'e2e/unit' },
   ],
-  // SwiftShader runs kernels on the CPU: generous per-test time. Two workers (one per core here and
-  // in CI): spec files run side by side, which took the suite from 13 to 9 minutes.
+  // SwiftShader runs kernels on the CPU: generous per-test time. One worker per core, at least two
+  // and at most four (each holds a Chromium with SwiftShader): spec files run side by side, which on
+  // two cores took the suite from 13 to 9 minutes; a machine with more cores finishes sooner.
   timeout: 180_000,
   // removes what the run built once for several specs (e2e/support/built-library.ts)
   globalTeardown: './e2e/support/global-teardown.ts',
-  workers: 2,
+  workers: Math.min(4, Math.max(2, availableParallelism())),
   // the JSON report keeps every test's duration, to see which specs make the suite long
   reporter: [['list'], ['json', { outputFile: 'test-results/timings.json' }]],
   use: {
