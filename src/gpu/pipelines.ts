@@ -19,11 +19,31 @@ export interface PipelineSpec {
 export class PipelineCache {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly modules = new Map<string, GPUShaderModule>();
+  // pipelines found by get() before, by caller (a kernel contract) and that caller's own key
+  private readonly byCaller = new Map<object, Map<string, GPUComputePipeline>>();
 
   constructor(private readonly device: GPUDevice) {}
 
   get size(): number {
     return this.pipelines.size;
+  }
+
+  /**
+   * The pipeline `caller` remembered under its own `key` (see remember), if any. For hot paths: a
+   * caller's key is cheaper to build than a spec and get()'s sorted key (kernels/common.ts looks up
+   * ~180 a decode step).
+   */
+  found(caller: object, key: string): GPUComputePipeline | undefined {
+    return this.byCaller.get(caller)?.get(key);
+  }
+
+  /** get(spec), remembered for `caller` under `key`, where found() finds it from then on. */
+  remember(caller: object, key: string, spec: PipelineSpec): GPUComputePipeline {
+    const pipeline = this.get(spec);
+    let byKey = this.byCaller.get(caller);
+    if (!byKey) this.byCaller.set(caller, (byKey = new Map()));
+    byKey.set(key, pipeline);
+    return pipeline;
   }
 
   get(spec: PipelineSpec): GPUComputePipeline {

@@ -3,6 +3,7 @@ import { InputError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import type { BindingDecls, BindingValues, ConstantDecls, KernelContract, OverrideValues, UniformDecls, UniformValues } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
+import type { PipelineSpec } from '../gpu/pipelines';
 import type { Tensor } from '../gpu/tensor';
 
 /**
@@ -52,26 +53,11 @@ export function kernelPipeline<U extends UniformDecls, B extends BindingDecls, C
   kernel: KernelContract<U, B, C, D, O>,
   call: KernelCall<D, O>,
 ): GPUComputePipeline {
-  let byKernel = resolvedPipelines.get(gpu);
-  if (!byKernel) resolvedPipelines.set(gpu, (byKernel = new Map()));
-  let byCall = byKernel.get(kernel);
-  if (!byCall) byKernel.set(kernel, (byCall = new Map()));
+  // found by the call's own key after the first time: building the defines, header and sorted
+  // cache key on every dispatch cost more host time than recording the dispatch (model-host.js)
   const key = callKey(call);
-  let pipeline = byCall.get(key);
-  if (!pipeline) {
-    pipeline = resolvePipeline(gpu, kernel, call);
-    byCall.set(key, pipeline);
-  }
-  return pipeline;
+  return gpu.pipelines.found(kernel, key) ?? gpu.pipelines.remember(kernel, key, pipelineSpec(gpu, kernel, call));
 }
-
-/**
- * Pipelines already resolved, per device, kernel and call key. The full lookup (resolvePipeline)
- * builds the define set, the header and the cache key from sorted strings on every dispatch, which
- * cost more host time than recording the dispatch itself (Node, `model-host.js`); a decode step
- * records ~180 dispatches. Every distinct key goes through the full lookup, with its checks, once.
- */
-const resolvedPipelines = new WeakMap<GpuDevice, Map<object, Map<string, GPUComputePipeline>>>();
 
 /** A call's key, in the order its caller wrote the variant and overrides (no sorting). */
 function callKey(call: KernelCall<string, ConstantDecls>): string {
@@ -84,11 +70,11 @@ function callKey(call: KernelCall<string, ConstantDecls>): string {
   return key;
 }
 
-function resolvePipeline<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string, O extends ConstantDecls>(
+function pipelineSpec<U extends UniformDecls, B extends BindingDecls, C extends ConstantDecls, D extends string, O extends ConstantDecls>(
   gpu: GpuDevice,
   kernel: KernelContract<U, B, C, D, O>,
   call: KernelCall<D, O>,
-): GPUComputePipeline {
+): PipelineSpec {
   checkPrecision(gpu, call.precision);
   const defines: Record<string, boolean> = { F16: call.precision === 'f16', SUBGROUPS: SUBGROUP_REDUCTIONS && gpu.features.subgroups };
   for (const name of kernel.defines) defines[name] = false;
@@ -96,13 +82,13 @@ function resolvePipeline<U extends UniformDecls, B extends BindingDecls, C exten
     if (!(kernel.defines as readonly string[]).includes(name)) throw new Error(`kernel ${kernel.name}: ${name} is not one of its declared defines (${kernel.defines.join(', ') || 'none'})`);
     defines[name] = on === true;
   }
-  return gpu.pipelines.get({
+  return {
     name: kernel.name,
     sources: [prelude, kernel.header(defines), ...kernel.declaration.body],
     defines,
     overrides: kernel.overrideValues(call.overrides),
     entryPoint: call.entryPoint,
-  });
+  };
 }
 
 /** Records one dispatch of a kernel: its pipeline for `call`, uniforms and bindings by name. */
