@@ -206,7 +206,8 @@ export function matmulTiled(rec: CommandRecorder, x: Tensor, w: Weight, out: Lin
 /**
  * The MLP's down projection of act(silu(gate) · up): for up to MATVEC_MAX_ROWS rows (decode) one
  * matrix-vector dispatch that computes silu(gate) · up as it reads x (X_SWIGLU), otherwise
- * silu_mul into `scratch` then the tiled kernel. Both give the bits of siluMul followed by matmul.
+ * silu_mul into `scratch` then the tiled kernel. In f32 math both give the bits of siluMul followed
+ * by matmul (f16 math: within selfcheck/compare.ts compareFused's bound).
  */
 export function matmulSwiGlu(rec: CommandRecorder, gate: Tensor, up: Tensor, w: Weight, out: Tensor, scratch: Tensor): void {
   if (gate.size / w.inFeatures > MATVEC_MAX_ROWS) {
@@ -228,8 +229,9 @@ export interface MatvecFusion {
 }
 
 /**
- * The matrix-vector kernel for 1..4 rows of x (decode). Its fusions (MatvecFusion) give the bits
- * of the separate kernels they replace: silu_mul, rms_norm and add.
+ * The matrix-vector kernel for 1..4 rows of x (decode). In f32 math its fusions (MatvecFusion) give
+ * the bits of the separate kernels they replace — silu_mul, rms_norm and add; in f16 math a
+ * driver may round their in-register f16 values differently (selfcheck/compare.ts compareFused).
  */
 export function matvec(
   rec: CommandRecorder,

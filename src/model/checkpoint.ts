@@ -157,8 +157,11 @@ export class Checkpoint {
       }
       return uploadPackedWeight(gpu, packF16Bits(bits, rows, inFeatures), { bias: options.bias, label });
     }
-    const values = parts.length === 1 ? this.float32(parts[0].name, [rows, inFeatures]) : new Float32Array(rows * inFeatures);
-    if (parts.length > 1) {
+    let values: Float32Array;
+    if (parts.length === 1) {
+      values = this.float32(parts[0].name, [rows, inFeatures]); // already its own copy
+    } else {
+      values = new Float32Array(rows * inFeatures);
       for (const part of parts) {
         values.set(this.float32(part.name, [part.out, inFeatures]), row * inFeatures);
         row += part.out;

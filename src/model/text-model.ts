@@ -249,7 +249,7 @@ export class TextModel {
       // Decode (the matrix-vector kernel): each RMSNorm is computed by the projection that reads
       // it (X_RMSNORM) and each residual add by the projection whose output it adds (Y_RESIDUAL),
       // so a layer is four matrix-vector dispatches and attention, two fewer than the path below;
-      // the same bits (self-checked exactly against rms_norm, matvec and add).
+      // in f32 math the same bits (self-checked against rms_norm, matvec and add; f16: compareFused).
       const norm = (weight: Tensor) => ({ rmsNorm: { weight, eps: t.rmsNormEps } });
       let stream = embeddings;
       this.layers.forEach((layer, l) => {
