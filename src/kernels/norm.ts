@@ -18,14 +18,30 @@ const normKernel = defineKernel({
     residual: read('array<act>'),
     sum_out: readWrite('array<act>'),
   },
+  // WG: the most threads a workgroup has (the size of its reduction array)
   constants: { WG: 256 },
+  // THREADS: this pipeline's workgroup, a power of two up to WG
+  overrides: { THREADS: 256 },
 });
 
 /**
- * Threads of a norm workgroup: its reductions' order, which the matrix-vector kernel's fused
+ * Threads of an RMSNorm workgroup: its reductions' order, which the matrix-vector kernel's fused
  * RMSNorm (matmul.ts, X_RMSNORM) repeats to get the same bits.
  */
 export const RMS_NORM_WORKGROUP = normKernel.constants.WG;
+
+/**
+ * Threads of a LayerNorm workgroup for rows of `width`: one per 8 elements, a power of two from 32
+ * to 256. A row is a few hundred elements at most (SigLIP: 768); with 256 threads on narrow rows
+ * most of them only take part in the reductions' barriers — cheap on a GPU, but each barrier
+ * costs per thread on a CPU adapter (SwiftShader: the needle model's 96-wide rows took 20 ms a
+ * dispatch with 256 threads). No fused kernel repeats LayerNorm's order (unlike RMSNorm's).
+ */
+export function layerNormThreads(width: number): number {
+  let threads = 32;
+  while (threads < RMS_NORM_WORKGROUP && threads * 8 < width) threads *= 2;
+  return threads;
+}
 
 /** SigLIP's `layer_norm_eps`. */
 export const LAYER_NORM_EPS = 1e-6;
@@ -60,7 +76,7 @@ function rowsOf(kernel: string, x: Tensor, params: Tensor[], out: Tensor): { row
 export function layerNorm(rec: CommandRecorder, x: Tensor, weight: Tensor, bias: Tensor, out: Tensor, options: NormOptions = {}): void {
   const { rows, width, precision } = rowsOf('layerNorm', x, [weight, bias], out);
   const uniforms = { rows, width, eps: options.eps ?? LAYER_NORM_EPS };
-  dispatchKernel(rec, normKernel, { precision, entryPoint: 'layer_norm' }, uniforms, { x, weight, bias, out }, grid(rec.gpu, rows));
+  dispatchKernel(rec, normKernel, { precision, entryPoint: 'layer_norm', overrides: { THREADS: layerNormThreads(width) } }, uniforms, { x, weight, bias, out }, grid(rec.gpu, rows));
 }
 
 /**
@@ -70,7 +86,7 @@ export function layerNorm(rec: CommandRecorder, x: Tensor, weight: Tensor, bias:
 export function rmsNorm(rec: CommandRecorder, x: Tensor, weight: Tensor, out: Tensor, options: NormOptions = {}): void {
   const { rows, width, precision } = rowsOf('rmsNorm', x, [weight], out);
   const uniforms = { rows, width, eps: options.eps ?? RMS_NORM_EPS };
-  dispatchKernel(rec, normKernel, { precision, entryPoint: 'rms_norm' }, uniforms, { x, weight, out }, grid(rec.gpu, rows));
+  dispatchKernel(rec, normKernel, { precision, entryPoint: 'rms_norm', overrides: { THREADS: RMS_NORM_WORKGROUP } }, uniforms, { x, weight, out }, grid(rec.gpu, rows));
 }
 
 /**
@@ -87,5 +103,5 @@ export function addRmsNorm(rec: CommandRecorder, a: Tensor, b: Tensor, weight: T
   if (new Set([a.buffer, b.buffer, sum.buffer, out.buffer]).size !== 4) throw new InputError('addRmsNorm: a, b, sum and out must be four distinct tensors');
   const uniforms = { rows, width, eps: options.eps ?? RMS_NORM_EPS };
   const bindings = { x: a, weight, out, residual: b, sum_out: sum };
-  dispatchKernel(rec, normKernel, { precision, entryPoint: 'add_rms_norm' }, uniforms, bindings, grid(rec.gpu, rows));
+  dispatchKernel(rec, normKernel, { precision, entryPoint: 'add_rms_norm', overrides: { THREADS: RMS_NORM_WORKGROUP } }, uniforms, bindings, grid(rec.gpu, rows));
 }

@@ -8,8 +8,14 @@ import { compare, TOLERANCE } from './compare';
 import type { KernelCheck } from './types';
 
 // Widths of SmolVLM2's towers (576 text of the 256M model, 768 SigLIP), 1000 (not a multiple of
-// the 256-thread workgroup, and < 4 elements a thread) and 3072 (the largest, 2.2B text).
+// the 256-thread workgroup, and < 4 elements a thread) and 3072 (the largest, 2.2B text); and the
+// narrow rows of the test models, where LayerNorm's workgroup is 32 threads (layerNormThreads):
+// 96 (the needle model's vision tower), 37 (some threads take two elements, the rest one) and 20
+// (fewer elements than threads).
 const SHAPES: [tokens: number, width: number][] = [
+  [5, 96],
+  [3, 37],
+  [2, 20],
   [1, 576],
   [7, 576],
   [1, 768],
