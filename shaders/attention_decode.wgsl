@@ -16,7 +16,7 @@
 // Without SPLIT there is one chunk and the normalised output is written directly; with SPLIT each
 // chunk writes (acc, m, l) to `partials` and `combine` merges the chunks of every row.
 
-// Params, bindings, WG, MAX_ROWS, ACC_SLOTS, TILE_VEC4, the MASK_* codes and the overrides HEAD_DIM, KEYS_PER_TILE: the
+// Params, bindings, WG, MAX_ROWS, ACC_SLOTS, TILE_VEC4, the MASK_* codes and the overrides HEAD_DIM, KEYS_PER_TILE, COMBINE_THREADS: the
 // contract in src/kernels/attention-kernels.ts (generated header); load_k / load_v: shaders/attention_io.wgsl.
 
 const NEG_INF: f32 = -3.0e38;
@@ -176,9 +176,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }
 
 // Merges the splits of every (query, q head) row: out = Σ acc_c e^(m_c − M) / Σ l_c e^(m_c − M),
-// M the largest m_c. One workgroup per row (split over x and y when there are many). All 128 threads
-// first find M; then thread (group g, vec4 `lane` of D) sums the splits g, g + groups, … four at a
-// time (independent loads in flight hide the latency), and the groups are added in workgroup memory.
+// M the largest m_c. One workgroup of COMBINE_THREADS (≤ WG) per row (split over x and y when there
+// are many). All threads first find M; then thread (group g, vec4 `lane` of D) sums the splits g,
+// g + groups, … four at a time (independent loads in flight hide the latency), and the groups are
+// added in workgroup memory. With at least as many groups as splits each group holds one split and
+// the rest add zeros, so any such COMBINE_THREADS gives the same bits (attention.ts picks the fewest).
 var<workgroup> merge_max: array<f32, WG>;
 var<workgroup> merge_sum: array<f32, WG>;
 var<workgroup> merge_acc: array<vec4<f32>, WG>;
@@ -187,7 +189,7 @@ fn split_weight(ml: vec4<f32>, top: f32) -> f32 {
   return select(0.0, exp(ml.x - top), ml.y > 0.0);
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(COMBINE_THREADS)
 fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let d4 = HEAD_DIM / 4u;
   let stride = d4 + 1u;
@@ -197,19 +199,19 @@ fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let base = row * splits * stride;
 
   var top = NEG_INF;
-  for (var c = lid; c < splits; c += WG) {
+  for (var c = lid; c < splits; c += COMBINE_THREADS) {
     let ml = partials[base + c * stride + d4];
     if (ml.y > 0.0) { top = max(top, ml.x); }
   }
   merge_max[lid] = top;
   workgroupBarrier();
-  for (var width = WG / 2u; width > 0u; width /= 2u) {
+  for (var width = COMBINE_THREADS / 2u; width > 0u; width /= 2u) {
     if (lid < width) { merge_max[lid] = max(merge_max[lid], merge_max[lid + width]); }
     workgroupBarrier();
   }
   top = merge_max[0];
 
-  let groups = WG / d4;
+  let groups = COMBINE_THREADS / d4;
   let g = lid / d4;
   let lane = lid % d4;
   var sum = 0.0;

@@ -85,6 +85,7 @@ export const attentionDecodeKernel = defineKernel({
   overrides: {
     HEAD_DIM: 64, // multiple of 8, at most 128
     KEYS_PER_TILE: 16, // KEYS_PER_TILE · HEAD_DIM ≤ 4 · TILE_VEC4, ≤ 32
+    COMBINE_THREADS: 128, // combine's workgroup: a power of two ≤ WG (attention.ts, combineThreads)
   },
   defines: ATTENTION_DEFINES,
 });

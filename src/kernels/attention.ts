@@ -222,8 +222,22 @@ function defines(g: Geometry, split: boolean, rotateQ = false): Record<Attention
   return { KV_PACKED: g.kvPacked, ROPE: g.rope, SPLIT: split, ROTATE_Q: rotateQ };
 }
 
+/**
+ * Threads of a `combine` workgroup: the fewest (a power of two) that give every split a group of
+ * HEAD_DIM/4 threads, at most the kernel's WG. Any count with a group per split gives the same
+ * bits (the shader's note); with few splits (a frame's prefill: 2) the WG's 128 threads mostly
+ * wait at its barriers, which a CPU adapter pays per thread.
+ */
+export function combineThreads(splits: number, headDim: number): number {
+  const needed = splits * (headDim / 4);
+  let threads = 1;
+  while (threads < needed && threads < attentionDecodeKernel.constants.WG) threads *= 2;
+  return threads;
+}
+
 function combine(rec: CommandRecorder, g: Geometry, o: AttentionOptions, s: Split, out: Tensor, scratch: Tensor): void {
-  const call = { precision: g.precision, variant: defines(g, true), overrides: { HEAD_DIM: g.headDim }, entryPoint: 'combine' };
+  const overrides = { HEAD_DIM: g.headDim, COMBINE_THREADS: combineThreads(s.splits, g.headDim) };
+  const call = { precision: g.precision, variant: defines(g, true), overrides, entryPoint: 'combine' };
   dispatchKernel(rec, attentionDecodeKernel, call, uniforms(g, o, s.keysPerSplit, s.splits), { out, partials: scratch }, grid(rec.gpu, g.tq * g.hq));
 }
 
