@@ -43,7 +43,28 @@ export interface ModelBenchOptions {
   framePrefixTokens: number;
   /** Warm-up work before the measured runs, in ms of wall-clock. */
   warmMs: number;
+  /** Also time one frame, one prefill and one decode step dispatch by dispatch (`kernels`). */
+  perDispatch?: boolean;
   log?: (line: string) => void;
+}
+
+/** GPU time of one kernel variant (a pipeline label) within a stage: its dispatches summed. */
+export interface KernelTime {
+  pipeline: string;
+  dispatches: number;
+  gpuMs: number;
+}
+
+/** Per-pipeline sums of a per-dispatch timer's passes, largest first. */
+function byPipeline(passes: readonly { label: string; ns: number }[]): KernelTime[] {
+  const sums = new Map<string, KernelTime>();
+  for (const { label, ns } of passes) {
+    const k = sums.get(label) ?? { pipeline: label, dispatches: 0, gpuMs: 0 };
+    k.dispatches++;
+    k.gpuMs += ns / 1e6;
+    sums.set(label, k);
+  }
+  return [...sums.values()].sort((a, b) => b.gpuMs - a.gpuMs);
 }
 
 export interface ModelBenchResult {
@@ -53,6 +74,8 @@ export interface ModelBenchResult {
   timing: 'timestamp-query' | 'wall-clock';
   frame: { preprocessWallMs: number; visionConnectorGpuMs: number | null; visionConnectorWallMs: number; totalWallMs: number; framesPerSecond: number; pipelinedFramesPerSecond: number; dispatches: number };
   prefill: { tokens: number; cachedTokens: number; gpuMs: number | null; wallMs: number; dispatches: number };
+  /** With `perDispatch` (and timestamp-query): where each stage's GPU time goes, by pipeline. */
+  kernels?: { frame: KernelTime[]; prefill: KernelTime[]; decode: KernelTime[] };
   decode: { cachedTokens: number; steps: number; tokensPerSecond: number; wallMsPerToken: number; serialTokensPerSecond: number; gpuMsPerToken: number | null; dispatchesPerToken: number };
   memory: { weightsBytes: number; kvCacheBytes: number; workspaceBytes: number; benchIoBytes: number; peakStorageBytes: number; reachable: { kvCacheTensors: number; textHeadAndEmbedding: number } };
 }
@@ -288,6 +311,40 @@ export async function runModelBench(gpu: GpuDevice, o: ModelBenchOptions): Promi
     const serialMsPerToken = serial.wallMs / o.decodeSteps;
     log(`decode from ${o.contextTokens}: ${(1e3 / wallMsPerToken).toFixed(1)} tokens/s (${wallMsPerToken.toFixed(2)} ms wall; one step at a time ${(1e3 / serialMsPerToken).toFixed(1)} tokens/s; ${decodeGpu?.toFixed(3) ?? '-'} ms GPU per token, ${decodeDispatches} dispatches)`);
 
+    // ---- (d) optional: the same three stages once more, every dispatch timed on its own
+    let kernels: ModelBenchResult['kernels'];
+    if (o.perDispatch && gpu.features.timestamps) {
+      const perDispatch = own(new GpuTimer(gpu.device, 1024, true));
+      const stage = async (label: string, record: (rec: CommandRecorder) => void): Promise<KernelTime[]> => {
+        const rec = new CommandRecorder(gpu, perDispatch, label);
+        record(rec);
+        rec.submit();
+        return byPipeline(await perDispatch.readLabelled());
+      };
+      const pre = preprocessVideoFrames(gpu, [frames[0]], video);
+      const frameKernels = await stage('frame', (rec) => {
+        vision.forward(rec, pre.pixelValues, visionOut);
+        connector.forward(rec, visionOut, imageEmbeddings);
+      });
+      pre.pixelValues.destroy();
+      cache.truncate(o.contextTokens);
+      const prefillKernels = await stage('prefill', (rec) => {
+        mergeImageFeatures(rec, text, hostIds, ids, imageRows, config.imageTokenId, prefillEmbeddings);
+        argmax(rec, text.forward(rec, cache, prefillEmbeddings, prefillPositions, 'last'), tokenId);
+      });
+      stepPosition.write([cache.length]);
+      const decodeKernels = await stage('decode', (rec) => {
+        text.embed(rec, tokenId, stepEmbedding);
+        argmax(rec, text.forward(rec, cache, stepEmbedding, stepPosition, 'last'), tokenId);
+      });
+      kernels = { frame: frameKernels, prefill: prefillKernels, decode: decodeKernels };
+      for (const [name, list] of Object.entries(kernels)) {
+        const total = list.reduce((a, k) => a + k.gpuMs, 0);
+        const top = list.slice(0, 6).map((k) => `${k.pipeline} ${k.gpuMs.toFixed(3)} ms (${k.dispatches}×)`);
+        log(`${name}, dispatch by dispatch: ${total.toFixed(3)} ms GPU; largest: ${top.join('; ')}`);
+      }
+    }
+
     const memory = tally.summary();
     const kvTensors = cache.gpuBytes;
     return {
@@ -305,6 +362,7 @@ export async function runModelBench(gpu: GpuDevice, o: ModelBenchOptions): Promi
         dispatches: frameDispatches,
       },
       prefill: { tokens: prefillTokens, cachedTokens: o.contextTokens, gpuMs: prefill.gpu, wallMs: prefill.wallMs, dispatches: prefillDispatches },
+      kernels,
       decode: { cachedTokens: o.contextTokens, steps: o.decodeSteps, tokensPerSecond: 1e3 / wallMsPerToken, wallMsPerToken, serialTokensPerSecond: 1e3 / serialMsPerToken, gpuMsPerToken: decodeGpu, dispatchesPerToken: decodeDispatches },
       memory: {
         weightsBytes: memory.weights,

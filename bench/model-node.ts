@@ -1,7 +1,10 @@
 // Node entry of the model benchmark (Dawn): SmolVLM2 at real sizes with random weights.
 //
 //   node dist-node/model.js [--500m] [--format f16|f32|q8|q4] [--precision f32|f16] [--quick] [--load-only]
-//                           [--context 1000] [--steps 32] [--video-edge 2048] [--out file.json]
+//                           [--context 1000] [--steps 32] [--video-edge 2048] [--per-dispatch] [--out file.json]
+//
+// --per-dispatch: also one frame, prefill and decode step with every dispatch timed on its own
+// (timestamp-query), summed by pipeline into the JSON's `kernels`: where each stage's GPU time goes.
 //
 // Progress goes to stderr; stdout gets a markdown table, then one JSON line (last line).
 import { writeFileSync } from 'node:fs';
@@ -92,6 +95,7 @@ for (const precision of precisions) {
       videoLongestEdge,
       framePrefixTokens: 9,
       warmMs: quick ? 50 : 1000,
+      perDispatch: flag('--per-dispatch'),
       log,
     }),
   );

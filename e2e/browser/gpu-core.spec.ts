@@ -46,6 +46,16 @@ test('timestamp queries time each compute pass', async () => {
   for (const ns of r.passes) expect(ns).toBeGreaterThan(0);
 });
 
+test('per-dispatch timing: every dispatch its own timed pass, named by its pipeline', async () => {
+  const page = harness();
+  const r = await page.evaluate(() => window.harness.timingPerDispatch());
+  test.skip(!r.supported, 'adapter has no timestamp-query');
+  expect(r.passes.length).toBe(r.dispatches);
+  expect(r.passes.map((p) => p.label.split('|')[0])).toEqual(['elementwise', 'elementwise', 'elementwise', 'norm']);
+  expect(r.passes[3].label).toContain('rms_norm');
+  for (const p of r.passes) expect(p.ns).toBeGreaterThan(0);
+});
+
 test('WGSL variants: #if/#elif/#else resolve, unknown names are refused', () => {
   const src = 'a\n#if F16\nhalf\n#elif WIDE\nwide\n#else\nnarrow\n#endif\nz';
   expect(preprocessWgsl(src, { F16: true, WIDE: true })).toMatch(/a\s*half\s*z/);

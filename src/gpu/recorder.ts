@@ -83,13 +83,21 @@ export class CommandRecorder {
       if (groups.size >= MAX_BIND_GROUPS_PER_PIPELINE) groups.clear();
       groups.set(key, bindGroup);
     }
-    if (!this.pass) this.pass = this.encoder.beginComputePass({ timestampWrites: this.timer?.nextPass() });
+    const [x, y = 1, z = 1] = workgroups;
+    if (this.timer?.perDispatch) {
+      // a timed pass of its own, named by the pipeline (GpuTimer.readLabelled)
+      if (x === 0 || y === 0 || z === 0) return;
+      this.endPass();
+      this.pass = this.encoder.beginComputePass({ timestampWrites: this.timer.nextPass(pipeline.label) });
+    } else if (!this.pass) {
+      this.pass = this.encoder.beginComputePass({ timestampWrites: this.timer?.nextPass() });
+    }
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
-    const [x, y = 1, z = 1] = workgroups;
     if (x === 0 || y === 0 || z === 0) return;
     this.pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
+    if (this.timer?.perDispatch) this.endPass();
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {

@@ -7,6 +7,7 @@ import { GpuTimer } from '../../../src/gpu/timer';
 import { Tensor } from '../../../src/gpu/tensor';
 import { DeviceLostError } from '../../../src/errors';
 import { add } from '../../../src/kernels/elementwise';
+import { rmsNorm } from '../../../src/kernels/norm';
 import type { CoreWorkerApi } from './core-worker';
 import type { Precision } from '../../../src/kernels/common';
 import { checks, runChecks, type CheckReport } from '../../../src/selfcheck/index';
@@ -22,6 +23,7 @@ declare global {
       deviceLoss: () => Promise<{ isDeviceLostError: boolean; reason: string; message: string; lostProperty: boolean }>;
       pipelineCache: () => Promise<{ sameVariantReused: boolean; otherVariantDistinct: boolean; size: number }>;
       timing: () => Promise<{ supported: boolean; passes: number[] }>;
+      timingPerDispatch: () => Promise<{ supported: boolean; dispatches: number; passes: { label: string; ns: number }[] }>;
     };
   }
 }
@@ -82,5 +84,18 @@ window.harness = {
     rec.submit();
     const passes = await timer.read();
     return { supported: timer.supported, passes };
+  },
+  async timingPerDispatch() {
+    const gpu = await gpuPromise;
+    const timer = new GpuTimer(gpu.device, 64, true);
+    const a = Tensor.from(gpu, new Float32Array(4096).fill(1), [4096], 'f32');
+    const out = Tensor.empty(gpu, [4096], 'f32');
+    const weight = Tensor.from(gpu, new Float32Array(4096).fill(1), [4096], 'f32');
+    const rec = new CommandRecorder(gpu, timer);
+    for (let i = 0; i < 3; i++) add(rec, a, a, out);
+    rmsNorm(rec, a, weight, out);
+    rec.submit();
+    const passes = await timer.readLabelled();
+    return { supported: timer.supported, dispatches: rec.dispatches, passes };
   },
 };
