@@ -84,20 +84,22 @@ export class CommandRecorder {
       groups.set(key, bindGroup);
     }
     const [x, y = 1, z = 1] = workgroups;
-    if (this.timer?.perDispatch) {
+    const empty = x === 0 || y === 0 || z === 0;
+    const perDispatch = this.timer?.perDispatch === true;
+    if (perDispatch) {
       // a timed pass of its own, named by the pipeline (GpuTimer.readLabelled)
-      if (x === 0 || y === 0 || z === 0) return;
+      if (empty) return;
       this.endPass();
-      this.pass = this.encoder.beginComputePass({ timestampWrites: this.timer.nextPass(pipeline.label) });
+      this.pass = this.encoder.beginComputePass({ timestampWrites: this.timer?.nextPass(pipeline.label) });
     } else if (!this.pass) {
       this.pass = this.encoder.beginComputePass({ timestampWrites: this.timer?.nextPass() });
     }
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
-    if (x === 0 || y === 0 || z === 0) return;
+    if (empty) return;
     this.pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
-    if (this.timer?.perDispatch) this.endPass();
+    if (perDispatch) this.endPass();
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {

@@ -2,7 +2,7 @@ import { InputError } from '../errors';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
 import { MASK_KINDS, attentionDecodeKernel, attentionPrefillKernel, type AttentionDefine } from './attention-kernels';
-import { dispatchKernel, grid, type Precision } from './common';
+import { dispatchKernel, grid, threadsFor, type Precision } from './common';
 import { applyRope, type RopeTable } from './rope';
 
 /**
@@ -229,10 +229,7 @@ function defines(g: Geometry, split: boolean, rotateQ = false): Record<Attention
  * wait at its barriers, which a CPU adapter pays per thread.
  */
 export function combineThreads(splits: number, headDim: number): number {
-  const needed = splits * (headDim / 4);
-  let threads = 1;
-  while (threads < needed && threads < attentionDecodeKernel.constants.WG) threads *= 2;
-  return threads;
+  return threadsFor(splits * (headDim / 4), 1, attentionDecodeKernel.constants.WG);
 }
 
 function combine(rec: CommandRecorder, g: Geometry, o: AttentionOptions, s: Split, out: Tensor, scratch: Tensor): void {

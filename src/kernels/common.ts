@@ -104,6 +104,17 @@ export function dispatchKernel<U extends UniformDecls, B extends BindingDecls, C
   rec.dispatch(pipeline, kernel.uniformBlock(uniforms), kernel.storage(bindings), workgroups);
 }
 
+/**
+ * A workgroup sized to its work: the smallest power of two that is at least `needed`, and at least
+ * `min`, at most `max` (both powers of two). Idle threads of a larger workgroup would only wait at
+ * its barriers, which a CPU adapter (SwiftShader) pays per thread.
+ */
+export function threadsFor(needed: number, min: number, max: number): number {
+  let threads = min;
+  while (threads < needed && threads < max) threads *= 2;
+  return threads;
+}
+
 /** Splits a 1-D workgroup count over x and y to respect maxComputeWorkgroupsPerDimension. */
 export function grid(gpu: GpuDevice, workgroups: number): [number, number] {
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;

@@ -3,7 +3,7 @@ import { InputError } from '../errors';
 import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 import type { CommandRecorder } from '../gpu/recorder';
 import type { Tensor } from '../gpu/tensor';
-import { dispatchKernel, expectDType, grid, type Precision } from './common';
+import { dispatchKernel, expectDType, grid, threadsFor, type Precision } from './common';
 
 const normKernel = defineKernel({
   name: 'norm',
@@ -38,9 +38,7 @@ export const RMS_NORM_WORKGROUP = normKernel.constants.WG;
  * dispatch with 256 threads). No fused kernel repeats LayerNorm's order (unlike RMSNorm's).
  */
 export function layerNormThreads(width: number): number {
-  let threads = 32;
-  while (threads < RMS_NORM_WORKGROUP && threads * 8 < width) threads *= 2;
-  return threads;
+  return threadsFor(Math.ceil(width / 8), 32, RMS_NORM_WORKGROUP);
 }
 
 /** SigLIP's `layer_norm_eps`. */
