@@ -222,6 +222,20 @@ export async function runModelBench(gpu: GpuDevice, o: ModelBenchOptions): Promi
     const imageRows = new Tensor(gpu, imageEmbeddings.buffer, [config.imageSeqLen, config.text.hiddenSize], imageEmbeddings.dtype);
     tally.phase = 'workspace';
 
+    // The three stages' GPU work, recorded the same way by every measurement below.
+    const recordFrame = (rec: CommandRecorder, pixelValues: Tensor) => {
+      vision.forward(rec, pixelValues, visionOut);
+      connector.forward(rec, visionOut, imageEmbeddings);
+    };
+    const recordPrefill = (rec: CommandRecorder) => {
+      mergeImageFeatures(rec, text, hostIds, ids, imageRows, config.imageTokenId, prefillEmbeddings);
+      argmax(rec, text.forward(rec, cache, prefillEmbeddings, prefillPositions, 'last'), tokenId);
+    };
+    const recordDecodeStep = (rec: CommandRecorder) => {
+      text.embed(rec, tokenId, stepEmbedding);
+      argmax(rec, text.forward(rec, cache, stepEmbedding, stepPosition, 'last'), tokenId);
+    };
+
     // ---- (a) one 640×480 frame → 512² tile → vision → connector
     let frameDispatches = 0;
     let frameIndex = 0;
@@ -233,8 +247,7 @@ export async function runModelBench(gpu: GpuDevice, o: ModelBenchOptions): Promi
       const preMs = now() - start;
       const t1 = now();
       const rec = new CommandRecorder(gpu, timer, 'frame');
-      vision.forward(rec, pre.pixelValues, visionOut);
-      connector.forward(rec, visionOut, imageEmbeddings);
+      recordFrame(rec, pre.pixelValues);
       frameDispatches = rec.dispatches;
       rec.submit();
       pre.pixelValues.destroy();
@@ -249,8 +262,7 @@ export async function runModelBench(gpu: GpuDevice, o: ModelBenchOptions): Promi
     for (let i = 0; i < pipelinedFrames; i++) {
       const pre = preprocessVideoFrames(gpu, [frames[i % frames.length]], video);
       const rec = new CommandRecorder(gpu, undefined, 'frame');
-      vision.forward(rec, pre.pixelValues, visionOut);
-      connector.forward(rec, visionOut, imageEmbeddings);
+      recordFrame(rec, pre.pixelValues);
       rec.submit();
       pre.pixelValues.destroy();
     }
@@ -264,9 +276,7 @@ export async function runModelBench(gpu: GpuDevice, o: ModelBenchOptions): Promi
       cache.truncate(o.contextTokens);
       const start = now();
       const rec = new CommandRecorder(gpu, timer, 'prefill');
-      mergeImageFeatures(rec, text, hostIds, ids, imageRows, config.imageTokenId, prefillEmbeddings);
-      const logits = text.forward(rec, cache, prefillEmbeddings, prefillPositions, 'last');
-      argmax(rec, logits, tokenId);
+      recordPrefill(rec);
       prefillDispatches = rec.dispatches;
       rec.submit();
       await readTokenId(tokenId);
@@ -286,9 +296,7 @@ export async function runModelBench(gpu: GpuDevice, o: ModelBenchOptions): Promi
       for (let step = 0; step < o.decodeSteps; step++) {
         stepPosition.write([cache.length]);
         const rec = new CommandRecorder(gpu, timed ? timer : undefined, 'decode');
-        text.embed(rec, tokenId, stepEmbedding);
-        const logits = text.forward(rec, cache, stepEmbedding, stepPosition, 'last');
-        argmax(rec, logits, tokenId);
+        recordDecodeStep(rec);
         decodeDispatches = rec.dispatches;
         rec.submit();
         await readTokenId(tokenId);
@@ -322,21 +330,12 @@ export async function runModelBench(gpu: GpuDevice, o: ModelBenchOptions): Promi
         return byPipeline(await perDispatch.readLabelled());
       };
       const pre = preprocessVideoFrames(gpu, [frames[0]], video);
-      const frameKernels = await stage('frame', (rec) => {
-        vision.forward(rec, pre.pixelValues, visionOut);
-        connector.forward(rec, visionOut, imageEmbeddings);
-      });
+      const frameKernels = await stage('frame', (rec) => recordFrame(rec, pre.pixelValues));
       pre.pixelValues.destroy();
       cache.truncate(o.contextTokens);
-      const prefillKernels = await stage('prefill', (rec) => {
-        mergeImageFeatures(rec, text, hostIds, ids, imageRows, config.imageTokenId, prefillEmbeddings);
-        argmax(rec, text.forward(rec, cache, prefillEmbeddings, prefillPositions, 'last'), tokenId);
-      });
+      const prefillKernels = await stage('prefill', recordPrefill);
       stepPosition.write([cache.length]);
-      const decodeKernels = await stage('decode', (rec) => {
-        text.embed(rec, tokenId, stepEmbedding);
-        argmax(rec, text.forward(rec, cache, stepEmbedding, stepPosition, 'last'), tokenId);
-      });
+      const decodeKernels = await stage('decode', recordDecodeStep);
       kernels = { frame: frameKernels, prefill: prefillKernels, decode: decodeKernels };
       for (const [name, list] of Object.entries(kernels)) {
         const total = list.reduce((a, k) => a + k.gpuMs, 0);
