@@ -23,7 +23,7 @@ declare global {
       deviceLoss: () => Promise<{ isDeviceLostError: boolean; reason: string; message: string; lostProperty: boolean }>;
       pipelineCache: () => Promise<{ sameVariantReused: boolean; otherVariantDistinct: boolean; size: number }>;
       timing: () => Promise<{ supported: boolean; passes: number[] }>;
-      timingPerDispatch: () => Promise<{ supported: boolean; dispatches: number; passes: { label: string; ns: number }[] }>;
+      timingPerDispatch: () => Promise<{ supported: boolean; dispatches: number; passes: { label: string; ns: number }[]; oversizeRefused: boolean }>;
     };
   }
 }
@@ -96,6 +96,13 @@ window.harness = {
     rmsNorm(rec, a, weight, out);
     rec.submit();
     const passes = await timer.readLabelled();
-    return { supported: timer.supported, dispatches: rec.dispatches, passes };
+    // a query set holds at most 4096 queries: a timer of 2049 passes is refused when made
+    let oversizeRefused = false;
+    try {
+      new GpuTimer(gpu.device, 2049);
+    } catch (e) {
+      oversizeRefused = e instanceof RangeError;
+    }
+    return { supported: timer.supported, dispatches: rec.dispatches, passes, oversizeRefused };
   },
 };
