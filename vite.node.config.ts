@@ -25,6 +25,7 @@ const BENCH_INPUTS = {
   soak: 'bench/soak.ts',
   'peer-browser': 'bench/peer-browser.ts',
   'device-loss-browser': 'bench/device-loss-browser.ts',
+  ranking: 'bench/ranking-bench.ts',
 };
 
 export default defineConfig(({ mode }) => {

@@ -1,4 +1,5 @@
 import { InputError } from '../errors';
+import { Int8Logits, quantizeRowsInt16 } from './int8-logits';
 
 /** The geometry of the retrieval layer's keys and queries. */
 export interface AttentionKeyShape {
@@ -27,6 +28,7 @@ export class AttentionKeys {
   private byteCount = 0;
   private tokenCount = 0;
   private frameCount = 0;
+  private logitsKernel: Int8Logits | null = null;
 
   constructor(readonly shape: AttentionKeyShape) {
     if (shape.heads % shape.kvHeads !== 0) throw new InputError(`AttentionKeys: ${shape.heads} query heads do not group onto ${shape.kvHeads} KV heads`);
@@ -92,31 +94,57 @@ export class AttentionKeys {
     if (queries.length !== queryTokens * heads * headDim) throw new InputError(`${label}: ${queries.length} query values for ${queryTokens} tokens of ${heads}·${headDim}`);
     const group = heads / kvHeads;
     const invSqrt = 1 / Math.sqrt(headDim);
+    // the scored rows — (question token, every headStride-th head) — gathered by KV group, so each
+    // group's rows meet its keys in one run of integer dot products (int8-logits.ts)
+    const rowsPerToken = Math.ceil(heads / headStride);
+    const gathered = new Float32Array(queryTokens * rowsPerToken * headDim);
+    const groupStart = new Int32Array(kvHeads + 1);
+    let row = 0;
+    for (let g = 0; g < kvHeads; g++) {
+      groupStart[g] = row;
+      for (let qt = 0; qt < queryTokens; qt++)
+        for (let h = 0; h < heads; h += headStride) {
+          if (Math.floor(h / group) !== g) continue;
+          gathered.set(queries.subarray((qt * heads + h) * headDim, (qt * heads + h + 1) * headDim), row * headDim);
+          row++;
+        }
+    }
+    groupStart[kvHeads] = row;
+    const q = quantizeRowsInt16(gathered, headDim);
+    const kernel = this.kernel();
+    kernel.setQueries(q.codes);
     const out = new Float32Array(frames.length);
     let logits = new Float64Array(0);
     for (let n = 0; n < frames.length; n++) {
       const f = this.frames[frames[n]];
       if (!f) throw new InputError(`${label}: frame ${frames[n]} has no keys`);
       if (logits.length < f.tokens) logits = new Float64Array(f.tokens);
+      kernel.loadKeys(f.codes);
       let total = 0;
-      for (let qt = 0; qt < queryTokens; qt++)
-        for (let h = 0; h < heads; h += headStride) {
-          const qo = (qt * heads + h) * headDim;
-          const g = Math.floor(h / group);
+      for (let g = 0; g < kvHeads; g++) {
+        const rows = groupStart[g + 1] - groupStart[g];
+        if (rows === 0) continue;
+        const dots = kernel.dots(f.tokens, ch, g * headDim, groupStart[g], rows);
+        for (let r = 0; r < rows; r++) {
+          const rowScale = q.scales[groupStart[g] + r] * invSqrt;
           let max = -Infinity;
           for (let t = 0; t < f.tokens; t++) {
-            const ko = t * ch + g * headDim;
-            let dot = 0;
-            for (let d = 0; d < headDim; d++) dot += queries[qo + d] * f.codes[ko + d];
-            const x = dot * f.scales[t * kvHeads + g] * invSqrt;
+            const x = dots[r * f.tokens + t] * rowScale * f.scales[t * kvHeads + g];
             logits[t] = x;
             if (x > max) max = x;
           }
           total += reduce(logits, f.tokens, max);
         }
-      out[n] = total / (queryTokens * Math.ceil(heads / headStride));
+      }
+      out[n] = total / (queryTokens * rowsPerToken);
     }
     return out;
+  }
+
+  /** The integer dot-product kernel for this head size, made on first use. */
+  private kernel(): Int8Logits {
+    this.logitsKernel ??= new Int8Logits(this.shape.headDim);
+    return this.logitsKernel;
   }
 }
 

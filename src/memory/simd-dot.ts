@@ -80,7 +80,8 @@ const body = [
   op.end,
 ];
 
-function uleb(n: number): number[] {
+/** Unsigned LEB128, as WebAssembly encodes sizes, counts and some opcodes. */
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -91,8 +92,10 @@ function uleb(n: number): number[] {
   return out;
 }
 
-const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
-const name = (s: string) => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+/** A module section: its id, then its size. */
+export const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
+/** A name as the import and export sections spell it (ASCII here). */
+export const name = (s: string) => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 
 const MODULE = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -126,16 +129,24 @@ function compiled(): WebAssembly.Module | null {
 }
 
 function compile(): WebAssembly.Module | null {
+  return compileSimdModule(MODULE);
+}
+
+/**
+ * Compiles a WebAssembly SIMD module of the ranking path, or null (with the reason kept for
+ * rankingFallbackReason) where this realm has no WebAssembly, no SIMD, or a policy refusing compiles.
+ */
+export function compileSimdModule(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module | null {
   if (typeof WebAssembly !== 'object') {
     fallbackReason = 'no WebAssembly';
     return null;
   }
-  if (!WebAssembly.validate(MODULE)) {
+  if (!WebAssembly.validate(bytes)) {
     fallbackReason = 'no WebAssembly SIMD';
     return null;
   }
   try {
-    return new WebAssembly.Module(MODULE);
+    return new WebAssembly.Module(bytes);
   } catch (e) {
     fallbackReason = `WebAssembly compilation refused (${(e as Error)?.name}: a Content-Security-Policy needs 'wasm-unsafe-eval' in script-src)`;
     return null;
