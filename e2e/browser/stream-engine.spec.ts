@@ -111,3 +111,16 @@ test('bad frames, timestamps and questions are refused with typed errors and the
   expect(JSON.parse(r.intact as string)).toEqual({ ingested: 4, window: 2, store: 2, after: 5, tokens: 4, moments: 5 });
   expect(errors).toEqual([]);
 });
+
+test('a frame piece that grows a token at 100 minutes replaces the eviction scratch instead of adding buffers', async () => {
+  test.setTimeout(300_000);
+  const { page, errors } = await openHarness();
+  const r = await page.evaluate(() => window.streamHarness.pieceLengthChange('tiny-gqa'));
+  // the window's two frames are both 99:5x (frame 3) and both 100:0x (frame 9): their pieces differ
+  expect(r.windowBytes[9]).toBeGreaterThan(r.windowBytes[3]);
+  // frame 6 evicts the first 100:00 frame: a new length, whose scratch takes the old one's place
+  expect(r.buffers.slice(5)).toEqual(new Array(5).fill(r.buffers[5]));
+  expect(r.stored).toBe(8);
+  expect(r.tokens).toBeGreaterThan(0);
+  expect(errors).toEqual([]);
+});

@@ -24,8 +24,8 @@ export interface FrameInfo {
  * quantized on the GPU, or copied raw), all packed into one GPU buffer and read back with a single
  * map. The cache rows are only read, so the caller decides when they leave the GPU.
  *
- * GPU scratch (the codec's encoder, the packing buffer) is kept per frame length and reused:
- * frames of one stream have one or two lengths.
+ * GPU scratch (the codec's encoder, the packing buffer) is kept for the current frame length and
+ * reused; a new length replaces it.
  */
 export class FrameBlockWriter {
   private readonly summary: Tensor;
@@ -77,6 +77,11 @@ export class FrameBlockWriter {
   private scratchFor(tokens: number, bytes: number) {
     let s = this.scratch.get(tokens);
     if (!s) {
+      // one piece length at a time: a frame's token count changes only where its printed time gains a
+      // digit (`Frame from 100:00:` at 100 minutes), and frames leave in time order, so an older
+      // length's buffers are not needed again; keeping them added a set of buffers at each change
+      // (the 20,000-frame soak's GPU buffer count stepped by 17 at frame 6,000)
+      this.releaseScratch();
       const { layers, kvHeads, headDim, dtype } = this.meta;
       const encoder = kernelsOf(this.codec).createEncoder(this.gpu, { tokens, channels: kvHeads * headDim, keyGroup: KEY_GROUP_TOKENS, dtype }, layers);
       s = { encoder, packed: Tensor.empty(this.gpu, [Math.ceil(bytes / 4)], 'u32', 'frame block packing') };
@@ -87,6 +92,10 @@ export class FrameBlockWriter {
 
   destroy(): void {
     this.summary.destroy();
+    this.releaseScratch();
+  }
+
+  private releaseScratch(): void {
     for (const s of this.scratch.values()) {
       s.encoder.destroy();
       s.packed.destroy();

@@ -39,6 +39,7 @@ declare global {
     streamHarness: {
       run: (model: string, options: StreamEngineOptions, askOptions?: { topK?: number }) => Promise<StreamRunResult>;
       faults: (model: string) => Promise<Record<string, ErrorResult | string>>;
+      pieceLengthChange: (model: string) => Promise<{ buffers: number[]; windowBytes: number[]; stored: number; tokens: number }>;
     };
   }
 }
@@ -143,5 +144,24 @@ window.streamHarness = {
       await engine.dispose();
     }
     return out;
+  },
+
+  async pieceLengthChange(name) {
+    const { model, fixture, frames } = await load(name);
+    const engine = await StreamEngine.create(model, { frameResize: 'image', windowFrames: 2, kvBits: 4, topK: 2, maxAnswerTokens: 2 });
+    const buffers: number[] = [];
+    const windowBytes: number[] = [];
+    try {
+      // 99:56 … 99:59, then 100:00 … 100:05: the printed minutes gain a digit, the frame's piece a token
+      for (let i = 0; i < 10; i++) {
+        await engine.ingest(frames[i % frames.length], (5996 + i) * 1000);
+        buffers.push(model.gpu.tensorBuffers);
+        windowBytes.push(engine.stats().windowBytes);
+      }
+      const answer = await collect(engine.ask(fixture.question));
+      return { buffers, windowBytes, stored: engine.stats().storeFrames, tokens: answer.done.tokens.length };
+    } finally {
+      await engine.dispose();
+    }
   },
 };
