@@ -41,7 +41,8 @@ test('the attention-mass score is the mean log-sum-exp of q·k/√d, over int8 k
   const frames = [randomKeys(rng, 28), randomKeys(rng, 17), randomKeys(rng, 1)];
   frames.forEach((k, i) => keys.set(i, k, k.length / ch));
   // one frame per token count: 28, 17 (not a multiple of anything) and a single token
-  expect(keys.bytes).toBe((28 + 17 + 1) * (ch + shape.kvHeads * 4));
+  // per token (padded to 4): int8 codes, a scale per KV head, the mask — 28, 20 and 4 tokens
+  expect(keys.bytes).toBe((28 + 20 + 4) * (ch + shape.kvHeads * 4 + 4));
   const qTokens = 5;
   const q = new Float32Array(qTokens * shape.heads * shape.headDim).map(() => 0.5 * rng.normal());
   const got = keys.score(q, qTokens, [2, 0, 1]);

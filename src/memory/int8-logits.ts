@@ -1,11 +1,13 @@
+import { LOGIT_REDUCE_BODY, plainLogitReduce } from './logit-reduce';
 import { compileSimdModule, name, section, uleb } from './simd-dot';
 
 /**
  * The inner loop of token-level ranking (attention-keys.ts): integer dot products of a question's
- * query rows, quantized to int16, with one frame's int8 keys. Scalar JavaScript does ~0.3 G of
- * these multiply-adds a second, so the ranking budget (retriever.ts, 3·10⁸) cost ~1.1 s a question
- * in Chromium on the H100 machine's CPU (the 20,000-frame soak, bench/RESULTS.md); WebAssembly
- * SIMD's i32x4.dot_i16x8_s does eight a step on sign-extended int8 loads.
+ * query rows, quantized to int16, with every stored frame's int8 keys, followed by the logit
+ * reduction of logit-reduce.ts. Scalar JavaScript does ~0.3 G multiply-adds a second, so the ranking
+ * budget (retriever.ts, 3·10⁸) cost ~1.1 s a question in Chromium on the H100 machine's CPU (the
+ * 20,000-frame soak, bench/RESULTS.md); WebAssembly SIMD's i32x4.dot_i16x8_s does eight a step on
+ * sign-extended int8 loads.
  *
  * Integer dots are exact, so the WebAssembly path and the plain loop (where SIMD or compiling is
  * refused) return the same numbers and rank the same frames. Queries are quantized per row to
@@ -85,15 +87,16 @@ const body = [
 
 const MODULE = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-  // type 0: (i32 × 7) -> ()
+  // type 0: (i32 × 7) -> (), for both functions
   ...section(1, [1, 0x60, 7, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
   ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 1]),
-  ...section(3, [1, 0]),
-  ...section(7, [1, ...name('dots'), 0x00, 0]),
-  ...section(10, [1, ...uleb(body.length), ...body]),
+  ...section(3, [2, 0, 0]),
+  ...section(7, [2, ...name('dots'), 0x00, 0, ...name('reduce'), 0x00, 1]),
+  ...section(10, [2, ...uleb(body.length), ...body, ...uleb(LOGIT_REDUCE_BODY.length), ...LOGIT_REDUCE_BODY]),
 ]);
 
 type DotsFn = (q: number, n: number, k: number, tokens: number, stride: number, headDim: number, out: number) => void;
+type ReduceFn = (dots: number, n: number, tokens: number, ks: number, mask: number, rs: number, out: number) => void;
 
 let compiledModule: WebAssembly.Module | null | undefined;
 
@@ -120,79 +123,212 @@ export function quantizeRowsInt16(values: Float32Array, headDim: number): Int16R
 }
 
 const PAGE = 65536;
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+/** Where a frame's keys are kept: byte offset, its tokens, and those rounded up to 4. */
+interface Slot {
+  at: number;
+  tokens: number;
+  t4: number;
+}
 
 /**
- * One question's int16 query rows against frame after frame of int8 keys: `setQueries` once, then
- * per frame `loadKeys` and `dots` for each run of rows (one KV group's). In WebAssembly memory where
- * SIMD compiles and headDim is a multiple of 8, plain loops otherwise; the same integers either way.
+ * Every stored frame's int8 keys at the retrieval layer, kept where the ranking kernels read them,
+ * and the question's rows against them: `storeFrame` as frames arrive; per question `setQuestion`,
+ * then `frame(i)` for each frame to score, which gives every row's logit max and
+ * Σ exp(logit − max) (logit-reduce.ts). In WebAssembly memory where SIMD compiles and headDim is a
+ * multiple of 8, otherwise in an ArrayBuffer of the same layout read by the plain loops; the same
+ * bits either way.
+ *
+ * Keeping the keys in the kernels' memory, rather than copying each frame in per question, is what
+ * makes a first pass over tens of thousands of frames cheap: it reads them in place.
+ *
+ * Layout: frame slots one after another — int8 codes [T4, kvHeads·headDim] (zero past the tokens),
+ * key scales f32 [kvHeads, T4] (zero past them), mask f32 [T4] (−∞ past them), T4 being the tokens
+ * rounded up to 4 — then the question's scratch: int16 rows, their f32 scales, the dots / logits of
+ * one KV group's rows, the results [rows, 2].
  */
 export class Int8Logits {
   private readonly dotsFn: DotsFn | null;
+  private readonly reduceFn: ReduceFn | null;
   private readonly memory: WebAssembly.Memory | null;
-  private queries: Int16Array = new Int16Array(0);
-  private keys: Int8Array = new Int8Array(0);
-  private keysAt = 0;
+  /** The plain path's memory (grown by copying). */
+  private plain: ArrayBuffer | null = null;
+  private readonly slots: (Slot | undefined)[] = [];
+  private used = 0;
+  private slotBytes = 0;
+  private maxT4 = 4;
+  private viewsOf: { buffer: ArrayBuffer; i8: Int8Array; i16: Int16Array; i32: Int32Array; f32: Float32Array } | null = null;
+  // the question's scratch: offsets, and the rows of each KV group
+  private rows = 0;
+  private queriesAt = 0;
+  private scalesAt = 0;
+  private dotsAt = 0;
   private outAt = 0;
 
-  constructor(readonly headDim: number) {
+  constructor(
+    readonly headDim: number,
+    readonly kvHeads: number,
+  ) {
     if (compiledModule === undefined) compiledModule = compileSimdModule(MODULE);
     const module = headDim % 8 === 0 ? compiledModule : null;
     if (module) {
       this.memory = new WebAssembly.Memory({ initial: 1 });
-      this.dotsFn = new WebAssembly.Instance(module, { env: { mem: this.memory } }).exports.dots as DotsFn;
+      const exports = new WebAssembly.Instance(module, { env: { mem: this.memory } }).exports;
+      this.dotsFn = exports.dots as DotsFn;
+      this.reduceFn = exports.reduce as ReduceFn;
     } else {
       this.memory = null;
       this.dotsFn = null;
+      this.reduceFn = null;
+      this.plain = new ArrayBuffer(PAGE);
     }
   }
 
-  /** Whether the dot products run in WebAssembly SIMD. */
+  /** Whether the work runs in WebAssembly SIMD. */
   get simd(): boolean {
     return this.dotsFn !== null;
   }
 
-  /** The question's rows, int16 [rows, headDim]; frames' keys follow them in memory. */
-  setQueries(codes: Int16Array): void {
-    if (codes.length % this.headDim !== 0) throw new RangeError(`Int8Logits: ${codes.length} query values are not rows of ${this.headDim}`);
-    if (!this.memory) {
-      this.queries = codes;
-      return;
-    }
-    this.keysAt = codes.byteLength;
-    this.ensure(this.keysAt);
-    new Int16Array(this.memory.buffer, 0, codes.length).set(codes);
-  }
-
-  /** One frame's int8 keys [tokens, stride] (copied next to the queries). */
-  loadKeys(codes: Int8Array): void {
-    if (!this.memory) {
-      this.keys = codes;
-      return;
-    }
-    // results after the keys, aligned for int32 stores
-    this.outAt = this.keysAt + Math.ceil(codes.length / 16) * 16;
-    this.ensure(this.outAt);
-    new Int8Array(this.memory.buffer, this.keysAt, codes.length).set(codes);
+  /** Bytes of the frames' slots (codes and scales padded to 4 tokens, and their masks). */
+  get bytes(): number {
+    return this.slotBytes;
   }
 
   /**
-   * For query rows rowStart … rowStart+rowCount−1 and the loaded frame's tokens 0 … tokens−1:
-   * Σ_d q[row][d] · keys[t·stride + offset + d], as [rowCount, tokens] int32. The result is a view
-   * valid until the next call.
+   * Keeps frame i's keys: `codes` int8 [tokens, kvHeads·headDim] with `keyScales` [tokens, kvHeads].
+   * A frame kept again with as many tokens is rewritten in place; with another count it takes a new
+   * slot (the old one's bytes are not reused).
    */
-  dots(tokens: number, stride: number, offset: number, rowStart: number, rowCount: number): Int32Array {
-    const hd = this.headDim;
-    if (!this.memory || !this.dotsFn) return plainInt8Dots(this.queries, this.keys, hd, tokens, stride, offset, rowStart, rowCount);
-    const outBytes = rowCount * tokens * 4;
-    this.ensure(this.outAt + outBytes);
-    this.dotsFn(rowStart * hd * 2, rowCount, this.keysAt + offset, tokens, stride, hd, this.outAt);
-    return new Int32Array(this.memory.buffer, this.outAt, rowCount * tokens);
+  storeFrame(i: number, codes: Int8Array, keyScales: Float32Array, tokens: number): void {
+    const { headDim: hd, kvHeads } = this;
+    const stride = kvHeads * hd;
+    if (!Number.isInteger(tokens) || tokens < 1 || codes.length !== tokens * stride || keyScales.length !== tokens * kvHeads) throw new RangeError(`Int8Logits: keys of ${codes.length} and scales of ${keyScales.length} for ${tokens} tokens of ${kvHeads}·${hd}`);
+    const t4 = Math.ceil(tokens / 4) * 4;
+    let slot = this.slots[i];
+    if (!slot || slot.t4 !== t4) {
+      const size = slotSize(t4, stride, kvHeads);
+      if (slot) this.slotBytes -= slotSize(slot.t4, stride, kvHeads);
+      slot = { at: this.used, tokens, t4 };
+      this.used += size;
+      this.slotBytes += size;
+      this.ensure(this.used, true);
+      this.slots[i] = slot;
+    }
+    slot.tokens = tokens;
+    this.maxT4 = Math.max(this.maxT4, t4);
+    const { i8, f32 } = this.views();
+    i8.set(codes, slot.at);
+    i8.fill(0, slot.at + codes.length, slot.at + t4 * stride);
+    const ksAt = (slot.at + align16(t4 * stride)) >> 2;
+    for (let g = 0; g < kvHeads; g++) {
+      for (let t = 0; t < tokens; t++) f32[ksAt + g * t4 + t] = keyScales[t * kvHeads + g];
+      f32.fill(0, ksAt + g * t4 + tokens, ksAt + (g + 1) * t4);
+    }
+    const maskAt = ksAt + kvHeads * t4;
+    f32.fill(0, maskAt, maskAt + tokens);
+    f32.fill(-Infinity, maskAt + tokens, maskAt + t4);
   }
 
-  private ensure(bytes: number): void {
-    const memory = this.memory!;
-    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+  has(i: number): boolean {
+    return this.slots[i] !== undefined;
   }
+
+  /**
+   * The question: int16 query rows [rows, headDim], gathered so each KV group's rows are one run,
+   * and each row's scale (its int16 step times 1/√headDim: logit = dot · rowScale · key scale).
+   * Valid until the next storeFrame.
+   */
+  setQuestion(codes: Int16Array, rowScales: Float32Array): void {
+    const rows = codes.length / this.headDim;
+    if (!Number.isInteger(rows) || rowScales.length !== rows) throw new RangeError(`Int8Logits: ${codes.length} query values and ${rowScales.length} scales are not rows of ${this.headDim}`);
+    this.rows = rows;
+    this.queriesAt = align16(this.used);
+    this.scalesAt = align16(this.queriesAt + codes.byteLength);
+    this.dotsAt = align16(this.scalesAt + rows * 4);
+    this.outAt = align16(this.dotsAt + rows * this.maxT4 * 4);
+    this.ensure(this.outAt + rows * 8, false);
+    const { i16, f32 } = this.views();
+    i16.set(codes, this.queriesAt >> 1);
+    f32.set(rowScales, this.scalesAt >> 2);
+  }
+
+  /**
+   * Frame i against the question, whose rows of KV group g are groupStart[g] … groupStart[g+1]−1.
+   * Returns [rows, 2]: each row's logit max and Σ exp(logit − max), a view valid until the next call.
+   */
+  frame(i: number, groupStart: Int32Array): Float32Array {
+    const slot = this.slots[i];
+    if (!slot) throw new RangeError(`Int8Logits: frame ${i} has no keys`);
+    const { headDim: hd, kvHeads } = this;
+    const stride = kvHeads * hd;
+    const { t4 } = slot;
+    const ksAt = slot.at + align16(t4 * stride);
+    const maskAt = ksAt + kvHeads * t4 * 4;
+    const { i8, i16, i32, f32 } = this.views();
+    for (let g = 0; g < kvHeads; g++) {
+      const start = groupStart[g];
+      const count = groupStart[g + 1] - start;
+      if (count === 0) continue;
+      if (this.dotsFn && this.reduceFn) {
+        this.dotsFn(this.queriesAt + start * hd * 2, count, slot.at + g * hd, t4, stride, hd, this.dotsAt);
+        this.reduceFn(this.dotsAt, count, t4, ksAt + g * t4 * 4, maskAt, this.scalesAt + start * 4, this.outAt + start * 8);
+      } else {
+        const queries = i16.subarray(this.queriesAt >> 1, (this.queriesAt >> 1) + this.rows * hd);
+        const dots = plainInt8Dots(queries, i8.subarray(slot.at, slot.at + t4 * stride), hd, t4, stride, g * hd, start, count);
+        i32.set(dots, this.dotsAt >> 2);
+        const f = (at: number, n: number) => f32.subarray(at >> 2, (at >> 2) + n);
+        plainLogitReduce(dots, count, t4, f(ksAt + g * t4 * 4, t4), f(maskAt, t4), f(this.scalesAt + start * 4, count), f(this.outAt + start * 8, count * 2));
+      }
+    }
+    return f32.subarray(this.outAt >> 2, (this.outAt >> 2) + this.rows * 2);
+  }
+
+  /**
+   * The integer dot products alone, for the question's rows rowStart … rowStart+rowCount−1 and
+   * `tokens` rows of `keys` [tokens, stride] read at `offset`: [rowCount, tokens] int32 (the kernel
+   * `frame` runs first; exposed to test it against plainInt8Dots). Uses the scratch after the question.
+   */
+  dots(keys: Int8Array, tokens: number, stride: number, offset: number, rowStart: number, rowCount: number): Int32Array {
+    const hd = this.headDim;
+    const keysAt = align16(this.outAt + this.rows * 8);
+    const dotsAt = align16(keysAt + keys.length);
+    this.ensure(dotsAt + rowCount * tokens * 4, false);
+    const { i8, i16, i32 } = this.views();
+    i8.set(keys, keysAt);
+    if (!this.dotsFn) return plainInt8Dots(i16.subarray(this.queriesAt >> 1, (this.queriesAt >> 1) + this.rows * hd), keys, hd, tokens, stride, offset, rowStart, rowCount);
+    this.dotsFn(this.queriesAt + rowStart * hd * 2, rowCount, keysAt + offset, tokens, stride, hd, dotsAt);
+    return i32.slice(dotsAt >> 2, (dotsAt >> 2) + rowCount * tokens);
+  }
+
+  /** Room for `bytes`: doubling for slots (amortised appends), as needed for scratch. */
+  private ensure(bytes: number, doubling: boolean): void {
+    const current = this.memory ? this.memory.buffer.byteLength : this.plain!.byteLength;
+    if (bytes <= current) return;
+    // wasm32 memory ends at 4 GiB (the keys of ~270,000 SmolVLM2-256M frames)
+    const limit = 65536 * PAGE;
+    if (bytes > limit) throw new RangeError(`Int8Logits: ${bytes} bytes of retrieval keys exceed the 4 GiB a WebAssembly memory can hold`);
+    const want = Math.min(limit, Math.max(bytes, doubling ? current * 2 : 0));
+    if (this.memory) {
+      this.memory.grow(Math.ceil((want - current) / PAGE));
+    } else {
+      const grown = new ArrayBuffer(Math.ceil(want / PAGE) * PAGE);
+      new Uint8Array(grown).set(new Uint8Array(this.plain!));
+      this.plain = grown;
+    }
+  }
+
+  /** Views of the whole memory, made again after it grows. */
+  private views() {
+    const buffer = this.memory ? this.memory.buffer : this.plain!;
+    if (this.viewsOf?.buffer !== buffer) this.viewsOf = { buffer, i8: new Int8Array(buffer), i16: new Int16Array(buffer), i32: new Int32Array(buffer), f32: new Float32Array(buffer) };
+    return this.viewsOf;
+  }
+}
+
+/** Bytes of a frame slot of t4 tokens: codes, key scales, mask. */
+function slotSize(t4: number, stride: number, kvHeads: number): number {
+  return align16(align16(t4 * stride) + kvHeads * t4 * 4 + t4 * 4);
 }
 
 /** The same integer dot products in plain JavaScript. */

@@ -143,9 +143,10 @@ export function retrieve(question: Float32Array, unitSummaries: RowMatrix, coars
  * lost 1 in 9 at 600 frames (bench/RESULTS.md), hence a budget rather than a fixed 256. The
  * default, 3·10^8: an hour of the needle model (3,600 frames) ranks exactly; SmolVLM2-256M (78
  * tokens, 9 heads of 64) exactly to ~670 frames per 10-token question. At the cap that took ~1.1 s
- * of scalar JavaScript in Chromium on the H100 machine (the 20,000-frame soak); the dot products now
- * run in WebAssembly SIMD (int8-logits.ts), 3.3–5.4× faster (bench/ranking-bench.ts), and the
- * exp of the log-sum-exp, one per token, head and question token, is most of what is left.
+ * of scalar JavaScript in Chromium on the H100 machine (the 20,000-frame soak); the dot products and
+ * the log-sum-exp now run in WebAssembly SIMD over keys kept in its memory (int8-logits.ts,
+ * logit-reduce.ts): 10–15× faster than that loop on the same keys, ~60 ms at the cap for the
+ * needle model and ~30 ms for 256M on one core of the development machine (bench/ranking-bench.ts).
  */
 export const RANK_BUDGET_MACS = 3e8;
 

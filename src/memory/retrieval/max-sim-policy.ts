@@ -15,7 +15,7 @@ import { TokenKeysIndex } from './token-keys-index';
  * cost per frame as the attention mass (one logit per query token, head and frame token).
  */
 export function maxSimScores(keys: AttentionKeys, queries: Float32Array, queryTokens: number, frames: ArrayLike<number>): Float32Array {
-  return keys.reduceLogits(queries, queryTokens, frames, (_logits, _tokens, max) => max, 1, 'maxSimScores');
+  return keys.reduceLogits(queries, queryTokens, frames, 'max', 1, 'maxSimScores');
 }
 
 class MaxSimIndex extends TokenKeysIndex {
