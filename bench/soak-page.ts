@@ -21,6 +21,10 @@ export interface SoakAnswer {
   firstTokenMs: number;
   pageFirstTokenMs: number;
   totalMs: number;
+  /** Of the engine's time to first token: the question's query capture, the ranking, the restore (AskTiming). */
+  queryMs: number;
+  rankMs: number;
+  restoreMs: number;
 }
 
 export interface SoakProgress {
@@ -96,8 +100,8 @@ async function ask(vlm: StreamVLM): Promise<void> {
       if (ev.type === 'token') pageFirstTokenMs ||= performance.now() - start;
       if (ev.type === 'done') {
         const answer = ev.text.trim();
-        answers.push({ atFrame: framesPushed, ...q, answer, correct: answer === q.expected, firstTokenMs: ev.timing.firstTokenMs, pageFirstTokenMs, totalMs: performance.now() - start });
-        log(`@${framesPushed}: ${q.question} → ${answer} (${q.expected}), first token ${ev.timing.firstTokenMs.toFixed(0)} ms`);
+        answers.push({ atFrame: framesPushed, ...q, answer, correct: answer === q.expected, firstTokenMs: ev.timing.firstTokenMs, pageFirstTokenMs, totalMs: performance.now() - start, queryMs: ev.timing.queryMs, rankMs: ev.timing.rankMs, restoreMs: ev.timing.restoreMs });
+        log(`@${framesPushed}: ${q.question} → ${answer} (${q.expected}), first token ${ev.timing.firstTokenMs.toFixed(0)} ms (ranking ${ev.timing.rankMs.toFixed(0)} ms, query ${ev.timing.queryMs.toFixed(0)}, restore ${ev.timing.restoreMs.toFixed(0)})`);
       }
     }
   } catch (e) {

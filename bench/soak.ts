@@ -278,6 +278,7 @@ function write(withPng: boolean): void {
     { title: 'RSS less memory store MiB', ys: samples.map((s) => mib(s.rssLessStoreBytes)) },
     { title: 'ingest frames/s (intervals without a question)', ys: samples.map((s) => (s.askedSince ? null : s.ingestFps)) },
     { title: 'time to first token ms (per question)', xs: answers.map((a) => a.atFrame), ys: answers.map((a) => a.firstTokenMs) },
+    { title: 'of which ranking the memory, ms (per question)', xs: answers.map((a) => a.atFrame), ys: answers.map((a) => a.rankMs ?? null) },
     { title: 'frames lost (dropped + failed + not taken) and errors', ys: samples.map((s) => s.droppedQueueFull + s.failed + s.notTaken + s.errors) },
   ].map((p) => ({ xs, markX: full, ...p }));
   writeFileSync(join(outDir, 'soak.png'), curvesPng(panels, 'frames ingested'));
