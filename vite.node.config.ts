@@ -26,6 +26,7 @@ const BENCH_INPUTS = {
   'peer-browser': 'bench/peer-browser.ts',
   'device-loss-browser': 'bench/device-loss-browser.ts',
   ranking: 'bench/ranking-bench.ts',
+  'engine-memory': 'bench/engine-memory.ts',
 };
 
 export default defineConfig(({ mode }) => {

@@ -38,6 +38,13 @@ test('pipelines are cached per variant and override set', async () => {
   expect(r.otherVariantDistinct).toBe(true);
 });
 
+test('a cached bind group goes when a buffer it binds is destroyed; one of kept buffers is reused', async () => {
+  const page = harness();
+  const r = await page.evaluate(() => window.harness.bindGroupRelease());
+  // the kept pair's bind group only (each frame's went with its buffer), the kept buffers' entries only
+  expect(r).toEqual({ cached: 1, entriesGrowth: 2, value: 8 });
+});
+
 test('timestamp queries time each compute pass', async () => {
   const page = harness();
   const r = await page.evaluate(() => window.harness.timing());

@@ -1,4 +1,5 @@
 import { DeviceLostError, GpuUnavailableError } from '../errors';
+import { forgetBuffer } from './bind-groups';
 import { PipelineCache } from './pipelines';
 import { UniformArena } from './uniforms';
 
@@ -72,6 +73,8 @@ export class GpuDevice extends EventTarget {
     this.pipelines = new PipelineCache(device);
     device.lost.then((info) => {
       this.lostError = new DeviceLostError(info.reason ?? 'unknown', info.message || 'no message');
+      // the lost device's bind groups can never be used again
+      for (const buffer of this.live) forgetBuffer(buffer);
       this.dispatchEvent(new CustomEvent('lost', { detail: this.lostError }));
     });
   }
@@ -132,6 +135,7 @@ export class GpuDevice extends EventTarget {
   }
 
   trackRelease(buffer: GPUBuffer): void {
+    forgetBuffer(buffer);
     if (!this.live.delete(buffer)) return;
     this.liveBytes -= buffer.size;
   }

@@ -2,6 +2,7 @@ import type { GpuDevice } from './device';
 import { Tensor } from './tensor';
 import type { GpuTimer } from './timer';
 import type { UniformArena } from './uniforms';
+import { bufferId, cacheBindGroup, cachedBindGroup } from './bind-groups';
 
 /** A storage binding: a whole tensor or buffer, or a byte range of a buffer. */
 export type Binding = Tensor | GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
@@ -11,30 +12,6 @@ function bufferBinding(b: Binding): GPUBufferBinding {
   if ('buffer' in b) return { buffer: b.buffer, offset: b.offset ?? 0, size: b.size };
   return { buffer: b };
 }
-
-/** A number per buffer, for bind group keys (ids are never reused, so a destroyed buffer's key never matches again). */
-const bufferIds = new WeakMap<GPUBuffer, number>();
-let nextBufferId = 1;
-
-function bufferId(buffer: GPUBuffer): number {
-  let id = bufferIds.get(buffer);
-  if (id === undefined) {
-    id = nextBufferId++;
-    bufferIds.set(buffer, id);
-  }
-  return id;
-}
-
-/**
- * Bind groups already created, per pipeline (an 'auto' layout belongs to its pipeline), by the
- * buffer ranges they bind. A decode step binds the same weights, workspaces and cache buffers
- * every token, and its uniform blocks land in the same arena slots (the arena is reused and filled
- * in the same order), so from the second token on every bind group comes from here: creating
- * them was most of a token's host time. Bounded: a pipeline's map is cleared when it grows past
- * MAX_BIND_GROUPS_PER_PIPELINE (stale entries, e.g. of destroyed prefill workspaces, go then).
- */
-const bindGroupCache = new WeakMap<GPUComputePipeline, Map<string, GPUBindGroup>>();
-const MAX_BIND_GROUPS_PER_PIPELINE = 2048;
 
 /**
  * Records many dispatches into one command encoder and, between copies, one compute pass; a
@@ -71,17 +48,14 @@ export class CommandRecorder {
     // key: every binding's buffer id, offset and size, in binding order ('-' for an unused number)
     let key = slot ? `${bufferId(slot.buffer)}:${slot.offset}:${slot.size}` : '-';
     for (const b of bindings) key += b ? `|${bufferId(b.buffer)}:${b.offset ?? 0}:${b.size ?? ''}` : '|-';
-    let groups = bindGroupCache.get(pipeline);
-    if (!groups) bindGroupCache.set(pipeline, (groups = new Map()));
-    let bindGroup = groups.get(key);
+    let bindGroup = cachedBindGroup(pipeline, key);
     if (!bindGroup) {
       const entries: GPUBindGroupEntry[] = [];
       if (slot) entries.push({ binding: 0, resource: slot });
       // null leaves a binding number unused, for entry points that skip a buffer of the shared layout
       bindings.forEach((b, i) => b && entries.push({ binding: i + 1, resource: b }));
       bindGroup = this.gpu.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-      if (groups.size >= MAX_BIND_GROUPS_PER_PIPELINE) groups.clear();
-      groups.set(key, bindGroup);
+      cacheBindGroup(pipeline, key, bindGroup, bindings.flatMap((b) => (b ? [b.buffer] : [])));
     }
     const [x, y = 1, z = 1] = workgroups;
     const empty = x === 0 || y === 0 || z === 0;

@@ -2,6 +2,7 @@
 // self-check registry, so each test runs real kernels in this Chromium's WebGPU.
 import * as Comlink from 'comlink';
 import { GpuDevice } from '../../../src/gpu/device';
+import { bufferEntryCount, cachedBindGroupCount } from '../../../src/gpu/bind-groups';
 import { CommandRecorder } from '../../../src/gpu/recorder';
 import { GpuTimer } from '../../../src/gpu/timer';
 import { Tensor } from '../../../src/gpu/tensor';
@@ -22,6 +23,7 @@ declare global {
       inWorker: (filter: string) => Promise<{ architecture: string; inWorker: boolean; reports: CheckReport[] }>;
       deviceLoss: () => Promise<{ isDeviceLostError: boolean; reason: string; message: string; lostProperty: boolean }>;
       pipelineCache: () => Promise<{ sameVariantReused: boolean; otherVariantDistinct: boolean; size: number }>;
+      bindGroupRelease: () => Promise<{ cached: number; entriesGrowth: number; value: number }>;
       timing: () => Promise<{ supported: boolean; passes: number[] }>;
       timingPerDispatch: () => Promise<{ supported: boolean; dispatches: number; passes: { label: string; ns: number }[]; oversizeRefused: boolean }>;
     };
@@ -71,6 +73,28 @@ window.harness = {
     const p3 = gpu.pipelines.get({ ...spec, defines: { WIDE: false } });
     rec.submit();
     return { sameVariantReused, otherVariantDistinct: p1 !== p2 && p1 === p3, size: gpu.pipelines.size };
+  },
+  async bindGroupRelease() {
+    const gpu = await gpuPromise;
+    const body = '@group(0) @binding(1) var<storage, read_write> a: array<u32>;\n@group(0) @binding(2) var<storage, read_write> b: array<u32>;\n@compute @workgroup_size(1) fn main() { a[0] = b[0] + 1u; }';
+    const p = gpu.pipelines.get({ name: 'bind-group-probe', sources: [body], defines: {} });
+    const kept = Tensor.from(gpu, [0], [1], 'u32');
+    const keptToo = Tensor.from(gpu, [7], [1], 'u32');
+    const entriesBefore = bufferEntryCount();
+    // 50 "frames": each binds a buffer made for it, then destroys it; and binds the same two kept buffers
+    for (let i = 0; i < 50; i++) {
+      const transient = Tensor.from(gpu, [i], [1], 'u32');
+      const rec = new CommandRecorder(gpu);
+      rec.dispatch(p, null, [transient, keptToo], [1]);
+      rec.dispatch(p, null, [kept, keptToo], [1]);
+      rec.submit();
+      transient.destroy();
+    }
+    const value = (await kept.read())[0];
+    const result = { cached: cachedBindGroupCount(p), entriesGrowth: bufferEntryCount() - entriesBefore, value };
+    kept.destroy();
+    keptToo.destroy();
+    return result;
   },
   async timing() {
     const gpu = await gpuPromise;
