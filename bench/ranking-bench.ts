@@ -8,7 +8,7 @@
 // Random keys (normal) and queries; the figure is the best of --repeats runs. It also checks that
 // both scorers put the same frames in the top 8 of the exactly ranked pool.
 import { numberOption, option, parseArgs } from '../src/cli/args';
-import { AttentionKeys } from '../src/memory/attention-keys';
+import { AttentionKeys, quantizeKeysInt8 } from '../src/memory/attention-keys';
 import { RANK_BUDGET_MACS, rankByAttention, topK } from '../src/memory/retriever';
 import { rankingPath } from '../src/memory/simd-dot';
 import { Random } from '../src/reference/random';
@@ -87,17 +87,7 @@ for (const g of GEOMETRIES) {
     const k = new Float32Array(g.frameTokens * ch).map(() => rng.normal());
     keys.set(i, k, g.frameTokens);
     // the same int8 codes and scales AttentionKeys keeps, for the baseline
-    const codes = new Int8Array(k.length);
-    const scales = new Float32Array(g.frameTokens * g.kvHeads);
-    for (let t = 0; t < g.frameTokens; t++)
-      for (let kv = 0; kv < g.kvHeads; kv++) {
-        const o = t * ch + kv * g.headDim;
-        let max = 0;
-        for (let d = 0; d < g.headDim; d++) max = Math.max(max, Math.abs(k[o + d]));
-        const scale = max / 127;
-        scales[t * g.kvHeads + kv] = scale;
-        for (let d = 0; d < g.headDim; d++) codes[o + d] = Math.round(k[o + d] * (scale > 0 ? 1 / scale : 0));
-      }
+    const { codes, scales } = quantizeKeysInt8(k, g.frameTokens, g.kvHeads, g.headDim);
     copies.push({ codes, scales });
   }
   const queries = new Float32Array(questionTokens * g.heads * g.headDim).map(() => rng.normal());

@@ -35,7 +35,7 @@ interface Cached {
   ids: readonly number[];
 }
 
-export const MAX_BIND_GROUPS_PER_PIPELINE = 2048;
+const MAX_BIND_GROUPS_PER_PIPELINE = 2048;
 
 const byPipeline = new WeakMap<GPUComputePipeline, Map<string, Cached>>();
 /** Buffer id → the cached bind groups that bind it. */

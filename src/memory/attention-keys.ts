@@ -44,18 +44,7 @@ export class AttentionKeys {
     const { kvHeads, headDim } = this.shape;
     const ch = kvHeads * headDim;
     if (!Number.isInteger(tokens) || tokens < 1 || keys.length !== tokens * ch) throw new InputError(`AttentionKeys: ${keys.length} key values for ${tokens} tokens of ${ch} channels`);
-    const codes = new Int8Array(keys.length);
-    const scales = new Float32Array(tokens * kvHeads);
-    for (let t = 0; t < tokens; t++)
-      for (let g = 0; g < kvHeads; g++) {
-        const o = t * ch + g * headDim;
-        let max = 0;
-        for (let d = 0; d < headDim; d++) max = Math.max(max, Math.abs(keys[o + d]));
-        const scale = max / 127;
-        scales[t * kvHeads + g] = scale;
-        const inv = scale > 0 ? 1 / scale : 0;
-        for (let d = 0; d < headDim; d++) codes[o + d] = Math.round(keys[o + d] * inv);
-      }
+    const { codes, scales } = quantizeKeysInt8(keys, tokens, kvHeads, headDim);
     this.kernel.storeFrame(i, codes, scales, tokens);
     const old = this.tokensOf[i];
     this.tokenCount += tokens - (old ?? 0);
@@ -114,4 +103,25 @@ export class AttentionKeys {
     }
     return out;
   }
+}
+
+/**
+ * Keys [tokens, kvHeads·headDim] as AttentionKeys keeps them: int8 codes with one scale per
+ * (token, KV head), max |key| / 127, so code · scale ≈ key.
+ */
+export function quantizeKeysInt8(keys: Float32Array, tokens: number, kvHeads: number, headDim: number): { codes: Int8Array; scales: Float32Array } {
+  const ch = kvHeads * headDim;
+  const codes = new Int8Array(keys.length);
+  const scales = new Float32Array(tokens * kvHeads);
+  for (let t = 0; t < tokens; t++)
+    for (let g = 0; g < kvHeads; g++) {
+      const o = t * ch + g * headDim;
+      let max = 0;
+      for (let d = 0; d < headDim; d++) max = Math.max(max, Math.abs(keys[o + d]));
+      const scale = max / 127;
+      scales[t * kvHeads + g] = scale;
+      const inv = scale > 0 ? 1 / scale : 0;
+      for (let d = 0; d < headDim; d++) codes[o + d] = Math.round(keys[o + d] * inv);
+    }
+  return { codes, scales };
 }

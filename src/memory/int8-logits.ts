@@ -1,5 +1,6 @@
 import { LOGIT_REDUCE_BODY, plainLogitReduce } from './logit-reduce';
-import { compileSimdModule, name, section, uleb } from './simd-dot';
+import { compileSimdModule } from './simd-dot';
+import { i32Const, locals, op, simd, simdModule, v128Const } from './wasm-asm';
 
 /**
  * The inner loop of token-level ranking (attention-keys.ts): integer dot products of a question's
@@ -43,34 +44,24 @@ import { compileSimdModule, name, section, uleb } from './simd-dot';
 // params 0–6: q, n, k, T, stride, hd, out; locals 7–11 (i32): r, t, i, qrow, krow; 12 (v128): acc
 const [Q, N, K, T, STRIDE, HD, OUT, R, TT, I, QROW, KROW, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 
-const op = {
-  block: 0x02, loop: 0x03, br: 0x0c, brIf: 0x0d, end: 0x0b, void: 0x40,
-  get: 0x20, set: 0x21, i32Const: 0x41, i32Add: 0x6a, i32Mul: 0x6c, i32Shl: 0x74, i32GeU: 0x4f, i32LtU: 0x49,
-  i32Store: 0x36, simd: 0xfd,
-};
-// SIMD opcodes after the 0xfd prefix (unsigned LEB128)
-const simd = { load: [0x00], load8x8s: [0x01], const: [0x0c], i32x4ExtractLane: [0x1b], i32x4Add: uleb(0xae), i32x4DotI16x8s: uleb(0xba) };
-
-const zero = [op.simd, ...simd.const, ...new Array(16).fill(0)];
-const lane = (l: number) => [op.get, ACC, op.simd, ...simd.i32x4ExtractLane, l];
-const addTo = (local: number, n: number) => [op.get, local, op.i32Const, n, op.i32Add, op.set, local];
+const lane = (l: number) => [op.get, ACC, ...simd.i32x4ExtractLane, l];
+const addTo = (local: number, n: number) => [op.get, local, ...i32Const(n), op.i32Add, op.set, local];
 
 const body = [
-  // locals: 5 × i32, 1 × v128
-  2, 5, 0x7f, 1, 0x7b,
+  ...locals(5, 1),
   op.block, op.void, op.loop, op.void,
   op.get, R, op.get, N, op.i32GeU, op.brIf, 1,
-  op.get, Q, op.get, R, op.get, HD, op.i32Mul, op.i32Const, 1, op.i32Shl, op.i32Add, op.set, QROW,
-  op.i32Const, 0, op.set, TT,
+  op.get, Q, op.get, R, op.get, HD, op.i32Mul, ...i32Const(1), op.i32Shl, op.i32Add, op.set, QROW,
+  ...i32Const(0), op.set, TT,
   op.block, op.void, op.loop, op.void,
   op.get, TT, op.get, T, op.i32GeU, op.brIf, 1,
   op.get, K, op.get, TT, op.get, STRIDE, op.i32Mul, op.i32Add, op.set, KROW,
-  ...zero, op.set, ACC, op.i32Const, 0, op.set, I,
+  ...v128Const(new Array(16).fill(0)), op.set, ACC, ...i32Const(0), op.set, I,
   op.loop, op.void,
   op.get, ACC,
-  op.get, QROW, op.get, I, op.i32Const, 1, op.i32Shl, op.i32Add, op.simd, ...simd.load, 1, 0,
-  op.get, KROW, op.get, I, op.i32Add, op.simd, ...simd.load8x8s, 0, 0,
-  op.simd, ...simd.i32x4DotI16x8s, op.simd, ...simd.i32x4Add, op.set, ACC,
+  op.get, QROW, op.get, I, ...i32Const(1), op.i32Shl, op.i32Add, ...simd.v128Load, 1, 0,
+  op.get, KROW, op.get, I, op.i32Add, ...simd.v128Load8x8S, 0, 0,
+  ...simd.i32x4DotI16x8S, ...simd.i32x4Add, op.set, ACC,
   ...addTo(I, 8),
   op.get, I, op.get, HD, op.i32LtU, op.brIf, 0,
   op.end,
@@ -85,14 +76,10 @@ const body = [
   op.end,
 ];
 
-const MODULE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-  // type 0: (i32 × 7) -> (), for both functions
-  ...section(1, [1, 0x60, 7, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
-  ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 1]),
-  ...section(3, [2, 0, 0]),
-  ...section(7, [2, ...name('dots'), 0x00, 0, ...name('reduce'), 0x00, 1]),
-  ...section(10, [2, ...uleb(body.length), ...body, ...uleb(LOGIT_REDUCE_BODY.length), ...LOGIT_REDUCE_BODY]),
+// both functions take (i32 × 7)
+const MODULE = simdModule(7, [
+  { name: 'dots', body },
+  { name: 'reduce', body: LOGIT_REDUCE_BODY },
 ]);
 
 type DotsFn = (q: number, n: number, k: number, tokens: number, stride: number, headDim: number, out: number) => void;
@@ -265,7 +252,7 @@ export class Int8Logits {
     const { t4 } = slot;
     const ksAt = slot.at + align16(t4 * stride);
     const maskAt = ksAt + kvHeads * t4 * 4;
-    const { i8, i16, i32, f32 } = this.views();
+    const { i8, i16, f32 } = this.views();
     for (let g = 0; g < kvHeads; g++) {
       const start = groupStart[g];
       const count = groupStart[g + 1] - start;
@@ -276,7 +263,6 @@ export class Int8Logits {
       } else {
         const queries = i16.subarray(this.queriesAt >> 1, (this.queriesAt >> 1) + this.rows * hd);
         const dots = plainInt8Dots(queries, i8.subarray(slot.at, slot.at + t4 * stride), hd, t4, stride, g * hd, start, count);
-        i32.set(dots, this.dotsAt >> 2);
         const f = (at: number, n: number) => f32.subarray(at >> 2, (at >> 2) + n);
         plainLogitReduce(dots, count, t4, f(ksAt + g * t4 * 4, t4), f(maskAt, t4), f(this.scalesAt + start * 4, count), f(this.outAt + start * 8, count * 2));
       }

@@ -1,4 +1,4 @@
-import { uleb } from './simd-dot';
+import { i32Const, locals, op, simd, v128Const } from './wasm-asm';
 
 /**
  * The second half of token-level ranking (int8-logits.ts): a row of integer dot products becomes
@@ -63,88 +63,61 @@ export function plainLogitReduce(dots: Int32Array, n: number, T: number, ks: Flo
   }
 }
 
-// ---- the kernel, assembled (see simd-dot.ts for the module around it)
+// ---- the kernel, assembled (wasm-asm.ts; int8-logits.ts puts it in its module)
 
 // params 0–6: dots, n, T, ks, mask, rs, out; locals 7–9 (i32): r, t, row; 10–17 (v128): vmax, vsum, x, rsv, mv, fx, rr, p
 const [DOTS, N, T, KS, MASK, RS, OUT, R, TT, ROW, VMAX, VSUM, X, RSV, MV, FX, RR, PP] = Array.from({ length: 18 }, (_, i) => i);
 
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const i32 = (n: number) => [0x41, ...sleb(n)];
-const v = (opcode: number) => [0xfd, ...uleb(opcode)];
 const f32Bytes = (x: number) => Array.from(new Uint8Array(new Float32Array([x]).buffer));
 /** An f32x4 constant with x in every lane. */
-const splat = (x: number) => [0xfd, 0x0c, ...f32Bytes(x), ...f32Bytes(x), ...f32Bytes(x), ...f32Bytes(x)];
-
-const I32_ADD = 0x6a, I32_MUL = 0x6c, I32_SHL = 0x74, I32_GE_U = 0x4f, I32_LT_U = 0x49;
-const F32_ADD = 0x92, F32_MAX = 0x97;
-const F32_LOAD = [0x2a, 2], F32_STORE = 0x38;
-const V128_LOAD = [...v(0x00), 4, 0];
-const V128_STORE = [...v(0x0b), 4, 0];
-const F32X4 = { splat: 0x13, extract: 0x1f, add: 0xe4, sub: 0xe5, mul: 0xe6, max: 0xe9, nearest: 0x6a, fromI32: 0xfa };
-const I32X4 = { splat: 0x11, add: 0xae, shl: 0xab, truncSat: 0xf8 };
-const [BLOCK, LOOP, END, BR, BR_IF, VOID] = [0x02, 0x03, 0x0b, 0x0c, 0x0d, 0x40];
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
+const splat = (x: number) => v128Const([...f32Bytes(x), ...f32Bytes(x), ...f32Bytes(x), ...f32Bytes(x)]);
 
 /** address base + t·4 */
-const at = (base: number) => [...get(base), ...get(TT), ...i32(2), I32_SHL, I32_ADD];
-const lane = (local: number, l: number) => [...get(local), ...v(F32X4.extract), l];
-const step4 = [...get(TT), ...i32(4), I32_ADD, ...set(TT), ...get(TT), ...get(T), I32_LT_U, BR_IF, 0];
+const at = (base: number) => [op.get, base, op.get, TT, ...i32Const(2), op.i32Shl, op.i32Add];
+const lane = (local: number, l: number) => [op.get, local, ...simd.f32x4ExtractLane, l];
+const step4 = [op.get, TT, ...i32Const(4), op.i32Add, op.set, TT, op.get, TT, op.get, T, op.i32LtU, op.brIf, 0];
 
 /** e^X on four lanes, left on the stack (expF32's operations in order). */
 const exp4 = [
-  ...get(X), ...splat(LOG2E), ...v(F32X4.mul), ...v(F32X4.nearest), ...set(FX),
-  ...get(X), ...get(FX), ...splat(C1), ...v(F32X4.mul), ...v(F32X4.sub),
-  ...get(FX), ...splat(C2), ...v(F32X4.mul), ...v(F32X4.sub), ...set(RR),
+  op.get, X, ...splat(LOG2E), ...simd.f32x4Mul, ...simd.f32x4Nearest, op.set, FX,
+  op.get, X, op.get, FX, ...splat(C1), ...simd.f32x4Mul, ...simd.f32x4Sub,
+  op.get, FX, ...splat(C2), ...simd.f32x4Mul, ...simd.f32x4Sub, op.set, RR,
   ...splat(P[0]),
-  ...P.slice(1).flatMap((c) => [...get(RR), ...v(F32X4.mul), ...splat(c), ...v(F32X4.add)]),
-  ...set(PP),
-  ...get(PP), ...get(RR), ...get(RR), ...v(F32X4.mul), ...v(F32X4.mul), ...get(RR), ...v(F32X4.add), ...splat(1), ...v(F32X4.add), ...set(PP),
+  ...P.slice(1).flatMap((c) => [op.get, RR, ...simd.f32x4Mul, ...splat(c), ...simd.f32x4Add]),
+  op.set, PP,
+  op.get, PP, op.get, RR, op.get, RR, ...simd.f32x4Mul, ...simd.f32x4Mul, op.get, RR, ...simd.f32x4Add, ...splat(1), ...simd.f32x4Add, op.set, PP,
   // 2^fx as bits: (fx + 127) << 23
-  ...get(PP), ...get(FX), ...v(I32X4.truncSat), ...i32(127), ...v(I32X4.splat), ...v(I32X4.add), ...i32(23), ...v(I32X4.shl), ...v(F32X4.mul),
+  op.get, PP, op.get, FX, ...simd.i32x4TruncSatF32x4S, ...i32Const(127), ...simd.i32x4Splat, ...simd.i32x4Add, ...i32Const(23), ...simd.i32x4Shl, ...simd.f32x4Mul,
 ];
 
 export const LOGIT_REDUCE_BODY = [
-  // locals: 3 × i32, 8 × v128
-  2, 3, 0x7f, 8, 0x7b,
-  BLOCK, VOID, LOOP, VOID,
-  ...get(R), ...get(N), I32_GE_U, BR_IF, 1,
-  ...get(DOTS), ...get(R), ...get(T), I32_MUL, ...i32(2), I32_SHL, I32_ADD, ...set(ROW),
-  ...get(RS), ...get(R), ...i32(2), I32_SHL, I32_ADD, ...F32_LOAD, 0, ...v(F32X4.splat), ...set(RSV),
-  ...splat(-Infinity), ...set(VMAX),
-  ...i32(0), ...set(TT),
-  LOOP, VOID,
-  ...at(ROW), ...V128_LOAD, ...v(F32X4.fromI32), ...get(RSV), ...v(F32X4.mul),
-  ...at(KS), ...V128_LOAD, ...v(F32X4.mul),
-  ...at(MASK), ...V128_LOAD, ...v(F32X4.add), ...set(X),
-  ...at(ROW), ...get(X), ...V128_STORE,
-  ...get(VMAX), ...get(X), ...v(F32X4.max), ...set(VMAX),
+  ...locals(3, 8),
+  op.block, op.void, op.loop, op.void,
+  op.get, R, op.get, N, op.i32GeU, op.brIf, 1,
+  op.get, DOTS, op.get, R, op.get, T, op.i32Mul, ...i32Const(2), op.i32Shl, op.i32Add, op.set, ROW,
+  op.get, RS, op.get, R, ...i32Const(2), op.i32Shl, op.i32Add, op.f32Load, 2, 0, ...simd.f32x4Splat, op.set, RSV,
+  ...splat(-Infinity), op.set, VMAX,
+  ...i32Const(0), op.set, TT,
+  op.loop, op.void,
+  ...at(ROW), ...simd.v128Load, 4, 0, ...simd.f32x4ConvertI32x4S, op.get, RSV, ...simd.f32x4Mul,
+  ...at(KS), ...simd.v128Load, 4, 0, ...simd.f32x4Mul,
+  ...at(MASK), ...simd.v128Load, 4, 0, ...simd.f32x4Add, op.set, X,
+  ...at(ROW), op.get, X, ...simd.v128Store, 4, 0,
+  op.get, VMAX, op.get, X, ...simd.f32x4Max, op.set, VMAX,
   ...step4,
-  END,
-  ...lane(VMAX, 0), ...lane(VMAX, 1), F32_MAX, ...lane(VMAX, 2), ...lane(VMAX, 3), F32_MAX, F32_MAX, ...v(F32X4.splat), ...set(MV),
-  ...splat(0), ...set(VSUM), ...i32(0), ...set(TT),
-  LOOP, VOID,
-  ...at(ROW), ...V128_LOAD, ...get(MV), ...v(F32X4.sub), ...splat(CLAMP), ...v(F32X4.max), ...set(X),
-  ...get(VSUM), ...exp4, ...v(F32X4.add), ...set(VSUM),
+  op.end,
+  ...lane(VMAX, 0), ...lane(VMAX, 1), op.f32Max, ...lane(VMAX, 2), ...lane(VMAX, 3), op.f32Max, op.f32Max, ...simd.f32x4Splat, op.set, MV,
+  ...splat(0), op.set, VSUM, ...i32Const(0), op.set, TT,
+  op.loop, op.void,
+  ...at(ROW), ...simd.v128Load, 4, 0, op.get, MV, ...simd.f32x4Sub, ...splat(CLAMP), ...simd.f32x4Max, op.set, X,
+  op.get, VSUM, ...exp4, ...simd.f32x4Add, op.set, VSUM,
   ...step4,
-  END,
-  ...get(OUT), ...get(R), ...i32(3), I32_SHL, I32_ADD, ...lane(MV, 0), F32_STORE, 2, 0,
-  ...get(OUT), ...get(R), ...i32(3), I32_SHL, I32_ADD,
-  ...lane(VSUM, 0), ...lane(VSUM, 1), F32_ADD, ...lane(VSUM, 2), ...lane(VSUM, 3), F32_ADD, F32_ADD, F32_STORE, 2, 4,
-  ...get(R), ...i32(1), I32_ADD, ...set(R),
-  BR, 0,
-  END, END,
-  END,
+  op.end,
+  op.get, OUT, op.get, R, ...i32Const(3), op.i32Shl, op.i32Add, ...lane(MV, 0), op.f32Store, 2, 0,
+  op.get, OUT, op.get, R, ...i32Const(3), op.i32Shl, op.i32Add,
+  ...lane(VSUM, 0), ...lane(VSUM, 1), op.f32Add, ...lane(VSUM, 2), ...lane(VSUM, 3), op.f32Add, op.f32Add, op.f32Store, 2, 4,
+  op.get, R, ...i32Const(1), op.i32Add, op.set, R,
+  op.br, 0,
+  op.end, op.end,
+  op.end,
 ];

@@ -1,3 +1,5 @@
+import { i32Const, locals, op, simd, simdModule, v128Const } from './wasm-asm';
+
 /**
  * Dot products of one query vector with many f32 rows, in WebAssembly SIMD (f32x4): the host-side
  * part of retrieval. Ranking an hour of stored frames reads ~4 M floats per question; scalar
@@ -5,8 +7,8 @@
  * time to the first answer token grow with the stream. Four lanes and two accumulators bring it to
  * memory speed.
  *
- * The module is tiny, so it is assembled here from its instructions rather than shipped as a binary
- * blob or pulled in through a toolchain. In text form:
+ * The module is tiny, so it is assembled here from its instructions (wasm-asm.ts) rather than
+ * shipped as a binary blob or pulled in through a toolchain. In text form:
  *
  *   (func (export "dots") (param $q i32) (param $rows i32) (param $n i32) (param $bytes i32) (param $out i32)
  *     ;; for r < n: out[r] = Σ q[i]·rows[r][i]; a row is $bytes long (a multiple of 32)
@@ -44,69 +46,34 @@ const P = 7;
 const A = 8;
 const B = 9;
 
-const op = {
-  block: 0x02, loop: 0x03, br: 0x0c, brIf: 0x0d, end: 0x0b, void: 0x40,
-  get: 0x20, set: 0x21, i32Const: 0x41, i32Add: 0x6a, i32Mul: 0x6c, i32Shl: 0x74, i32GeU: 0x4f, i32LtU: 0x49,
-  f32Add: 0x92, f32Store: 0x38, simd: 0xfd,
-};
-// SIMD opcodes (after the 0xfd prefix, as unsigned LEB128)
-const simd = { load: [0x00], const: [0x0c], extractLane: [0x1f], add: [0xe4, 0x01], mul: [0xe6, 0x01] };
-
-const v128Load = (offset: number) => [op.simd, ...simd.load, 4, offset]; // align 2^4, offset < 128
+const v128Load = (offset: number) => [...simd.v128Load, 4, offset]; // align 2^4, offset < 128
 const loadPair = (base: number, offset: number) => [op.get, base, op.get, I, op.i32Add, ...v128Load(offset)];
-const lane = (l: number) => [op.get, A, op.simd, ...simd.extractLane, l];
-const zero = [op.simd, ...simd.const, ...new Array(16).fill(0)];
+const lane = (l: number) => [op.get, A, ...simd.f32x4ExtractLane, l];
+const zero = v128Const(new Array(16).fill(0));
 
 const body = [
-  // locals: 3 × i32, 2 × v128
-  2, 3, 0x7f, 2, 0x7b,
+  ...locals(3, 2),
   op.block, op.void, op.loop, op.void,
   op.get, R, op.get, N, op.i32GeU, op.brIf, 1,
-  ...zero, op.set, A, ...zero, op.set, B, op.i32Const, 0, op.set, I,
+  ...zero, op.set, A, ...zero, op.set, B, ...i32Const(0), op.set, I,
   op.get, ROWS, op.get, R, op.get, BYTES, op.i32Mul, op.i32Add, op.set, P,
   op.loop, op.void,
-  op.get, A, ...loadPair(Q, 0), ...loadPair(P, 0), op.simd, ...simd.mul, op.simd, ...simd.add, op.set, A,
-  op.get, B, ...loadPair(Q, 16), ...loadPair(P, 16), op.simd, ...simd.mul, op.simd, ...simd.add, op.set, B,
-  op.get, I, op.i32Const, 32, op.i32Add, op.set, I,
+  op.get, A, ...loadPair(Q, 0), ...loadPair(P, 0), ...simd.f32x4Mul, ...simd.f32x4Add, op.set, A,
+  op.get, B, ...loadPair(Q, 16), ...loadPair(P, 16), ...simd.f32x4Mul, ...simd.f32x4Add, op.set, B,
+  op.get, I, ...i32Const(32), op.i32Add, op.set, I,
   op.get, I, op.get, BYTES, op.i32LtU, op.brIf, 0,
   op.end,
-  op.get, A, op.get, B, op.simd, ...simd.add, op.set, A,
-  op.get, OUT, op.get, R, op.i32Const, 2, op.i32Shl, op.i32Add,
+  op.get, A, op.get, B, ...simd.f32x4Add, op.set, A,
+  op.get, OUT, op.get, R, ...i32Const(2), op.i32Shl, op.i32Add,
   ...lane(0), ...lane(1), op.f32Add, ...lane(2), ...lane(3), op.f32Add, op.f32Add,
   op.f32Store, 2, 0,
-  op.get, R, op.i32Const, 1, op.i32Add, op.set, R,
+  op.get, R, ...i32Const(1), op.i32Add, op.set, R,
   op.br, 0,
   op.end, op.end,
   op.end,
 ];
 
-/** Unsigned LEB128, as WebAssembly encodes sizes, counts and some opcodes. */
-export function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-/** A module section: its id, then its size. */
-export const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
-/** A name as the import and export sections spell it (ASCII here). */
-export const name = (s: string) => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-
-const MODULE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-  // type 0: (i32 i32 i32 i32 i32) -> ()
-  ...section(1, [1, 0x60, 5, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
-  // import env.mem: memory, min 1 page
-  ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 1]),
-  ...section(3, [1, 0]),
-  ...section(7, [1, ...name('dots'), 0x00, 0]),
-  ...section(10, [1, ...uleb(body.length), ...body]),
-]);
+const MODULE = simdModule(5, [{ name: 'dots', body }]);
 
 type DotsFn = (q: number, rows: number, n: number, bytes: number, out: number) => void;
 
@@ -124,12 +91,8 @@ let fallbackReason: string | null = null;
  */
 let compiledModule: WebAssembly.Module | null | undefined;
 function compiled(): WebAssembly.Module | null {
-  if (compiledModule === undefined) compiledModule = compile();
+  if (compiledModule === undefined) compiledModule = compileSimdModule(MODULE);
   return compiledModule;
-}
-
-function compile(): WebAssembly.Module | null {
-  return compileSimdModule(MODULE);
 }
 
 /**
