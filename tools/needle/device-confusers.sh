@@ -54,9 +54,18 @@ case "${1:-}" in
     cp /tmp/needle-b.log "$OUT/needle-b.log"
     grep -E "gate|not gated|stopped|trained|Error|error" /tmp/needle-b.log
     [ -f /tmp/needle-b/model.safetensors ] || exit 1
-    cp /tmp/needle-b/* tools/fixtures/needle-vlm/
-    tar czf "$OUT/needle-b.tgz" -C tools/fixtures needle-vlm
-    NEEDLE_SHARD_DIR=bench/results/needle-shards-v3 bash tools/needle/device-run-parallel.sh 16 $((${QUICK_S:-585} - SECONDS)) --first-seed 4000 --lengths 3600 --configs 4 --baselines window,uniform8
+    tar czf "$OUT/needle-b.tgz" -C /tmp needle-b
+    # every 60-minute question of the 2026-12-06 run (seeds 3000-3033), its context (the frames the
+    # committed model's retrieval restored, and the window) replayed in one pass on both models
+    for m in tools/fixtures/needle-vlm /tmp/needle-b; do
+      node dist-node/needle-replay.js bench/results/needle-shards-v2/shard-*.json --model "$m" --weights f32 --all --limit 2000 > "$OUT/replay-$(basename $m).txt" 2>&1
+      tail -1 "$OUT/replay-$(basename $m).txt"
+    done
+    LEFT=$((${QUICK_S:-585} - SECONDS))
+    if [ "$LEFT" -gt 280 ]; then
+      cp /tmp/needle-b/* tools/fixtures/needle-vlm/
+      NEEDLE_SHARD_DIR=bench/results/needle-shards-v3 bash tools/needle/device-run-parallel.sh 16 "$LEFT" --first-seed 4000 --lengths 3600 --configs 4 --baselines window,uniform8
+    fi
     ;;
   collect)
     for _ in $(seq 1 110); do grep -q "saved /tmp/needle-a" /tmp/needle-a.log 2>/dev/null && break; pgrep -f needle-a >/dev/null || break; sleep 5; done
