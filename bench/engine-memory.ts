@@ -5,6 +5,9 @@
 // ArrayBuffers beyond the store's bytes at uncounted buffers, of RSS beyond both at native memory.
 //
 //   node --expose-gc dist-node/engine-memory.js [--model tools/fixtures/needle-vlm] [--frames 600] [--every 100]
+//     [--heap-snapshots DIR]   (a V8 heap snapshot at every row, DIR/frames-N.heapsnapshot: diff two
+//                               with tools/heap-diff.mjs to see which objects a frame leaves behind)
+import { writeHeapSnapshot } from 'node:v8';
 import { numberOption, option, parseArgs } from '../src/cli/args';
 import { modelSourceOf } from '../src/cli/model-source';
 import { StreamEngine } from '../src/engine/stream-engine';
@@ -16,6 +19,7 @@ import { frameMs, needleFrame } from './needle-frames';
 const args = parseArgs(process.argv.slice(2), []);
 const frames = numberOption(args, 'frames', { min: 1, integer: true }) ?? 600;
 const every = numberOption(args, 'every', { min: 1, integer: true }) ?? 100;
+const snapshots = option(args, 'heap-snapshots');
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
@@ -35,6 +39,7 @@ for (let i = 0; i < frames; i++) {
   const s = engine.stats();
   const row = { rss: m.rss, heap: m.heapUsed, buffers: m.arrayBuffers, store: s.storeBytes + s.storeSideBytes, n: i + 1 };
   base ??= row;
+  if (snapshots) writeHeapSnapshot(`${snapshots}/frames-${row.n}.heapsnapshot`);
   const per = (k: 'rss' | 'heap' | 'buffers' | 'store') => (row.n === base!.n ? '-' : ((row[k] - base![k]) / (row.n - base!.n) / 1024).toFixed(2));
   console.log(`| ${row.n} | ${mib(row.rss)} | ${mib(row.heap)} | ${mib(row.buffers)} | ${mib(row.store)} | ${per('rss')} / ${per('heap')} / ${per('buffers')} / ${per('store')} |`);
 }

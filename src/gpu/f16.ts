@@ -3,6 +3,8 @@
  * stored as raw 16-bit patterns (two per u32 word) so one layout serves both shader variants:
  * `array<f16>` where `shader-f16` exists and `array<u32>` + `unpack2x16float` where it does not.
  */
+import { f16Kernel } from './f16-simd';
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
@@ -54,11 +56,27 @@ export function toF16Bits(values: ArrayLike<number>): Uint16Array {
  */
 export function f32ArrayToF16Bits(values: Float32Array, out: Uint16Array, outOffset = 0): void {
   const src = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  for (let i = 0; i < src.length; i++) out[outOffset + i] = f32BitsToF16Bits(src[i]);
+  // a weight matrix at a time in WebAssembly SIMD where it compiles (f16-simd.ts: the same bits)
+  const done = src.length >= SIMD_FROM ? (f16Kernel()?.convert(src, out, outOffset) ?? 0) : 0;
+  for (let i = done; i < src.length; i++) out[outOffset + i] = f32BitsToF16Bits(src[i]);
 }
 
 /** bf16 bit patterns rounded to f16 as f32ToF16Bits rounds them (bf16 → f32 is exact: a shift). */
 export function bf16ArrayToF16Bits(bf16: Uint16Array, out: Uint16Array, outOffset = 0): void {
+  const done = bf16.length >= SIMD_FROM ? (f16Kernel()?.convert(bf16, out, outOffset) ?? 0) : 0;
+  for (let i = done; i < bf16.length; i++) out[outOffset + i] = f32BitsToF16Bits((bf16[i] << 16) >>> 0);
+}
+
+/** Shorter arrays stay in the plain loops below: copying into the kernel's memory would cost more. */
+const SIMD_FROM = 64;
+
+/** The plain loops of f32ArrayToF16Bits and bf16ArrayToF16Bits (the reference of the SIMD kernel). */
+export function plainF32ArrayToF16Bits(values: Float32Array, out: Uint16Array, outOffset = 0): void {
+  const src = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < src.length; i++) out[outOffset + i] = f32BitsToF16Bits(src[i]);
+}
+
+export function plainBf16ArrayToF16Bits(bf16: Uint16Array, out: Uint16Array, outOffset = 0): void {
   for (let i = 0; i < bf16.length; i++) out[outOffset + i] = f32BitsToF16Bits((bf16[i] << 16) >>> 0);
 }
 

@@ -1,6 +1,6 @@
 import { LOGIT_REDUCE_BODY, plainLogitReduce } from './logit-reduce';
 import { compileSimdModule } from './simd-dot';
-import { i32Const, locals, op, simd, simdModule, v128Const } from './wasm-asm';
+import { i32Const, locals, op, simd, simdModule, v128Const } from '../wasm-asm';
 
 /**
  * The inner loop of token-level ranking (attention-keys.ts): integer dot products of a question's

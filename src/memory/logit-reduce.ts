@@ -1,4 +1,4 @@
-import { i32Const, locals, op, simd, v128Const } from './wasm-asm';
+import { i32Const, locals, op, simd, v128Const } from '../wasm-asm';
 
 /**
  * The second half of token-level ranking (int8-logits.ts): a row of integer dot products becomes

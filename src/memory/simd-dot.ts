@@ -1,4 +1,4 @@
-import { i32Const, locals, op, simd, simdModule, v128Const } from './wasm-asm';
+import { i32Const, locals, op, simd, simdModule, v128Const } from '../wasm-asm';
 
 /**
  * Dot products of one query vector with many f32 rows, in WebAssembly SIMD (f32x4): the host-side

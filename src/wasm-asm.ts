@@ -1,6 +1,7 @@
 /**
- * What the ranking path's WebAssembly SIMD kernels (simd-dot.ts, int8-logits.ts, logit-reduce.ts)
- * are assembled from: the encodings, the opcodes they use, and the module around their functions.
+ * What the host's WebAssembly SIMD kernels (the ranking path's memory/simd-dot.ts, int8-logits.ts,
+ * logit-reduce.ts; the weight loader's gpu/f16-simd.ts) are assembled from: the encodings, the
+ * opcodes they use, and the module around their functions.
  * The kernels are tiny, so they are written as instruction lists in TypeScript rather than shipped
  * as binary blobs or built with a toolchain; this is the one table of the bytes those lists name.
  */
@@ -50,6 +51,9 @@ const SIMD_OPCODES = {
   i32x4Splat: 0x11, f32x4Splat: 0x13, i32x4ExtractLane: 0x1b, f32x4ExtractLane: 0x1f, f32x4Nearest: 0x6a,
   i32x4Shl: 0xab, i32x4Add: 0xae, i32x4DotI16x8S: 0xba, f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6,
   f32x4Max: 0xe9, i32x4TruncSatF32x4S: 0xf8, f32x4ConvertI32x4S: 0xfa,
+  i32x4LtU: 0x3a, i32x4GtU: 0x3c, i32x4GeU: 0x40, v128And: 0x4e, v128Or: 0x50, v128Bitselect: 0x52,
+  i16x8NarrowI32x4U: 0x86, i32x4ExtendLowI16x8U: 0xa9, i32x4ExtendHighI16x8U: 0xaa, i32x4ShrU: 0xad,
+  i32x4Sub: 0xb1, i32x4MinU: 0xb7,
 } as const;
 
 /** Each SIMD instruction's bytes: the 0xfd prefix, then its opcode as unsigned LEB128. */
