@@ -2,11 +2,11 @@
 # The confuser runs of 2026-12-07 on the GPU machine (see train_needle.py's docstring and
 # tools/needle/README.md), in three commands of one visit, each under the 10-minute limit:
 #
-#   bash tools/needle/device-confusers.sh start    # a 40-second smoke run of the new code; then
+#   SMOKE=0 bash tools/needle/device-confusers.sh start   # (SMOKE=1: a 40-second smoke run first)
 #        # run A (from scratch, one run, the whole recipe in 12.5 minutes) in the background, and
-#        # run B (stage 5: from the committed model, 4 minutes with confusers) in the foreground;
+#        # run B (stage 5: from the committed model, 2.5 minutes with confusers) in the foreground;
 #        # B becomes tools/fixtures/needle-vlm there (with needle-parity.json) for the benchmark
-#   NEEDLE_SHARD_DIR=bench/results/needle-shards-v3 bash tools/needle/device-run-parallel.sh 16 560 --first-seed 4000
+#   NEEDLE_SHARD_DIR=bench/results/needle-shards-v3 bash tools/needle/device-run-parallel.sh 16 560 --first-seed 4000 --configs 4 --baselines window,uniform8
 #   bash tools/needle/device-confusers.sh collect  # waits for A, returns both folders and logs
 #
 # Carry .gpu, dist-node and .debs (python3-num2words, python3-docopt: transformers' SmolVLM
@@ -20,12 +20,12 @@ COMMON=(--steps 20000 --held-streams 600 --jobs 8)
 case "${1:-}" in
   start)
     nvidia-smi -L
-    python3 "$TRAIN" --out /tmp/smoke --log "$OUT/smoke.log" --work /tmp/pool-smoke --steps 40 --batch 16 \
+    # (the smoke run can be skipped with SMOKE=0: the code ran on the card on 2026-12-07, `quick`)
+    [ "${SMOKE:-1}" = 0 ] || python3 "$TRAIN" --out /tmp/smoke --log "$OUT/smoke.log" --work /tmp/pool-smoke --steps 40 --batch 16 \
       --train-streams 200 --held-streams 40 --eval-contexts 50 --jobs 16 --init tools/fixtures/needle-vlm \
       --recalled 0.5 --confusers 0.5 > /dev/null
     rc=$?
-    tail -5 "$OUT/smoke.log"
-    [ "$rc" -le 1 ] || { echo "smoke run failed: rc $rc"; exit 1; }
+    [ "${SMOKE:-1}" = 0 ] || { tail -5 "$OUT/smoke.log"; [ "$rc" -le 1 ] || { echo "smoke run failed: rc $rc"; exit 1; }; }
     # A: from scratch, the whole recipe as one run (curriculum, then the full mix with recalled
     # contexts, confusers in the last 40 %), in the background: setsid keeps it past this command
     setsid nohup python3 "$TRAIN" "${COMMON[@]}" --out /tmp/needle-a --log /tmp/needle-a.log --work /tmp/pool-a \
@@ -33,7 +33,7 @@ case "${1:-}" in
       --max-minutes 12.5 > /tmp/needle-a.out 2>&1 < /dev/null &
     # B: stage 5, from the committed model
     python3 "$TRAIN" "${COMMON[@]}" --init tools/fixtures/needle-vlm --out /tmp/needle-b --log /tmp/needle-b.log \
-      --work /tmp/pool-b --batch 64 --lr 3e-4 --train-streams 5000 --recalled 0.5 --confusers 0.5 --max-minutes 4 > /dev/null
+      --work /tmp/pool-b --batch 64 --lr 3e-4 --train-streams 5000 --recalled 0.5 --confusers 0.5 --max-minutes "${B_MINUTES:-2.5}" > /dev/null
     echo "B rc $?"
     cp /tmp/needle-b.log "$OUT/needle-b.log"
     grep -E "gate|confusers:|not gated|stopped|trained" /tmp/needle-b.log
