@@ -59,7 +59,8 @@ export abstract class CaptureCore implements FrameSource {
   private lastStamp: number | null = null;
   /** When the last sample was taken by the source's clock (differs from lastStamp in 'frames' mode). */
   private lastSampleAt: number | null = null;
-  private readonly sentAt: number[] = [];
+  /** When frames were sent, over the last FPS_WINDOW_MS only (captureFps; trimmed on every send). */
+  protected readonly sentAt: number[] = [];
   private firstSent: { resolve: () => void; reject: (e: unknown) => void } | null = null;
   readonly stats: CaptureStats;
 
@@ -94,7 +95,7 @@ export abstract class CaptureCore implements FrameSource {
   /** captureFps is computed on read, so it falls to 0 when frames stop. */
   snapshot(): CaptureStats {
     const now = performance.now();
-    while (this.sentAt.length && this.sentAt[0] < now - FPS_WINDOW_MS) this.sentAt.shift();
+    this.forgetSendsBefore(now - FPS_WINDOW_MS);
     const span = Math.min(FPS_WINDOW_MS, now - this.attachedAt);
     return { ...this.stats, captureFps: span > 0 ? (this.sentAt.length * 1000) / span : 0 };
   }
@@ -123,7 +124,11 @@ export abstract class CaptureCore implements FrameSource {
       (offer) => {
         this.inFlight = false;
         this.stats.framesSent++;
-        this.sentAt.push(performance.now());
+        const sent = performance.now();
+        this.sentAt.push(sent);
+        // trimmed here too, not only when stats are read: a camera attached for hours whose stats
+        // nobody reads would otherwise keep a time for every frame it ever sent
+        this.forgetSendsBefore(sent - FPS_WINDOW_MS);
         if (offer.accepted) this.stats.framesTaken++;
         this.firstSent?.resolve();
         this.firstSent = null;
@@ -135,6 +140,12 @@ export abstract class CaptureCore implements FrameSource {
         this.fail(e);
       },
     );
+  }
+
+  private forgetSendsBefore(t: number): void {
+    let drop = 0;
+    while (drop < this.sentAt.length && this.sentAt[drop] < t) drop++;
+    if (drop) this.sentAt.splice(0, drop);
   }
 
   protected noteError(e: unknown): void {
