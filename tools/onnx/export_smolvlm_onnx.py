@@ -513,7 +513,7 @@ def processor_configs(tile: int, image_seq_len: int):
     return nested, flat
 
 
-def build_random_256m(out: str, seed: int) -> None:
+def build_random_256m(out: str, seed: int, folder_dtype: str = "float16") -> None:
     from transformers import SmolVLMConfig, SmolVLMForConditionalGeneration
 
     os.makedirs(out, exist_ok=True)
@@ -533,7 +533,12 @@ def build_random_256m(out: str, seed: int) -> None:
     if n != 256_484_928:
         log(f"WARNING: parameter count {n:,} is not the spec's 256,484,928 (§1.2): streamvlm's loader will say which tensor differs")
     assert theta is not None and abs(float(theta) - 100000.0) < 1e-3, f"rope_theta {theta} != 100000"
-    model.save_pretrained(out, safe_serialization=True)
+    # Saved as f16 by default: 2 bytes a weight, as a hub checkpoint (bf16) has, where an f32 folder
+    # made streamvlm's load read twice the bytes and round each weight, while the peer read its
+    # `--fp16` ONNX; f16 (not bf16) so every runtime holds the same values: the export reads this
+    # folder back as f32 (exact), and the fp16 ONNX rounds nothing.
+    model.to(getattr(torch, folder_dtype)).save_pretrained(out, safe_serialization=True)
+    log(f"random 256M saved as {folder_dtype}")
     tok = synthetic_tokenizer(cfg.image_token_id, cfg.text_config.vocab_size)
     with open(os.path.join(out, "tokenizer.json"), "w") as f:
         json.dump(tok, f)
@@ -813,6 +818,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", nargs="?", help="a SmolVLM model folder")
     ap.add_argument("--random-256m", metavar="OUT", help="build a random SmolVLM2-256M-shaped folder in OUT, then export it there")
+    ap.add_argument("--folder-dtype", choices=["float16", "float32", "bfloat16"], default="float16", help="dtype of the random folder's safetensors (default float16: see build_random_256m)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="copy the folder here and write onnx/ in it (default: onnx/ inside the model folder)")
     ap.add_argument("--opset", type=int, default=17)
@@ -839,7 +845,7 @@ def main():
     torch.set_grad_enabled(False)
 
     if a.random_256m:
-        build_random_256m(a.random_256m, a.seed)
+        build_random_256m(a.random_256m, a.seed, a.folder_dtype)
         folder = a.random_256m
     else:
         assert a.model, "give a model folder or --random-256m OUT"
