@@ -19,6 +19,7 @@ import { modelLoadOptions } from '../src/cli/load-options';
 import { acquireNodeGpu } from '../src/platform/node/node-gpu';
 import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { frameTimestamp } from '../src/model/prompt';
+import { hash32, Rng } from '../src/needle/random';
 import { planNeedleStream } from '../src/needle/render';
 import { frameMs, needleFrame } from './needle-frames';
 import type { NeedleResults } from './needle-results';
@@ -59,7 +60,7 @@ for (const file of files) {
       for (const q of m.questions) {
         if ((q.correct && !args.flags.has('all')) || !q.memoryFrames || replayed >= limit) continue;
         replayed++;
-        const memory = distractorSeed === undefined ? q.memoryFrames : randomDistractors(q.memoryFrames, stream.needles.map((n) => n.frame), window, s.frames, Number(distractorSeed) * 7919 + replayed);
+        const memory = distractorSeed === undefined ? q.memoryFrames : randomDistractors(q.memoryFrames, stream.needles.map((n) => n.frame), window, s.frames, new Rng(hash32(Number(distractorSeed), s.seed, replayed)));
         const frames = [...memory, ...window];
         const a = await answerOnePrompt(vlm, frames.map((i) => needleFrame(stream, i)), frames.map((i) => frameMs(i) + shiftMs), q.question, results.settings.maxAnswerTokens);
         if (a.text.trim() === q.answer.trim()) same++;
@@ -77,19 +78,12 @@ gpu.destroy();
 
 /** The memory frames with every non-needle one replaced by a frame drawn (seeded) from the rest of
  * the stream outside the window, none twice, in time order. */
-function randomDistractors(memory: number[], needles: number[], window: number[], frames: number, seed: number): number[] {
-  let state = (seed >>> 0) || 1;
-  const next = () => {
-    state ^= state << 13; state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5; state >>>= 0;
-    return state;
-  };
+function randomDistractors(memory: number[], needles: number[], window: number[], frames: number, rng: Rng): number[] {
   const taken = new Set<number>([...needles, ...window]);
   const out = memory.filter((f) => needles.includes(f));
   for (const f of out) taken.add(f);
   while (out.length < memory.length) {
-    const f = next() % frames;
+    const f = rng.int(frames);
     if (taken.has(f)) continue;
     taken.add(f);
     out.push(f);

@@ -85,3 +85,18 @@ export function simdModule(params: number, functions: readonly { name: string; b
     ...section(10, [n, ...functions.flatMap((f) => [...uleb(f.body.length), ...f.body])]),
   ]);
 }
+
+/**
+ * Compiles a SIMD module, or says why it cannot here: no WebAssembly, no SIMD, or a
+ * Content-Security-Policy whose script-src lacks 'wasm-unsafe-eval' (a CompileError, or an
+ * EvalError in some engines) — reported, not thrown, so callers fall back to their plain loops.
+ */
+export function compileSimd(bytes: Uint8Array<ArrayBuffer>): { module: WebAssembly.Module } | { reason: string } {
+  if (typeof WebAssembly !== 'object') return { reason: 'no WebAssembly' };
+  if (!WebAssembly.validate(bytes)) return { reason: 'no WebAssembly SIMD' };
+  try {
+    return { module: new WebAssembly.Module(bytes) };
+  } catch (e) {
+    return { reason: `WebAssembly compilation refused (${(e as Error)?.name}: a Content-Security-Policy needs 'wasm-unsafe-eval' in script-src)` };
+  }
+}

@@ -15,9 +15,10 @@
  *   inf/NaN (a ≥ 0x7f800000): 0x7c00, or 0x7e00 for a NaN
  * then the sign (x >> 16 & 0x8000), and eight results narrowed to u16 into one store.
  *
- * A Content-Security-Policy without 'wasm-unsafe-eval' refuses the compile: then the plain loop runs.
+ * Where the compile is refused (wasm-asm.ts compileSimd: e.g. a Content-Security-Policy without
+ * 'wasm-unsafe-eval'), the plain loop runs.
  */
-import { i32Const, locals, op, simd, simdModule, v128Const } from '../wasm-asm';
+import { compileSimd, i32Const, locals, op, simd, simdModule, v128Const } from '../wasm-asm';
 
 // locals: 0 src, 1 dst, 2 n (params: byte addresses, values, n a multiple of 8); 3 end (i32);
 // 4 x, 5 a, 6 r (v128)
@@ -50,7 +51,7 @@ const convertX = [
   op.get, X, ...i32Const(16), ...simd.i32x4ShrU, ...splat(0x8000), ...simd.v128And, ...simd.v128Or,
 ];
 
-/** The loop around eight values a step: `fetch` sets X to the step's first four, then its last four. */
+/** The loop around eight values a step: `firstFour` / `lastFour` leave the step's first and last four f32 bit patterns on the stack. */
 function converter(firstFour: number[], lastFour: number[], srcBytesPerStep: number): number[] {
   return [
     ...locals(1, 3),
@@ -122,11 +123,11 @@ let kernel: F16Kernel | null | undefined;
 /** The SIMD converter, or null where WebAssembly SIMD is missing or a policy refuses compiling it. */
 export function f16Kernel(): F16Kernel | null {
   if (kernel === undefined) {
-    kernel = null;
+    const compiled = compileSimd(MODULE_BYTES);
     try {
-      if (typeof WebAssembly === 'object' && WebAssembly.validate(MODULE_BYTES)) kernel = new F16Kernel(new WebAssembly.Module(MODULE_BYTES));
+      kernel = 'module' in compiled ? new F16Kernel(compiled.module) : null;
     } catch {
-      kernel = null; // a CSP without 'wasm-unsafe-eval': the plain loop
+      kernel = null; // no memory for its arena: the plain loop
     }
   }
   return kernel;

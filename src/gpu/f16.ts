@@ -55,29 +55,41 @@ export function toF16Bits(values: ArrayLike<number>): Uint16Array {
  * f32 bit patterns directly (no per-element store and reload through a scratch Float32Array).
  */
 export function f32ArrayToF16Bits(values: Float32Array, out: Uint16Array, outOffset = 0): void {
-  const src = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const src = f32Bits(values);
   // a weight matrix at a time in WebAssembly SIMD where it compiles (f16-simd.ts: the same bits)
-  const done = src.length >= SIMD_FROM ? (f16Kernel()?.convert(src, out, outOffset) ?? 0) : 0;
-  for (let i = done; i < src.length; i++) out[outOffset + i] = f32BitsToF16Bits(src[i]);
+  roundF32BitsFrom(src, out, outOffset, simdPrefix(src, out, outOffset));
 }
 
 /** bf16 bit patterns rounded to f16 as f32ToF16Bits rounds them (bf16 → f32 is exact: a shift). */
 export function bf16ArrayToF16Bits(bf16: Uint16Array, out: Uint16Array, outOffset = 0): void {
-  const done = bf16.length >= SIMD_FROM ? (f16Kernel()?.convert(bf16, out, outOffset) ?? 0) : 0;
-  for (let i = done; i < bf16.length; i++) out[outOffset + i] = f32BitsToF16Bits((bf16[i] << 16) >>> 0);
+  roundBf16From(bf16, out, outOffset, simdPrefix(bf16, out, outOffset));
 }
-
-/** Shorter arrays stay in the plain loops below: copying into the kernel's memory would cost more. */
-const SIMD_FROM = 64;
 
 /** The plain loops of f32ArrayToF16Bits and bf16ArrayToF16Bits (the reference of the SIMD kernel). */
 export function plainF32ArrayToF16Bits(values: Float32Array, out: Uint16Array, outOffset = 0): void {
-  const src = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  for (let i = 0; i < src.length; i++) out[outOffset + i] = f32BitsToF16Bits(src[i]);
+  roundF32BitsFrom(f32Bits(values), out, outOffset, 0);
 }
 
 export function plainBf16ArrayToF16Bits(bf16: Uint16Array, out: Uint16Array, outOffset = 0): void {
-  for (let i = 0; i < bf16.length; i++) out[outOffset + i] = f32BitsToF16Bits((bf16[i] << 16) >>> 0);
+  roundBf16From(bf16, out, outOffset, 0);
+}
+
+/** Shorter arrays stay in the plain loops: copying into the kernel's memory would cost more. */
+const SIMD_FROM = 64;
+
+/** Values the SIMD kernel converted from the start (a multiple of 8), or 0 where it does not run. */
+function simdPrefix(bits: Uint32Array | Uint16Array, out: Uint16Array, outOffset: number): number {
+  return bits.length >= SIMD_FROM ? (f16Kernel()?.convert(bits, out, outOffset) ?? 0) : 0;
+}
+
+const f32Bits = (values: Float32Array) => new Uint32Array(values.buffer, values.byteOffset, values.length);
+
+function roundF32BitsFrom(src: Uint32Array, out: Uint16Array, outOffset: number, from: number): void {
+  for (let i = from; i < src.length; i++) out[outOffset + i] = f32BitsToF16Bits(src[i]);
+}
+
+function roundBf16From(bf16: Uint16Array, out: Uint16Array, outOffset: number, from: number): void {
+  for (let i = from; i < bf16.length; i++) out[outOffset + i] = f32BitsToF16Bits((bf16[i] << 16) >>> 0);
 }
 
 /** f32ToF16Bits of an f32 given as its bit pattern. */

@@ -1,4 +1,4 @@
-import { i32Const, locals, op, simd, simdModule, v128Const } from '../wasm-asm';
+import { compileSimd, i32Const, locals, op, simd, simdModule, v128Const } from '../wasm-asm';
 
 /**
  * Dot products of one query vector with many f32 rows, in WebAssembly SIMD (f32x4): the host-side
@@ -100,20 +100,10 @@ function compiled(): WebAssembly.Module | null {
  * rankingFallbackReason) where this realm has no WebAssembly, no SIMD, or a policy refusing compiles.
  */
 export function compileSimdModule(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module | null {
-  if (typeof WebAssembly !== 'object') {
-    fallbackReason = 'no WebAssembly';
-    return null;
-  }
-  if (!WebAssembly.validate(bytes)) {
-    fallbackReason = 'no WebAssembly SIMD';
-    return null;
-  }
-  try {
-    return new WebAssembly.Module(bytes);
-  } catch (e) {
-    fallbackReason = `WebAssembly compilation refused (${(e as Error)?.name}: a Content-Security-Policy needs 'wasm-unsafe-eval' in script-src)`;
-    return null;
-  }
+  const result = compileSimd(bytes);
+  if ('module' in result) return result.module;
+  fallbackReason = result.reason;
+  return null;
 }
 
 /** Whether dot products run in WebAssembly SIMD in this realm (compiles the module on first call). */
