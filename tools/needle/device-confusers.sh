@@ -6,7 +6,8 @@
 #        # run A (from scratch, one run, the whole recipe in 12.5 minutes) in the background, and
 #        # run B (stage 5: from the committed model, 2.5 minutes with confusers) in the foreground;
 #        # B becomes tools/fixtures/needle-vlm there (with needle-parity.json) for the benchmark
-#   NEEDLE_SHARD_DIR=bench/results/needle-shards-v3 bash tools/needle/device-run-parallel.sh 16 560 --first-seed 4000 --configs 4 --baselines window,uniform8
+#   cp /tmp/needle-b-out/* tools/fixtures/needle-vlm/ && NEEDLE_SHARD_DIR=bench/results/needle-shards-v3 \
+#     bash tools/needle/device-run-parallel.sh 16 560 --first-seed 4000 --configs 4 --baselines window,uniform8
 #   bash tools/needle/device-confusers.sh collect  # waits for A, returns both folders and logs
 #
 # Carry .gpu, dist-node and .debs (python3-num2words, python3-docopt: transformers' SmolVLM
@@ -31,17 +32,14 @@ case "${1:-}" in
     setsid nohup python3 "$TRAIN" "${COMMON[@]}" --out /tmp/needle-a --log /tmp/needle-a.log --work /tmp/pool-a \
       --batch 128 --lr 6e-4 --train-streams 5000 --recalled 0.5 --confusers 0.5 --confusers-from 0.6 \
       --max-minutes 12.5 > /tmp/needle-a.out 2>&1 < /dev/null &
-    # B: stage 5, from the committed model
-    python3 "$TRAIN" "${COMMON[@]}" --init tools/fixtures/needle-vlm --out /tmp/needle-b --log /tmp/needle-b.log \
-      --work /tmp/pool-b --batch 64 --lr 3e-4 --train-streams 5000 --recalled 0.5 --confusers 0.5 --max-minutes "${B_MINUTES:-2.5}" > /dev/null
-    echo "B rc $?"
-    cp /tmp/needle-b.log "$OUT/needle-b.log"
-    grep -E "gate|confusers:|not gated|stopped|trained" /tmp/needle-b.log
-    rm -rf /tmp/needle-committed && cp -r tools/fixtures/needle-vlm /tmp/needle-committed
-    cp /tmp/needle-b/* tools/fixtures/needle-vlm/
-    python3 tools/needle/make_needle_fixtures.py tools/fixtures/needle-vlm > "$OUT/fixtures-b.log" 2>&1
-    echo "fixtures rc $?"; tail -3 "$OUT/fixtures-b.log"
-    tar czf "$OUT/needle-b.tgz" -C tools/fixtures needle-vlm
+    # B: stage 5 of the committed recipe (train.sh), from the committed model, into the fixture
+    # folder (with needle-parity.json) and train.log
+    FROM_STAGE=5 bash tools/needle/train.sh > "$OUT/train-b.out" 2>&1
+    echo "B rc $?"; tail -3 "$OUT/train-b.out"
+    grep -E "gate|confusers:|not gated|stopped|trained" /tmp/needle-stage5.log
+    tar czf "$OUT/needle-b.tgz" tools/fixtures/needle-vlm tools/needle/train.log
+    # the next command's working tree is a fresh copy (the committed folder again): keep B in /tmp
+    rm -rf /tmp/needle-b-out && cp -r tools/fixtures/needle-vlm /tmp/needle-b-out
     tail -3 /tmp/needle-a.log
     ;;
   quick)
