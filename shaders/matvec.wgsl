@@ -16,8 +16,10 @@
 // act(silu(gate) · up) from two tensors: its down projection without a separate silu_mul dispatch),
 // X_RMSNORM (x is RMSNorm(x) · norm_weight, computed in a prologue: the projection after a norm
 // without a separate rms_norm dispatch), Y_RESIDUAL (y = residual + the product, a residual
-// connection without a separate add; one output part only). The bias (none, f32 or f16) is a
-// uniform switch. Each fused form gives the bits of the unfused kernels (checked exactly).
+// connection without a separate add; one output part only), X_ATTN (x is attention's output, merged
+// from the decode kernel's split partials in a prologue: the o projection without attention's
+// separate combine dispatch; one row of x). The bias (none, f32 or f16) is a uniform switch. Each
+// fused form gives the bits of the unfused kernels (checked exactly).
 // Overrides: M_ROWS (rows of x, 1..4, fixed per pipeline so accumulators stay in registers),
 // LANES (a power of two), SETS, ROWS (≤ 4).
 
@@ -66,6 +68,66 @@ fn x_at(i: u32) -> f32 {
 }
 #endif
 
+#if X_ATTN
+// x, merged from attention's split partials by the prologue of main: K / 4 vec4 (K ≤ 1024).
+var<workgroup> x_attn: array<vec4<f32>, X_ATTN_MAX4>;
+
+fn attn_split_weight(ml: vec4<f32>, top: f32) -> f32 {
+  return select(0.0, exp(ml.x - top), ml.y > 0.0);
+}
+
+// Head h's vec4 `lane` of attention's output, as `combine` in shaders/attention_decode.wgsl computes
+// it with attn_groups groups of threads: the same maximum, each group's sums over its splits in the
+// same order (four at a time, then one), the groups added in order, the same final scaling and
+// rounding to the activation dtype. One thread does here what a column of combine's threads did, so
+// every bit is the same (selfcheck: matvec attention merge = combine + matvec).
+fn attn_merged(h: u32, lane: u32) -> vec4<f32> {
+  let d4 = params.attn_d4;
+  let stride = d4 + 1u;
+  let splits = params.attn_splits;
+  let groups = params.attn_groups;
+  let base = h * splits * stride;
+  var top = -3.0e38;
+  for (var c = 0u; c < splits; c++) {
+    let ml = partials[base + c * stride + d4];
+    if (ml.y > 0.0) { top = max(top, ml.x); }
+  }
+  var total = 0.0;
+  var result = vec4<f32>(0.0);
+  for (var g = 0u; g < groups; g++) {
+    var sum = 0.0;
+    var o = vec4<f32>(0.0);
+    var c = g;
+    for (; c + 3u * groups < splits; c += 4u * groups) {
+      let a0 = base + c * stride;
+      let a1 = a0 + groups * stride;
+      let a2 = a1 + groups * stride;
+      let a3 = a2 + groups * stride;
+      let w0 = attn_split_weight(partials[a0 + d4], top);
+      let w1 = attn_split_weight(partials[a1 + d4], top);
+      let w2 = attn_split_weight(partials[a2 + d4], top);
+      let w3 = attn_split_weight(partials[a3 + d4], top);
+      let x0 = partials[a0 + lane];
+      let x1 = partials[a1 + lane];
+      let x2 = partials[a2 + lane];
+      let x3 = partials[a3 + lane];
+      sum += (w0 * partials[a0 + d4].y + w1 * partials[a1 + d4].y) + (w2 * partials[a2 + d4].y + w3 * partials[a3 + d4].y);
+      o = fma(vec4<f32>(w0), x0, fma(vec4<f32>(w1), x1, fma(vec4<f32>(w2), x2, fma(vec4<f32>(w3), x3, o))));
+    }
+    for (; c < splits; c += groups) {
+      let at = base + c * stride;
+      let ml = partials[at + d4];
+      let w = attn_split_weight(ml, top);
+      sum += w * ml.y;
+      o = fma(vec4<f32>(w), partials[at + lane], o);
+    }
+    total += sum;
+    result += o;
+  }
+  return vec4<f32>(vec4<act>(result * select(0.0, 1.0 / total, total > 0.0)));
+}
+#endif
+
 // x[m, k .. k+4] as f32 (as the kernel's input: after X_SWIGLU's or X_RMSNORM's operation); zero
 // past the end of the row
 fn x4(m: u32, k: u32) -> vec4<f32> {
@@ -76,6 +138,8 @@ fn x4(m: u32, k: u32) -> vec4<f32> {
   return swiglu(vec4<f32>(x[(m * params.k + k) / 4u]), vec4<f32>(x_up[(m * params.k + k) / 4u]));
 #elif X_RMSNORM
   return rms_normed(vec4<f32>(x[(m * params.k + k) / 4u]), inv_rms[m], k);
+#elif X_ATTN
+  return x_attn[k / 4u];
 #else
   return vec4<f32>(x[(m * params.k + k) / 4u]);
 #endif
@@ -154,6 +218,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (lid == 0u) { inv_rms[m] = inverseSqrt(partial[0] / f32(params.k) + params.norm_eps); }
     workgroupBarrier();
   }
+#endif
+
+#if X_ATTN
+  // Prologue: attention's output (one row, heads · head dim = K), merged from its split partials.
+  // Every workgroup merges it again: the partials are a few hundred KB at most, read from cache, and
+  // the merge saves a dispatch, which costs more at decode's sizes.
+  for (var i = lid; i < params.k / 4u; i += LANES * SETS) {
+    x_attn[i] = attn_merged(i / params.attn_d4, i % params.attn_d4);
+  }
+  workgroupBarrier();
 #endif
 
   // acc[r][m]: row row0 + r, x row m

@@ -45,6 +45,24 @@ export interface AttentionOptions {
    * Without it the keys are not split: correct, but a long cache then runs on few workgroups.
    */
   scratch?: Tensor;
+  /**
+   * Decode kernel only: when the keys are split, leave the split partials in `scratch` for the next
+   * kernel to merge as it reads them (matvec's `attention` fusion) instead of recording `combine`;
+   * the call then returns them and `out` is not written. Without a split `out` is written as usual.
+   */
+  deferCombine?: boolean;
+}
+
+/**
+ * A decode's split partials, left unmerged (AttentionOptions.deferCombine): [Tq·Hq, splits, D/4 + 1]
+ * vec4 in `partials`, and the thread groups (`groups`) `combine` would have used, whose order of
+ * additions a fused merge repeats to give the same bits.
+ */
+export interface SplitPartials {
+  partials: Tensor;
+  splits: number;
+  headDim: number;
+  groups: number;
 }
 
 export interface PrefillOptions extends AttentionOptions {
@@ -269,7 +287,7 @@ export function attentionPrefill(rec: CommandRecorder, q: Tensor, k: Tensor, v: 
  * (the merge is skipped when there is one chunk). Same layouts and options as attentionPrefill;
  * Tq·(Hq/Hkv) must be at most decodeMaxRows(D) (32 for D = 64). Pass `scratch` for long caches.
  */
-export function attentionDecode(rec: CommandRecorder, q: Tensor, k: Tensor, v: Tensor, out: Tensor, options: DecodeOptions): void {
+export function attentionDecode(rec: CommandRecorder, q: Tensor, k: Tensor, v: Tensor, out: Tensor, options: DecodeOptions): SplitPartials | null {
   const g = validate('attentionDecode', q, k, v, out, options);
   const rows = g.tq * (g.hq / g.hkv);
   if (rows > decodeMaxRows(g.headDim)) {
@@ -286,7 +304,10 @@ export function attentionDecode(rec: CommandRecorder, q: Tensor, k: Tensor, v: T
   const call = { precision: g.precision, variant: defines(g, split, rotateQ), overrides: { HEAD_DIM: g.headDim, KEYS_PER_TILE: decodeKeysPerTile(g.headDim) } };
   const bound = { ...bindings(q, k, v, out, options, split), ...(rotateQ ? { q_positions: options.qPositions, rope_table: options.rope!.tensor } : {}) };
   dispatchKernel(rec, attentionDecodeKernel, call, uniforms(g, options, s.keysPerSplit, s.splits), bound, [s.splits, g.hkv]);
-  if (split) combine(rec, g, options, s, out, options.scratch!);
+  if (!split) return null;
+  if (options.deferCombine) return { partials: options.scratch!, splits: s.splits, headDim: g.headDim, groups: Math.floor(combineThreads(s.splits, g.headDim) / (g.headDim / 4)) };
+  combine(rec, g, options, s, out, options.scratch!);
+  return null;
 }
 
 /** Whether `attention()` takes the decode kernel for these sizes. */
@@ -304,13 +325,16 @@ export function attentionScratchElements(sizes: { tq: number; hq: number; hkv: n
   return splits > 1 ? scratchElements(sizes, splits) : 0;
 }
 
-/** Picks the decode kernel for few rows (Tq·Hq/Hkv ≤ decodeMaxRows), the prefill kernel otherwise. */
-export function attention(rec: CommandRecorder, q: Tensor, k: Tensor, v: Tensor, out: Tensor, options: AttentionOptions): void {
+/**
+ * Picks the decode kernel for few rows (Tq·Hq/Hkv ≤ decodeMaxRows), the prefill kernel otherwise.
+ * Returns the unmerged partials where `deferCombine` left them (decode kernel, split keys), else null.
+ */
+export function attention(rec: CommandRecorder, q: Tensor, k: Tensor, v: Tensor, out: Tensor, options: AttentionOptions): SplitPartials | null {
   const [tq, hq, headDim] = q.shape;
   const hkv = k.shape[1];
   if (q.shape.length === 3 && k.shape.length === 3 && hkv > 0 && usesDecodeKernel(tq, hq, hkv, headDim)) {
-    attentionDecode(rec, q, k, v, out, options);
-  } else {
-    attentionPrefill(rec, q, k, v, out, options);
+    return attentionDecode(rec, q, k, v, out, options);
   }
+  attentionPrefill(rec, q, k, v, out, options);
+  return null;
 }

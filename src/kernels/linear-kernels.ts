@@ -18,10 +18,11 @@ export const MATVEC_MAX_ROWS_PER_SET = 4;
 /**
  * Variants of both linear shaders: the weight format (one of W_F32 / W_F16 / W_Q8 / W_Q4), X_VEC4
  * (K % 4 == 0: x is read as vec4), Y_PARTS2 / Y_PARTS3 (output columns split over two or three
- * tensors), and for the matrix-vector kernel X_SWIGLU / X_RMSNORM (x transformed as it is read:
- * the MLP's act(silu(gate) · up), or RMSNorm) and Y_RESIDUAL (a residual added as y is stored).
+ * tensors), and for the matrix-vector kernel X_SWIGLU / X_RMSNORM / X_ATTN (x transformed as it is
+ * read: the MLP's act(silu(gate) · up), RMSNorm, or attention's output merged from its split
+ * partials) and Y_RESIDUAL (a residual added as y is stored).
  */
-const LINEAR_DEFINES = ['W_F32', 'W_F16', 'W_Q8', 'W_Q4', 'X_VEC4', 'Y_PARTS2', 'Y_PARTS3', 'X_SWIGLU', 'X_RMSNORM', 'Y_RESIDUAL'] as const;
+const LINEAR_DEFINES = ['W_F32', 'W_F16', 'W_Q8', 'W_Q4', 'X_VEC4', 'Y_PARTS2', 'Y_PARTS3', 'X_SWIGLU', 'X_RMSNORM', 'X_ATTN', 'Y_RESIDUAL'] as const;
 export type LinearDefine = (typeof LINEAR_DEFINES)[number];
 
 /** The uniform fields both linear shaders end with. */
@@ -46,6 +47,9 @@ function linearBindings(w: WgslType) {
     x_up: read((d) => (d.X_VEC4 ? 'array<vec4<act>>' : 'array<act>')),
     // X_RMSNORM only (the matrix-vector kernel): the norm's f32 weight
     norm_weight: read('array<f32>'),
+    // X_ATTN only (the matrix-vector kernel): attention's split partials, as attention_decode.wgsl
+    // writes them (per head and split: D/4 vec4 of acc, then vec4(m, l, 0, 0)); x is not read
+    partials: read('array<vec4<f32>>'),
     w: read(w),
     // q8/q4: f16 scale of (row, group) at row·(row_stride/32) + group, two per word
     scales: read('array<u32>'),
@@ -88,10 +92,11 @@ export const matmulSmallTileKernel = defineKernel({
 export const matvecKernel = defineKernel({
   name: 'matvec',
   body: [matvecSource, linearIo],
-  // norm_eps: X_RMSNORM's epsilon (unread otherwise)
-  uniforms: { n: 'u32', k: 'u32', norm_eps: 'f32', ...LINEAR_TAIL },
+  // norm_eps: X_RMSNORM's epsilon; attn_*: X_ATTN's splits, combine's thread groups and D/4 (unread otherwise)
+  uniforms: { n: 'u32', k: 'u32', norm_eps: 'f32', attn_splits: 'u32', attn_groups: 'u32', attn_d4: 'u32', ...LINEAR_TAIL },
   bindings: linearBindings((d) => (d.W_F32 ? 'array<vec4<f32>>' : d.W_F16 ? 'array<vec4<u32>>' : 'array<vec2<u32>>')),
-  constants: { MAX_M: MATVEC_MAX_ROWS, MAX_ROWS: MATVEC_MAX_ROWS_PER_SET },
+  // X_ATTN_MAX4: K / 4 at most for X_ATTN (its merged x lives in workgroup memory, 4 KiB)
+  constants: { MAX_M: MATVEC_MAX_ROWS, MAX_ROWS: MATVEC_MAX_ROWS_PER_SET, X_ATTN_MAX4: 256 },
   // rows of x (fixed per pipeline so accumulators stay in registers) and the work split (MatvecConfig);
   // matmul.ts always sets all four
   overrides: { M_ROWS: 1, LANES: 64, SETS: 4, ROWS: 4 },

@@ -13,6 +13,7 @@ import { dispatchKernel, grid, type Precision } from './common';
 import { siluMul } from './elementwise';
 import { RMS_NORM_WORKGROUP } from './norm';
 import { MATVEC_MAX_ROWS, MATVEC_MAX_ROWS_PER_SET, matmulKernel, matmulSmallTileKernel, matvecKernel, plainMatmulKernel, type LinearDefine } from './linear-kernels';
+import type { SplitPartials } from './attention';
 import type { Weight, WeightFormat } from './weights';
 
 export { MATVEC_MAX_ROWS };
@@ -152,6 +153,7 @@ function linearDefines(format: WeightFormat, p: LinearProblem): Record<LinearDef
     Y_PARTS3: p.outs.length === 3,
     X_SWIGLU: false,
     X_RMSNORM: false,
+    X_ATTN: false,
     Y_RESIDUAL: false,
   };
 }
@@ -226,6 +228,12 @@ export interface MatvecFusion {
   rmsNorm?: { weight: Tensor; eps: number };
   /** `[M, N]`, added to the product as it is stored, as `add` would (Y_RESIDUAL; one output tensor). */
   residual?: Tensor;
+  /**
+   * x is attention's output, still split: these partials (attention's `deferCombine`) are merged as
+   * `combine` would merge them, in a prologue of every workgroup, and x itself is not read (X_ATTN;
+   * one row of x, K = heads · head dim ≤ 1024). Saves attention's combine dispatch.
+   */
+  attention?: SplitPartials;
 }
 
 /**
@@ -242,7 +250,8 @@ export function matvec(
 ): void {
   const { swigluUp: up, rmsNorm: norm, residual } = options;
   if (up && (up.dtype !== x.dtype || up.size !== x.size)) throw new InputError(`matvec: swigluUp [${up.shape.join(', ')}] ${up.dtype} must match x [${x.shape.join(', ')}] ${x.dtype}`);
-  if (up && norm) throw new InputError('matvec: swigluUp and rmsNorm both transform x; one at most');
+  const attn = options.attention;
+  if ([up, norm, attn].filter(Boolean).length > 1) throw new InputError('matvec: swigluUp, rmsNorm and attention each transform x; one at most');
   const p = linearProblem('matvec', x, w, out, options);
   if (p.m === 0) return;
   if (p.m > MATVEC_MAX_ROWS) throw new InputError(`matvec: x has ${p.m} rows; at most ${MATVEC_MAX_ROWS} (use matmul or matmulTiled)`);
@@ -264,11 +273,32 @@ export function matvec(
     if (residual.dtype !== p.precision || residual.size !== p.m * p.n) throw new InputError(`matvec: residual must be ${p.precision} [${p.m}, ${p.n}], got ${residual.dtype} [${residual.shape.join(', ')}]`);
     if (residual.buffer === p.outs[0].buffer) throw new InputError('matvec: residual and out must be distinct tensors');
   }
-  const variant = { ...linearDefines(w.format, p), X_SWIGLU: !!up, X_RMSNORM: !!norm, Y_RESIDUAL: !!residual };
+  if (attn) checkAttentionInput(attn, p);
+  const variant = { ...linearDefines(w.format, p), X_SWIGLU: !!up, X_RMSNORM: !!norm, X_ATTN: !!attn, Y_RESIDUAL: !!residual };
   const call = { precision: p.precision, variant, overrides: { M_ROWS: p.m, LANES: lanes, SETS: sets, ROWS: rows } };
   const workgroups = grid(rec.gpu, Math.ceil(p.n / (sets * rows)));
-  const uniforms = { n: p.n, k: p.k, norm_eps: norm?.eps ?? 0, ...linearTail(w, p) };
-  dispatchKernel(rec, matvecKernel, call, uniforms, { ...linearBindings(x, w, p), x_up: up, norm_weight: norm?.weight, y_res: residual }, workgroups);
+  const attnUniforms = { attn_splits: attn?.splits ?? 0, attn_groups: attn?.groups ?? 0, attn_d4: attn ? attn.headDim / 4 : 0 };
+  const uniforms = { n: p.n, k: p.k, norm_eps: norm?.eps ?? 0, ...attnUniforms, ...linearTail(w, p) };
+  const { x: input, ...linear } = linearBindings(x, w, p);
+  // X_ATTN reads the partials instead of x, so x is left out of its bind group (not in its layout)
+  const bindings = { ...linear, x: attn ? undefined : input, x_up: up, norm_weight: norm?.weight, partials: attn?.partials, y_res: residual };
+  dispatchKernel(rec, matvecKernel, call, uniforms, bindings, workgroups);
+}
+
+/** The largest K (heads · head dim) matvec's attention fusion takes: its merged x fills a workgroup buffer. */
+export const MATVEC_ATTENTION_MAX_K = 4 * matvecKernel.constants.X_ATTN_MAX4;
+
+/** matvec's attention fusion: one row of x, K = heads · head dim in its workgroup buffer, partials that fit. */
+function checkAttentionInput(a: SplitPartials, p: LinearProblem): void {
+  const fail = (msg: string): never => {
+    throw new InputError(`matvec: attention partials: ${msg}`);
+  };
+  if (p.m !== 1) fail(`one row of x only, got ${p.m}`);
+  if (a.headDim <= 0 || a.headDim % 8 || p.k % a.headDim) fail(`K = ${p.k} must be heads · head dim (${a.headDim}, a multiple of 8)`);
+  if (p.k > MATVEC_ATTENTION_MAX_K) fail(`K = ${p.k} is over ${MATVEC_ATTENTION_MAX_K}`);
+  if (!Number.isInteger(a.splits) || a.splits < 2 || !Number.isInteger(a.groups) || a.groups < 1) fail(`splits ${a.splits} (≥ 2) and groups ${a.groups} (≥ 1) must be whole`);
+  const needed = (p.k / a.headDim) * a.splits * (a.headDim + 4);
+  if (a.partials.dtype !== 'f32' || a.partials.size < needed) fail(`need f32 [≥ ${needed}], got ${a.partials.dtype} [${a.partials.size}]`);
 }
 
 /**

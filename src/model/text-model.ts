@@ -2,12 +2,12 @@ import { InputError, ModelLoadError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import type { CommandRecorder } from '../gpu/recorder';
 import { Tensor, type DType } from '../gpu/tensor';
-import { attention, attentionScratchElements } from '../kernels/attention';
+import { attention, attentionScratchElements, type SplitPartials } from '../kernels/attention';
 import type { Precision } from '../kernels/common';
 import { copyBytes } from '../kernels/copy';
 import { add } from '../kernels/elementwise';
 import { embedding } from '../kernels/embedding';
-import { MATVEC_MAX_ROWS, matmul, matmulSwiGlu, matvec, type OutputPart } from '../kernels/matmul';
+import { MATVEC_ATTENTION_MAX_K, MATVEC_MAX_ROWS, matmul, matmulSwiGlu, matvec, type OutputPart } from '../kernels/matmul';
 import { addRmsNorm, rmsNorm } from '../kernels/norm';
 import { RopeTable } from '../kernels/rope';
 import { destroyWeight, uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
@@ -228,10 +228,10 @@ export class TextModel {
       { tensor: ws.gate, columns: t.intermediateSize },
       { tensor: ws.up, columns: t.intermediateSize },
     ];
-    const attend = (l: number, kv: KvLayerBinding) => {
+    const attend = (l: number, kv: KvLayerBinding, deferCombine = false): SplitPartials | null => {
       if (capture) copyBytes(rec, ws.q, 0, capture, l * qBytes, qBytes);
       if (!direct) cache.append(rec, l, ws.k, ws.v);
-      attention(rec, q3, kv.keys, kv.values, attn3, {
+      return attention(rec, q3, kv.keys, kv.values, attn3, {
         mask: 'causal',
         keys,
         qStart: past,
@@ -241,6 +241,7 @@ export class TextModel {
         // them); keys go into the cache unrotated and are rotated as attention reads them
         qPositions: positions,
         scratch: scratch ?? undefined,
+        deferCombine,
       });
     };
     const lastRowOnly = rows === 'last' && tokens === 1;
@@ -249,14 +250,17 @@ export class TextModel {
       // Decode (the matrix-vector kernel): each RMSNorm is computed by the projection that reads
       // it (X_RMSNORM) and each residual add by the projection whose output it adds (Y_RESIDUAL),
       // so a layer is four matrix-vector dispatches and attention, two fewer than the path below;
-      // in f32 math the same bits (self-checked against rms_norm, matvec and add; f16: compareFused).
+      // for one token, attention's split partials are merged by the o projection as it reads them
+      // (X_ATTN), one dispatch fewer again; in f32 math the same bits (self-checked against
+      // rms_norm, combine, matvec and add; f16: compareFused).
       const norm = (weight: Tensor) => ({ rmsNorm: { weight, eps: t.rmsNormEps } });
+      const mergeInProjection = tokens === 1 && t.numHeads * t.headDim <= MATVEC_ATTENTION_MAX_K;
       let stream = embeddings;
       this.layers.forEach((layer, l) => {
         const kv = cache.binding(l);
         matvec(rec, stream, layer.qkv, qkvParts(kv), norm(layer.inputNorm));
-        attend(l, kv);
-        matvec(rec, ws.attn, layer.o, ws.h, { residual: stream });
+        const split = attend(l, kv, mergeInProjection);
+        matvec(rec, ws.attn, layer.o, ws.h, { residual: stream, attention: split ?? undefined });
         matvec(rec, ws.h, layer.gateUp, mlpParts, norm(layer.postNorm));
         matvec(rec, ws.gate, layer.down, ws.x, { swigluUp: ws.up, residual: ws.h });
         stream = ws.x;

@@ -3,6 +3,7 @@ import { roundToF16 } from '../gpu/f16';
 import { CommandRecorder } from '../gpu/recorder';
 import { Tensor } from '../gpu/tensor';
 import type { Precision } from '../kernels/common';
+import { attentionDecode, attentionScratchElements } from '../kernels/attention';
 import { add, siluMul } from '../kernels/elementwise';
 import { rmsNorm } from '../kernels/norm';
 import { matmul, matmulSwiGlu, matmulTiled, matvec, plainMatmul, type MatvecConfig } from '../kernels/matmul';
@@ -253,7 +254,48 @@ function normResidualCheck(format: WeightFormat, [m, k, n]: Shape, parts: boolea
   };
 }
 
+/**
+ * The decode o projection reading attention's split partials (matvec X_ATTN, attention's
+ * deferCombine) against attention's combine then matvec: the same bits in f32 math (compareFused:
+ * f16 within its tolerance). 1,000 keys in 63 splits take combine's four-at-a-time loop, 300 keys
+ * (19 splits) only its one-at-a-time loop; D = 40 gives combine 12 thread groups (not a power of two).
+ */
+function attentionMergeCheck(format: WeightFormat, [hq, hkv, headDim, keys]: readonly [number, number, number, number], n: number): KernelCheck {
+  return {
+    name: `matvec attention merge = combine + matvec bits ${format} Hq=${hq}/Hkv=${hkv} D=${headDim} S=${keys} N=${n}`,
+    family: 'matmul',
+    async run(gpu, precision) {
+      const random = new Random(31);
+      const k = hq * headDim;
+      const q = Tensor.from(gpu, activation(random.floats(k), precision), [1, hq, headDim], precision);
+      const kv = [0, 1].map(() => Tensor.from(gpu, activation(random.floats(keys * hkv * headDim).map((v) => 3 * v), precision), [keys, hkv, headDim], precision));
+      const scratchElements = attentionScratchElements({ tq: 1, hq, hkv, headDim, keys });
+      const scratch = [0, 1].map(() => Tensor.empty(gpu, [scratchElements], 'f32'));
+      const attended = Tensor.empty(gpu, [1, hq, headDim], precision);
+      const attendedRow = new Tensor(gpu, attended.buffer, [1, k], precision); // matvec's view: [1, K]
+      const w = uploadWeight(gpu, random.floats(n * k), n, k, format);
+      const outs = [Tensor.empty(gpu, [1, n], precision), Tensor.empty(gpu, [1, n], precision)];
+      const rec = new CommandRecorder(gpu);
+      const options = { mask: 'causal' as const, keys };
+      const split = attentionDecode(rec, q, kv[0], kv[1], attended, { ...options, scratch: scratch[0], deferCombine: true });
+      if (!split || split.splits < 2) throw new Error(`expected split partials, got ${JSON.stringify(split && { splits: split.splits })}`);
+      matvec(rec, attendedRow, w, outs[0], { attention: split });
+      attentionDecode(rec, q, kv[0], kv[1], attended, { ...options, scratch: scratch[1] });
+      matvec(rec, attendedRow, w, outs[1]);
+      rec.submit();
+      const [a, b] = await Promise.all(outs.map((o) => o.readFloat()));
+      const result = compareFused(a, b, precision);
+      destroyWeight(w);
+      for (const t of [q, ...kv, ...scratch, attended, ...outs]) t.destroy();
+      return result;
+    },
+  };
+}
+
 export const matmulChecks: KernelCheck[] = [
+  attentionMergeCheck('f16', [9, 3, 64, 1000], 131),
+  attentionMergeCheck('q4', [9, 3, 64, 300], 576),
+  attentionMergeCheck('f32', [5, 1, 40, 777], 67),
   ...WEIGHT_FORMATS.map((format) => normResidualCheck(format, [1, 600, 131], false)),
   normResidualCheck('f16', [3, 45, 33], false),
   normResidualCheck('q4', [2, 600, 40], true),
