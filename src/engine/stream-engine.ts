@@ -264,48 +264,74 @@ export class StreamEngine {
     const thumbnail = makeThumbnail(frame, this.options.thumbnailEdge);
     const t0 = now();
 
-    // 1. the oldest frame leaves the window first, so the new one sees the sinks + W−1 frames
-    let evicted: number | null = null;
-    if (this.window.length >= this.options.windowFrames) {
-      const old = this.window[0];
-      const block = await this.writer.write(this.streamCache, old.start, old.tokens, old);
-      this.store.add(block);
-      if (old.inputs) this.store.setInputs(this.store.frames - 1, old.inputs);
-      const rec = new CommandRecorder(gpu, undefined, 'window shift');
-      this.streamCache.removeRows(rec, old.start, old.tokens);
-      rec.submit();
-      this.window.shift();
-      for (const w of this.window) w.start -= old.tokens;
-      evicted = old.index;
-    }
-    const t1 = now();
-
-    // 2. encode (preprocess, vision, connector), 3. prefill the frame's piece
+    // 1. the oldest frame leaves the window first, so the new one sees the sinks + W−1 frames.
+    // 2. the new frame's encode (preprocess, vision, connector), which reads no cache row.
+    // 3. the frame's piece prefilled into the cache.
+    // The GPU gets them back to back: the eviction is submitted, the encode right behind it, and the
+    // prefill is recorded while the GPU encodes (as soon as the eviction's read-back has landed and
+    // the window has shifted); the ingest then waits once, for the prefill's read-backs. Each wait
+    // is a GPU round trip (150–200 µs in Chromium) with the GPU idle while the host records the next
+    // stage; there were five a frame.
+    const leaving = this.window.length >= this.options.windowFrames ? this.window[0] : null;
+    const eviction = leaving ? this.writer.write(this.streamCache, leaving.start, leaving.tokens, leaving) : null;
     let rec = new CommandRecorder(gpu, undefined, 'frame encode');
-    const cleanEncode = this.encoder.record(rec, frame);
-    rec.submit();
-    await gpu.workDone();
-    cleanEncode();
-    const t2 = now();
-    const start = this.streamCache.length;
-    rec = new CommandRecorder(gpu, undefined, 'frame prefill');
-    const inputsOnGpu = this.options.answerContext === 'reprefill' ? this.model.text.createEmbeddings(ids.length) : null;
-    const cleanPrefill = this.recordPiece(rec, this.streamCache, ids, this.encoder.features, undefined, inputsOnGpu ?? undefined);
-    rec.submit();
-    await gpu.workDone();
-    cleanPrefill();
-    let inputs: FrameInputs | null = null;
-    if (inputsOnGpu) {
-      try {
-        inputs = { tokens: ids.length, embeddings: await f16Bits(inputsOnGpu) };
-      } finally {
-        inputsOnGpu.destroy();
-      }
+    let cleanEncode: () => void;
+    try {
+      cleanEncode = this.encoder.record(rec, frame);
+      rec.submit();
+    } catch (e) {
+      // nothing changed: the eviction's block is dropped (its frame stays in the window)
+      eviction?.catch(() => {});
+      throw e;
     }
+    // stage times: evict until the eviction has landed (its GPU work runs ahead of the encode's; 0
+    // without one), encode until the GPU has finished it (observed, not waited for), prefill the rest
+    const encodeDone = gpu.workDone().then(now, now); // a lost device surfaces from the read-backs
+    let evicted: number | null = null;
+    let t1 = t0;
     const index = this.nextIndex;
-    // the backup's read-back is also the proof that the frame's rows are real: on a lost device
-    // onSubmittedWorkDone resolves but a map rejects, so the frame is not taken into the window
-    const backup = this.backupWriter ? await this.backupWriter.write(this.streamCache, start, ids.length, { index, timestampMs, thumbnail }) : null;
+    let start = 0;
+    let inputs: FrameInputs | null = null;
+    let backup: FrameBlock | null = null;
+    let t2 = t0;
+    try {
+      if (leaving && eviction) {
+        const block = await eviction;
+        this.store.add(block);
+        if (leaving.inputs) this.store.setInputs(this.store.frames - 1, leaving.inputs);
+        const shift = new CommandRecorder(gpu, undefined, 'window shift');
+        this.streamCache.removeRows(shift, leaving.start, leaving.tokens);
+        shift.submit();
+        this.window.shift();
+        for (const w of this.window) w.start -= leaving.tokens;
+        evicted = leaving.index;
+        t1 = now();
+      }
+      start = this.streamCache.length;
+      rec = new CommandRecorder(gpu, undefined, 'frame prefill');
+      const inputsOnGpu = this.options.answerContext === 'reprefill' ? this.model.text.createEmbeddings(ids.length) : null;
+      let cleanPrefill: (() => void) | null = null;
+      try {
+        cleanPrefill = this.recordPiece(rec, this.streamCache, ids, this.encoder.features, undefined, inputsOnGpu ?? undefined);
+        rec.submit();
+        // one wait for both read-backs (each waits for the prefill). The backup's read-back is also
+        // the proof that the frame's rows are real: on a lost device onSubmittedWorkDone resolves but
+        // a map rejects, so the frame is not taken into the window
+        const [inputBits, backupBlock, encoded] = await Promise.all([
+          inputsOnGpu ? f16Bits(inputsOnGpu) : null,
+          this.backupWriter ? this.backupWriter.write(this.streamCache, start, ids.length, { index, timestampMs, thumbnail }) : gpu.workDone().then(() => null),
+          encodeDone,
+        ]);
+        if (inputBits) inputs = { tokens: ids.length, embeddings: inputBits };
+        backup = backupBlock;
+        t2 = Math.max(t1, encoded);
+      } finally {
+        cleanPrefill?.();
+        inputsOnGpu?.destroy();
+      }
+    } finally {
+      cleanEncode();
+    }
     if (gpu.lost) throw gpu.lost;
     const t3 = now();
 
