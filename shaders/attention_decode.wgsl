@@ -17,7 +17,8 @@
 // chunk writes (acc, m, l) to `partials` and `combine` merges the chunks of every row.
 
 // Params, bindings, WG, MAX_ROWS, ACC_SLOTS, TILE_VEC4, the MASK_* codes and the overrides HEAD_DIM, KEYS_PER_TILE, COMBINE_THREADS: the
-// contract in src/kernels/attention-kernels.ts (generated header); load_k / load_v: shaders/attention_io.wgsl.
+// contract in src/kernels/attention-kernels.ts (generated header); load_k / load_v: shaders/attention_io.wgsl;
+// split_group_sums / split_merged (combine's arithmetic, shared with matvec's X_ATTN): shaders/split_merge.wgsl.
 
 const NEG_INF: f32 = -3.0e38;
 
@@ -185,10 +186,6 @@ var<workgroup> merge_max: array<f32, WG>;
 var<workgroup> merge_sum: array<f32, WG>;
 var<workgroup> merge_acc: array<vec4<f32>, WG>;
 
-fn split_weight(ml: vec4<f32>, top: f32) -> f32 {
-  return select(0.0, exp(ml.x - top), ml.y > 0.0);
-}
-
 @compute @workgroup_size(COMBINE_THREADS)
 fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let d4 = HEAD_DIM / 4u;
@@ -217,30 +214,9 @@ fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   var sum = 0.0;
   var o = vec4<f32>(0.0);
   if (g < groups) {
-    var c = g;
-    for (; c + 3u * groups < splits; c += 4u * groups) {
-      let a0 = base + c * stride;
-      let a1 = a0 + groups * stride;
-      let a2 = a1 + groups * stride;
-      let a3 = a2 + groups * stride;
-      let w0 = split_weight(partials[a0 + d4], top);
-      let w1 = split_weight(partials[a1 + d4], top);
-      let w2 = split_weight(partials[a2 + d4], top);
-      let w3 = split_weight(partials[a3 + d4], top);
-      let x0 = partials[a0 + lane];
-      let x1 = partials[a1 + lane];
-      let x2 = partials[a2 + lane];
-      let x3 = partials[a3 + lane];
-      sum += (w0 * partials[a0 + d4].y + w1 * partials[a1 + d4].y) + (w2 * partials[a2 + d4].y + w3 * partials[a3 + d4].y);
-      o = fma(vec4<f32>(w0), x0, fma(vec4<f32>(w1), x1, fma(vec4<f32>(w2), x2, fma(vec4<f32>(w3), x3, o))));
-    }
-    for (; c < splits; c += groups) {
-      let at = base + c * stride;
-      let ml = partials[at + d4];
-      let w = split_weight(ml, top);
-      sum += w * ml.y;
-      o = fma(vec4<f32>(w), partials[at + lane], o);
-    }
+    let sums = split_group_sums(base, d4, splits, groups, g, lane, top);
+    sum = sums.sum;
+    o = sums.acc;
   }
   merge_acc[lid] = o;
   merge_sum[lid] = sum;
@@ -252,5 +228,5 @@ fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     total += merge_sum[k * d4];         // every lane of a group holds the same sum
     result += merge_acc[k * d4 + lid];
   }
-  out[row * d4 + lid] = act4(result * select(0.0, 1.0 / total, total > 0.0));
+  out[row * d4 + lid] = act4(split_merged(result, total));
 }

@@ -24,7 +24,8 @@
 // LANES (a power of two), SETS, ROWS (≤ 4).
 
 // Params, the bindings, MAX_M, MAX_ROWS and the overrides M_ROWS, LANES, SETS, ROWS: the contract in
-// src/kernels/linear-kernels.ts (generated header); helpers shared with matmul: shaders/linear_io.wgsl.
+// src/kernels/linear-kernels.ts (generated header); helpers shared with matmul: shaders/linear_io.wgsl;
+// X_ATTN's merge, shared with attention's combine: shaders/split_merge.wgsl.
 
 #if W_F32
 const UNIT: u32 = 4u;
@@ -72,59 +73,29 @@ fn x_at(i: u32) -> f32 {
 // x, merged from attention's split partials by the prologue of main: K / 4 vec4 (K ≤ 1024).
 var<workgroup> x_attn: array<vec4<f32>, X_ATTN_MAX4>;
 
-fn attn_split_weight(ml: vec4<f32>, top: f32) -> f32 {
-  return select(0.0, exp(ml.x - top), ml.y > 0.0);
-}
-
 // Head h's vec4 `lane` of attention's output, as `combine` in shaders/attention_decode.wgsl computes
-// it with attn_groups groups of threads: the same maximum, each group's sums over its splits in the
-// same order (four at a time, then one), the groups added in order, the same final scaling and
-// rounding to the activation dtype. One thread does here what a column of combine's threads did, so
-// every bit is the same (selfcheck: matvec attention merge = combine + matvec).
+// it with attn_groups groups of threads: the same maximum, each group's sums over its splits and the
+// groups added in order (split_merge.wgsl, shared with combine), the same rounding to the activation
+// dtype. One thread does here what a column of combine's threads did, so every bit is the same
+// (selfcheck: matvec attention merge = combine + matvec).
 fn attn_merged(h: u32, lane: u32) -> vec4<f32> {
   let d4 = params.attn_d4;
-  let stride = d4 + 1u;
   let splits = params.attn_splits;
   let groups = params.attn_groups;
-  let base = h * splits * stride;
+  let base = h * splits * (d4 + 1u);
   var top = -3.0e38;
   for (var c = 0u; c < splits; c++) {
-    let ml = partials[base + c * stride + d4];
+    let ml = partials[base + c * (d4 + 1u) + d4];
     if (ml.y > 0.0) { top = max(top, ml.x); }
   }
   var total = 0.0;
   var result = vec4<f32>(0.0);
   for (var g = 0u; g < groups; g++) {
-    var sum = 0.0;
-    var o = vec4<f32>(0.0);
-    var c = g;
-    for (; c + 3u * groups < splits; c += 4u * groups) {
-      let a0 = base + c * stride;
-      let a1 = a0 + groups * stride;
-      let a2 = a1 + groups * stride;
-      let a3 = a2 + groups * stride;
-      let w0 = attn_split_weight(partials[a0 + d4], top);
-      let w1 = attn_split_weight(partials[a1 + d4], top);
-      let w2 = attn_split_weight(partials[a2 + d4], top);
-      let w3 = attn_split_weight(partials[a3 + d4], top);
-      let x0 = partials[a0 + lane];
-      let x1 = partials[a1 + lane];
-      let x2 = partials[a2 + lane];
-      let x3 = partials[a3 + lane];
-      sum += (w0 * partials[a0 + d4].y + w1 * partials[a1 + d4].y) + (w2 * partials[a2 + d4].y + w3 * partials[a3 + d4].y);
-      o = fma(vec4<f32>(w0), x0, fma(vec4<f32>(w1), x1, fma(vec4<f32>(w2), x2, fma(vec4<f32>(w3), x3, o))));
-    }
-    for (; c < splits; c += groups) {
-      let at = base + c * stride;
-      let ml = partials[at + d4];
-      let w = attn_split_weight(ml, top);
-      sum += w * ml.y;
-      o = fma(vec4<f32>(w), partials[at + lane], o);
-    }
-    total += sum;
-    result += o;
+    let sums = split_group_sums(base, d4, splits, groups, g, lane, top);
+    total += sums.sum;
+    result += sums.acc;
   }
-  return vec4<f32>(vec4<act>(result * select(0.0, 1.0 / total, total > 0.0)));
+  return vec4<f32>(vec4<act>(split_merged(result, total)));
 }
 #endif
 

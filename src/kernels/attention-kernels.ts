@@ -6,6 +6,7 @@
 import decodeSource from '../../shaders/attention_decode.wgsl?raw';
 import ioSource from '../../shaders/attention_io.wgsl?raw';
 import prefillSource from '../../shaders/attention_prefill.wgsl?raw';
+import splitMergeSource from '../../shaders/split_merge.wgsl?raw';
 import { defineKernel, read, readWrite } from '../gpu/kernel-contract';
 
 /**
@@ -72,7 +73,7 @@ export const attentionPrefillKernel = defineKernel({
 /** Attention for a few queries against a long cache, and `combine` of split partials. */
 export const attentionDecodeKernel = defineKernel({
   name: 'attention_decode',
-  body: [decodeSource, ioSource],
+  body: [decodeSource, ioSource, splitMergeSource],
   uniforms: ATTENTION_UNIFORMS,
   bindings: ATTENTION_BINDINGS,
   constants: {

@@ -7,6 +7,7 @@ import matmulSource from '../../shaders/matmul.wgsl?raw';
 import linearIo from '../../shaders/linear_io.wgsl?raw';
 import matvecSource from '../../shaders/matvec.wgsl?raw';
 import plainSource from '../../shaders/plain_matmul.wgsl?raw';
+import splitMergeSource from '../../shaders/split_merge.wgsl?raw';
 import { defineKernel, read, readWrite, type WgslType } from '../gpu/kernel-contract';
 
 /** Up to this many rows of x, `matmul` uses the matrix-vector kernel (its accumulators: MAX_M rows). */
@@ -91,7 +92,7 @@ export const matmulSmallTileKernel = defineKernel({
 /** The matrix-vector kernel (decode). */
 export const matvecKernel = defineKernel({
   name: 'matvec',
-  body: [matvecSource, linearIo],
+  body: [matvecSource, linearIo, splitMergeSource],
   // norm_eps: X_RMSNORM's epsilon; attn_*: X_ATTN's splits, combine's thread groups and D/4 (unread otherwise)
   uniforms: { n: 'u32', k: 'u32', norm_eps: 'f32', attn_splits: 'u32', attn_groups: 'u32', attn_d4: 'u32', ...LINEAR_TAIL },
   bindings: linearBindings((d) => (d.W_F32 ? 'array<vec4<f32>>' : d.W_F16 ? 'array<vec4<u32>>' : 'array<vec2<u32>>')),
