@@ -53,6 +53,10 @@ for (const model of MODELS) {
       expect(r.earlyStop.tokens).toEqual(c.generated.slice(0, 3));
       expect(r.earlyStop.cacheRows).toBe(r.tokens + 2);
       expect(r.earlyStop.continued).toEqual(c.generated.slice(3, 12));
+      // a decode step is five dispatches a layer (q/k/v with its norm, attention, the o projection
+      // merging attention's splits with the residual, gate/up with its norm, down with silu·up and
+      // the residual) and the head: attention's combine does not run on its own
+      expect(r.decodeDispatches).toBe(5 * r.layers + 1);
       expect(errors).toEqual([]);
     });
   }

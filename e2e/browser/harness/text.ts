@@ -32,6 +32,9 @@ export interface CaseResult {
    * decoded from that cache after feeding the third token back.
    */
   earlyStop: { tokens: number[]; cacheRows: number; continued: number[] };
+  /** Dispatches one more decode step records on the generated cache (keys split), and the layers. */
+  decodeDispatches: number;
+  layers: number;
   ms: number;
 }
 
@@ -159,6 +162,19 @@ window.textHarness = {
       for (const t of [third, thirdEmbedding]) t.destroy();
       early.destroy();
     }
+    // 4. one more decode step on the generated cache (long enough that attention splits its keys),
+    // counted: the o projection merges the split partials itself (X_ATTN), no combine dispatch
+    let decodeDispatches: number;
+    {
+      const stepEmbedding = model.createEmbeddings(1);
+      const stepPosition = positionTensor(model, cache.length, 1);
+      const r4 = new CommandRecorder(gpu);
+      model.forward(r4, cache, stepEmbedding, stepPosition, 'last');
+      decodeDispatches = r4.dispatches;
+      r4.submit();
+      await gpu.workDone();
+      for (const t of [stepEmbedding, stepPosition]) t.destroy();
+    }
     // the prefill's last-row logits: recompute them with a third cache (generateGreedy overwrote the workspace)
     {
       const c2 = model.createCache(T);
@@ -180,6 +196,8 @@ window.textHarness = {
       generated,
       eos,
       earlyStop,
+      decodeDispatches,
+      layers: fx.config.text.numLayers,
       ms,
     };
     for (const t of [idTensor, features, embeddings, positions]) t.destroy();
