@@ -26,6 +26,8 @@ const TILE_V: u32 = TILE / 4u;
 // rows (and columns) of the output each thread owns, and the vec4 that hold them
 const R: u32 = TILE / 8u;
 const RV: u32 = R / 4u;
+// every thread stages a row of each slice (the 64-tile kernel); else only threads 0…TILE−1 do
+const STAGE_ALL: bool = TILE >= WG;
 
 // Staged slices, k-major so the inner loop reads 4 consecutive rows (or columns) as one vec4:
 // xs[k·TILE_V + i/4][i%4] = x[m0 + i, k0 + k], ws[k·TILE_V + j/4][j%4] = w[n0 + j, k0 + k].
@@ -141,8 +143,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // acc[RV·i + h]: row ty·R + i, columns tx·R + 4h .. +4
   var acc: array<vec4<f32>, R * RV>;
   let slices = (params.k + TILE_K - 1u) / TILE_K;
-  // with TILE < WG, threads TILE… stage nothing (their loads return zeros and are not stored)
-  let stager = lid < TILE;
+  // with TILE < WG, threads TILE… stage nothing (their loads return zeros and are not stored).
+  // STAGE_ALL is a constant, so with TILE = WG the test folds away: as a test of lid it cost the
+  // 64-tile kernel 1–3 % on the H100 (same-run kernel benchmark against 06dc053, 2026-12-08).
+  let stager = STAGE_ALL || lid < TILE;
 
   var xr = load_x(select(params.m, m0 + lid, stager), 0u);
   var wr = load_w(select(params.n, n0 + lid, stager), 0u);
