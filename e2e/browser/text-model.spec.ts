@@ -57,6 +57,9 @@ for (const model of MODELS) {
       // merging attention's splits with the residual, gate/up with its norm, down with silu·up and
       // the residual) and the head: attention's combine does not run on its own
       expect(r.decodeDispatches).toBe(5 * r.layers + 1);
+      // over a long cache (more splits than MATVEC_ATTENTION_MAX_SPLITS) combine runs on its own:
+      // the fusion's merge would be redone by every workgroup of the projection
+      expect(r.longDecodeDispatches).toBe(6 * r.layers + 1);
       expect(errors).toEqual([]);
     });
   }

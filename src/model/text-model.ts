@@ -7,7 +7,7 @@ import type { Precision } from '../kernels/common';
 import { copyBytes } from '../kernels/copy';
 import { add } from '../kernels/elementwise';
 import { embedding } from '../kernels/embedding';
-import { MATVEC_ATTENTION_MAX_K, MATVEC_MAX_ROWS, matmul, matmulSwiGlu, matvec, type OutputPart } from '../kernels/matmul';
+import { MATVEC_ATTENTION_MAX_K, MATVEC_ATTENTION_MAX_SPLITS, MATVEC_MAX_ROWS, matmul, matmulSwiGlu, matvec, type OutputPart } from '../kernels/matmul';
 import { addRmsNorm, rmsNorm } from '../kernels/norm';
 import { RopeTable } from '../kernels/rope';
 import { destroyWeight, uploadWeight, type Weight, type WeightFormat } from '../kernels/weights';
@@ -228,7 +228,7 @@ export class TextModel {
       { tensor: ws.gate, columns: t.intermediateSize },
       { tensor: ws.up, columns: t.intermediateSize },
     ];
-    const attend = (l: number, kv: KvLayerBinding, deferCombine = false): SplitPartials | null => {
+    const attend = (l: number, kv: KvLayerBinding, deferCombine: boolean | number = false): SplitPartials | null => {
       if (capture) copyBytes(rec, ws.q, 0, capture, l * qBytes, qBytes);
       if (!direct) cache.append(rec, l, ws.k, ws.v);
       return attention(rec, q3, kv.keys, kv.values, attn3, {
@@ -250,16 +250,17 @@ export class TextModel {
       // Decode (the matrix-vector kernel): each RMSNorm is computed by the projection that reads
       // it (X_RMSNORM) and each residual add by the projection whose output it adds (Y_RESIDUAL),
       // so a layer is four matrix-vector dispatches and attention, two fewer than the path below;
-      // for one token, attention's split partials are merged by the o projection as it reads them
-      // (X_ATTN), one dispatch fewer again; in f32 math the same bits (self-checked against
-      // rms_norm, combine, matvec and add; f16: compareFused).
+      // for one token over a short cache, attention's split partials are merged by the o
+      // projection as it reads them (X_ATTN), one dispatch fewer again; in f32 math the same bits
+      // (self-checked against rms_norm, combine, matvec and add; f16: compareFused). Over a long
+      // cache `combine` runs on its own (see MATVEC_ATTENTION_MAX_SPLITS).
       const norm = (weight: Tensor) => ({ rmsNorm: { weight, eps: t.rmsNormEps } });
       const mergeInProjection = tokens === 1 && t.numHeads * t.headDim <= MATVEC_ATTENTION_MAX_K;
       let stream = embeddings;
       this.layers.forEach((layer, l) => {
         const kv = cache.binding(l);
         matvec(rec, stream, layer.qkv, qkvParts(kv), norm(layer.inputNorm));
-        const split = attend(l, kv, mergeInProjection);
+        const split = attend(l, kv, mergeInProjection ? MATVEC_ATTENTION_MAX_SPLITS : false);
         matvec(rec, ws.attn, layer.o, ws.h, { residual: stream, attention: split ?? undefined });
         matvec(rec, ws.h, layer.gateUp, mlpParts, norm(layer.postNorm));
         matvec(rec, ws.gate, layer.down, ws.x, { swigluUp: ws.up, residual: ws.h });

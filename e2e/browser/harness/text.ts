@@ -12,6 +12,8 @@ import { mergeImageFeatures } from '../../../src/model/merge-image-features';
 import { UrlSource } from '../../../src/model/source';
 import { TextModel } from '../../../src/model/text-model';
 import type { WeightFormat } from '../../../src/kernels/weights';
+import { decodeKeysPerTile } from '../../../src/kernels/attention';
+import { MATVEC_ATTENTION_MAX_SPLITS } from '../../../src/kernels/matmul';
 
 export interface CaseResult {
   tokens: number;
@@ -34,6 +36,8 @@ export interface CaseResult {
   earlyStop: { tokens: number[]; cacheRows: number; continued: number[] };
   /** Dispatches one more decode step records on the generated cache (keys split), and the layers. */
   decodeDispatches: number;
+  /** The same step over a cache long enough for more than MATVEC_ATTENTION_MAX_SPLITS key splits. */
+  longDecodeDispatches: number;
   layers: number;
   ms: number;
 }
@@ -175,6 +179,23 @@ window.textHarness = {
       await gpu.workDone();
       for (const t of [stepEmbedding, stepPosition]) t.destroy();
     }
+    // 5. the same step counted over a long cache (rows left as allocated: only the recording is
+    // counted): more splits than the fusion takes, so combine runs as its own dispatch again
+    let longDecodeDispatches: number;
+    {
+      const rows = (MATVEC_ATTENTION_MAX_SPLITS + 8) * decodeKeysPerTile(fx.config.text.headDim);
+      const long = model.createCache(rows + 1);
+      long.advance(rows);
+      const stepEmbedding = model.createEmbeddings(1);
+      const stepPosition = positionTensor(model, long.length, 1);
+      const r5 = new CommandRecorder(gpu);
+      model.forward(r5, long, stepEmbedding, stepPosition, 'last');
+      longDecodeDispatches = r5.dispatches;
+      r5.submit();
+      await gpu.workDone();
+      for (const t of [stepEmbedding, stepPosition]) t.destroy();
+      long.destroy();
+    }
     // the prefill's last-row logits: recompute them with a third cache (generateGreedy overwrote the workspace)
     {
       const c2 = model.createCache(T);
@@ -197,6 +218,7 @@ window.textHarness = {
       eos,
       earlyStop,
       decodeDispatches,
+      longDecodeDispatches,
       layers: fx.config.text.numLayers,
       ms,
     };
