@@ -168,8 +168,18 @@ def build_tokenizer():
 
 
 def render_pool(first_seed, streams, folder, name, jobs):
-    """Frames from the TypeScript renderer, in parallel Node processes; returns (frames, labels)."""
+    """Frames from the TypeScript renderer, in parallel Node processes; returns (frames, labels).
+    A pool already rendered into `folder` with the same settings is read back instead (the renderer
+    is deterministic; each stage of train.sh would otherwise render the same pool again)."""
     per = (streams + jobs - 1) // jobs
+    params = {"first_seed": first_seed, "streams": streams, "jobs": jobs, "tile": TILE, "renderer": os.path.getmtime("dist-node/needle-pool.js")}
+    marker = os.path.join(folder, f"{name}.params.json")
+    parts = [os.path.join(folder, f"{name}-{j}") for j in range(jobs) if min(per, streams - j * per) > 0]
+    if os.path.exists(marker) and json.load(open(marker)) == params:
+        return (np.concatenate([np.fromfile(out + ".frames.u8", dtype=np.uint8).reshape(-1, TILE, TILE, 3) for out in parts]),
+                np.concatenate([np.fromfile(out + ".labels.u8", dtype=np.uint8).reshape(-1, 2) for out in parts]))
+    if os.path.exists(marker):
+        os.remove(marker)
     procs = []
     for j in range(jobs):
         n = min(per, streams - j * per)
@@ -186,6 +196,8 @@ def render_pool(first_seed, streams, folder, name, jobs):
             raise SystemExit(f"needle-pool failed for {out}")
         frames.append(np.fromfile(out + ".frames.u8", dtype=np.uint8).reshape(-1, TILE, TILE, 3))
         labels.append(np.fromfile(out + ".labels.u8", dtype=np.uint8).reshape(-1, 2))
+    with open(marker, "w") as f:
+        json.dump(params, f)
     return np.concatenate(frames), np.concatenate(labels)
 
 
@@ -199,7 +211,11 @@ class Pool:
 
     def pixels(self, rows):
         """uint8 frames → pixel values as the processor makes them: x/255, then (x − 0.5)/0.5."""
-        x = self.frames[torch.as_tensor(rows, device=self.frames.device)].permute(0, 3, 1, 2).float()
+        idx = torch.as_tensor(rows)
+        if self.frames.is_cuda:
+            # through page-locked memory: a copy from pageable memory would wait for the queued steps
+            idx = idx.pin_memory().to(self.frames.device, non_blocking=True)
+        x = self.frames[idx].permute(0, 3, 1, 2).float()
         return (x * (1 / 255) - 0.5) / 0.5
 
 
@@ -233,7 +249,9 @@ class BatchProducer:
     """Makes the training batches ahead, in one background thread with its own seeded generator,
     while the GPU runs the current step (building a batch is Python work of tens of ms; the step's
     GPU work releases the interpreter while it waits). One thread, in order: the batches are the
-    same sequence a loop without it would make, given the same max_frames per batch."""
+    same sequence a loop without it would make, given the same max_frames per batch. This is how
+    the committed model was trained (--workers 0); it caps a step at ~80 ms on the H100 machine,
+    as the thread and the training loop share one interpreter lock."""
 
     def __init__(self, ctx, rng, size, max_frames_for, ahead=3):
         self.ctx, self.rng, self.size, self.max_frames_for = ctx, rng, size, max_frames_for
@@ -258,14 +276,96 @@ class BatchProducer:
         except BaseException as error:  # noqa: BLE001 — handed to the consumer, raised there
             self.queue.put(error)
 
-    def next(self):
+    def next(self, step):  # noqa: ARG002 — the thread's batches come in its own order
         item = self.queue.get()
         if isinstance(item, BaseException):
             raise item
         return item
 
+    def set_features(self, features):
+        self.ctx.features = features
+
     def stop(self):
         self.stopped.set()
+
+
+class ProcessBatchProducer:
+    """The batches built in W forked worker processes, each with its own interpreter, so building
+    them no longer competes with the training loop for one interpreter lock. Batch s comes from
+    worker (s − 1) mod W and is drawn from its own generator, seeded by (seed, s): the sequence of
+    batches depends on the seed and the steps alone, not on W or on timing (given the same
+    max_frames per batch; under --max-minutes the curriculum follows the clock, as before).
+
+    The workers never touch CUDA or the tokenizer: every piece of text a context can hold is
+    tokenized before the fork (Contexts.tokenize_all). The confusers' features (refreshed by the
+    training loop) reach them through shared memory, double-buffered: the loop writes the slot the
+    workers are not reading, then flips the index."""
+
+    def __init__(self, ctx, seed, size, max_frames_for_step, workers, feature_shape=None, ahead=2):
+        import multiprocessing as mp
+        from multiprocessing import shared_memory
+
+        self.workers = workers
+        fork = mp.get_context("fork")
+        self.progress = fork.Value("d", 0.0, lock=False)
+        self.slot = fork.Value("i", -1, lock=False)
+        self.shm = None
+        if feature_shape is not None:
+            nbytes = 2 * int(np.prod(feature_shape)) * 4
+            self.shm = shared_memory.SharedMemory(create=True, size=nbytes)
+            self.slots = np.ndarray((2, *feature_shape), dtype=np.float32, buffer=self.shm.buf)
+        self.queues = [fork.Queue(maxsize=ahead) for _ in range(workers)]
+        self.procs = []
+        for w in range(workers):
+            proc = fork.Process(target=self._run, args=(ctx, seed, size, max_frames_for_step, w), daemon=True)
+            proc.start()
+            self.procs.append(proc)
+
+    def _run(self, ctx, seed, size, max_frames_for_step, w):
+        torch.set_num_threads(1)
+        out = self.queues[w]
+        try:
+            step = w + 1
+            while True:
+                slot = self.slot.value
+                ctx.features = self.slots[slot] if slot >= 0 else None
+                rng = np.random.default_rng([seed, step])
+                b = ctx.packed_batch(rng, size, max_frames=max_frames_for_step(step, self.progress.value))
+                out.put((step, b.ids.numpy().astype(np.int32), b.target.numpy().astype(np.int32), b.rows, b.n,
+                         b.pos.numpy().astype(np.int32), b.seg.numpy().astype(np.int32), b.spans))
+                step += self.workers
+        except BaseException as error:  # noqa: BLE001 — handed to the consumer, raised there
+            out.put(("error", repr(error)))
+
+    def next(self, step, progress=None):
+        if progress is not None:
+            self.progress.value = progress
+        item = self.queues[(step - 1) % self.workers].get()
+        if item[0] == "error":
+            raise RuntimeError(f"batch worker failed: {item[1]}")
+        s, ids, target, rows, n, pos, seg, spans = item
+        if s != step:
+            raise RuntimeError(f"batch worker sent step {s} for step {step}")
+        pinned = torch.cuda.is_available()
+        t = lambda a: (lambda x: x.pin_memory() if pinned else x)(torch.from_numpy(a).long())  # noqa: E731
+        return PackedBatch(t(ids), t(target), rows, n, t(pos), t(seg), spans)
+
+    def set_features(self, features):
+        if self.shm is None:
+            raise RuntimeError("ProcessBatchProducer made without feature_shape")
+        slot = 1 - self.slot.value if self.slot.value >= 0 else 0
+        self.slots[slot][...] = features
+        self.slot.value = slot
+
+    def stop(self):
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.join(timeout=5)
+        if self.shm is not None:
+            self.slots = None
+            self.shm.close()
+            self.shm.unlink()
 
 
 class Contexts:
@@ -282,6 +382,7 @@ class Contexts:
         self.enc = enc
         self.prefix = enc(PREFIX)
         self._frames = {}
+        self._answers = {}
         self.questions = {(f, s): enc(question_piece(q(s))) for f, q in QUESTIONS.items() for s in RARE}
         self.eou = tokenizer.convert_tokens_to_ids("<end_of_utterance>")
 
@@ -292,7 +393,19 @@ class Contexts:
         return ids
 
     def answer_ids(self, answer):
-        return self.enc(" " + answer) + [self.eou]
+        ids = self._answers.get(answer)
+        if ids is None:
+            ids = self._answers[answer] = self.enc(" " + answer) + [self.eou]
+        return list(ids)
+
+    def tokenize_all(self):
+        """Every frame piece and answer a context can hold, tokenized now (batch workers are
+        forked after this and never call the tokenizer)."""
+        for t in range(MAX_STREAM_S):
+            self.frame_ids(t)
+            self.answer_ids(stamp(t))
+        for answer in COLORS + ["yes", "no"]:
+            self.answer_ids(answer)
 
     def timestamps(self, rng, kind, n):
         if kind == "answer":
@@ -620,6 +733,8 @@ def main():
     ap.add_argument("--confusers-from", type=float, default=0.0, help="from this fraction of the run on (the model's features mean little before it sees)")
     ap.add_argument("--init", default=None, help="a saved needle-vlm folder to go on training from")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop training after this long (logged), then evaluate and save")
+    ap.add_argument("--sync-free", action="store_true", help="no host-device wait a step: fused AdamW, a non-finite step's gradients zeroed on the device instead of the step skipped, the loss read every 100 steps")
+    ap.add_argument("--workers", type=int, default=0, help="build batches in this many worker processes (0: one thread, as the committed model was trained)")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     os.makedirs(args.out, exist_ok=True)
@@ -645,7 +760,8 @@ def main():
     log(fh, f"tokens: prefix {len(ctx.prefix)}, frame piece {len(ctx.frame_ids(42))}, 24-frame context ~{len(ctx.prefix) + 24 * len(ctx.frame_ids(42)) + 14}")
 
     check_packing(model, ctx, train, device, fh)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
+    fused = {"fused": True} if args.sync_free and device == "cuda" else {}
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01, **fused)
     warmup = 100
     t1 = time.time()
 
@@ -664,9 +780,20 @@ def main():
     model.train()
     running = None
     skipped = 0
+    nonfinite = torch.zeros((), device=device)  # --sync-free: steps whose gradients were zeroed, counted on the device
+    grads = [p for p in model.parameters() if p.requires_grad]
     done = 0
     at = {"step": 1}
-    producer = BatchProducer(ctx, rng, args.batch, lambda: None if args.init else curriculum_frames(progress(at["step"]), 1.0))
+    if args.workers > 0:
+        ctx.tokenize_all()
+        feature_shape = (train.frames.shape[0], model.config.text_config.hidden_size) if args.confusers > 0 else None
+        producer = ProcessBatchProducer(
+            ctx, args.seed, args.batch, lambda s, p: None if args.init else curriculum_frames(max(p, s / args.steps), 1.0),
+            args.workers, feature_shape,
+        )
+        log(fh, f"batches from {args.workers} worker processes")
+    else:
+        producer = BatchProducer(ctx, rng, args.batch, lambda: None if args.init else curriculum_frames(progress(at["step"]), 1.0))
     for step in range(1, args.steps + 1):
         at["step"] = step
         if progress(step) >= 1.0 and step < args.steps:
@@ -676,7 +803,8 @@ def main():
             if ctx.features is None:
                 log(fh, f"step {step:5d}  confusers from here on ({args.confusers:.0%} of answer-shaped contexts), features refreshed every 200 steps")
             ctx.features = pool_features(model, train, device)
-        ids, target, rows, n, pos, seg, _ = producer.next()
+            producer.set_features(ctx.features)
+        ids, target, rows, n, pos, seg, _ = producer.next(step, progress(step)) if args.workers > 0 else producer.next(step)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda"):
             logits = forward_logits(model, train, ids, rows, n, device, pos, seg)
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), target.to(device, non_blocking=True).reshape(-1), ignore_index=-100)
@@ -685,14 +813,23 @@ def main():
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         # a second run here diverged to NaN at lr 1e-3 when the contexts first grew (step ~500):
         # a step whose loss or gradient is not finite is skipped rather than let into the weights
-        if torch.isfinite(loss) and torch.isfinite(norm):
+        if args.sync_free:
+            # the same guard without waiting for the GPU: a non-finite step's gradients become zero
+            # (AdamW then only decays its moments and the weights), counted on the device
+            ok = torch.isfinite(loss) & torch.isfinite(norm)
+            nonfinite += (~ok).float()
+            for g in (p.grad for p in grads if p.grad is not None):
+                g.nan_to_num_(0.0, 0.0, 0.0).mul_(ok.to(g.dtype))
+            opt.step()
+        elif torch.isfinite(loss) and torch.isfinite(norm):
             opt.step()
         else:
             skipped += 1
         sched.step()
         done = step
-        value = loss.item()
-        running = value if running is None else 0.98 * running + 0.02 * value
+        if not args.sync_free or step % 100 == 0 or step == 1:
+            value = loss.item()
+            running = value if running is None else (0.98 if not args.sync_free else 0.5) * running + (0.02 if not args.sync_free else 0.5) * value
         if step % 100 == 0 or step == 1:
             log(fh, f"step {step:5d}  loss {value:.4f}  smoothed {running:.4f}  lr {sched.get_last_lr()[0]:.2e}  {time.time() - t1:.0f} s")
         if step % 1000 == 0 and step < args.steps:
@@ -704,7 +841,9 @@ def main():
                 + "; recalled: " + ", ".join(f"{k} {v:.3f}" for k, v in rec.items())
                 + "; with confusers: " + ", ".join(f"{k} {v:.3f}" for k, v in hard.items()))
     producer.stop()
-    log(fh, f"trained {done} steps in {time.time() - t1:.0f} s ({skipped} skipped as not finite)")
+    if args.sync_free:
+        skipped = int(nonfinite.item())
+    log(fh, f"trained {done} steps in {time.time() - t1:.0f} s ({skipped} {'zeroed' if args.sync_free else 'skipped'} as not finite)")
 
     model = model.float().eval()
     acc = evaluate(model, held_ctx, held, device, args.eval_contexts, seed=12345)
