@@ -145,7 +145,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let slices = (params.k + TILE_K - 1u) / TILE_K;
   // with TILE < WG, threads TILE… stage nothing (their loads return zeros and are not stored).
   // STAGE_ALL is a constant, so with TILE = WG the test folds away: as a test of lid it cost the
-  // 64-tile kernel 1–3 % on the H100 (same-run kernel benchmark against 06dc053, 2026-12-08).
+  // 64-tile kernel 1–3 % on the H100 (same-run kernel benchmark against 06dc053, 2026-12-07).
   let stager = STAGE_ALL || lid < TILE;
 
   var xr = load_x(select(params.m, m0 + lid, stager), 0u);

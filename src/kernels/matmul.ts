@@ -291,7 +291,7 @@ export const MATVEC_ATTENTION_MAX_K = 4 * matvecKernel.constants.X_ATTN_MAX4;
 /**
  * The most key splits the text model lets matvec's attention fusion merge. Every workgroup of the
  * projection merges all splits again before its own rows, so the fusion trades one dispatch for
- * work that grows with the cache: on the H100 (2026-12-08, 256M, 1,000 cached keys, 63 splits) the
+ * work that grows with the cache: on the H100 (2026-12-07, 256M, 1,000 cached keys, 63 splits) the
  * decode's GPU time was 2.03–2.43 ms a token with it against 1.51–2.23 without, wall time the same
  * within the host's noise. Up to this many splits (256 keys at head dim 64) the merge reads a few
  * KB a workgroup, against a dispatch saved (~5 µs of GPU, ~9 µs of host time): not yet timed on a
