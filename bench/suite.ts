@@ -11,6 +11,8 @@ export interface SuiteOptions {
   quick: boolean;
   precisions: Precision[];
   onResult?: (r: BenchResult & { precision: Precision | '-' }) => void;
+  /** Only the kernel cases whose name contains this (the baselines always run: they are the yardstick). */
+  filter?: string;
 }
 
 /** Physical baselines measured in the same run: what the kernels' figures are compared against. */
@@ -61,6 +63,7 @@ export async function runSuite(gpu: GpuDevice, options: SuiteOptions): Promise<(
   for (const precision of options.precisions) {
     for (const factory of kernelCaseFactories) {
       for (const c of factory(precision, options.quick)) {
+        if (options.filter && !c.name.includes(options.filter)) continue;
         const r = { ...(await measure(gpu, c, minMs)), precision };
         results.push(r);
         options.onResult?.(r);
