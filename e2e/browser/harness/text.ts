@@ -166,36 +166,28 @@ window.textHarness = {
       for (const t of [third, thirdEmbedding]) t.destroy();
       early.destroy();
     }
+    // one decode step on `on`, run, and the dispatches it recorded
+    const countDecodeStep = async (on: typeof cache): Promise<number> => {
+      const stepEmbedding = model.createEmbeddings(1);
+      const stepPosition = positionTensor(model, on.length, 1);
+      const rec = new CommandRecorder(gpu);
+      model.forward(rec, on, stepEmbedding, stepPosition, 'last');
+      const dispatches = rec.dispatches;
+      rec.submit();
+      await gpu.workDone();
+      for (const t of [stepEmbedding, stepPosition]) t.destroy();
+      return dispatches;
+    };
     // 4. one more decode step on the generated cache (long enough that attention splits its keys),
     // counted: the o projection merges the split partials itself (X_ATTN), no combine dispatch
-    let decodeDispatches: number;
-    {
-      const stepEmbedding = model.createEmbeddings(1);
-      const stepPosition = positionTensor(model, cache.length, 1);
-      const r4 = new CommandRecorder(gpu);
-      model.forward(r4, cache, stepEmbedding, stepPosition, 'last');
-      decodeDispatches = r4.dispatches;
-      r4.submit();
-      await gpu.workDone();
-      for (const t of [stepEmbedding, stepPosition]) t.destroy();
-    }
-    // 5. the same step counted over a long cache (rows left as allocated: only the recording is
-    // counted): more splits than the fusion takes, so combine runs as its own dispatch again
-    let longDecodeDispatches: number;
-    {
-      const rows = (MATVEC_ATTENTION_MAX_SPLITS + 8) * decodeKeysPerTile(fx.config.text.headDim);
-      const long = model.createCache(rows + 1);
-      long.advance(rows);
-      const stepEmbedding = model.createEmbeddings(1);
-      const stepPosition = positionTensor(model, long.length, 1);
-      const r5 = new CommandRecorder(gpu);
-      model.forward(r5, long, stepEmbedding, stepPosition, 'last');
-      longDecodeDispatches = r5.dispatches;
-      r5.submit();
-      await gpu.workDone();
-      for (const t of [stepEmbedding, stepPosition]) t.destroy();
-      long.destroy();
-    }
+    const decodeDispatches = await countDecodeStep(cache);
+    // 5. the same step over a long cache (rows left as allocated: only the recording is counted):
+    // more splits than the fusion takes, so combine runs as its own dispatch again
+    const longRows = (MATVEC_ATTENTION_MAX_SPLITS + 8) * decodeKeysPerTile(fx.config.text.headDim);
+    const long = model.createCache(longRows + 1);
+    long.advance(longRows);
+    const longDecodeDispatches = await countDecodeStep(long);
+    long.destroy();
     // the prefill's last-row logits: recompute them with a third cache (generateGreedy overwrote the workspace)
     {
       const c2 = model.createCache(T);
