@@ -46,12 +46,13 @@ export interface AttentionOptions {
    */
   scratch?: Tensor;
   /**
-   * Decode kernel only: when the keys are split, leave the split partials in `scratch` for the next
-   * kernel to merge as it reads them (matvec's `attention` fusion) instead of recording `combine`;
-   * the call then returns them and `out` is not written. Without a split, or with more splits than
-   * `deferCombine` (a number) allows, `out` is written as usual and the call returns null.
+   * Decode kernel only: when the keys are split into at most this many splits, leave the split
+   * partials in `scratch` for the next kernel to merge as it reads them (matvec's `attention`
+   * fusion) instead of recording `combine`; the call then returns them and `out` is not written.
+   * Without a split, or with more splits (0 or absent: always), `out` is written as usual and the
+   * call returns null.
    */
-  deferCombine?: boolean | number;
+  deferCombine?: number;
 }
 
 /**
@@ -306,8 +307,7 @@ export function attentionDecode(rec: CommandRecorder, q: Tensor, k: Tensor, v: T
   const bound = { ...bindings(q, k, v, out, options, split), ...(rotateQ ? { q_positions: options.qPositions, rope_table: options.rope!.tensor } : {}) };
   dispatchKernel(rec, attentionDecodeKernel, call, uniforms(g, options, s.keysPerSplit, s.splits), bound, [s.splits, g.hkv]);
   if (!split) return null;
-  const defer = options.deferCombine;
-  if (defer === true || (typeof defer === 'number' && s.splits <= defer)) return { partials: options.scratch!, splits: s.splits, headDim: g.headDim, groups: Math.floor(combineThreads(s.splits, g.headDim) / (g.headDim / 4)) };
+  if (s.splits <= (options.deferCombine ?? 0)) return { partials: options.scratch!, splits: s.splits, headDim: g.headDim, groups: Math.floor(combineThreads(s.splits, g.headDim) / (g.headDim / 4)) };
   combine(rec, g, options, s, out, options.scratch!);
   return null;
 }

@@ -228,7 +228,7 @@ export class TextModel {
       { tensor: ws.gate, columns: t.intermediateSize },
       { tensor: ws.up, columns: t.intermediateSize },
     ];
-    const attend = (l: number, kv: KvLayerBinding, deferCombine: boolean | number = false): SplitPartials | null => {
+    const attend = (l: number, kv: KvLayerBinding, deferCombine = 0): SplitPartials | null => {
       if (capture) copyBytes(rec, ws.q, 0, capture, l * qBytes, qBytes);
       if (!direct) cache.append(rec, l, ws.k, ws.v);
       return attention(rec, q3, kv.keys, kv.values, attn3, {
@@ -260,7 +260,7 @@ export class TextModel {
       this.layers.forEach((layer, l) => {
         const kv = cache.binding(l);
         matvec(rec, stream, layer.qkv, qkvParts(kv), norm(layer.inputNorm));
-        const split = attend(l, kv, mergeInProjection ? MATVEC_ATTENTION_MAX_SPLITS : false);
+        const split = attend(l, kv, mergeInProjection ? MATVEC_ATTENTION_MAX_SPLITS : 0);
         matvec(rec, ws.attn, layer.o, ws.h, { residual: stream, attention: split ?? undefined });
         matvec(rec, ws.h, layer.gateUp, mlpParts, norm(layer.postNorm));
         matvec(rec, ws.gate, layer.down, ws.x, { swigluUp: ws.up, residual: ws.h });

@@ -277,7 +277,7 @@ function attentionMergeCheck(format: WeightFormat, [hq, hkv, headDim, keys]: rea
       const outs = [Tensor.empty(gpu, [1, n], precision), Tensor.empty(gpu, [1, n], precision)];
       const rec = new CommandRecorder(gpu);
       const options = { mask: 'causal' as const, keys };
-      const split = attentionDecode(rec, q, kv[0], kv[1], attended, { ...options, scratch: scratch[0], deferCombine: true });
+      const split = attentionDecode(rec, q, kv[0], kv[1], attended, { ...options, scratch: scratch[0], deferCombine: Infinity });
       if (!split || split.splits < 2) throw new Error(`expected split partials, got ${JSON.stringify(split && { splits: split.splits })}`);
       matvec(rec, attendedRow, w, outs[0], { attention: split });
       attentionDecode(rec, q, kv[0], kv[1], attended, { ...options, scratch: scratch[1] });

@@ -779,6 +779,8 @@ def main():
     rng = np.random.default_rng(args.seed)
     model.train()
     running = None
+    # the loss is read every step, or every 100th with --sync-free: a shorter memory for the latter
+    decay = 0.5 if args.sync_free else 0.98
     skipped = 0
     nonfinite = torch.zeros((), device=device)  # --sync-free: steps whose gradients were zeroed, counted on the device
     grads = [p for p in model.parameters() if p.requires_grad]
@@ -829,7 +831,7 @@ def main():
         done = step
         if not args.sync_free or step % 100 == 0 or step == 1:
             value = loss.item()
-            running = value if running is None else (0.98 if not args.sync_free else 0.5) * running + (0.02 if not args.sync_free else 0.5) * value
+            running = value if running is None else decay * running + (1 - decay) * value
         if step % 100 == 0 or step == 1:
             log(fh, f"step {step:5d}  loss {value:.4f}  smoothed {running:.4f}  lr {sched.get_last_lr()[0]:.2e}  {time.time() - t1:.0f} s")
         if step % 1000 == 0 and step < args.steps:
