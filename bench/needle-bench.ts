@@ -9,6 +9,8 @@
 //     [--shard i/n]   (only part i of n of the streams, balanced by frames: n processes share one GPU;
 //                      needle-report merges their files)
 //     [--retrieval attention|key-summary|max-sim]   (the memory engines' retrieval policy; default: the engine's)
+//     [--shared-ingest]   (one raw engine ingests for every memory config; each config's store is the raw one
+//                          re-encoded bit for bit as its own engine would have evicted it: one ingest, not one a config)
 //
 // The results file is rewritten after every stream, so a run cut short keeps what it did; --resume
 // reads it back and runs only the streams it lacks (same settings required), so a benchmark longer

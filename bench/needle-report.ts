@@ -93,6 +93,9 @@ for (const method of methods) {
     md.push(`| ${method} | ${lengthLabel(frames)} | ${l.streams} | ${pct(l.color)} | ${pct(l.time)} | ${pct(l.presenceYes)} | ${pct(l.presenceNo)} | ${recallText(l.recall)} | ${ms(l.firstTokenMsMedian)} / ${ms(l.firstTokenMsP90)} | ${ms(l.ingestMsPerFrame)} |`);
   }
 }
+if (inputs.some((r) => r.settings.sharedIngest)) {
+  md.push('', '- shared ingest (`--shared-ingest`): one raw engine ingested each stream; every other `kv-B` store is its store re-encoded, bit for bit what a `kv-B` engine stores, so those rows have no ingest time of their own (the raw row\'s includes its window backups)');
+}
 const skips = lengths.filter((l) => l.skipped);
 if (skips.length) md.push('', ...skips.map((l) => `- ${l.method} at ${lengthLabel(l.frames)}: ${l.skipped}`));
 md.push('');

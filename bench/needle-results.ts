@@ -42,6 +42,11 @@ export interface MethodRun {
   windowFrames?: number;
   storeFrames?: number;
   storeBytes?: number;
+  /**
+   * Shared ingest (RunSettings.sharedIngest): the method whose engine ingested the stream, this
+   * method's store being that engine's re-encoded; such a method has no ingest time of its own.
+   */
+  ingestOf?: string;
   /** uniform8: the stream frames it sampled. window: the memory engine it asked. */
   sampledFrames?: number[];
   engineOf?: string;
@@ -130,6 +135,8 @@ export interface NeedleResults {
     shard?: { index: number; count: number } | null;
     /** The memory engines' retrieval policy (--retrieval); absent: the engine's default. */
     retrieval?: string;
+    /** --shared-ingest: one raw engine ingested for every memory config (RunSettings.sharedIngest). */
+    sharedIngest?: boolean;
   };
   plan: { streamsPerLength: number; streamsPlanned: number; scheme: string };
   streams: StreamRecord[];

@@ -3,6 +3,9 @@ import { InputError } from '../src/errors';
 import { StreamEngine } from '../src/engine/stream-engine';
 import type { AskEvent, Moment } from '../src/engine/types';
 import type { KvStoreBits } from '../src/memory/frame-block';
+import type { MemoryStore } from '../src/memory/store';
+import { BlockTranscoder } from '../src/memory/transcode';
+import { codecOf } from '../src/memory/codecs/registry';
 import type { RetrievalPolicyName } from '../src/memory/retrieval/registry';
 import type { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { planNeedleStream, type NeedleQuestion, type NeedleStream } from '../src/needle/render';
@@ -24,6 +27,11 @@ export interface RunSettings {
   restoreVariant: boolean;
   /** The memory engines' retrieval policy (memory/retrieval/registry.ts); absent: the engine's default. */
   retrieval?: RetrievalPolicyName;
+  /**
+   * One raw engine ingests the stream for every memory config (runSharedIngest); absent or false:
+   * one engine per config, each ingesting.
+   */
+  sharedIngest?: boolean;
 }
 
 const UNIFORM_FRAMES = 8;
@@ -121,20 +129,44 @@ export async function warmUp(model: SmolVlm, rs: RunSettings): Promise<void> {
 }
 
 /**
- * Ingests the stream's frames into one engine per memory config (and the all-GPU baseline's), in
- * lockstep so each frame is rendered once, then asks every engine every question of the stream;
- * the window baseline asks a memory engine again with no retrieval, and uniform8 answers from
- * re-encoded sampled frames. Engines are disposed before returning.
+ * Ingests the stream's frames and asks every question of the stream, returning its record; engines
+ * are disposed before returning.
+ *
+ * By default one engine per memory config (and the all-GPU baseline's) ingests, in lockstep so each
+ * frame is rendered once, and each is asked every question. With `sharedIngest`, one raw engine
+ * (window backups on) ingests for every config: ingest never reads the memory store (a frame
+ * attends to the sinks and the raw window only), so its stream is every config's stream; each
+ * config's store is then its raw store re-encoded on the GPU by that config's own evict path
+ * (memory/transcode.ts: bit for bit the blocks an engine of that config evicts), and an engine of
+ * that config resumes it with the raw engine's window rebuilt from the backups (the path a lost
+ * GPU takes) and answers. One ingest instead of one a config; the configs' methods then have no
+ * ingest time of their own (`ingestOf` names the engine that ingested).
+ *
+ * The window baseline asks a memory engine again with no retrieval; uniform8 answers from
+ * re-encoded sampled frames.
  */
 export async function runStream(model: SmolVlm, job: StreamJob, rs: RunSettings, log: (line: string) => void): Promise<StreamRecord> {
   const t0 = performance.now();
   const stream = planNeedleStream({ seed: job.seed, frames: job.frames, depths: job.depths, needles: job.depths.length });
   const depthOf = new Map(job.depths.map((d) => [Math.round(d * (job.frames - 1)), d]));
   const base = { topK: rs.topK, windowFrames: rs.windowFrames, maxAnswerTokens: rs.maxAnswerTokens, ...retrievalOf(rs) };
+  const shared = rs.sharedIngest === true;
   const runs: EngineRun[] = [];
   const methods: MethodRun[] = [];
+  const askAll = async (engine: StreamEngine, answerContext?: 'restore', topK?: number) => {
+    const questions: QuestionRecord[] = [];
+    for (const q of stream.questions) questions.push(questionRecord(stream, depthOf, q, await askEngine(engine, q.question, topK, answerContext)));
+    return questions;
+  };
+  // a memory engine's answers, and with restoreVariant the same engine's from ReKV-restored K/V
+  const askMemory = async (engine: StreamEngine, method: string, run: Partial<MethodRun>) => {
+    methods.push({ method, ...run, ...statsOf(engine), questions: await askAll(engine) });
+    // the same engine and retrieval, the context as ReKV builds it: the frames' K/V from when they arrived
+    if (rs.restoreVariant) methods.push({ method: `${method}-restore`, engineOf: method, questions: await askAll(engine, 'restore') });
+  };
   try {
-    for (const kvBits of rs.configs) runs.push({ method: methodOf(kvBits), engine: await StreamEngine.create(model, { ...base, kvBits }), ingestMs: [] });
+    if (shared) runs.push({ method: methodOf('none'), engine: await StreamEngine.create(model, { ...base, kvBits: 'none', windowBackup: true }), ingestMs: [] });
+    else for (const kvBits of rs.configs) runs.push({ method: methodOf(kvBits), engine: await StreamEngine.create(model, { ...base, kvBits }), ingestMs: [] });
     if (rs.baselines.includes('allgpu')) {
       // every frame stays in the window at full precision; create refuses when the context would exceed the model's positions
       try {
@@ -153,26 +185,18 @@ export async function runStream(model: SmolVlm, job: StreamJob, rs: RunSettings,
       }
       if (i % 300 === 299) log(`  seed ${job.seed}: ${i + 1}/${job.frames} frames ingested`);
     }
+    const ingestOf = (r: EngineRun) => ({ ingestMsMean: mean(r.ingestMs), ingestMsMedian: median(r.ingestMs) });
     for (const r of runs) {
-      const questions: QuestionRecord[] = [];
-      for (const q of stream.questions) questions.push(questionRecord(stream, depthOf, q, await askEngine(r.engine, q.question)));
-      const s = r.engine.stats();
-      methods.push({ method: r.method, ingestMsMean: mean(r.ingestMs), ingestMsMedian: median(r.ingestMs), windowFrames: s.windowFrames, storeFrames: s.storeFrames, storeBytes: s.storeBytes, questions });
-      if (rs.restoreVariant && r.method !== 'allgpu') {
-        // the same engine and retrieval, the context as ReKV builds it: the frames' K/V from when they arrived
-        const restored: QuestionRecord[] = [];
-        for (const q of stream.questions) restored.push(questionRecord(stream, depthOf, q, await askEngine(r.engine, q.question, undefined, 'restore')));
-        methods.push({ method: `${r.method}-restore`, engineOf: r.method, questions: restored });
-      }
+      if (r.method === 'allgpu') methods.push({ method: r.method, ...ingestOf(r), ...statsOf(r.engine), questions: await askAll(r.engine) });
+      else if (!shared || rs.configs.includes('none')) await askMemory(r.engine, r.method, ingestOf(r));
     }
     if (rs.baselines.includes('window')) {
       // the window is full precision in every memory config, so any of them answers the same; topK 0 = sinks + window only
       const r = runs.find((x) => x.method === methodOf(4)) ?? runs.find((x) => x.method !== 'allgpu');
       if (!r) throw new InputError('the window baseline needs a memory config (--configs) to ask');
-      const questions: QuestionRecord[] = [];
-      for (const q of stream.questions) questions.push(questionRecord(stream, depthOf, q, await askEngine(r.engine, q.question, 0)));
-      methods.push({ method: 'window', engineOf: r.method, questions });
+      methods.push({ method: 'window', engineOf: r.method, questions: await askAll(r.engine, undefined, 0) });
     }
+    if (shared) await askTranscoded(model, runs[0], rs, base, askMemory);
     if (rs.baselines.includes('uniform8')) {
       const picks = uniformPicks(job.frames, UNIFORM_FRAMES);
       // rendered (and y4m round-tripped) before the clock starts: a browser runtime has its frames decoded already
@@ -195,4 +219,42 @@ export async function runStream(model: SmolVlm, job: StreamJob, rs: RunSettings,
     wallSeconds: (performance.now() - t0) / 1000,
     methods,
   };
+}
+
+/** What a method's record keeps of its engine's end state. */
+function statsOf(engine: StreamEngine) {
+  const s = engine.stats();
+  return { windowFrames: s.windowFrames, storeFrames: s.storeFrames, storeBytes: s.storeBytes };
+}
+
+/**
+ * sharedIngest: every quantized config's engine, resumed from the raw engine's state with the raw
+ * store re-encoded for it, asked as its own engine would be (see runStream).
+ */
+async function askTranscoded(
+  model: SmolVlm,
+  raw: EngineRun,
+  rs: RunSettings,
+  base: object,
+  askMemory: (engine: StreamEngine, method: string, run: Partial<MethodRun>) => Promise<void>,
+): Promise<void> {
+  const index = () => raw.engine.createRetrievalIndex();
+  const meta = raw.engine.meta;
+  const state = await raw.engine.handOver();
+  for (const kvBits of rs.configs) {
+    if (kvBits === 'none') continue;
+    const transcoder = new BlockTranscoder(model.gpu, { ...meta, bits: kvBits, codec: codecOf({ bits: kvBits }).id });
+    let store: MemoryStore;
+    try {
+      store = await transcoder.transcodeStore(state.store, { index: index() });
+    } finally {
+      transcoder.destroy();
+    }
+    const engine = await StreamEngine.create(model, { ...base, kvBits }, { resume: { ...state, store, spill: null } });
+    try {
+      await askMemory(engine, methodOf(kvBits), { ingestOf: raw.method });
+    } finally {
+      await engine.dispose();
+    }
+  }
 }

@@ -13,7 +13,7 @@ import { BASELINES, methodLine, type Baseline, type RunSettings } from './needle
 
 /** The options every needle driver takes (a driver adds its own). */
 export const NEEDLE_OPTIONS = ['model', 'lengths', 'depths', 'seeds-per-cell', 'first-seed', 'needles-per-stream', 'configs', 'baselines', 'precision', 'max-seconds', 'out', 'shard', 'retrieval'];
-export const NEEDLE_FLAGS = ['resume', 'restore-variant'];
+export const NEEDLE_FLAGS = ['resume', 'restore-variant', 'shared-ingest'];
 
 export interface NeedleOptions {
   model: string;
@@ -91,7 +91,7 @@ export function parseNeedleOptions(argv: string[], command: string, extra: { opt
       maxSeconds,
       out: option(args, 'out') ?? 'needle-results.json',
       shard: shardMatch ? { index: Number(shardMatch[1]), count: Number(shardMatch[2]) } : null,
-      run: { configs, baselines, windowFrames: 16, topK: 8, maxAnswerTokens: 8, restoreVariant: args.flags.has('restore-variant'), ...(retrieval === undefined ? {} : { retrieval }) },
+      run: { configs, baselines, windowFrames: 16, topK: 8, maxAnswerTokens: 8, restoreVariant: args.flags.has('restore-variant'), ...(retrieval === undefined ? {} : { retrieval }), ...(args.flags.has('shared-ingest') ? { sharedIngest: true } : {}) },
       resume: args.flags.has('resume'),
     },
   };
@@ -130,7 +130,7 @@ export class NeedleSession {
       elapsedSeconds: 0,
       host,
       model: o.model,
-      settings: { ...o.plan, configs: o.run.configs.map(String), baselines: o.run.baselines, windowFrames: o.run.windowFrames, topK: o.run.topK, maxAnswerTokens: o.run.maxAnswerTokens, maxSeconds: o.maxSeconds, shard: o.shard, ...(o.run.retrieval === undefined ? {} : { retrieval: o.run.retrieval }) },
+      settings: { ...o.plan, configs: o.run.configs.map(String), baselines: o.run.baselines, windowFrames: o.run.windowFrames, topK: o.run.topK, maxAnswerTokens: o.run.maxAnswerTokens, maxSeconds: o.maxSeconds, shard: o.shard, ...(o.run.retrieval === undefined ? {} : { retrieval: o.run.retrieval }), ...(o.run.sharedIngest ? { sharedIngest: true } : {}) },
       plan: {
         streamsPerLength: streamsPerLength(o.plan),
         streamsPlanned: this.jobs.length,

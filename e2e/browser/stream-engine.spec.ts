@@ -124,3 +124,27 @@ test('a frame piece that grows a token at 100 minutes replaces the eviction scra
   expect(r.tokens).toBeGreaterThan(0);
   expect(errors).toEqual([]);
 });
+
+test('a raw store re-encoded at 8/4/2 bits is the store an engine of that width evicts, and answers as it does', async () => {
+  test.setTimeout(300_000);
+  const { page, errors } = await openHarness();
+  const r = await page.evaluate(() => window.streamHarness.transcoded('tiny-gqa'));
+  // 8 frames through a window of 3: 5 stored
+  expect(r.stored).toBe(5);
+  for (const bits of ['8', '4', '2']) {
+    const w = r.widths[bits];
+    console.log(`tiny-gqa ${bits}-bit: direct ${JSON.stringify(w.direct)}, transcoded ${JSON.stringify(w.transcoded)}; store bytes ${w.storeBytes.join(' / ')}`);
+    // bit for bit: every payload and key summary
+    expect.soft(w.payloadsEqual, `${bits}-bit payloads`).toBe(5);
+    expect.soft(w.summariesEqual, `${bits}-bit key summaries`).toBe(5);
+    expect.soft(w.storeBytes[1], `${bits}-bit store bytes`).toBe(w.storeBytes[0]);
+    // the resumed engine (raw window rebuilt from backups, the re-encoded store) answers as the direct one
+    expect.soft(w.transcoded, `${bits}-bit answer`).toEqual(w.direct);
+    expect.soft(w.transcodedMoments, `${bits}-bit moments`).toEqual(w.directMoments);
+  }
+  // the widths are really different stores
+  expect(r.widths['2'].storeBytes[0]).toBeLessThan(r.widths['8'].storeBytes[0]);
+  // a quantized block cannot be re-encoded: its rows are gone
+  expect(r.notRaw).toMatchObject({ name: 'InputError' });
+  expect(errors).toEqual([]);
+});

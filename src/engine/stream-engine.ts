@@ -17,6 +17,7 @@ import { RAW_CODEC } from '../memory/codecs/raw';
 import { codecOf, kvCodec } from '../memory/codecs/registry';
 import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
+import type { RetrievalIndex } from '../memory/retrieval/policy';
 import { retrievalPolicy } from '../memory/retrieval/registry';
 import { rankingPath } from '../memory/simd-dot';
 import type { PayloadSpill } from '../memory/spill';
@@ -121,9 +122,17 @@ export class StreamEngine {
     private readonly backupWriter: FrameBlockWriter | null,
     store: MemoryStore | null,
   ) {
-    const kv = model.kvShape;
-    const index = retrievalPolicy(options.retrieval).createIndex({ layers: kv.layers, heads: kv.queryHeads, kvHeads: kv.kvHeads, headDim: kv.headDim, layer: options.retrievalLayer });
-    this.store = store ?? new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined, index });
+    this.store = store ?? new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined, index: this.createRetrievalIndex() });
+  }
+
+  /**
+   * A fresh index of this engine's retrieval policy and layer: what its store is made with, and
+   * what a store made outside an engine (memory/transcode.ts) needs for an engine of the same
+   * settings to resume it.
+   */
+  createRetrievalIndex(): RetrievalIndex {
+    const kv = this.model.kvShape;
+    return retrievalPolicy(this.options.retrieval).createIndex({ layers: kv.layers, heads: kv.queryHeads, kvHeads: kv.kvHeads, headDim: kv.headDim, layer: this.options.retrievalLayer });
   }
 
   /**

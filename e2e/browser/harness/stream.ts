@@ -5,6 +5,8 @@ import { StreamEngine } from '../../../src/engine/stream-engine';
 import type { AskEvent, EngineStats, Moment, StreamEngineOptions } from '../../../src/engine/types';
 import { StreamVlmError } from '../../../src/errors';
 import { GpuDevice } from '../../../src/gpu/device';
+import type { KvStoreBits } from '../../../src/memory/frame-block';
+import { BlockTranscoder } from '../../../src/memory/transcode';
 import { OpfsSpill } from '../../../src/platform/browser/opfs-spill';
 import type { RgbImage } from '../../../src/model/preprocess';
 import { SmolVlm } from '../../../src/families/smolvlm/smolvlm';
@@ -20,6 +22,14 @@ export interface StreamRunResult {
   stats: EngineStats;
   timelineFrames: number[];
   ms: number;
+}
+
+/** Per bit width: the engine of that width, and the one resumed from the raw engine's store re-encoded. */
+export interface TranscodeResult {
+  stored: number;
+  widths: Record<string, { payloadsEqual: number; summariesEqual: number; direct: number[]; transcoded: number[]; directMoments: number[]; transcodedMoments: number[]; storeBytes: [number, number] }>;
+  raw: number[];
+  notRaw: ErrorResult | string;
 }
 
 export interface ErrorResult {
@@ -40,6 +50,7 @@ declare global {
       run: (model: string, options: StreamEngineOptions, askOptions?: { topK?: number }) => Promise<StreamRunResult>;
       faults: (model: string) => Promise<Record<string, ErrorResult | string>>;
       pieceLengthChange: (model: string) => Promise<{ buffers: number[]; windowBytes: number[]; stored: number; tokens: number }>;
+      transcoded: (model: string) => Promise<TranscodeResult>;
     };
   }
 }
@@ -142,6 +153,60 @@ window.streamHarness = {
       out.intact = JSON.stringify({ ingested: stats.framesIngested, window: stats.windowFrames, store: stats.storeFrames, after: engine.stats().framesIngested, tokens: after.done.tokens.length, moments: after.moments.length });
     } finally {
       await engine.dispose();
+    }
+    return out;
+  },
+
+  /**
+   * One raw engine (window backups on) and one engine per bit width ingest the same frames; the raw
+   * engine's store is re-encoded for each width (BlockTranscoder) and an engine of that width resumes
+   * it with the raw engine's window. Answers use the restored K/V, so the payloads decide them.
+   */
+  async transcoded(name) {
+    const { model, fixture, frames } = await load(name);
+    const settings = { frameResize: 'image', windowFrames: 3, topK: 5, answerContext: 'restore', maxAnswerTokens: fixture.max_new_tokens } as const;
+    const widths: KvStoreBits[] = [8, 4, 2];
+    const raw = await StreamEngine.create(model, { ...settings, kvBits: 'none', windowBackup: true });
+    const direct = await Promise.all(widths.map((kvBits) => StreamEngine.create(model, { ...settings, kvBits })));
+    const out: TranscodeResult = { stored: 0, widths: {}, raw: [], notRaw: '' };
+    try {
+      for (let i = 0; i < frames.length; i++) {
+        for (const e of [raw, ...direct]) await e.ingest(frames[i], fixture.frames[i].timestamp_ms);
+      }
+      out.raw = (await collect(raw.ask(fixture.question))).done.tokens;
+      out.stored = raw.store.frames;
+      const index = () => raw.createRetrievalIndex();
+      const state = await raw.handOver();
+      for (const [w, bits] of widths.entries()) {
+        const transcoder = new BlockTranscoder(model.gpu, direct[w].meta);
+        const store = await transcoder.transcodeStore(state.store, { index: index() });
+        let payloadsEqual = 0;
+        let summariesEqual = 0;
+        for (let i = 0; i < store.frames; i++) {
+          const [a, b] = [await direct[w].store.load(i), await store.load(i)];
+          if (a.payload.length === b.payload.length && a.payload.every((x, j) => x === b.payload[j])) payloadsEqual++;
+          if (a.keySummary.every((x, j) => Object.is(x, b.keySummary[j]))) summariesEqual++;
+        }
+        if (bits === 2) out.notRaw = await expectError(async () => transcoder.transcode(await store.load(0)));
+        transcoder.destroy();
+        const resumed = await StreamEngine.create(model, { ...settings, kvBits: bits }, { resume: { ...state, store, spill: null } });
+        try {
+          const [d, t] = [await collect(direct[w].ask(fixture.question)), await collect(resumed.ask(fixture.question))];
+          out.widths[String(bits)] = {
+            payloadsEqual,
+            summariesEqual,
+            direct: d.done.tokens,
+            transcoded: t.done.tokens,
+            directMoments: d.moments.map((m) => m.frameIndex),
+            transcodedMoments: t.moments.map((m) => m.frameIndex),
+            storeBytes: [direct[w].store.bytes, store.bytes],
+          };
+        } finally {
+          await resumed.dispose();
+        }
+      }
+    } finally {
+      for (const e of [raw, ...direct]) await e.dispose();
     }
     return out;
   },
