@@ -39,18 +39,15 @@ const LINEAR_TAIL = {
   offset2: 'u32',
 } as const;
 
-/** The bindings of both linear shaders; `w`'s element type is each kernel's unit of loading. */
+/**
+ * The bindings of both linear shaders; `w`'s element type is each kernel's unit of loading. Binding
+ * numbers follow this order: the plain layer's (x, w, scales, bias, y, y1, y2) first, in the slots
+ * they had before the fusions came, so a kernel without a fusion is the same shader it was; the
+ * fusions' inputs after them.
+ */
 function linearBindings(w: WgslType) {
   return {
     x: read((d) => (d.X_VEC4 ? 'array<vec4<act>>' : 'array<act>')),
-    // X_SWIGLU only (the matrix-vector kernel): x is the MLP's gate, x_up its up projection, and
-    // the kernel's input is act(silu(gate) · up), computed as it reads them
-    x_up: read((d) => (d.X_VEC4 ? 'array<vec4<act>>' : 'array<act>')),
-    // X_RMSNORM only (the matrix-vector kernel): the norm's f32 weight
-    norm_weight: read('array<f32>'),
-    // X_ATTN only (the matrix-vector kernel): attention's split partials, as attention_decode.wgsl
-    // writes them (per head and split: D/4 vec4 of acc, then vec4(m, l, 0, 0)); x is not read
-    partials: read('array<vec4<f32>>'),
     w: read(w),
     // q8/q4: f16 scale of (row, group) at row·(row_stride/32) + group, two per word
     scales: read('array<u32>'),
@@ -60,6 +57,14 @@ function linearBindings(w: WgslType) {
     // Y_PARTS2 / Y_PARTS3 only
     y1: readWrite('array<act>'),
     y2: readWrite('array<act>'),
+    // X_SWIGLU only (the matrix-vector kernel): x is the MLP's gate, x_up its up projection, and
+    // the kernel's input is act(silu(gate) · up), computed as it reads them
+    x_up: read((d) => (d.X_VEC4 ? 'array<vec4<act>>' : 'array<act>')),
+    // X_RMSNORM only (the matrix-vector kernel): the norm's f32 weight
+    norm_weight: read('array<f32>'),
+    // X_ATTN only (the matrix-vector kernel): attention's split partials, as attention_decode.wgsl
+    // writes them (per head and split: D/4 vec4 of acc, then vec4(m, l, 0, 0)); x is not read
+    partials: read('array<vec4<f32>>'),
     // Y_RESIDUAL only (the matrix-vector kernel): [M, N], added to the product as it is stored
     y_res: read('array<act>'),
   } as const;
@@ -93,8 +98,9 @@ export const matmulSmallTileKernel = defineKernel({
 export const matvecKernel = defineKernel({
   name: 'matvec',
   body: [matvecSource, linearIo, splitMergeSource],
-  // norm_eps: X_RMSNORM's epsilon; attn_*: X_ATTN's splits, combine's thread groups and D/4 (unread otherwise)
-  uniforms: { n: 'u32', k: 'u32', norm_eps: 'f32', attn_splits: 'u32', attn_groups: 'u32', attn_d4: 'u32', ...LINEAR_TAIL },
+  // norm_eps: X_RMSNORM's epsilon; attn_*: X_ATTN's splits, combine's thread groups and D/4 (unread
+  // otherwise); after the plain layer's fields, which keep their offsets from before the fusions
+  uniforms: { n: 'u32', k: 'u32', ...LINEAR_TAIL, norm_eps: 'f32', attn_splits: 'u32', attn_groups: 'u32', attn_d4: 'u32' },
   bindings: linearBindings((d) => (d.W_F32 ? 'array<vec4<f32>>' : d.W_F16 ? 'array<vec4<u32>>' : 'array<vec2<u32>>')),
   // X_ATTN_MAX4: K / 4 at most for X_ATTN (its merged x lives in workgroup memory, 4 KiB)
   constants: { MAX_M: MATVEC_MAX_ROWS, MAX_ROWS: MATVEC_MAX_ROWS_PER_SET, X_ATTN_MAX4: 256 },
