@@ -13,7 +13,8 @@
 // tricks (q8_codes, q4_codes) rather than int→float conversions.
 //
 // Variants (defines): W_F32 / W_F16 / W_Q8 / W_Q4 (weight format), X_VEC4 (K % 4 == 0: x is read
-// as vec4), Y_PARTS2 / Y_PARTS3 (output columns split over two or three tensors, linear_io.wgsl).
+// as vec4), Y_PARTS2 / Y_PARTS3 (output columns split over two or three tensors, linear_io.wgsl),
+// TILE32 (set by the 32-tile kernel, whose TILE is 32: its staging and inner loop).
 // The bias (none, f32 or f16) is a uniform switch. Any M, N, K: loads outside the matrices read
 // zeros and stores outside are skipped. Weight rows are stored padded with zeros to `row_stride`
 // (a multiple of 32), so weight loads need no check along K.
@@ -26,8 +27,12 @@ const TILE_V: u32 = TILE / 4u;
 // rows (and columns) of the output each thread owns, and the vec4 that hold them
 const R: u32 = TILE / 8u;
 const RV: u32 = R / 4u;
-// every thread stages a row of each slice (the 64-tile kernel); else only threads 0…TILE−1 do
-const STAGE_ALL: bool = TILE >= WG;
+// the loop of main is written for each tile size: a kernel of another TILE does not compile
+#if TILE32
+const_assert TILE == 32u;
+#else
+const_assert TILE == 64u;
+#endif
 
 // Staged slices, k-major so the inner loop reads 4 consecutive rows (or columns) as one vec4:
 // xs[k·TILE_V + i/4][i%4] = x[m0 + i, k0 + k], ws[k·TILE_V + j/4][j%4] = w[n0 + j, k0 + k].
@@ -143,11 +148,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // acc[RV·i + h]: row ty·R + i, columns tx·R + 4h .. +4
   var acc: array<vec4<f32>, R * RV>;
   let slices = (params.k + TILE_K - 1u) / TILE_K;
-  // with TILE < WG, threads TILE… stage nothing (their loads return zeros and are not stored).
-  // STAGE_ALL is a constant, so with TILE = WG the test folds away: as a test of lid it cost the
-  // 64-tile kernel 1–3 % on the H100 (same-run kernel benchmark against 06dc053, 2026-12-07).
-  let stager = STAGE_ALL || lid < TILE;
-
+#if TILE32
+  // 32×32 tiles, 64 threads: threads TILE… stage nothing (their loads return zeros and are not
+  // stored); each thread owns 4×4 outputs, one vec4 of x and of w per k
+  let stager = lid < TILE;
   var xr = load_x(select(params.m, m0 + lid, stager), 0u);
   var wr = load_w(select(params.n, n0 + lid, stager), 0u);
   for (var s = 0u; s < slices; s++) {
@@ -161,19 +165,40 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       wr = load_w(n0 + lid, (s + 1u) * TILE_K);
     }
     for (var k = 0u; k < TILE_K; k++) {
-      var a: array<vec4<f32>, RV>;
-      var b: array<vec4<f32>, RV>;
-      for (var h = 0u; h < RV; h++) {
-        a[h] = xs[k * TILE_V + RV * ty + h];
-        b[h] = ws[k * TILE_V + RV * tx + h];
-      }
-      for (var i = 0u; i < R; i++) {
+      let a = xs[k * TILE_V + ty];
+      let b = ws[k * TILE_V + tx];
+      for (var i = 0u; i < 4u; i++) { acc[i] = fma(vec4<f32>(a[i]), b, acc[i]); }
+    }
+    workgroupBarrier();
+  }
+#else
+  // 64×64 tiles: every thread stages a row of each slice and owns 8×8 outputs, two vec4 of x and of
+  // w per k. Written for this size alone: the one loop generic in the tile (arrays of R/4 vec4
+  // filled in loops, a staging test of lid) made this kernel 1–3 % slower on the H100 than this
+  // form (same-run kernel benchmark against 06dc053, 2026-12-07).
+  var xr = load_x(m0 + lid, 0u);
+  var wr = load_w(n0 + lid, 0u);
+  for (var s = 0u; s < slices; s++) {
+    store_x(xr, lid);
+    store_w(wr, lid);
+    workgroupBarrier();
+    if (s + 1u < slices) {
+      xr = load_x(m0 + lid, (s + 1u) * TILE_K);
+      wr = load_w(n0 + lid, (s + 1u) * TILE_K);
+    }
+    for (var k = 0u; k < TILE_K; k++) {
+      let a = array<vec4<f32>, 2>(xs[k * TILE_V + 2u * ty], xs[k * TILE_V + 2u * ty + 1u]);
+      let b0 = ws[k * TILE_V + 2u * tx];
+      let b1 = ws[k * TILE_V + 2u * tx + 1u];
+      for (var i = 0u; i < 8u; i++) {
         let ai = vec4<f32>(a[i / 4u][i % 4u]);
-        for (var h = 0u; h < RV; h++) { acc[RV * i + h] = fma(ai, b[h], acc[RV * i + h]); }
+        acc[2u * i] = fma(ai, b0, acc[2u * i]);
+        acc[2u * i + 1u] = fma(ai, b1, acc[2u * i + 1u]);
       }
     }
     workgroupBarrier();
   }
+#endif
 
   let col0 = n0 + R * tx;
   var bias_v: array<f32, R>;

@@ -21,9 +21,10 @@ export const MATVEC_MAX_ROWS_PER_SET = 4;
  * (K % 4 == 0: x is read as vec4), Y_PARTS2 / Y_PARTS3 (output columns split over two or three
  * tensors), and for the matrix-vector kernel X_SWIGLU / X_RMSNORM / X_ATTN (x transformed as it is
  * read: the MLP's act(silu(gate) · up), RMSNorm, or attention's output merged from its split
- * partials) and Y_RESIDUAL (a residual added as y is stored).
+ * partials) and Y_RESIDUAL (a residual added as y is stored); TILE32 is the 32-tile tiled kernel's
+ * own loop (matmulSmallTileKernel sets it with its TILE).
  */
-const LINEAR_DEFINES = ['W_F32', 'W_F16', 'W_Q8', 'W_Q4', 'X_VEC4', 'Y_PARTS2', 'Y_PARTS3', 'X_SWIGLU', 'X_RMSNORM', 'X_ATTN', 'Y_RESIDUAL'] as const;
+const LINEAR_DEFINES = ['W_F32', 'W_F16', 'W_Q8', 'W_Q4', 'X_VEC4', 'Y_PARTS2', 'Y_PARTS3', 'X_SWIGLU', 'X_RMSNORM', 'X_ATTN', 'Y_RESIDUAL', 'TILE32'] as const;
 export type LinearDefine = (typeof LINEAR_DEFINES)[number];
 
 /** The uniform fields both linear shaders end with. */

@@ -155,6 +155,7 @@ function linearDefines(format: WeightFormat, p: LinearProblem): Record<LinearDef
     X_RMSNORM: false,
     X_ATTN: false,
     Y_RESIDUAL: false,
+    TILE32: false,
   };
 }
 
@@ -199,7 +200,7 @@ export function matmulTiled(rec: CommandRecorder, x: Tensor, w: Weight, out: Lin
   const tilesM = Math.ceil(p.m / TILE);
   const max = rec.gpu.limits.maxComputeWorkgroupsPerDimension;
   if (tilesN > max || tilesM > max) throw new InputError(`matmulTiled: ${p.m}×${p.n} output needs more than ${max} tiles per dimension`);
-  const call = { precision: p.precision, variant: linearDefines(w.format, p) };
+  const call = { precision: p.precision, variant: { ...linearDefines(w.format, p), TILE32: tile === 32 } };
   const uniforms = { m: p.m, n: p.n, k: p.k, ...linearTail(w, p) };
   if (tile === 32) dispatchKernel(rec, matmulSmallTileKernel, call, uniforms, linearBindings(x, w, p), [tilesN, tilesM]);
   else dispatchKernel(rec, matmulKernel, call, uniforms, linearBindings(x, w, p), [tilesN, tilesM]);
