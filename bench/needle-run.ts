@@ -1,7 +1,7 @@
 // One needle stream through every method of the benchmark: the memory configs and the baselines.
 import { InputError } from '../src/errors';
 import { StreamEngine } from '../src/engine/stream-engine';
-import type { AskEvent, Moment } from '../src/engine/types';
+import type { AskEvent, Moment, StreamEngineOptions } from '../src/engine/types';
 import type { KvStoreBits } from '../src/memory/frame-block';
 import type { MemoryStore } from '../src/memory/store';
 import { BlockTranscoder } from '../src/memory/transcode';
@@ -28,7 +28,7 @@ export interface RunSettings {
   /** The memory engines' retrieval policy (memory/retrieval/registry.ts); absent: the engine's default. */
   retrieval?: RetrievalPolicyName;
   /**
-   * One raw engine ingests the stream for every memory config (runSharedIngest); absent or false:
+   * One raw engine ingests the stream for every memory config (see runStream); absent or false:
    * one engine per config, each ingesting.
    */
   sharedIngest?: boolean;
@@ -235,7 +235,7 @@ async function askTranscoded(
   model: SmolVlm,
   raw: EngineRun,
   rs: RunSettings,
-  base: object,
+  base: StreamEngineOptions,
   askMemory: (engine: StreamEngine, method: string, run: Partial<MethodRun>) => Promise<void>,
 ): Promise<void> {
   const index = () => raw.engine.createRetrievalIndex();
