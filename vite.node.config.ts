@@ -27,6 +27,7 @@ const BENCH_INPUTS = {
   'device-loss-browser': 'bench/device-loss-browser.ts',
   ranking: 'bench/ranking-bench.ts',
   'engine-memory': 'bench/engine-memory.ts',
+  'transcode-bench': 'bench/transcode-bench.ts',
 };
 
 export default defineConfig(({ mode }) => {

@@ -3,8 +3,7 @@ import { InputError } from '../src/errors';
 import { StreamEngine } from '../src/engine/stream-engine';
 import type { AskEvent, Moment, StreamEngineOptions } from '../src/engine/types';
 import type { KvStoreBits } from '../src/memory/frame-block';
-import type { MemoryStore } from '../src/memory/store';
-import { BlockTranscoder } from '../src/memory/transcode';
+import { transcodeStore } from '../src/memory/transcode';
 import { codecOf } from '../src/memory/codecs/registry';
 import type { RetrievalPolicyName } from '../src/memory/retrieval/registry';
 import type { SmolVlm } from '../src/families/smolvlm/smolvlm';
@@ -196,7 +195,7 @@ export async function runStream(model: SmolVlm, job: StreamJob, rs: RunSettings,
       if (!r) throw new InputError('the window baseline needs a memory config (--configs) to ask');
       methods.push({ method: 'window', engineOf: r.method, questions: await askAll(r.engine, undefined, 0) });
     }
-    if (shared) await askTranscoded(model, runs[0], rs, base, askMemory);
+    if (shared) await askTranscoded(model, runs[0], rs, base, askMemory, log);
     if (rs.baselines.includes('uniform8')) {
       const picks = uniformPicks(job.frames, UNIFORM_FRAMES);
       // rendered (and y4m round-tripped) before the clock starts: a browser runtime has its frames decoded already
@@ -237,19 +236,16 @@ async function askTranscoded(
   rs: RunSettings,
   base: StreamEngineOptions,
   askMemory: (engine: StreamEngine, method: string, run: Partial<MethodRun>) => Promise<void>,
+  log: (line: string) => void,
 ): Promise<void> {
   const index = () => raw.engine.createRetrievalIndex();
   const meta = raw.engine.meta;
   const state = await raw.engine.handOver();
   for (const kvBits of rs.configs) {
     if (kvBits === 'none') continue;
-    const transcoder = new BlockTranscoder(model.gpu, { ...meta, bits: kvBits, codec: codecOf({ bits: kvBits }).id });
-    let store: MemoryStore;
-    try {
-      store = await transcoder.transcodeStore(state.store, { index: index() });
-    } finally {
-      transcoder.destroy();
-    }
+    const t0 = performance.now();
+    const store = await transcodeStore(model.gpu, { ...meta, bits: kvBits, codec: codecOf({ bits: kvBits }).id }, state.store, { index: index() });
+    log(`  ${methodOf(kvBits)}: ${store.frames} frames re-encoded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const engine = await StreamEngine.create(model, { ...base, kvBits }, { resume: { ...state, store, spill: null } });
     try {
       await askMemory(engine, methodOf(kvBits), { ingestOf: raw.method });
