@@ -28,7 +28,6 @@ export interface StreamRunResult {
 export interface TranscodeResult {
   stored: number;
   widths: Record<string, { payloadsEqual: number; summariesEqual: number; direct: number[]; transcoded: number[]; directMoments: number[]; transcodedMoments: number[]; storeBytes: [number, number] }>;
-  raw: number[];
   notRaw: ErrorResult | string;
 }
 
@@ -168,12 +167,11 @@ window.streamHarness = {
     const widths: KvStoreBits[] = [8, 4, 2];
     const raw = await StreamEngine.create(model, { ...settings, kvBits: 'none', windowBackup: true });
     const direct = await Promise.all(widths.map((kvBits) => StreamEngine.create(model, { ...settings, kvBits })));
-    const out: TranscodeResult = { stored: 0, widths: {}, raw: [], notRaw: '' };
+    const out: TranscodeResult = { stored: 0, widths: {}, notRaw: '' };
     try {
       for (let i = 0; i < frames.length; i++) {
         for (const e of [raw, ...direct]) await e.ingest(frames[i], fixture.frames[i].timestamp_ms);
       }
-      out.raw = (await collect(raw.ask(fixture.question))).done.tokens;
       out.stored = raw.store.frames;
       const index = () => raw.createRetrievalIndex();
       const state = await raw.handOver();
