@@ -5,9 +5,11 @@ import { defineConfig } from 'vite';
 // the pure-JS libraries resolve at build time; `webgpu` stays external (a native addon, the one
 // runtime dependency of the CLI).
 //
-// Two builds into dist-node/: the default mode builds the CLI alone, as one file (dist-node/cli.js,
-// the only Node file the npm package ships); `--mode bench` adds the benchmarks and tools beside
-// it, with their shared chunks under dist-node/bench-chunks/, for this repository only.
+// Three builds into dist-node/: the default mode builds the CLI alone, as one file (dist-node/cli.js);
+// `--mode worker` the ranking worker thread beside it, also one file (dist-node/ranking-worker.js,
+// started by platform/node/ranking-workers.ts; the two are the Node files the npm package ships);
+// `--mode bench` adds the benchmarks and tools, with their shared chunks under
+// dist-node/bench-chunks/, for this repository only.
 
 const BENCH_INPUTS = {
   bench: 'bench/kernels-node.ts',
@@ -34,12 +36,14 @@ export default defineConfig(({ mode }) => {
   const bench = mode === 'bench';
   const input = bench
     ? Object.fromEntries(Object.entries(BENCH_INPUTS).map(([name, path]) => [name, resolve(import.meta.dirname, path)]))
-    : { cli: resolve(import.meta.dirname, 'src/cli/main.ts') };
+    : mode === 'worker'
+      ? { 'ranking-worker': resolve(import.meta.dirname, 'src/platform/node/ranking-worker.ts') }
+      : { cli: resolve(import.meta.dirname, 'src/cli/main.ts') };
   return {
     build: {
       outDir: 'dist-node',
-      // the CLI build comes first and starts clean; the bench build adds to it
-      emptyOutDir: !bench,
+      // the CLI build comes first and starts clean; the worker and bench builds add to it
+      emptyOutDir: mode !== 'bench' && mode !== 'worker',
       target: 'node20',
       minify: false,
       // maps for debugging here; the package leaves them out (package.json "files")

@@ -117,14 +117,14 @@ for (const job of jobs) {
       const q0 = queries.bare.queries.subarray(0, queries.bare.tokens * width);
       for (const [tag, keys] of [['raw', engineKeys.raw], ['q4', engineKeys.q4]] as const) {
         for (const [mode, exactUpTo] of [['exact', Infinity], ['2pass', 256]] as const) {
-          const r = rankByAttention(q0, queries.bare.tokens, keys, frames.length, k, exactUpTo);
+          const r = await rankByAttention(q0, queries.bare.tokens, keys, frames.length, k, exactUpTo);
           const mine = r.scores.get(at);
           ranks[`engine-${tag}-${mode}`] = mine === undefined ? frames.length : [...r.scores.entries()].filter(([i, v]) => i !== at && (v > mine || (v === mine && i < at))).length;
         }
       }
       // the engine's registered policies, each ranking the question as an engine made with it would
       for (const { name, index } of indexes) {
-        const r = index.rank(queries.bare, k, store);
+        const r = await index.rank(queries.bare, k, store);
         const mine = r.scores.get(at);
         ranks[`policy-${name}`] = mine === undefined ? frames.length : [...r.scores.entries()].filter(([i, v]) => i !== at && (v > mine || (v === mine && i < at))).length;
       }

@@ -26,11 +26,12 @@ interface CspResult {
   moments: string[];
   ranking: 'wasm-simd' | 'js';
   rankingFallback: string | null;
+  rankingThreads: number;
   storeFrames: number;
   violations: string[];
 }
 
-async function runUnder(browser: import('@playwright/test').Browser, policy: string | 'meta'): Promise<CspResult> {
+async function runUnder(browser: import('@playwright/test').Browser, policy: string | 'meta', threads: number): Promise<CspResult> {
   const server = await staticServer(
     { '/app/index.html': policy === 'meta' ? 'e2e/browser/pages/csp-meta-page.html' : 'e2e/browser/pages/csp-page.html', '/app/csp-page.js': 'e2e/browser/pages/csp-page.js', '/app/lib/': lib, '/models/tiny-gqa/': 'tools/fixtures/tiny-gqa/' },
     policy === 'meta' ? {} : { 'content-security-policy': policy },
@@ -39,7 +40,7 @@ async function runUnder(browser: import('@playwright/test').Browser, policy: str
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   try {
-    await page.goto(`${server.url}/app/index.html`);
+    await page.goto(`${server.url}/app/index.html?threads=${threads}`);
     const status = page.locator('#status');
     await expect(status).toHaveText(/done|error/, { timeout: 150_000 });
     expect(await status.textContent()).toBe('done');
@@ -52,11 +53,13 @@ async function runUnder(browser: import('@playwright/test').Browser, policy: str
   }
 }
 
-test('under a strict CSP the built library runs; WebAssembly ranking with wasm-unsafe-eval, plain JavaScript without, same answer', async ({ browser }) => {
+test('under a strict CSP the built library runs, with ranking workers; WebAssembly ranking with wasm-unsafe-eval, plain JavaScript without, same answer', async ({ browser }) => {
   test.setTimeout(300_000);
   const results: Record<string, CspResult> = {};
-  for (const [label, policy] of [['wasm', WITH_WASM], ['strict', STRICT], ['meta', 'meta']] as const) {
-    results[label] = await test.step(`${label} policy`, () => runUnder(browser, policy));
+  // two ranking workers under both header policies (started as the engine worker's nested workers,
+  // which `worker-src 'self'` allows), none under the page's meta policy: the same answer either way
+  for (const [label, policy, threads] of [['wasm', WITH_WASM, 2], ['strict', STRICT, 2], ['meta', 'meta', 0]] as const) {
+    results[label] = await test.step(`${label} policy`, () => runUnder(browser, policy, threads));
   }
   console.log(JSON.stringify(results));
   const { wasm, strict, meta } = results;
@@ -74,6 +77,8 @@ test('under a strict CSP the built library runs; WebAssembly ranking with wasm-u
   // which takes its policy from its own script's response: ranking stays in WebAssembly there
   expect(meta.ranking).toBe('wasm-simd');
   expect(meta.tokens).toEqual(wasm.tokens);
+  expect(meta.moments).toEqual(wasm.moments);
+  expect([wasm.rankingThreads, strict.rankingThreads, meta.rankingThreads]).toEqual([2, 2, 0]);
   // the page itself broke no rule (the refused compile is the worker's, and is handled)
   expect(wasm.violations).toEqual([]);
   expect(strict.violations).toEqual([]);

@@ -46,7 +46,8 @@ test('watch --save-memory writes the saved-memory format; ask --memory answers f
   for (const f of blocks) expect(readFileSync(join(memory, f)).subarray(0, 4).toString('latin1')).toBe('SVMB');
   expect(JSON.parse(readFileSync(join(memory, 'streamvlm-watch.json'), 'utf8'))).toMatchObject({ model: MODEL, weights: 'f32', precision: 'f32', windowFrames: 4, kvBits: 4 });
 
-  const asked = cli(['ask', '--memory', memory, color.question, '--json']);
+  // ranked by two worker threads (dist-node/ranking-worker.js): the same recall as in one thread
+  const asked = cli(['ask', '--memory', memory, color.question, '--json', '--ranking-threads', '2']);
   expect(asked.code, asked.stderr.slice(-1500)).toBe(0);
   const [answer] = jsonLines(asked.stdout);
   expect(answer.question).toBe(color.question);

@@ -36,6 +36,7 @@ function stagePackage(stage: string): void {
   cpSync(builtLibrary(), join(stage, 'dist'), { recursive: true });
   build([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--declarationDir', join(stage, 'dist/types')]);
   build([vite, 'build', '--config', 'vite.node.config.ts', '--outDir', join(stage, 'dist-node'), '--emptyOutDir', '--logLevel', 'warn']);
+  build([vite, 'build', '--config', 'vite.node.config.ts', '--mode', 'worker', '--outDir', join(stage, 'dist-node'), '--logLevel', 'warn']);
 }
 
 test.beforeAll(async () => {
@@ -54,13 +55,13 @@ test.beforeAll(async () => {
 
 test('the tarball holds the library, worker, CLI, shaders, types, README and LICENSE, nothing else', async () => {
   const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
-  const kinds = new Set(files.map((f) => (f.startsWith('dist/types/') ? 'dist/types/' : f.startsWith('shaders/') ? 'shaders/' : f.replace(/^dist\/assets\/(engine-worker|shared)-.*\.js$/, 'dist/assets/$1-*.js'))));
-  expect([...kinds].sort()).toEqual(['LICENSE', 'README.md', 'bin/streamvlm.js', 'dist-node/cli.js', 'dist/assets/engine-worker-*.js', 'dist/assets/shared-*.js', 'dist/selfcheck.js', 'dist/streamvlm.js', 'dist/types/', 'package.json', 'shaders/'].sort());
+  const kinds = new Set(files.map((f) => (f.startsWith('dist/types/') ? 'dist/types/' : f.startsWith('shaders/') ? 'shaders/' : f.replace(/^dist\/assets\/(engine-worker|ranking-worker|shared)-.*\.js$/, 'dist/assets/$1-*.js'))));
+  expect([...kinds].sort()).toEqual(['LICENSE', 'README.md', 'bin/streamvlm.js', 'dist-node/cli.js', 'dist-node/ranking-worker.js', 'dist/assets/engine-worker-*.js', 'dist/assets/ranking-worker-*.js', 'dist/assets/shared-*.js', 'dist/selfcheck.js', 'dist/streamvlm.js', 'dist/types/', 'package.json', 'shaders/'].sort());
   const pkg = JSON.parse(readFileSync(join(app, 'node_modules/streamvlm/package.json'), 'utf8'));
   expect(pkg.license).toBe('MIT');
   expect(readFileSync(join(app, 'node_modules/streamvlm/LICENSE'), 'utf8')).toContain('Copyright (c) 2026 streamvlm contributors');
   // runtime dependencies are exactly the packages shipped files import
-  const shipped = ['dist/streamvlm.js', 'dist/selfcheck.js', 'dist-node/cli.js', 'bin/streamvlm.js', ...files.filter((f) => f.startsWith('dist/assets/') || f.endsWith('.d.ts'))];
+  const shipped = ['dist/streamvlm.js', 'dist/selfcheck.js', 'dist-node/cli.js', 'dist-node/ranking-worker.js', 'bin/streamvlm.js', ...files.filter((f) => f.startsWith('dist/assets/') || f.endsWith('.d.ts'))];
   const imported = new Set<string>();
   for (const f of shipped) {
     const text = readFileSync(join(app, 'node_modules/streamvlm', f), 'utf8');

@@ -35,7 +35,7 @@ function referenceScore(q: Float32Array, qTokens: number, keys: Float32Array, to
   return total / (qTokens * shape.heads);
 }
 
-test('the attention-mass score is the mean log-sum-exp of q·k/√d, over int8 keys within their rounding', () => {
+test('the attention-mass score is the mean log-sum-exp of q·k/√d, over int8 keys within their rounding', async () => {
   const rng = new Random(11);
   const keys = new AttentionKeys(shape);
   const frames = [randomKeys(rng, 28), randomKeys(rng, 17), randomKeys(rng, 1)];
@@ -45,14 +45,14 @@ test('the attention-mass score is the mean log-sum-exp of q·k/√d, over int8 k
   expect(keys.bytes).toBe((28 + 20 + 4) * (ch + shape.kvHeads * 4 + 4));
   const qTokens = 5;
   const q = new Float32Array(qTokens * shape.heads * shape.headDim).map(() => 0.5 * rng.normal());
-  const got = keys.score(q, qTokens, [2, 0, 1]);
+  const got = await keys.score(q, qTokens, [2, 0, 1]);
   [2, 0, 1].forEach((f, n) => {
     const want = referenceScore(q, qTokens, frames[f], frames[f].length / ch);
     // int8 with a scale per (token, KV head): a relative key error ≲ 1/254 per element
     expect(Math.abs(got[n] - want)).toBeLessThan(0.05);
   });
-  expect(() => keys.score(q, qTokens, [3])).toThrow(/frame 3 has no keys/);
-  expect(() => keys.score(q.subarray(1), qTokens, [0])).toThrow(/query values/);
+  await expect(keys.score(q, qTokens, [3])).rejects.toThrow(/frame 3 has no keys/);
+  await expect(keys.score(q.subarray(1), qTokens, [0])).rejects.toThrow(/query values/);
   expect(() => keys.set(4, new Float32Array(ch + 1), 1)).toThrow(/key values/);
 });
 
@@ -71,26 +71,26 @@ function plantedStore(rng: Random, frames: number, planted: number[], q: Float32
   return keys;
 }
 
-test('stores within the budget are ranked exactly; larger ones in two passes that keep the frames the question points at', () => {
+test('stores within the budget are ranked exactly; larger ones in two passes that keep the frames the question points at', async () => {
   const rng = new Random(12);
   const q = new Float32Array(shape.heads * shape.headDim).map(() => rng.normal());
   const small = plantedStore(rng, 200, [7, 150], q);
-  const r = rankByAttention(q, 1, small, 200, 8);
-  const full = small.score(q, 1, Int32Array.from({ length: 200 }, (_, i) => i));
+  const r = await rankByAttention(q, 1, small, 200, 8);
+  const full = await small.score(q, 1, Int32Array.from({ length: 200 }, (_, i) => i));
   expect(r.chosen).toEqual(topK(full, 8));
   expect(r.chosen).toEqual(expect.arrayContaining([7, 150]));
   expect(r.scores.size).toBe(200);
 
   const planted = [17, 640, 1500, 2222, 2999];
   const big = plantedStore(rng, 3000, planted, q);
-  const exact = topK(big.score(q, 1, Int32Array.from({ length: 3000 }, (_, i) => i)), 8);
+  const exact = topK(await big.score(q, 1, Int32Array.from({ length: 3000 }, (_, i) => i)), 8);
   expect(exact).toEqual(expect.arrayContaining(planted));
   // within the default budget (3000 frames × 20 tokens × 4 heads × 32 = 7.7 M multiply-adds): exact
-  const e = rankByAttention(q, 1, big, 3000, 8);
+  const e = await rankByAttention(q, 1, big, 3000, 8);
   expect(e.chosen).toEqual(exact);
   expect(e.scores.size).toBe(3000);
   // a budget of nothing: the first pass keeps max(8k, 256) candidates, and they are rescored
-  const b = rankByAttention(q, 1, big, 3000, 8, 1);
+  const b = await rankByAttention(q, 1, big, 3000, 8, 1);
   expect(b.chosen).toEqual(exact);
   expect(b.chosen).toEqual([...b.chosen].sort((x, y) => x - y));
   expect(b.scores.size).toBe(256);

@@ -70,7 +70,7 @@ test('the max-sim policy ranks the needle frame first where the attention mass p
   const { store, question } = stream();
   const ranked = async (policy: string) => {
     const s = store(policy);
-    const r = (await s.retrievalIndex()).rank(question, 3, s);
+    const r = await (await s.retrievalIndex()).rank(question, 3, s);
     const order = [...r.scores.entries()].sort((a, b) => b[1] - a[1]).map(([f]) => f);
     return { chosen: r.chosen, order, scored: r.scores.size };
   };
@@ -109,7 +109,7 @@ test('max-sim scores are the mean over question tokens and heads of the best q·
     // the policy's scorer over the int8 keys its index keeps of the same payload
     const kept = new AttentionKeys({ heads, kvHeads, headDim });
     kept.set(0, payloadLayerKeys(block, block.payload, layer), frameTokens);
-    expect(maxSimScores(kept, q, qTokens, [0])[0]).toBeCloseTo(want, 1);
+    expect((await maxSimScores(kept, q, qTokens, [0]))[0]).toBeCloseTo(want, 1);
   }
 });
 
@@ -117,11 +117,11 @@ test('every registered policy ranks through the store, a reopened (lazy) store a
   const { store, question } = stream();
   for (const name of Object.keys(RETRIEVAL_POLICIES)) {
     const live = store(name);
-    const want = (await live.retrievalIndex()).rank(question, 4, live).chosen;
+    const want = (await (await live.retrievalIndex()).rank(question, 4, live)).chosen;
     // the same blocks added lazily, payloads on "disk": indexed when a question needs them
     const lazy = new MemoryStore(meta, { index: retrievalPolicy(name).createIndex(geometry) });
     for (const b of live.lazyBlocks()) lazy.add(b);
-    expect((await lazy.retrievalIndex()).rank(question, 4, lazy).chosen, name).toEqual(want);
+    expect((await (await lazy.retrievalIndex()).rank(question, 4, lazy)).chosen, name).toEqual(want);
   }
   expect(() => retrievalPolicy('nope')).toThrow(/unknown retrieval policy "nope"; known: attention, key-summary, max-sim/);
 });

@@ -1,3 +1,4 @@
+import { nodeRankingWorkers } from '../platform/node/ranking-workers';
 import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, Moment, StreamEngineOptions } from '../engine/types';
 import { InputError } from '../errors';
@@ -25,20 +26,22 @@ export interface AskCommandOptions {
   /** Only the flags given: the rest come from the settings saved with the memory. */
   load: Partial<CliLoadOptions>;
   json: boolean;
+  /** Ranking worker threads (--ranking-threads). */
+  rankingThreads: 'auto' | number;
 }
 
 export function askOptions(args: ParsedArgs): AskCommandOptions {
-  checkKnownOptions(args, 'ask', ['memory', 'model', 'max-new-tokens', 'top-k', 'weights', 'precision']);
+  checkKnownOptions(args, 'ask', ['memory', 'model', 'max-new-tokens', 'top-k', 'weights', 'precision', 'ranking-threads']);
   const memory = option(args, 'memory');
   if (!memory) throw new InputError('ask needs --memory DIR (a folder written by streamvlm watch --save-memory DIR)');
   const questions = args.positional.map((q) => q.trim());
   if (questions.length === 0 || questions.some((q) => q === '')) throw new InputError('ask needs a question: streamvlm ask --memory DIR "What happened?"');
-  const sdk = sdkOptionsFrom(args, ['max-new-tokens', 'top-k']);
+  const sdk = sdkOptionsFrom(args, ['max-new-tokens', 'top-k', 'ranking-threads']);
   const given = loadOptions(args);
   const load: Partial<CliLoadOptions> = {};
   if (option(args, 'weights') !== undefined) load.weightFormat = given.weightFormat;
   if (option(args, 'precision') !== undefined) load.precision = given.precision;
-  return { memory, model: option(args, 'model'), questions, maxNewTokens: sdk.maxAnswerTokens ?? CLI_DEFAULTS.maxAnswerTokens, topK: sdk.topK, load, json: args.flags.has('json') };
+  return { memory, model: option(args, 'model'), questions, maxNewTokens: sdk.maxAnswerTokens ?? CLI_DEFAULTS.maxAnswerTokens, topK: sdk.topK, load, json: args.flags.has('json'), rankingThreads: sdk.rankingThreads ?? 'auto' };
 }
 
 const time = (ms: number) => frameTimestamp(ms / 1000);
@@ -65,7 +68,7 @@ export async function askCommand(o: AskCommandOptions): Promise<number> {
     if (settings?.frameResize !== undefined) engineOptions.frameResize = settings.frameResize;
     const topK = o.topK ?? settings?.topK;
     if (topK !== undefined) engineOptions.topK = topK;
-    const engine = await StreamEngine.create(vlm, engineOptions);
+    const engine = await StreamEngine.create(vlm, engineOptions, { ranking: nodeRankingWorkers(o.rankingThreads) });
     // the engine takes the memory's K/V encoding, so what can differ is the model or its precision
     checkStoreMeta(memory.meta, engine.meta, () => `--memory ${o.memory} was made by another model or precision (${memory.meta.dtype}) than ${model} here (${engine.meta.dtype}); pass the --model and --precision watch used`);
     await engine.restoreMemory(memory.meta, memory.blocks);

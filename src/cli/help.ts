@@ -40,6 +40,8 @@ end); the answer sees only the frames up to then. Answers print with the moments
   --max-new-tokens N      longest answer in tokens (default 64)
   --frame-resize video|image  the frames' resize (default video)
   --memory-ram-mb M       MiB of stored frames' K/V kept in RAM, the rest in a temp folder
+  --ranking-threads auto|N  worker threads that rank stored frames for a question (default auto:
+                          half the cores, at most 8; 0: the main thread; same answers either way)
   --save-memory DIR       save the stream's memory in DIR at the end, for \`streamvlm ask\`
   --answer-context reprefill|restore  how an answer's context is built: the recalled frames and
                           the window encoded afresh in one pass (default), or their K/V restored
@@ -58,6 +60,7 @@ saved-memory format), without the video, as if asked at the end of the stream. T
 precision and window default to those watch used.
   --max-new-tokens N      longest answer in tokens (default 64)
   --top-k K               frames recalled per question (default: as watch had it)
+  --ranking-threads auto|N  worker threads that rank stored frames (default auto; as for watch)
   --weights, --precision  as for generate
   --json                  one JSON line per answer: {"question","tokens","text","moments":[…]}`,
 

@@ -16,6 +16,7 @@ export const SDK_FLAGS = {
   'memory-ram-mb': 'memoryRamMB',
   weights: 'weightFormat',
   precision: 'precision',
+  'ranking-threads': 'rankingThreads',
 } as const satisfies Record<string, keyof StreamVLMOptions>;
 
 export type SdkFlag = keyof typeof SDK_FLAGS;
@@ -33,6 +34,7 @@ function sdkValue(key: keyof StreamVLMOptions, raw: string): unknown {
     return raw.trim() === '' || Number.isNaN(n) ? raw : n;
   }
   if (key === 'kvBits') return KV_STORE_BITS.find((b) => String(b) === raw) ?? raw;
+  if (key === 'rankingThreads' && /^\d+$/.test(raw)) return Number(raw);
   return raw;
 }
 

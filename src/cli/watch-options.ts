@@ -6,7 +6,7 @@ import { checkKnownOptions, checkNoPositional, option, type ParsedArgs } from '.
 import { sdkOptionsFrom, type SdkFlag } from './sdk-options';
 
 /** The StreamVLM.load options `watch` takes, as flags. */
-const WATCH_SDK_FLAGS: readonly SdkFlag[] = ['fps', 'window', 'kv-bits', 'top-k', 'max-new-tokens', 'frame-resize', 'memory-ram-mb'];
+const WATCH_SDK_FLAGS: readonly SdkFlag[] = ['fps', 'window', 'kv-bits', 'top-k', 'max-new-tokens', 'frame-resize', 'memory-ram-mb', 'ranking-threads'];
 
 // `streamvlm watch` options, apart from the command so they can be checked without a GPU.
 
@@ -27,6 +27,8 @@ export interface WatchOptions {
   saveMemory?: string;
   json: boolean;
   load: CliLoadOptions;
+  /** Ranking worker threads (--ranking-threads; platform/node/ranking-workers.ts). */
+  rankingThreads: 'auto' | number;
   /** Test hook: destroy the GPU device when the video reaches this time, ms (the stream recovers); null: never. */
   loseDeviceAtMs: number | null;
   /** Test hook (`--lose-device-at load`): destroy the first GPU device while the model loads onto it. */
@@ -89,7 +91,7 @@ export function watchOptions(args: ParsedArgs): WatchOptions {
   engine.maxAnswerTokens = maxNewTokens;
   const { atMs: loseDeviceAtMs, duringLoad: loseDeviceDuringLoad } = loseDeviceOption(option(args, 'lose-device-at'));
   checkNoPositional(args);
-  return { model, video: videos[0], fps: sdk.fps ?? CLI_DEFAULTS.fps, engine, maxNewTokens, questions, saveMemory, json: args.flags.has('json'), load: loadOptions(args), loseDeviceAtMs, loseDeviceDuringLoad };
+  return { model, video: videos[0], fps: sdk.fps ?? CLI_DEFAULTS.fps, engine, maxNewTokens, questions, saveMemory, json: args.flags.has('json'), load: loadOptions(args), rankingThreads: sdk.rankingThreads ?? 'auto', loseDeviceAtMs, loseDeviceDuringLoad };
 }
 
 /** `--lose-device-at`: `load`, a video time S, or both (`load,S`: one run sees both recoveries). */

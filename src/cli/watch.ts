@@ -1,3 +1,4 @@
+import { nodeRankingWorkers } from '../platform/node/ranking-workers';
 import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, AskOptions, Moment } from '../engine/types';
 import { frameTimestamp } from '../model/prompt';
@@ -67,7 +68,7 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
         if (resume) return StreamEngine.create(model, options, { resume });
         // a RAM budget spills older frames' K/V to a temp folder (removed with the engine)
         const spill = Number.isFinite(o.engine.ramBudgetBytes ?? Infinity) ? await FsSpill.create() : undefined;
-        return StreamEngine.create(model, options, { spill });
+        return StreamEngine.create(model, options, { spill, ranking: nodeRankingWorkers(o.rankingThreads) });
       },
     },
     (e) => {

@@ -17,7 +17,9 @@ import { RAW_CODEC } from '../memory/codecs/raw';
 import { codecOf, kvCodec } from '../memory/codecs/registry';
 import { checkPayload } from '../memory/payload';
 import { FrameBlockReader } from '../memory/restore';
-import type { RetrievalIndex } from '../memory/retrieval/policy';
+import type { ParallelRanking } from '../memory/ranking-shard-protocol';
+import { ShardLostError } from '../memory/ranking-shards';
+import type { Ranking, RetrievalIndex } from '../memory/retrieval/policy';
 import { retrievalPolicy } from '../memory/retrieval/registry';
 import { rankingPath } from '../memory/simd-dot';
 import type { PayloadSpill } from '../memory/spill';
@@ -120,6 +122,8 @@ export class StreamEngine {
     private readonly spill: PayloadSpill | null,
     /** Reads each window frame's rows back raw after its prefill (null: options.windowBackup off). */
     private readonly backupWriter: FrameBlockWriter | null,
+    /** Worker threads the retrieval index may rank with (StreamEngine.create's `host.ranking`). */
+    private readonly parallelRanking: ParallelRanking | undefined,
     store: MemoryStore | null,
   ) {
     this.store = store ?? new MemoryStore(meta, { ramBudgetBytes: options.ramBudgetBytes, spill: spill ?? undefined, index: this.createRetrievalIndex() });
@@ -132,7 +136,7 @@ export class StreamEngine {
    */
   createRetrievalIndex(): RetrievalIndex {
     const kv = this.model.kvShape;
-    return retrievalPolicy(this.options.retrieval).createIndex({ layers: kv.layers, heads: kv.queryHeads, kvHeads: kv.kvHeads, headDim: kv.headDim, layer: this.options.retrievalLayer });
+    return retrievalPolicy(this.options.retrieval).createIndex({ layers: kv.layers, heads: kv.queryHeads, kvHeads: kv.kvHeads, headDim: kv.headDim, layer: this.options.retrievalLayer }, this.parallelRanking);
   }
 
   /**
@@ -141,8 +145,11 @@ export class StreamEngine {
    * `host.resume`: the state an engine on a lost GPU device handed over (handOver): this engine
    * takes its memory store and spill as they are and rebuilds the window from its RAM backups, so
    * the stream goes on as if the device had never been lost.
+   * `host.ranking`: worker threads the retrieval index ranks stored frames with (ranking-shards.ts:
+   * the same scores, the cost that grows with the store divided among them); without it, or where
+   * no worker starts, ranking runs in the engine's thread. A resumed store keeps its index.
    */
-  static async create(model: VisionLanguageModel, options: StreamEngineOptions = {}, host: { spill?: PayloadSpill; resume?: EngineState } = {}): Promise<StreamEngine> {
+  static async create(model: VisionLanguageModel, options: StreamEngineOptions = {}, host: { spill?: PayloadSpill; resume?: EngineState; ranking?: ParallelRanking } = {}): Promise<StreamEngine> {
     const o = engineSettings(options, model.kvShape.layers);
 
     const text = model.text;
@@ -169,7 +176,7 @@ export class StreamEngine {
     const streamCache = text.createCache(streamRows);
     const answerCache = text.createCache(answerRows);
     const backupWriter = o.windowBackup ? new FrameBlockWriter(model.gpu, { ...meta, bits: RAW_CODEC.bits, codec: RAW_CODEC.id }) : null;
-    const engine = new StreamEngine(model, o, meta, prompt, S, maxFrameTokens, streamCache, answerCache, model.createFrameEncoder(o.frameResize), new FrameBlockWriter(model.gpu, meta), new FrameBlockReader(model.gpu), resume ? resume.spill : (host.spill ?? null), backupWriter, resume?.store ?? null);
+    const engine = new StreamEngine(model, o, meta, prompt, S, maxFrameTokens, streamCache, answerCache, model.createFrameEncoder(o.frameResize), new FrameBlockWriter(model.gpu, meta), new FrameBlockReader(model.gpu), resume ? resume.spill : (host.spill ?? null), backupWriter, host.ranking, resume?.store ?? null);
     // the sinks: the prefix, prefilled once
     const rec = new CommandRecorder(model.gpu, undefined, 'stream prefix');
     const done = engine.recordPiece(rec, streamCache, prefix, null);
@@ -531,7 +538,15 @@ export class StreamEngine {
     const queries = await this.captureQueries(question, 'bare');
     const t1 = now();
     parts.queryMs = t1 - t0;
-    const ranked = index.rank(queries, k, this.store);
+    let ranked: Ranking;
+    try {
+      ranked = await index.rank(queries, k, this.store);
+    } catch (e) {
+      if (!(e instanceof ShardLostError)) throw e;
+      // a ranking worker died with its frames' keys: the index starts again in this thread and the
+      // store gives it every frame again (payloads on the spill are read back), then the same question ranks
+      ranked = await (await this.store.retrievalIndex()).rank(queries, k, this.store);
+    }
     parts.rankMs = now() - t1;
     return ranked;
   }
@@ -581,6 +596,7 @@ export class StreamEngine {
       windowBackupBytes: this.window.reduce((n, w) => n + (w.backup?.payload.byteLength ?? 0), 0),
       framesLostToDeviceLoss: this.framesLost,
       ranking: rankingPath(),
+      rankingThreads: this.store.rankingThreads,
       storeFrames: this.store.frames,
       storeBytes: this.store.bytes,
       storeSideBytes: this.store.sideBytes,
@@ -656,6 +672,7 @@ export class StreamEngine {
       this.destroyGpuResources();
       if (this.handedOver) return;
       await this.store.settled();
+      this.store.close();
       await this.spill?.destroy().catch(() => {});
     });
     this.disposed = true;

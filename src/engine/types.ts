@@ -144,6 +144,11 @@ export interface EngineStats {
    * Policy without 'wasm-unsafe-eval' forbids compiling it.
    */
   ranking: RankingPath;
+  /**
+   * Worker threads ranking stored frames in parallel, each keeping a share of the frames' keys
+   * (0: the engine's own thread; the browser SDK starts them, memory/ranking-shards.ts).
+   */
+  rankingThreads: number;
   storeFrames: number;
   /** The memory store's bytes: payloads, key summaries (as unit summaries, f32) and thumbnails. */
   storeBytes: number;

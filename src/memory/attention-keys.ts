@@ -1,5 +1,7 @@
 import { InputError } from '../errors';
 import { Int8Logits, quantizeRowsInt16 } from './int8-logits';
+import { scoreKeptFrames, type LogitReduction, type PreparedQuestion } from './kept-frame-scores';
+import type { RankingShards } from './ranking-shards';
 
 /** The geometry of the retrieval layer's keys and queries. */
 export interface AttentionKeyShape {
@@ -13,21 +15,42 @@ export interface AttentionKeyShape {
  * score (retriever.ts): int8 with one scale per (token, KV head), a quarter of f32, kept where the
  * ranking kernels read them (int8-logits.ts, padded to 4 tokens). For SmolVLM2-256M (78 tokens × 3
  * KV heads × 64) that is 16 KB a frame, 56 MB for an hour at 1 frame/s; for the needle model 2 KB.
- * Kept in RAM beside the key summaries, never spilled: ranking reads all.
+ * Kept in RAM beside the key summaries, never spilled: ranking reads all. With `shards` the keys
+ * live in ranking workers instead (ranking-shards.ts), which score a question's frames in parallel
+ * with the same loop, so the scores are the same bits.
  */
 export class AttentionKeys {
   private readonly tokensOf: (number | undefined)[] = [];
   private tokenCount = 0;
   private frameCount = 0;
-  private readonly kernel: Int8Logits;
+  /** The keys in this thread (null while shards keep them). */
+  private readonly kernel: Int8Logits | null;
 
-  constructor(readonly shape: AttentionKeyShape) {
+  constructor(
+    readonly shape: AttentionKeyShape,
+    private readonly shards: RankingShards | null = null,
+  ) {
     if (shape.heads % shape.kvHeads !== 0) throw new InputError(`AttentionKeys: ${shape.heads} query heads do not group onto ${shape.kvHeads} KV heads`);
-    this.kernel = new Int8Logits(shape.headDim, shape.kvHeads);
+    this.kernel = shards ? null : new Int8Logits(shape.headDim, shape.kvHeads);
   }
 
   get bytes(): number {
-    return this.kernel.bytes;
+    return this.shards ? this.shards.bytes : this.kernel!.bytes;
+  }
+
+  /** Ranking workers scoring in parallel (0: this thread alone). */
+  get threads(): number {
+    return this.shards && !this.shards.lost ? this.shards.threads : 0;
+  }
+
+  /** Why the ranking workers, and the keys they kept, were lost; null while they serve or where there are none. */
+  get lost(): string | null {
+    return this.shards?.lost ?? null;
+  }
+
+  /** Stops the ranking workers, if any (the keys they kept go with them). */
+  close(): void {
+    this.shards?.close();
   }
 
   /** Mean tokens of the frames kept (what ranking a frame costs scales with). */
@@ -45,7 +68,10 @@ export class AttentionKeys {
     const ch = kvHeads * headDim;
     if (!Number.isInteger(tokens) || tokens < 1 || keys.length !== tokens * ch) throw new InputError(`AttentionKeys: ${keys.length} key values for ${tokens} tokens of ${ch} channels`);
     const { codes, scales } = quantizeKeysInt8(keys, tokens, kvHeads, headDim);
-    this.kernel.storeFrame(i, codes, scales, tokens);
+    // keys for workers that were lost are dropped: the index starts again from the store before its next ranking
+    if (this.shards) {
+      if (this.shards.lost === null) this.shards.store(i, codes, scales, tokens);
+    } else this.kernel!.storeFrame(i, codes, scales, tokens);
     const old = this.tokensOf[i];
     this.tokenCount += tokens - (old ?? 0);
     if (old === undefined) this.frameCount++;
@@ -59,7 +85,7 @@ export class AttentionKeys {
    * `headStride` > 1 scores only every headStride-th query head (a first pass whose rows repeat
    * per KV head group scores each group once).
    */
-  score(queries: Float32Array, queryTokens: number, frames: ArrayLike<number>, headStride = 1): Float32Array {
+  score(queries: Float32Array, queryTokens: number, frames: ArrayLike<number>, headStride = 1): Promise<Float32Array> {
     return this.reduceLogits(queries, queryTokens, frames, 'logSumExp', headStride, 'AttentionKeys.score');
   }
 
@@ -69,12 +95,20 @@ export class AttentionKeys {
    * log-sum-exp or their max; the frame's score is the mean of those. `label` names the caller in
    * errors. The logits come from int16-quantized queries and the int8 keys (int8-logits.ts), in f32.
    */
-  reduceLogits(queries: Float32Array, queryTokens: number, frames: ArrayLike<number>, reduce: 'logSumExp' | 'max', headStride = 1, label = 'AttentionKeys'): Float32Array {
+  async reduceLogits(queries: Float32Array, queryTokens: number, frames: ArrayLike<number>, reduce: LogitReduction, headStride = 1, label = 'AttentionKeys'): Promise<Float32Array> {
+    const question = this.prepare(queries, queryTokens, headStride, label);
+    for (let n = 0; n < frames.length; n++) if (!this.has(frames[n])) throw new InputError(`${label}: frame ${frames[n]} has no keys`);
+    return this.shards ? this.shards.score(question, frames, reduce) : scoreKeptFrames(this.kernel!, question, frames, reduce);
+  }
+
+  /**
+   * The scored rows — (question token, every headStride-th head) — gathered by KV group, so each
+   * group's rows meet its keys in one run, quantized to int16.
+   */
+  private prepare(queries: Float32Array, queryTokens: number, headStride: number, label: string): PreparedQuestion {
     const { heads, kvHeads, headDim } = this.shape;
     if (queries.length !== queryTokens * heads * headDim) throw new InputError(`${label}: ${queries.length} query values for ${queryTokens} tokens of ${heads}·${headDim}`);
     const group = heads / kvHeads;
-    // the scored rows — (question token, every headStride-th head) — gathered by KV group, so each
-    // group's rows meet its keys in one run
     const rowsPerToken = Math.ceil(heads / headStride);
     const gathered = new Float32Array(queryTokens * rowsPerToken * headDim);
     const groupStart = new Int32Array(kvHeads + 1);
@@ -91,17 +125,7 @@ export class AttentionKeys {
     groupStart[kvHeads] = row;
     const q = quantizeRowsInt16(gathered, headDim);
     const invSqrt = 1 / Math.sqrt(headDim);
-    for (let n = 0; n < frames.length; n++) if (!this.has(frames[n])) throw new InputError(`${label}: frame ${frames[n]} has no keys`);
-    this.kernel.setQuestion(q.codes, q.scales.map((s) => s * invSqrt));
-    const out = new Float32Array(frames.length);
-    for (let n = 0; n < frames.length; n++) {
-      const stats = this.kernel.frame(frames[n], groupStart);
-      let total = 0;
-      if (reduce === 'max') for (let r = 0; r < row; r++) total += stats[2 * r];
-      else for (let r = 0; r < row; r++) total += stats[2 * r] + Math.log(stats[2 * r + 1]);
-      out[n] = total / row;
-    }
-    return out;
+    return { codes: q.codes, rowScales: q.scales.map((s) => s * invSqrt), groupStart, rows: row };
   }
 }
 

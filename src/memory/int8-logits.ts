@@ -312,6 +312,11 @@ export class Int8Logits {
   }
 }
 
+/** Bytes Int8Logits keeps for a frame of `tokens` tokens (what a ranking worker holds for it, too). */
+export function keptFrameBytes(tokens: number, kvHeads: number, headDim: number): number {
+  return slotSize(Math.ceil(tokens / 4) * 4, kvHeads * headDim, kvHeads);
+}
+
 /** Bytes of a frame slot of t4 tokens: codes, key scales, mask. */
 function slotSize(t4: number, stride: number, kvHeads: number): number {
   return align16(align16(t4 * stride) + kvHeads * t4 * 4 + t4 * 4);

@@ -151,13 +151,13 @@ export function retrieve(question: Float32Array, unitSummaries: RowMatrix, coars
 export const RANK_BUDGET_MACS = 3e8;
 
 /** Scores the listed frames for a question's queries [tokens, heads·headDim] (AttentionKeys.score's contract). */
-export type FrameScorer = (queries: Float32Array, tokens: number, frames: Int32Array) => Float32Array;
+export type FrameScorer = (queries: Float32Array, tokens: number, frames: Int32Array) => Promise<Float32Array>;
 
 /**
  * `exact` is the score the candidates are ranked by (default: the attention mass); other
  * token-level policies (retrieval/max-sim-policy.ts) pass theirs and keep this cost model and first pass.
  */
-export function rankByAttention(
+export async function rankByAttention(
   queries: Float32Array,
   tokens: number,
   keys: AttentionKeys,
@@ -165,7 +165,7 @@ export function rankByAttention(
   k: number,
   budget = RANK_BUDGET_MACS,
   exact: FrameScorer = (q, t, pool) => keys.score(q, t, pool),
-): { chosen: number[]; scores: Map<number, number> } {
+): Promise<{ chosen: number[]; scores: Map<number, number> }> {
   const all = Int32Array.from({ length: frames }, (_, i) => i);
   let pool: Int32Array = all;
   const { heads: h, headDim: d } = keys.shape;
@@ -179,9 +179,9 @@ export function rankByAttention(
     for (let t = 0; t < tokens; t++) for (let h = 0; h < heads; h++) for (let d = 0; d < headDim; d++) mean[Math.floor(h / group) * headDim + d] += queries[(t * heads + h) * headDim + d] / (tokens * group);
     const rows = new Float32Array(heads * headDim);
     for (let h = 0; h < heads; h++) rows.set(mean.subarray(Math.floor(h / group) * headDim, (Math.floor(h / group) + 1) * headDim), h * headDim);
-    pool = Int32Array.from(topK(keys.score(rows, 1, all, group), candidates));
+    pool = Int32Array.from(topK(await keys.score(rows, 1, all, group), candidates));
   }
-  const scores = exact(queries, tokens, pool);
+  const scores = await exact(queries, tokens, pool);
   const chosen = topK(scores, k).map((i) => pool[i]);
   const byFrame = new Map<number, number>();
   scores.forEach((s, i) => byFrame.set(pool[i], s));

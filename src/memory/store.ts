@@ -112,6 +112,8 @@ export class MemoryStore {
   async retrievalIndex(): Promise<RetrievalIndex> {
     const index = this.index;
     if (!index) throw new InputError('MemoryStore: made without a retrieval index');
+    // an index that lost its keys (a ranking worker died) starts again empty: every frame again
+    if (index.restart?.()) this.unindexed.splice(0, this.unindexed.length, ...this.list.keys());
     while (this.unindexed.length) {
       const i = this.unindexed[0];
       const block = await this.load(i);
@@ -119,6 +121,16 @@ export class MemoryStore {
       this.unindexed.shift();
     }
     return index;
+  }
+
+  /** Worker threads the retrieval index ranks with (0: the caller's thread). */
+  get rankingThreads(): number {
+    return this.index?.threads ?? 0;
+  }
+
+  /** Stops the retrieval index's workers, if any: the store is done with (its engine disposed). */
+  close(): void {
+    this.index?.close?.();
   }
 
   /** Keeps stored frame i's input embeddings (engines that re-prefill answer contexts). */

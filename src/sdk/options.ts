@@ -69,6 +69,13 @@ export interface StreamVLMOptions {
    * Default true.
    */
   windowBackup?: boolean;
+  /**
+   * Worker threads that rank remembered frames for a question, each keeping a share of their
+   * retrieval keys: ranking reads every stored frame, so on a long stream this is most of the time
+   * to the first token that grows with the stream, divided among the threads (same answers).
+   * 'auto' (default): half the logical cores, at most 8 (none below 4 cores); 0: rank in the engine's worker.
+   */
+  rankingThreads?: 'auto' | number;
 }
 
 
@@ -85,7 +92,7 @@ const sdkLabel: OptionLabel = (key) => `StreamVLM.load: ${key}`;
  * first bad one by `label`.
  */
 export function checkOptionValues(o: StreamVLMOptions, label: OptionLabel = sdkLabel): void {
-  const names = ['kvBits', 'fps', 'windowFrames', 'topK', 'maxAnswerTokens', 'queueCapacity', 'memoryRamMB', 'precision', 'weightFormat', 'timestamps', 'frameResize'] as const;
+  const names = ['kvBits', 'fps', 'windowFrames', 'topK', 'maxAnswerTokens', 'queueCapacity', 'memoryRamMB', 'precision', 'weightFormat', 'timestamps', 'frameResize', 'rankingThreads'] as const;
   for (const name of names) checkSetting(name, o[name], label(name));
 }
 
@@ -116,5 +123,6 @@ export function workerLoadOptions(o: ReturnType<typeof checkOptions>, precision:
     fps: o.fps,
     queueCapacity: o.queueCapacity,
     cache: o.cache,
+    rankingThreads: o.rankingThreads,
   };
 }

@@ -50,6 +50,8 @@ export const SDK_DEFAULTS = {
   persistStorage: true,
   /** The worker recovers from device loss: the window's RAM copy lets it lose no frame. */
   windowBackup: true,
+  /** Ranking worker threads: 'auto' is half the logical cores, at most 8 (worker/ranking-workers.ts). */
+  rankingThreads: 'auto' as 'auto' | number,
 };
 
 /** The CLI's (`generate`, `watch`, `ask`). */

@@ -47,6 +47,7 @@ export const SETTING_RULES = {
   kvCodec: oneOf(Object.keys(KV_CODECS), quoted(Object.keys(KV_CODECS))),
   retrieval: oneOf(Object.keys(RETRIEVAL_POLICIES), quoted(Object.keys(RETRIEVAL_POLICIES))),
   answerContext: oneOf(['reprefill', 'restore'], quoted(['reprefill', 'restore'])),
+  rankingThreads: { rule: "'auto' or a whole number from 0 to 16", accepts: (v: unknown) => v === 'auto' || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 16) },
 } satisfies Record<string, SettingRule>;
 
 export type SettingName = keyof typeof SETTING_RULES;

@@ -5,7 +5,7 @@ import * as Comlink from 'comlink';
 import { StreamEngine } from '../engine/stream-engine';
 import type { AskEvent, AskOptions, FrameSummary, StreamEngineOptions } from '../engine/types';
 import { DeviceLostError, InputError } from '../errors';
-import { SDK_DEFAULTS } from '../settings/index';
+import { checkSetting, SDK_DEFAULTS } from '../settings/index';
 import { GpuDevice } from '../gpu/device';
 import { checkStoreMeta } from '../memory/compatibility';
 import type { SaveReport } from '../memory/persist';
@@ -25,6 +25,8 @@ import { checkWorkerFrame, releaseFrame, toRgbImage, type WorkerFrame } from './
 import type { OpenMemoryReport, WorkerLoadInfo, WorkerLoadOptions, WorkerStats } from './protocol';
 import { Scheduler, type OfferResult, type SchedulerStats } from '../engine/scheduler';
 import { installTypedErrors } from './typed-errors';
+import { browserRankingWorkers } from '../platform/browser/ranking-workers';
+import type { ParallelRanking } from '../memory/ranking-shard-protocol';
 
 installTypedErrors();
 
@@ -38,6 +40,8 @@ interface Loaded {
   stream: RecoverableStream;
   scheduler: Scheduler<WorkerFrame, AskOptions, AskEvent>;
   engineOptions: WorkerLoadOptions['engine'];
+  /** The ranking workers each new engine's index starts (undefined: none). */
+  ranking: ParallelRanking | undefined;
   /** The saved memory the engine's older frames are read from (openMemory leaves them on disk), or null. */
   openedFrom: string | null;
 }
@@ -72,13 +76,13 @@ function ready(what: string): Loaded {
  * origin's private file system. Without OPFS (or if it cannot be opened) the budget is not enforced
  * and every payload stays in RAM, as before budgets existed.
  */
-async function createEngine(model: VisionLanguageModel, options: StreamEngineOptions = {}, resume?: EngineState): Promise<StreamEngine> {
+async function createEngine(model: VisionLanguageModel, options: StreamEngineOptions = {}, resume?: EngineState, ranking?: ParallelRanking): Promise<StreamEngine> {
   // this worker recovers from device loss: the window's backups let it lose no frame
   const settings: StreamEngineOptions = { windowBackup: SDK_DEFAULTS.windowBackup, ...options };
   if (resume) return StreamEngine.create(model, settings, { resume });
   const spill = Number.isFinite(options.ramBudgetBytes ?? Infinity) ? await OpfsSpill.create().catch(() => undefined) : undefined;
   try {
-    return await StreamEngine.create(model, settings, { spill });
+    return await StreamEngine.create(model, settings, { spill, ranking });
   } catch (e) {
     await spill?.destroy();
     throw e;
@@ -89,6 +93,9 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
   if (loaded || loading) throw new InputError('load: this worker already has a model; dispose() it and start another worker');
   if (typeof modelUrl !== 'string' || modelUrl === '') throw new InputError('load: modelUrl must be the URL of a model folder (…/resolve/main/)');
   loading = (async () => {
+    checkSetting('rankingThreads', options.rankingThreads, 'load: rankingThreads');
+    const threads = options.rankingThreads ?? SDK_DEFAULTS.rankingThreads;
+    const ranking = browserRankingWorkers(threads === 'auto' ? undefined : threads);
     const source = options.cache === false ? new UrlSource(modelUrl) : new CachedUrlSource(modelUrl);
     // progress goes to the page for the first load only; a recovery's reload is reported by events
     let progress: ((p: LoadProgress) => void) | undefined = onProgress
@@ -121,7 +128,7 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
           );
           return { model, fromCache };
         },
-        createEngine: (model, resume) => withOutOfMemoryScope(model.gpu.device, 'creating the stream engine', () => createEngine(model, options.engine, resume)),
+        createEngine: (model, resume) => withOutOfMemoryScope(model.gpu.device, 'creating the stream engine', () => createEngine(model, options.engine, resume, ranking)),
       },
       (e) => {
         const told = emit(e);
@@ -148,7 +155,7 @@ async function load(modelUrl: string, options: WorkerLoadOptions = {}, onProgres
       },
       { fps: options.fps, queueCapacity: options.queueCapacity, release: releaseFrame },
     );
-    loaded = { stream, scheduler, engineOptions: options.engine, openedFrom: null };
+    loaded = { stream, scheduler, engineOptions: options.engine, ranking, openedFrom: null };
     const { gpu, model, engine } = stream;
     return { adapter: gpu.adapter, precision: model.precision, meta: { ...engine.meta }, engine: { ...engine.options } };
   })();
@@ -274,7 +281,7 @@ async function openInto(l: Loaded, name: string, saved: Awaited<ReturnType<typeo
   const gpu = l.stream.gpu;
   const fresh = current.stats().framesIngested === 0 && current.store.frames === 0;
   // restore into a new engine first, so a failure leaves the current stream untouched
-  const target = fresh ? current : await createEngine(l.stream.model, l.engineOptions);
+  const target = fresh ? current : await createEngine(l.stream.model, l.engineOptions, undefined, l.ranking);
   try {
     await target.restoreMemory(saved.meta, saved.blocks);
     // an engine made on a device lost meanwhile must not replace the one the recovery brings

@@ -20,6 +20,8 @@ export interface WorkerLoadOptions {
   queueCapacity?: number;
   /** Keep the model files in the browser's Cache Storage (default SDK_DEFAULTS.cache). */
   cache?: boolean;
+  /** Ranking worker threads: 'auto' (default) or a count, 0 for none (StreamVLMOptions.rankingThreads). */
+  rankingThreads?: 'auto' | number;
   /**
    * Test hook (never set unless a test asks): the model loads, counted from 0 (the first load,
    * then each try after a lost device: a retry of the start or a recovery's reload), whose GPU

@@ -11,6 +11,7 @@ const AREAS = {
   persist: () => import('./persist'),
   pipeline: () => import('./pipeline'),
   preprocess: () => import('./preprocess'),
+  ranking: () => import('./ranking'),
   sdk: () => import('./sdk'),
   'memory-interchange': () => import('./memory-interchange'),
   'sdk-storage': () => import('./sdk-storage'),

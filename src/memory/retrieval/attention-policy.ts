@@ -8,12 +8,12 @@ import { TokenKeysIndex } from './token-keys-index';
  * the measurements are).
  */
 class AttentionMassIndex extends TokenKeysIndex {
-  rank(question: QuestionQueries, k: number, store: RankedStore): Ranking {
+  rank(question: QuestionQueries, k: number, store: RankedStore): Promise<Ranking> {
     return rankByAttention(this.layerQueries(question), question.tokens, this.keys, store.frames, k);
   }
 }
 
 export const ATTENTION_POLICY: RetrievalPolicy = {
   name: 'attention',
-  createIndex: (geometry) => new AttentionMassIndex(geometry),
+  createIndex: (geometry, parallel) => new AttentionMassIndex(geometry, parallel),
 };

@@ -32,7 +32,7 @@ class KeySummaryIndex implements RetrievalIndex {
     return this.coarse;
   }
 
-  rank(question: QuestionQueries, k: number, store: RankedStore): Ranking {
+  async rank(question: QuestionQueries, k: number, store: RankedStore): Promise<Ranking> {
     const g = this.geometry;
     const q = questionVectors(question.queries, { layers: g.layers, tokens: question.tokens, heads: g.heads, kvHeads: g.kvHeads, headDim: g.headDim });
     return retrieve(q, store.unitSummaries(), this.coarse, this.shape, k);

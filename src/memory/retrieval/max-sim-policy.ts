@@ -14,12 +14,12 @@ import { TokenKeysIndex } from './token-keys-index';
  * `queries` is [queryTokens, heads·headDim]; `frames` lists store positions. Same keys and the same
  * cost per frame as the attention mass (one logit per query token, head and frame token).
  */
-export function maxSimScores(keys: AttentionKeys, queries: Float32Array, queryTokens: number, frames: ArrayLike<number>): Float32Array {
+export function maxSimScores(keys: AttentionKeys, queries: Float32Array, queryTokens: number, frames: ArrayLike<number>): Promise<Float32Array> {
   return keys.reduceLogits(queries, queryTokens, frames, 'max', 1, 'maxSimScores');
 }
 
 class MaxSimIndex extends TokenKeysIndex {
-  rank(question: QuestionQueries, k: number, store: RankedStore): Ranking {
+  rank(question: QuestionQueries, k: number, store: RankedStore): Promise<Ranking> {
     // the attention policy's cost budget and first pass for large stores, this score for the candidates
     return rankByAttention(this.layerQueries(question), question.tokens, this.keys, store.frames, k, undefined, (q, t, pool) => maxSimScores(this.keys, q, t, pool));
   }
@@ -27,5 +27,5 @@ class MaxSimIndex extends TokenKeysIndex {
 
 export const MAX_SIM_POLICY: RetrievalPolicy = {
   name: 'max-sim',
-  createIndex: (geometry) => new MaxSimIndex(geometry),
+  createIndex: (geometry, parallel) => new MaxSimIndex(geometry, parallel),
 };

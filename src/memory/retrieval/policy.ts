@@ -1,4 +1,5 @@
 import type { FrameBlock } from '../frame-block';
+import type { ParallelRanking } from '../ranking-shard-protocol';
 import type { RowMatrix } from '../simd-dot';
 
 /** The model geometry a retrieval index is built for. */
@@ -52,7 +53,16 @@ export interface RetrievalIndex {
   /** RAM the index holds. */
   readonly bytes: number;
   /** The k stored frames to restore for a question, in time order. */
-  rank(question: QuestionQueries, k: number, store: RankedStore): Ranking;
+  rank(question: QuestionQueries, k: number, store: RankedStore): Promise<Ranking>;
+  /** Worker threads ranking in parallel (0 or absent: the caller's thread alone). */
+  readonly threads?: number;
+  /**
+   * Called before a ranking: true once after the index lost what it held (its ranking workers
+   * died) and started again empty; the store then adds every frame again.
+   */
+  restart?(): boolean;
+  /** Stops the index's workers, if any. */
+  close?(): void;
 }
 
 /**
@@ -62,5 +72,6 @@ export interface RetrievalIndex {
  */
 export interface RetrievalPolicy {
   readonly name: string;
-  createIndex(geometry: RetrievalGeometry): RetrievalIndex;
+  /** `parallel`: worker threads the index may rank with (policies whose ranking gains nothing ignore it). */
+  createIndex(geometry: RetrievalGeometry, parallel?: ParallelRanking): RetrievalIndex;
 }
