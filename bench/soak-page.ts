@@ -137,6 +137,7 @@ try {
     maxAnswerTokens: 8,
     queueCapacity: capacity,
     memoryRamMB: num('memoryRamMB', 1024),
+    rankingThreads: params.get('rankingThreads') === null || params.get('rankingThreads') === 'auto' ? 'auto' : Number(params.get('rankingThreads')),
     // the model stays out of Cache Storage: the soak measures the stream, not the cache
     cache: false,
     persistStorage: false,

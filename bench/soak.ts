@@ -4,7 +4,7 @@
 //   npx vite build -c vite.gpu-browser.config.ts && npm run build:node     (here; then on the GPU machine:)
 //   node bench/soak.mjs [--frames 20000] [--ask-every 500] [--out soak-out] [--sample-seconds 5]
 //     [--seed 7000] [--model tools/fixtures/needle-vlm] [--precision auto|f32|f16] [--f16]
-//     [--memory-ram-mb 1024] [--max-seconds S]
+//     [--memory-ram-mb 1024] [--ranking-threads auto|N] [--max-seconds S]
 //
 // Writes <out>/soak.json (rewritten at every sample: a run cut short keeps its samples) and, at the
 // end, <out>/soak.png (one panel per metric over frames ingested). Each sample: frames pushed and
@@ -33,7 +33,7 @@ const log = (line: string) => console.error(`[soak ${elapsed().toFixed(1)}s] ${l
 let args: ParsedArgs;
 try {
   args = parseArgs(process.argv.slice(2), ['f16']);
-  checkKnownOptions(args, COMMAND, ['frames', 'ask-every', 'out', 'sample-seconds', 'seed', 'model', 'precision', 'memory-ram-mb', 'max-seconds']);
+  checkKnownOptions(args, COMMAND, ['frames', 'ask-every', 'out', 'sample-seconds', 'seed', 'model', 'precision', 'memory-ram-mb', 'ranking-threads', 'max-seconds']);
 } catch (e) {
   fail((e as Error).message);
 }
@@ -49,6 +49,8 @@ const askEvery = num('ask-every', 500, { min: 0 });
 const sampleSeconds = num('sample-seconds', 5, { above: 0, integer: false });
 const seed = num('seed', 7000, { min: 0 });
 const memoryRamMB = num('memory-ram-mb', 1024, { min: 0, integer: false });
+// the SDK's rankingThreads: 'auto' (its default) or a count, 0 for ranking in the engine's worker
+const rankingThreads = option(args, 'ranking-threads') ?? 'auto';
 const maxSeconds = option(args, 'max-seconds') === undefined ? null : num('max-seconds', 0, { above: 0, integer: false });
 // the benchmark's seeds are firstSeed (1000) + j, the training set's ≥ 1,000,000
 if ((seed >= 1000 && seed < 2000) || seed + Math.ceil(frames / 5000) > TRAINING_SEEDS_FROM) fail(`--seed ${seed}: pick one outside the benchmark's 1000–1999 and below ${TRAINING_SEEDS_FROM}`);
@@ -86,6 +88,8 @@ interface Sample {
   storeFrames: number | null;
   storeBytes: number | null;
   storeSideBytes: number | null;
+  /** Ranking worker threads in use (stats().engine.rankingThreads). */
+  rankingThreads: number | null;
   /** nvidia-smi: memory of the compute apps that are this driver's Chromium processes (null: no nvidia-smi or none listed). */
   gpuProcessMiB: number | null;
   /** nvidia-smi: memory used on the card (null: no nvidia-smi). */
@@ -117,7 +121,7 @@ page.on('console', (m) => {
 page.on('pageerror', (e) => log(`page exception: ${e.message}`));
 const cdp = await page.context().newCDPSession(page);
 await cdp.send('Performance.enable');
-const query = new URLSearchParams({ model: '/model/', frames: String(frames), askEvery: String(askEvery), seed: String(seed), precision, memoryRamMB: String(memoryRamMB) });
+const query = new URLSearchParams({ model: '/model/', frames: String(frames), askEvery: String(askEvery), seed: String(seed), precision, memoryRamMB: String(memoryRamMB), rankingThreads });
 await page.goto(`${server.url}/bench/soak-page.html?${query}`);
 await page.waitForFunction(() => window.soak !== undefined, null, { timeout: 0, polling: 250 });
 const state = await page.evaluate(() => {
@@ -185,6 +189,7 @@ async function sample(): Promise<SoakProgress> {
     storeFrames: e?.storeFrames ?? null,
     storeBytes: e?.storeBytes ?? null,
     storeSideBytes: e?.storeSideBytes ?? null,
+    rankingThreads: e?.rankingThreads ?? null,
     gpuProcessMiB: gpu.processMiB,
     gpuCardMiB: gpu.cardMiB,
     pageJsHeapBytes: heap,
@@ -262,7 +267,7 @@ function summary() {
 
 function write(withPng: boolean): void {
   const file = join(outDir, 'soak.json');
-  const body = { schema: 'streamvlm-soak/1', startedAt: new Date(Date.now() - elapsed() * 1000).toISOString(), updatedAt: new Date().toISOString(), host, model, settings: { frames, askEvery, sampleSeconds, seed, memoryRamMB, maxSeconds, windowFrames: info.windowFrames }, summary: summary(), samples, answers };
+  const body = { schema: 'streamvlm-soak/1', startedAt: new Date(Date.now() - elapsed() * 1000).toISOString(), updatedAt: new Date().toISOString(), host, model, settings: { frames, askEvery, sampleSeconds, seed, memoryRamMB, rankingThreads, maxSeconds, windowFrames: info.windowFrames }, summary: summary(), samples, answers };
   writeFileSync(`${file}.tmp`, JSON.stringify(body, null, 1));
   renameSync(`${file}.tmp`, file);
   if (!withPng) return;
