@@ -19,6 +19,6 @@ export default defineConfig({
     outDir: 'dist-gpu-browser',
     emptyOutDir: true,
     target: 'es2022',
-    rollupOptions: { input: { needle: resolve(here, 'bench/needle-page.html'), soak: resolve(here, 'bench/soak-page.html'), 'device-loss': resolve(here, 'bench/device-loss-page.html') } },
+    rollupOptions: { input: { needle: resolve(here, 'bench/needle-page.html'), soak: resolve(here, 'bench/soak-page.html'), 'device-loss': resolve(here, 'bench/device-loss-page.html'), load: resolve(here, 'bench/load-page.html') } },
   },
 });

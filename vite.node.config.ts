@@ -30,6 +30,7 @@ const BENCH_INPUTS = {
   ranking: 'bench/ranking-bench.ts',
   'engine-memory': 'bench/engine-memory.ts',
   'transcode-bench': 'bench/transcode-bench.ts',
+  'load-browser': 'bench/load-browser.ts',
 };
 
 export default defineConfig(({ mode }) => {

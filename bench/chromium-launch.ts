@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserType } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserType } from 'playwright-core';
 import { chromiumArgs, chromiumExecutable } from '../e2e/support/chromium';
 
 /** The repository's root: the nearest folder above this file with a package.json (bundled, this file lies in dist-node/ or a chunk folder under it). */
@@ -52,6 +52,15 @@ export function benchChromiumArgs(f16: boolean): string[] {
 export async function launchChromium(f16: boolean): Promise<Browser> {
   const chromium = await chromiumType();
   return chromium.launch({ executablePath: chromiumExecutable(), args: benchChromiumArgs(f16) });
+}
+
+/**
+ * Chromium with a user profile on disk (`userDataDir`), as a user's browser has: Cache Storage gets
+ * a disk quota there, where a fresh context's in-memory quota refuses a 500 MB model.
+ */
+export async function launchPersistentChromium(f16: boolean, userDataDir: string): Promise<BrowserContext> {
+  const chromium = await chromiumType();
+  return chromium.launchPersistentContext(userDataDir, { executablePath: chromiumExecutable(), args: benchChromiumArgs(f16) });
 }
 
 /** Parent pid of every process (from /proc; empty where there is no /proc). */
