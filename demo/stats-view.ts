@@ -22,7 +22,7 @@ export class StatsView {
       this.set('gpu', 'GPU memory', formatBytes(engine.gpuBytes));
       const ms = engine.stageMs;
       this.set('frame-ms', 'Time per frame', engine.framesIngested === 0 ? '— (no frame yet)' : `${formatMs(ms.encode + ms.prefill + ms.evict)} (vision ${formatMs(ms.encode)}, prefill ${formatMs(ms.prefill)}, evict ${formatMs(ms.evict)})`);
-      this.set('ranking', 'Memory ranking', engine.ranking === 'wasm-simd' ? 'WebAssembly SIMD' : `plain JavaScript${stats.rankingFallback ? ` (${stats.rankingFallback})` : ''}`);
+      this.set('ranking', 'Memory ranking', `${engine.ranking === 'wasm-simd' ? 'WebAssembly SIMD' : `plain JavaScript${stats.rankingFallback ? ` (${stats.rankingFallback})` : ''}`}, ${engine.rankingThreads > 0 ? `${engine.rankingThreads} worker threads` : 'in the engine worker'}`);
     }
     const r = stats.recovery;
     if (r && r.losses > 0) {
