@@ -148,3 +148,25 @@ test('a raw store re-encoded at 8/4/2 bits is the store an engine of that width 
   expect(r.notRaw).toMatchObject({ name: 'InputError' });
   expect(errors).toEqual([]);
 });
+
+test('ranking workers choose the same frames with the same scores, and a worker that crashes at the question costs nothing but the workers', async () => {
+  test.setTimeout(300_000);
+  const { page, errors } = await openHarness();
+  // a 3-frame window and top-2 of the 5 stored frames at 4 bits: which two is the ranking's choice
+  const run = (ranking: 'none' | 'workers' | 'crash at the question') =>
+    page.evaluate(([r]) => window.streamHarness.run('tiny-gqa', { windowFrames: 3, kvBits: 4, topK: 2 }, {}, r), [ranking] as const) as Promise<StreamRunResult>;
+  const alone = await run('none');
+  const workers = await run('workers');
+  // the second worker throws when the question comes: the engine's ranking fails with ShardLostError,
+  // the index starts over in the engine's thread from the store, and the same question ranks there
+  const crashed = await run('crash at the question');
+  console.log(JSON.stringify({ alone: alone.moments, workers: workers.moments, crashed: crashed.moments }));
+  expect(alone.moments.filter((m) => m.from === 'memory')).toHaveLength(2);
+  for (const r of [workers, crashed]) {
+    expect(r.moments).toEqual(alone.moments);
+    expect(r.tokens).toEqual(alone.tokens);
+  }
+  expect([alone.stats.rankingThreads, workers.stats.rankingThreads, crashed.stats.rankingThreads]).toEqual([0, 2, 0]);
+  // the crash is the dead worker's own uncaught error, reported by the browser
+  expect(errors.filter((e) => !e.includes('ranking worker crashed'))).toEqual([]);
+});

@@ -3,7 +3,7 @@
 import { AttentionKeys, type AttentionKeyShape } from '../../../src/memory/attention-keys';
 import type { FrameBlock } from '../../../src/memory/frame-block';
 import { payloadLayout } from '../../../src/memory/payload';
-import type { ParallelRanking, ShardWorker } from '../../../src/memory/ranking-shard-protocol';
+import type { ParallelRanking } from '../../../src/memory/ranking-shard-protocol';
 import { RankingShards } from '../../../src/memory/ranking-shards';
 import { maxSimScores } from '../../../src/memory/retrieval/max-sim-policy';
 import { retrievalPolicy } from '../../../src/memory/retrieval/registry';
@@ -11,6 +11,7 @@ import { rankByAttention } from '../../../src/memory/retriever';
 import { MemoryStore } from '../../../src/memory/store';
 import { Random } from '../../../src/reference/random';
 import { browserRankingWorkers } from '../../../src/platform/browser/ranking-workers';
+import { crashingWorker } from './crashing-worker';
 
 export interface Comparison {
   geometry: string;
@@ -85,20 +86,7 @@ function rawBlocks(count: number): FrameBlock[] {
 async function workerDies(): Promise<{ firstError: string; threadsAfter: number; sameChosen: boolean; sameScores: boolean; chosen: number[] }> {
   const real = browserRankingWorkers(1)!;
   let spawned = 0;
-  const dying = (): ShardWorker => {
-    const worker = new Worker(URL.createObjectURL(new Blob(['throw new Error("ranking worker crashed")'], { type: 'text/javascript' })));
-    return {
-      send: (request, transfer) => worker.postMessage(request, transfer),
-      listen: (_onReply, onFailure) => {
-        worker.onerror = (e) => {
-          e.preventDefault();
-          onFailure(e.message);
-        };
-      },
-      terminate: () => worker.terminate(),
-    };
-  };
-  const parallel: ParallelRanking = { threads: 2, spawn: () => (spawned++ === 1 ? dying() : real.spawn()) };
+  const parallel: ParallelRanking = { threads: 2, spawn: () => (spawned++ === 1 ? crashingWorker('start') : real.spawn()) };
   const blocks = rawBlocks(60);
   const withWorkers = new MemoryStore(meta, { index: retrievalPolicy('attention').createIndex(geometry, parallel) });
   const plain = new MemoryStore(meta, { index: retrievalPolicy('attention').createIndex(geometry) });

@@ -7,10 +7,13 @@ import { StreamVlmError } from '../../../src/errors';
 import { GpuDevice } from '../../../src/gpu/device';
 import type { KvStoreBits } from '../../../src/memory/frame-block';
 import { BlockTranscoder, transcodeStore } from '../../../src/memory/transcode';
+import type { ParallelRanking } from '../../../src/memory/ranking-shard-protocol';
+import { browserRankingWorkers } from '../../../src/platform/browser/ranking-workers';
 import { OpfsSpill } from '../../../src/platform/browser/opfs-spill';
 import type { RgbImage } from '../../../src/model/preprocess';
 import { SmolVlm } from '../../../src/families/smolvlm/smolvlm';
 import { UrlSource } from '../../../src/model/source';
+import { crashingWorker } from './crashing-worker';
 import { decodePng, fetchOk } from './fixture-page';
 
 export interface StreamRunResult {
@@ -46,12 +49,25 @@ interface StreamFixture {
 declare global {
   interface Window {
     streamHarness: {
-      run: (model: string, options: StreamEngineOptions, askOptions?: { topK?: number }) => Promise<StreamRunResult>;
+      run: (model: string, options: StreamEngineOptions, askOptions?: { topK?: number }, ranking?: RankingSetup) => Promise<StreamRunResult>;
       faults: (model: string) => Promise<Record<string, ErrorResult | string>>;
       pieceLengthChange: (model: string) => Promise<{ buffers: number[]; windowBytes: number[]; stored: number; tokens: number }>;
       transcoded: (model: string) => Promise<TranscodeResult>;
     };
   }
+}
+
+/**
+ * Ranking for a run: in the engine's thread ('none'), two ranking workers, or two of which the
+ * second crashes when the question comes (crashing-worker.ts), after it was given its frames.
+ */
+export type RankingSetup = 'none' | 'workers' | 'crash at the question';
+
+function rankingWorkers(setup: RankingSetup): ParallelRanking | undefined {
+  if (setup === 'none') return undefined;
+  const real = browserRankingWorkers(1)!;
+  let spawned = 0;
+  return { threads: 2, spawn: () => (setup === 'crash at the question' && spawned++ === 1 ? crashingWorker('question') : real.spawn()) };
 }
 
 const gpuPromise = GpuDevice.acquire();
@@ -100,11 +116,11 @@ async function expectError(fn: () => Promise<unknown>): Promise<ErrorResult | st
 }
 
 window.streamHarness = {
-  async run(name, options, askOptions = {}) {
+  async run(name, options, askOptions = {}, ranking = 'none') {
     const { model, fixture, frames } = await load(name);
     // a RAM budget comes with a spill in this page's OPFS, as the worker sets it up
     const spill = Number.isFinite(options.ramBudgetBytes ?? Infinity) ? await OpfsSpill.create() : undefined;
-    const engine = await StreamEngine.create(model, { frameResize: 'image', maxAnswerTokens: fixture.max_new_tokens, ...options }, { spill });
+    const engine = await StreamEngine.create(model, { frameResize: 'image', maxAnswerTokens: fixture.max_new_tokens, ...options }, { spill, ranking: rankingWorkers(ranking) });
     try {
       const t0 = performance.now();
       const evicted: (number | null)[] = [];
