@@ -52,6 +52,7 @@ test('watch --save-memory writes the saved-memory format; ask --memory answers f
   const [answer] = jsonLines(asked.stdout);
   expect(answer.question).toBe(color.question);
   expect(answer.text.trim()).toBe(color.answer);
+  expect(answer.ranking.threads).toBe(2);
   // the needle's frame was recalled from the saved memory
   expect(answer.moments.map((m: { frameIndex: number; from: string }) => `${m.frameIndex}:${m.from}`)).toContain(`${needle.needles[0].frame}:memory`);
 });

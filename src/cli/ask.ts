@@ -85,7 +85,8 @@ export async function askCommand(o: AskCommandOptions): Promise<number> {
       if (!done) throw new Error(`the answer to "${question}" ended without a done event`);
       const d = done as Extract<AskEvent, { type: 'done' }>;
       const used = moments.map((m) => ({ ...m, time: time(m.timestampMs) }));
-      if (o.json) console.log(jsonLine({ question, tokens: d.tokens, text: d.text, moments: used }));
+      // how the memory was ranked: in how many worker threads, and what it took of the time to the first token
+      if (o.json) console.log(jsonLine({ question, tokens: d.tokens, text: d.text, moments: used, ranking: { threads: engine.stats().rankingThreads, ms: d.timing.rankMs, firstTokenMs: d.timing.firstTokenMs } }));
       else process.stdout.write(`\n  moments: ${used.map((m) => m.time).join(' ')}\n`);
     }
     await engine.dispose();

@@ -51,7 +51,8 @@ end); the answer sees only the frames up to then. Answers print with the moments
                           \`load\`: while the model loads onto the first device; \`load,S\`: both
   --weights, --precision  as for generate
   --json                  no progress; one JSON line per answer:
-                          {"question","askedAtMs","tokens","text","moments":[…]}`,
+                          {"question","askedAtMs","tokens","text","moments":[…],
+                          "ranking":{"threads","ms","firstTokenMs"}}`,
 
   ask: `usage: streamvlm ask --memory DIR [--model <folder|url|owner/name>] "<question>"... [options]
 
@@ -62,7 +63,8 @@ precision and window default to those watch used.
   --top-k K               frames recalled per question (default: as watch had it)
   --ranking-threads auto|N  worker threads that rank stored frames (default auto; as for watch)
   --weights, --precision  as for generate
-  --json                  one JSON line per answer: {"question","tokens","text","moments":[…]}`,
+  --json                  one JSON line per answer: {"question","tokens","text","moments":[…],
+                          "ranking":{"threads","ms","firstTokenMs"}}`,
 
   needle: `usage: streamvlm needle --seed S --frames N [--depth D[,D…]] [--needles K] --out <clip.y4m> [--json]
 

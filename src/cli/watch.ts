@@ -23,6 +23,8 @@ export interface WatchAnswer {
   tokens: number[];
   text: string;
   moments: (Moment & { time: string })[];
+  /** How the memory was ranked: worker threads, and the ranking's and the first token's time, ms. */
+  ranking: { threads: number; ms: number; firstTokenMs: number };
 }
 
 const time = (ms: number) => frameTimestamp(ms / 1000);
@@ -99,7 +101,8 @@ export async function watchCommand(o: WatchOptions): Promise<number> {
       });
       const d = done as Extract<AskEvent, { type: 'done' }> | null;
       if (!d) throw new Error(`the answer to "${q.question}" ended without a done event`);
-      const answer: WatchAnswer = { question: q.question, askedAtMs: atMs, tokens: d.tokens, text: d.text, moments: moments.map((m) => ({ ...m, time: time(m.timestampMs) })) };
+      const ranking = { threads: stream.engine.stats().rankingThreads, ms: d.timing.rankMs, firstTokenMs: d.timing.firstTokenMs };
+      const answer: WatchAnswer = { question: q.question, askedAtMs: atMs, tokens: d.tokens, text: d.text, moments: moments.map((m) => ({ ...m, time: time(m.timestampMs) })), ranking };
       answers.push(answer);
       if (!o.json) {
         const used = answer.moments.map((m) => (m.from === 'memory' ? `${m.time}*` : m.time)).join(' ');
