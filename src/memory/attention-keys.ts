@@ -1,5 +1,5 @@
 import { InputError } from '../errors';
-import { Int8Logits, quantizeRowsInt16 } from './int8-logits';
+import { Int8Logits, keptFrameBytes, quantizeRowsInt16 } from './int8-logits';
 import { scoreKeptFrames, type LogitReduction, type PreparedQuestion } from './kept-frame-scores';
 import type { RankingShards } from './ranking-shards';
 
@@ -23,6 +23,8 @@ export class AttentionKeys {
   private readonly tokensOf: (number | undefined)[] = [];
   private tokenCount = 0;
   private frameCount = 0;
+  /** What the keys take where they are kept (Int8Logits' slots, in this thread or spread over the workers). */
+  private keptBytes = 0;
   /** The keys in this thread (null while shards keep them). */
   private readonly kernel: Int8Logits | null;
 
@@ -35,7 +37,7 @@ export class AttentionKeys {
   }
 
   get bytes(): number {
-    return this.shards ? this.shards.bytes : this.kernel!.bytes;
+    return this.keptBytes;
   }
 
   /** Ranking workers scoring in parallel (0: this thread alone). */
@@ -73,6 +75,8 @@ export class AttentionKeys {
       if (this.shards.lost === null) this.shards.store(i, codes, scales, tokens);
     } else this.kernel!.storeFrame(i, codes, scales, tokens);
     const old = this.tokensOf[i];
+    // as Int8Logits counts: a frame kept again takes its new slot's bytes in place of the old one's
+    this.keptBytes += keptFrameBytes(tokens, kvHeads, headDim) - (old === undefined ? 0 : keptFrameBytes(old, kvHeads, headDim));
     this.tokenCount += tokens - (old ?? 0);
     if (old === undefined) this.frameCount++;
     this.tokensOf[i] = tokens;

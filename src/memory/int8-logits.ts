@@ -312,7 +312,7 @@ export class Int8Logits {
   }
 }
 
-/** Bytes Int8Logits keeps for a frame of `tokens` tokens (what a ranking worker holds for it, too). */
+/** Bytes Int8Logits keeps for a frame of `tokens` tokens (its `bytes` is their sum over the frames kept). */
 export function keptFrameBytes(tokens: number, kvHeads: number, headDim: number): number {
   return slotSize(Math.ceil(tokens / 4) * 4, kvHeads * headDim, kvHeads);
 }

@@ -28,6 +28,16 @@ export interface ShardWorker {
 /** Starts one ranking worker; throws where the platform cannot (no Worker, a policy that forbids it). */
 export type SpawnShardWorker = () => ShardWorker;
 
+/**
+ * The ranking workers `rankingThreads: 'auto'` starts on a machine of `cores` logical cores: half of
+ * them, at most 8 (the engine's thread, the page and the GPU process keep the rest), and none below
+ * 4 cores, where a single worker would only move the work, not share it.
+ */
+export function autoRankingThreads(cores: number): number {
+  const half = Math.min(8, Math.floor(cores / 2));
+  return half >= 2 ? half : 0;
+}
+
 /** Ranking spread over worker threads: how to start one, and how many. */
 export interface ParallelRanking {
   spawn: SpawnShardWorker;

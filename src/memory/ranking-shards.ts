@@ -1,4 +1,3 @@
-import { keptFrameBytes } from './int8-logits';
 import type { LogitReduction, PreparedQuestion } from './kept-frame-scores';
 import type { ShardReply, ShardWorker, SpawnShardWorker } from './ranking-shard-protocol';
 
@@ -28,9 +27,7 @@ interface Pending {
 export class RankingShards {
   private readonly workers: ShardWorker[] = [];
   private readonly pending = new Map<number, Pending>();
-  private readonly tokensOf: (number | undefined)[] = [];
   private nextId = 0;
-  private keptBytes = 0;
   /** Why a store failed in a worker (its frame has no keys there), reported by the next question. */
   private storeFailure: string | null = null;
   private lostReason: string | null = null;
@@ -39,8 +36,8 @@ export class RankingShards {
   constructor(
     spawn: SpawnShardWorker,
     threads: number,
-    private readonly headDim: number,
-    private readonly kvHeads: number,
+    headDim: number,
+    kvHeads: number,
   ) {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`RankingShards: ${threads} threads`);
     try {
@@ -73,38 +70,24 @@ export class RankingShards {
     return this.workersSimd;
   }
 
-  /** Bytes the workers keep for the frames stored (Int8Logits' slots). */
-  get bytes(): number {
-    return this.keptBytes;
-  }
-
-  has(i: number): boolean {
-    return this.tokensOf[i] !== undefined;
-  }
-
   /** Frame i's int8 keys [tokens, kvHeads·headDim] and scales [tokens, kvHeads], handed to its worker (the arrays are transferred). */
   store(i: number, codes: Int8Array, scales: Float32Array, tokens: number): void {
     if (this.lostReason) throw new ShardLostError(this.lostReason);
-    const old = this.tokensOf[i];
-    const size = keptFrameBytes(tokens, this.kvHeads, this.headDim);
-    // a frame stored again with as many tokens is rewritten in place, with another count it takes a new slot
-    if (old === undefined || keptFrameBytes(old, this.kvHeads, this.headDim) !== size) this.keptBytes += size;
-    this.tokensOf[i] = tokens;
     const own = (a: ArrayBufferView): ArrayBuffer[] => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer ? [a.buffer] : []);
     this.workers[i % this.workers.length].send({ type: 'store', frame: i, codes, scales, tokens }, [...own(codes), ...own(scales)]);
   }
 
-  /** Each listed frame's score (kept-frame-scores.ts), in the order listed, every worker scoring its own frames at once. */
+  /**
+   * Each listed frame's score (kept-frame-scores.ts), in the order listed, every worker scoring its
+   * own frames at once. The frames must have been stored (AttentionKeys checks); a worker asked for
+   * one it lacks fails the question with a RangeError.
+   */
   async score(question: PreparedQuestion, frames: ArrayLike<number>, reduce: LogitReduction): Promise<Float32Array> {
     if (this.lostReason) throw new ShardLostError(this.lostReason);
     if (this.storeFailure) throw new RangeError(`RankingShards: a frame's keys could not be kept: ${this.storeFailure}`);
     const n = this.workers.length;
     const counts = new Int32Array(n);
-    for (let j = 0; j < frames.length; j++) {
-      const f = frames[j];
-      if (this.tokensOf[f] === undefined) throw new RangeError(`RankingShards: frame ${f} has no keys`);
-      counts[f % n]++;
-    }
+    for (let j = 0; j < frames.length; j++) counts[frames[j] % n]++;
     const lists = Array.from(counts, (c) => new Int32Array(c));
     const filled = new Int32Array(n);
     for (let j = 0; j < frames.length; j++) lists[frames[j] % n][filled[frames[j] % n]++] = frames[j];

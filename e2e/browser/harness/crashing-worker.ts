@@ -1,4 +1,5 @@
-import type { ShardWorker } from '../../../src/memory/ranking-shard-protocol';
+import type { ParallelRanking, ShardWorker } from '../../../src/memory/ranking-shard-protocol';
+import { browserRankingWorkers } from '../../../src/platform/browser/ranking-workers';
 
 /**
  * A real Web Worker that crashes like a ranking worker could: its script throws as it starts, or
@@ -18,4 +19,11 @@ export function crashingWorker(when: 'start' | 'question'): ShardWorker {
     },
     terminate: () => worker.terminate(),
   };
+}
+
+/** Two ranking workers, the second of which crashes (crashingWorker) at `when`; the first is a real one. */
+export function twoWorkersOneCrashing(when: 'start' | 'question'): ParallelRanking {
+  const real = browserRankingWorkers(1)!;
+  let spawned = 0;
+  return { threads: 2, spawn: () => (spawned++ === 1 ? crashingWorker(when) : real.spawn()) };
 }

@@ -3,7 +3,6 @@
 import { AttentionKeys, type AttentionKeyShape } from '../../../src/memory/attention-keys';
 import type { FrameBlock } from '../../../src/memory/frame-block';
 import { payloadLayout } from '../../../src/memory/payload';
-import type { ParallelRanking } from '../../../src/memory/ranking-shard-protocol';
 import { RankingShards } from '../../../src/memory/ranking-shards';
 import { maxSimScores } from '../../../src/memory/retrieval/max-sim-policy';
 import { retrievalPolicy } from '../../../src/memory/retrieval/registry';
@@ -11,7 +10,7 @@ import { rankByAttention } from '../../../src/memory/retriever';
 import { MemoryStore } from '../../../src/memory/store';
 import { Random } from '../../../src/reference/random';
 import { browserRankingWorkers } from '../../../src/platform/browser/ranking-workers';
-import { crashingWorker } from './crashing-worker';
+import { twoWorkersOneCrashing } from './crashing-worker';
 
 export interface Comparison {
   geometry: string;
@@ -84,9 +83,7 @@ function rawBlocks(count: number): FrameBlock[] {
  * same question ranks as a store that never had workers.
  */
 async function workerDies(): Promise<{ firstError: string; threadsAfter: number; sameChosen: boolean; sameScores: boolean; chosen: number[] }> {
-  const real = browserRankingWorkers(1)!;
-  let spawned = 0;
-  const parallel: ParallelRanking = { threads: 2, spawn: () => (spawned++ === 1 ? crashingWorker('start') : real.spawn()) };
+  const parallel = twoWorkersOneCrashing('start');
   const blocks = rawBlocks(60);
   const withWorkers = new MemoryStore(meta, { index: retrievalPolicy('attention').createIndex(geometry, parallel) });
   const plain = new MemoryStore(meta, { index: retrievalPolicy('attention').createIndex(geometry) });

@@ -13,7 +13,7 @@ import { OpfsSpill } from '../../../src/platform/browser/opfs-spill';
 import type { RgbImage } from '../../../src/model/preprocess';
 import { SmolVlm } from '../../../src/families/smolvlm/smolvlm';
 import { UrlSource } from '../../../src/model/source';
-import { crashingWorker } from './crashing-worker';
+import { twoWorkersOneCrashing } from './crashing-worker';
 import { decodePng, fetchOk } from './fixture-page';
 
 export interface StreamRunResult {
@@ -65,9 +65,7 @@ export type RankingSetup = 'none' | 'workers' | 'crash at the question';
 
 function rankingWorkers(setup: RankingSetup): ParallelRanking | undefined {
   if (setup === 'none') return undefined;
-  const real = browserRankingWorkers(1)!;
-  let spawned = 0;
-  return { threads: 2, spawn: () => (setup === 'crash at the question' && spawned++ === 1 ? crashingWorker('question') : real.spawn()) };
+  return setup === 'workers' ? browserRankingWorkers(2) : twoWorkersOneCrashing('question');
 }
 
 const gpuPromise = GpuDevice.acquire();

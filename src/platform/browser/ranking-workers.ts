@@ -1,11 +1,10 @@
-import type { ParallelRanking, ShardWorker } from '../../memory/ranking-shard-protocol';
+import { autoRankingThreads, type ParallelRanking, type ShardWorker } from '../../memory/ranking-shard-protocol';
 
 /**
  * Ranking workers for the engine in its Web Worker (StreamEngine.create's `host.ranking`), started
  * from here as nested workers of the same origin (allowed by `worker-src 'self'`): `threads` of
- * them, by default half the logical cores the browser reports, at most 8 (the engine's thread, the
- * page and the GPU process keep the rest), none below 4 cores. Undefined where Worker is missing (ranking stays in the
- * engine's thread).
+ * them, by default autoRankingThreads of the logical cores the browser reports. Undefined for 0 or
+ * where Worker is missing (ranking stays in the engine's thread).
  */
 export function browserRankingWorkers(threads = defaultThreads()): ParallelRanking | undefined {
   if (typeof Worker === 'undefined' || threads < 1) return undefined;
@@ -30,8 +29,5 @@ export function browserRankingWorkers(threads = defaultThreads()): ParallelRanki
 }
 
 function defaultThreads(): number {
-  const cores = typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : 2;
-  const half = Math.min(8, Math.floor(cores / 2));
-  // one worker would only move the work, not share it
-  return half >= 2 ? half : 0;
+  return autoRankingThreads(typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : 2);
 }

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ParallelRanking, ShardWorker } from '../../memory/ranking-shard-protocol';
+import { autoRankingThreads, type ParallelRanking, type ShardWorker } from '../../memory/ranking-shard-protocol';
 
 /**
  * The ranking worker's file, dist-node/ranking-worker.js: beside this code where it is bundled into
@@ -16,14 +16,11 @@ function workerFile(): string | null {
 
 /**
  * Ranking worker threads for an engine in Node (StreamEngine.create's `host.ranking`): `threads`
- * of them ('auto': half the cores, at most 8, leaving the rest to the engine's thread and Dawn's; none
- * below 4 cores),
- * or undefined for 0 or where the worker file was not built (ranking stays in this thread).
+ * of them ('auto': autoRankingThreads of the machine's cores), or undefined for 0 or where the worker
+ * file was not built (ranking stays in this thread).
  */
 export function nodeRankingWorkers(count: 'auto' | number = 'auto'): ParallelRanking | undefined {
-  // one worker would only move the work, not share it
-  const half = Math.min(8, Math.floor(availableParallelism() / 2));
-  const threads = count === 'auto' ? (half >= 2 ? half : 0) : count;
+  const threads = count === 'auto' ? autoRankingThreads(availableParallelism()) : count;
   const file = workerFile();
   if (!file || threads < 1) return undefined;
   return {
