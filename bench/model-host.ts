@@ -7,6 +7,14 @@
 // Per step: "record" = new recorder + embed + forward + argmax (JS and the Dawn calls they make),
 // "submit" = recorder.submit() (uniform upload + encoder finish + queue submit). The GPU work is
 // awaited after each step but not counted. Progress to stderr, one JSON line to stdout.
+//
+// Both ways of recording a step, in alternating blocks of 64 steps of one run: by the code
+// (TextModel.forward and the kernel wrappers, every step) and from a step plan (gpu/step-plan.ts,
+// as generateGreedy records them once the plan holds).
+//
+// --record-only: the steps are recorded and discarded, never submitted (the cache still advances a
+// row a step): the recording alone, with no GPU work in the way — on a CPU adapter (SwiftShader)
+// the GPU's work shares the CPU with the recording and takes seconds a step at these sizes.
 import { writeFileSync } from 'node:fs';
 import { acquireNodeGpu } from '../src/platform/node/node-gpu';
 import { CommandRecorder } from '../src/gpu/recorder';
@@ -15,6 +23,7 @@ import type { Precision } from '../src/kernels/common';
 import { argmax, readTokenId } from '../src/kernels/sampling';
 import { WEIGHT_FORMATS, type WeightFormat } from '../src/kernels/weights';
 import { TextModel } from '../src/model/text-model';
+import { StepPlan } from '../src/gpu/step-plan';
 import { modelConfig, type ModelName } from './model-shapes';
 import { randomCheckpoint } from './random-checkpoint';
 
@@ -29,6 +38,7 @@ if (!WEIGHT_FORMATS.includes(format)) throw new Error(`--format must be one of $
 const precision = option('--precision', 'f32') as Precision;
 const steps = Number(option('--steps', '64'));
 const context = Number(option('--context', '64'));
+const recordOnly = argv.includes('--record-only');
 const log = (line: string) => console.error(`[model-host] ${line}`);
 
 const gpu = await acquireNodeGpu();
@@ -45,34 +55,61 @@ log(`loaded ${model} ${format} weights, ${precision} math`);
 
 const now = () => performance.now();
 let dispatches = 0;
-async function step(): Promise<{ record: number; submit: number }> {
+async function step(plan: StepPlan | null): Promise<{ record: number; submit: number }> {
   stepPosition.write([cache.length]);
   const t0 = now();
   const rec = new CommandRecorder(gpu, undefined, 'decode');
-  text.embed(rec, tokenId, stepEmbedding);
-  const logits = text.forward(rec, cache, stepEmbedding, stepPosition, 'last');
-  argmax(rec, logits, tokenId);
+  text.decodeStep(rec, cache, plan, () => {
+    text.embed(rec, tokenId, stepEmbedding);
+    const logits = text.forward(rec, cache, stepEmbedding, stepPosition, 'last');
+    argmax(rec, logits, tokenId);
+  });
   const t1 = now();
+  dispatches = rec.dispatches;
+  if (recordOnly) {
+    rec.discard();
+    return { record: t1 - t0, submit: 0 };
+  }
   rec.submit();
   const t2 = now();
-  dispatches = rec.dispatches;
   await readTokenId(tokenId);
   return { record: t1 - t0, submit: t2 - t1 };
 }
 
 cache.truncate(context);
-for (let i = 0; i < 8; i++) await step(); // compile pipelines, fill caches
+for (let i = 0; i < 8; i++) await step(null); // compile pipelines, fill caches
 cache.truncate(context);
-const record: number[] = [];
-const submit: number[] = [];
+if (recordOnly) await gpu.device.queue.onSubmittedWorkDone();
+// one plan for the run, as generateGreedy has one an answer: its first three steps are traced
+const plan = new StepPlan();
+for (let i = 0; i < 3; i++) await step(plan);
+const times = { code: { record: [] as number[], submit: [] as number[] }, plan: { record: [] as number[], submit: [] as number[] } };
+const dispatchCount = { code: 0, plan: 0 };
+// long blocks: the plan traces the first three steps of every key split anew (every 32 keys at
+// head dim 64), and of every block after the code's, whose steps moved it on
+const BLOCK = 64;
 for (let i = 0; i < steps; i++) {
-  const s = await step();
-  record.push(s.record);
-  submit.push(s.submit);
+  const way = Math.floor(i / BLOCK) % 2 === 0 ? 'code' : 'plan';
+  const s = await step(way === 'plan' ? plan : null);
+  times[way].record.push(s.record);
+  times[way].submit.push(s.submit);
+  dispatchCount[way] = dispatches;
 }
+if (plan.replayed === 0) throw new Error('the step plan never recorded a step: its traces did not agree');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const result = { model, format, precision, context, steps, dispatchesPerToken: dispatches, recordMsMedian: median(record), submitMsMedian: median(submit), hostMsPerToken: median(record) + median(submit) };
-log(`${dispatches} dispatches/token; host per token: record ${result.recordMsMedian.toFixed(3)} ms + submit ${result.submitMsMedian.toFixed(3)} ms (median of ${steps})`);
+const figures = (way: 'code' | 'plan') => ({
+  dispatchesPerToken: dispatchCount[way],
+  recordMsMedian: median(times[way].record),
+  submitMsMedian: median(times[way].submit),
+  hostMsPerToken: median(times[way].record) + median(times[way].submit),
+  // the plan traces its first three steps of every key split (a new one every few tens of tokens) by the code: the mean counts them
+  recordMsMean: times[way].record.reduce((a, b) => a + b, 0) / times[way].record.length,
+});
+const result = { model, format, precision, context, steps, recordOnly, byCode: figures('code'), fromPlan: figures('plan'), planStepsReplayed: plan.replayed };
+for (const way of ['code', 'plan'] as const) {
+  const f = figures(way);
+  log(`${way === 'code' ? 'by the code' : 'from the plan'}: ${f.dispatchesPerToken} dispatches/token; host per token: record ${f.recordMsMedian.toFixed(3)} ms (mean ${f.recordMsMean.toFixed(3)}) + submit ${f.submitMsMedian.toFixed(3)} ms (median of ${times[way].record.length})`);
+}
 console.log(JSON.stringify(result));
 const out = option('--out', '');
 if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), adapter: gpu.adapter, ...result }, null, 1));

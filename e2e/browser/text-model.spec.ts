@@ -65,6 +65,26 @@ for (const model of MODELS) {
   }
 }
 
+test('decode steps from a step plan record what the code records, through key splits; a sampled answer is left to the code', async () => {
+  const { page, errors } = await openHarness();
+  const steps = 72;
+  const r = await page.evaluate((n) => window.textHarness.stepPlan('tiny-gqa', 'video', n), steps);
+  console.log(`step plan: ${r.planReplayed} of ${steps - 1} decode steps from the plan, ${r.compared} compared over ${r.splitKeys} key splits`);
+  // every step the plan recorded is, command for command and word for word, what the code records
+  expect(r.mismatches).toEqual([]);
+  expect(r.compared).toBeGreaterThanOrEqual(steps / 2);
+  // the walk crossed key splits (a new plan each) and the plan went on past them
+  expect(r.splitKeys).toBeGreaterThanOrEqual(2);
+  expect(r.fromPlan).toEqual(r.byCode);
+  expect(r.fromPlan).toHaveLength(steps);
+  expect(r.planReplayed).toBeGreaterThanOrEqual(steps / 2);
+  expect(r.planReplayed + r.planRecorded).toBe(steps - 1);
+  // sampling draws a new number each step: its traces disagree, so every step is the code's
+  expect(r.sampled.planReplayed).toBe(0);
+  expect(r.sampled.withPlan).toEqual(r.sampled.byCode);
+  expect(errors).toEqual([]);
+});
+
 test('a missing text tensor is a ModelLoadError naming it', async () => {
   const { page } = await openHarness();
   const extra = await page.evaluate(() => window.textHarness.loadError('tiny-gqa', 'extra-layer'));

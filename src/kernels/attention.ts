@@ -328,6 +328,18 @@ export function attentionScratchElements(sizes: { tq: number; hq: number; hkv: n
 }
 
 /**
+ * How `attention()` splits the keys for these sizes (causal, from the first key): which kernel, keys
+ * a split, splits. Within one value the commands it records differ only in values that move with
+ * the number of keys; a step plan's key (gpu/step-plan.ts, TextModel.decodeStepKey).
+ */
+export function attentionSplitKey(sizes: { tq: number; hq: number; hkv: number; headDim: number; keys: number }): string {
+  const g = { ...sizes, reach: sizes.keys } as Geometry;
+  const decode = usesDecodeKernel(sizes.tq, sizes.hq, sizes.hkv, sizes.headDim);
+  const s = decode ? decodeSplit(g, true) : prefillSplit(g, true);
+  return `${decode ? 'decode' : 'prefill'} ${s.keysPerSplit}/${s.splits}`;
+}
+
+/**
  * Picks the decode kernel for few rows (Tq·Hq/Hkv ≤ decodeMaxRows), the prefill kernel otherwise.
  * Returns the unmerged partials where `deferCombine` left them (decode kernel, split keys), else null.
  */

@@ -1,6 +1,7 @@
 import { parseJson } from './json-file';
 import { InputError } from '../errors';
 import { CommandRecorder } from '../gpu/recorder';
+import { StepPlan } from '../gpu/step-plan';
 import { Tensor } from '../gpu/tensor';
 import { argmax, sampleTopP } from '../kernels/sampling';
 import type { KvCache } from '../memory/kv-cache';
@@ -16,6 +17,13 @@ export interface GenerateOptions {
   onToken?: (id: number, last: boolean) => void;
   /** Sample instead of taking the most likely token (default: greedy, do_sample=False). */
   sampling?: SamplingSettings;
+  /**
+   * Record decode steps from a step plan once it holds (gpu/step-plan.ts; default true): the same
+   * commands with a fraction of the host's work a token. False records every step by its code (the
+   * benchmarks' and tests' comparison); a StepPlan is used as given (its counts say how many steps
+   * it recorded).
+   */
+  stepPlan?: boolean | StepPlan;
 }
 
 /** transformers' do_sample=True knobs: temperature, then top-k, then top-p (nucleus). */
@@ -77,6 +85,7 @@ const STEPS_IN_FLIGHT = 4;
  */
 export async function generateGreedy(model: TextModel, cache: KvCache, embeddings: Tensor, options: GenerateOptions): Promise<number[]> {
   const { maxNewTokens, eosTokenIds: eos, onToken, sampling } = options;
+  const plan = options.stepPlan === false ? null : options.stepPlan instanceof StepPlan ? options.stepPlan : new StepPlan();
   const uniform = sampling ? seededUniform(sampling.seed ?? Math.floor(Math.random() * 2 ** 32)) : null;
   // the token choice: argmax, or a draw from the tempered, top-k/top-p filtered distribution
   const choose = (rec: CommandRecorder, logits: Tensor) =>
@@ -111,8 +120,10 @@ export async function generateGreedy(model: TextModel, cache: KvCache, embedding
         // a queue write is ordered with the submits around it: this step sees its own position
         stepPosition.write([cache.length]);
         const step = new CommandRecorder(gpu, undefined, 'decode');
-        model.embed(step, tokenId, stepEmbedding);
-        choose(step, model.forward(step, cache, stepEmbedding, stepPosition, 'last'));
+        model.decodeStep(step, cache, plan, () => {
+          model.embed(step, tokenId, stepEmbedding);
+          choose(step, model.forward(step, cache, stepEmbedding, stepPosition, 'last'));
+        });
         submit(step);
         steps++;
       }

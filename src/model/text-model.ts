@@ -2,7 +2,9 @@ import { InputError, ModelLoadError } from '../errors';
 import type { GpuDevice } from '../gpu/device';
 import type { CommandRecorder } from '../gpu/recorder';
 import { Tensor, type DType } from '../gpu/tensor';
-import { attention, attentionScratchElements, type SplitPartials } from '../kernels/attention';
+import { attention, attentionScratchElements, attentionSplitKey, type SplitPartials } from '../kernels/attention';
+import { bufferId } from '../gpu/bind-groups';
+import type { StepPlan } from '../gpu/step-plan';
 import type { Precision } from '../kernels/common';
 import { copyBytes } from '../kernels/copy';
 import { add } from '../kernels/elementwise';
@@ -179,6 +181,31 @@ export class TextModel {
   /** Records out[t] = embed_tokens[ids[t]] (ids: u32 [T], out: [T, hidden]). */
   embed(rec: CommandRecorder, ids: Tensor, out: Tensor): void {
     embedding(rec, ids, this.embedTable, out);
+  }
+
+  /**
+   * Records one decode step at the end of `cache` into `rec`: `record` records it (the token's
+   * embedding, a one-token forward with rows 'last', the choice of the next token) the first times;
+   * once `plan` has seen what it records (gpu/step-plan.ts), the plan records the same commands
+   * without running it and the cache advances by the token here, as forward would have. With
+   * plan null, `record` always runs.
+   */
+  decodeStep(rec: CommandRecorder, cache: KvCache, plan: StepPlan | null, record: () => void): void {
+    if (!plan) return record();
+    cache.reserve(1);
+    if (plan.step(rec, this.decodeStepKey(cache), cache.length, record)) cache.advance(1);
+  }
+
+  /**
+   * Everything a one-token step's commands depend on besides the cache length (whose values move
+   * with it): the attention's key split at this length and the scratch its partials go to (a
+   * larger scratch is a new buffer). The cache's own buffers, the workspace and the weights stay
+   * the same for a model and a cache; a plan serves one cache.
+   */
+  private decodeStepKey(cache: KvCache): string {
+    const t = this.config;
+    const split = attentionSplitKey({ tq: 1, hq: t.numHeads, hkv: t.numKvHeads, headDim: t.headDim, keys: cache.length + 1 });
+    return `${split} scratch ${this.scratch ? bufferId(this.scratch.buffer) : 0}`;
   }
 
   /**

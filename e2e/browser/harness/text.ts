@@ -8,6 +8,10 @@ import { StreamVlmError } from '../../../src/errors';
 import { Checkpoint } from '../../../src/model/checkpoint';
 import { parseConfig, type SmolVlmConfig } from '../../../src/model/config';
 import { eosTokenIds, generateGreedy, positionTensor } from '../../../src/model/generate';
+import { StepPlan } from '../../../src/gpu/step-plan';
+import type { RecordedOp } from '../../../src/gpu/recorder';
+import { argmax } from '../../../src/kernels/sampling';
+import { attentionSplitKey } from '../../../src/kernels/attention';
 import { mergeImageFeatures } from '../../../src/model/merge-image-features';
 import { UrlSource } from '../../../src/model/source';
 import { TextModel } from '../../../src/model/text-model';
@@ -42,6 +46,21 @@ export interface CaseResult {
   ms: number;
 }
 
+export interface StepPlanResult {
+  /** Greedy tokens recorded by the code every step, and with a step plan (and its counts). */
+  byCode: number[];
+  fromPlan: number[];
+  planReplayed: number;
+  planRecorded: number;
+  /** Step by step on one cache: steps the plan recorded, compared with what the code records at the same length. */
+  compared: number;
+  /** Key splits the walk went through (each traced anew). */
+  splitKeys: number;
+  mismatches: string[];
+  /** A sampled answer (a new random draw every step): the plan refuses it and records nothing. */
+  sampled: { byCode: number[]; withPlan: number[]; planReplayed: number };
+}
+
 export interface LoadErrorResult {
   name: string;
   code: string;
@@ -54,6 +73,7 @@ declare global {
       runCase: (model: string, caseName: string, format: WeightFormat) => Promise<CaseResult>;
       loadError: (model: string, change: 'extra-layer' | 'untie') => Promise<LoadErrorResult | null>;
       cacheOverflow: (model: string) => Promise<{ error: LoadErrorResult | null; lengthAfter: number }>;
+      stepPlan: (model: string, caseName: string, steps: number) => Promise<StepPlanResult>;
     };
   }
 }
@@ -96,6 +116,26 @@ function fixture(name: string): Promise<Fixture> {
     fixtures.set(name, f);
   }
   return f;
+}
+
+/** Where two traces of a step differ (empty: the same commands, uniform words and copy ranges). */
+function traceDifferences(a: RecordedOp[], b: RecordedOp[]): string[] {
+  if (a.length !== b.length) return [`${a.length} commands against ${b.length}`];
+  const out: string[] = [];
+  a.forEach((x, i) => {
+    const y = b[i];
+    if (x.kind === 'dispatch' && y.kind === 'dispatch') {
+      if (x.pipeline !== y.pipeline) out.push(`${i}: pipeline ${x.pipeline.label} against ${y.pipeline.label}`);
+      if (x.storageKey !== y.storageKey) out.push(`${i} ${y.pipeline.label}: bindings ${x.storageKey} against ${y.storageKey}`);
+      if (x.workgroups.join() !== y.workgroups.join()) out.push(`${i} ${y.pipeline.label}: workgroups ${x.workgroups} against ${y.workgroups}`);
+      if (String(x.uniforms) !== String(y.uniforms)) out.push(`${i} ${y.pipeline.label}: uniforms ${x.uniforms} against ${y.uniforms}`);
+    } else if (x.kind === 'copy' && y.kind === 'copy') {
+      if (x.src !== y.src || x.dst !== y.dst || x.srcOffset !== y.srcOffset || x.dstOffset !== y.dstOffset || x.size !== y.size) out.push(`${i}: copy ${x.srcOffset}→${x.dstOffset} (${x.size}) against ${y.srcOffset}→${y.dstOffset} (${y.size})`);
+    } else {
+      out.push(`${i}: ${x.kind} against ${y.kind}`);
+    }
+  });
+  return out;
 }
 
 function argmaxOf(a: Float32Array): number {
@@ -234,6 +274,79 @@ window.textHarness = {
       if (!(e instanceof StreamVlmError)) throw e;
       return { name: e.name, code: e.code, message: e.message };
     }
+  },
+
+  async stepPlan(modelName, caseName, steps) {
+    const gpu = await gpuPromise;
+    const fx = await fixture(modelName);
+    const c = fx.expected.cases[caseName];
+    const model = TextModel.load(gpu, fx.checkpoint, fx.config, { weightFormat: 'f32' });
+    const hidden = fx.config.text.hiddenSize;
+    const T = c.input_ids.length;
+    const idTensor = Tensor.from(gpu, c.input_ids, [T], 'u32', 'input ids');
+    const connector = await f32(`/tools/fixtures/${modelName}/${c.connector.file}`);
+    const features = Tensor.from(gpu, connector, [connector.length / hidden, hidden], 'f32', 'image features');
+    const embeddings = model.createEmbeddings(T);
+    const rec = new CommandRecorder(gpu);
+    mergeImageFeatures(rec, model, c.input_ids, idTensor, features, fx.config.imageTokenId, embeddings);
+    rec.submit();
+    const generate = async (stepPlan: boolean | StepPlan, sampling?: { temperature: number; seed: number }) => {
+      const cache = model.createCache(T + steps + 1);
+      const tokens = await generateGreedy(model, cache, embeddings, { maxNewTokens: steps, eosTokenIds: [], stepPlan, sampling });
+      cache.destroy();
+      return tokens;
+    };
+    const byCode = await generate(false);
+    const plan = new StepPlan();
+    const fromPlan = await generate(plan);
+    const sampledPlan = new StepPlan();
+    const sampling = { temperature: 1, seed: 7 };
+    const sampled = { byCode: await generate(false, sampling), withPlan: await generate(sampledPlan, sampling), planReplayed: sampledPlan.replayed };
+
+    // Step by step on one cache: each step the plan records (traced) against the code's own
+    // recording of the same step at the same length (traced; both submitted, writing the same row).
+    const cache = model.createCache(T + steps + 1);
+    const positions = positionTensor(model, 0, T);
+    const tokenId = Tensor.from(gpu, [1], [1], 'u32', 'next token');
+    const stepEmbedding = model.createEmbeddings(1);
+    const stepPosition = Tensor.empty(gpu, [1], 'u32', 'decode position');
+    const prefill = new CommandRecorder(gpu);
+    argmax(prefill, model.forward(prefill, cache, embeddings, positions, 'last'), tokenId);
+    prefill.submit();
+    const walk = new StepPlan();
+    const t = fx.config.text;
+    const keys = new Set<string>();
+    const mismatches: string[] = [];
+    let compared = 0;
+    for (let i = 0; i < steps - 1; i++) {
+      const n = cache.length;
+      keys.add(attentionSplitKey({ tq: 1, hq: t.numHeads, hkv: t.numKvHeads, headDim: t.headDim, keys: n + 1 }));
+      stepPosition.write([n]);
+      const byCodeStep = (r: CommandRecorder) => {
+        model.embed(r, tokenId, stepEmbedding);
+        argmax(r, model.forward(r, cache, stepEmbedding, stepPosition, 'last'), tokenId);
+      };
+      const before = walk.replayed;
+      const planned = new CommandRecorder(gpu);
+      planned.startTrace();
+      model.decodeStep(planned, cache, walk, () => byCodeStep(planned));
+      const plannedOps = planned.endTrace();
+      planned.submit();
+      if (walk.replayed === before) continue;
+      cache.truncate(n);
+      const code = new CommandRecorder(gpu);
+      code.startTrace();
+      byCodeStep(code);
+      const codeOps = code.endTrace();
+      code.submit();
+      compared++;
+      mismatches.push(...traceDifferences(plannedOps, codeOps).map((d) => `length ${n}: ${d}`));
+    }
+    await gpu.workDone();
+    for (const x of [idTensor, features, embeddings, positions, tokenId, stepEmbedding, stepPosition]) x.destroy();
+    cache.destroy();
+    model.destroy();
+    return { byCode, fromPlan, planReplayed: plan.replayed, planRecorded: plan.recorded, compared, splitKeys: keys.size, mismatches: mismatches.slice(0, 10), sampled };
   },
 
   async cacheOverflow(modelName) {
