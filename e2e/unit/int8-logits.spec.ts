@@ -112,6 +112,24 @@ test('frames kept past the first allocation stay readable, and their bytes are c
   expect(() => kernel.frame(2000, c.groupStart)).toThrow(/frame 2000 has no keys/);
 });
 
+test('frames in one call give each frame what frame gives, bit for bit: mixed token counts, an empty group, a frame kept again, and the plain path', () => {
+  const rng = new Random(96);
+  for (const [headDim, kvHeads, rowsPerGroup] of [[32, 2, [7, 6]], [64, 3, [1, 0, 2]], [12, 1, [3]]] as const) {
+    const kernel = new Int8Logits(headDim, kvHeads);
+    expect(kernel.simd).toBe(headDim % 8 === 0);
+    const cases = [21, 1, 78, 6, 4].map((tokens) => frameCase(rng, headDim, kvHeads, tokens, [...rowsPerGroup]));
+    cases.forEach((c, i) => kernel.storeFrame(i, c.keys, c.keyScales, c.keyScales.length / kvHeads));
+    // frame 1 kept again with as many tokens (rewritten in place)
+    kernel.storeFrame(1, cases[3].keys.subarray(0, kvHeads * headDim), cases[3].keyScales.subarray(0, kvHeads), 1);
+    const q = cases[0];
+    kernel.setQuestion(q.queries, q.rowScales);
+    const list = [4, 0, 2, 1, 3, 2];
+    const each = list.flatMap((i) => Array.from(kernel.frame(i, q.groupStart)));
+    expect(Array.from(kernel.frames(Int32Array.from(list), q.groupStart))).toEqual(each);
+    expect(() => kernel.frames(Int32Array.from([0, 9]), q.groupStart)).toThrow(/frame 9 has no keys/);
+  }
+});
+
 test('expF32 is within 3e-7 of Math.exp over [−87.3, 0], exact at 0', () => {
   expect(expF32(0)).toBe(1);
   let worst = 0;

@@ -1,6 +1,6 @@
 import { LOGIT_REDUCE_BODY, plainLogitReduce } from './logit-reduce';
 import { compileSimdModule } from './simd-dot';
-import { i32Const, locals, op, simd, simdModule, v128Const } from '../wasm-asm';
+import { i32Const, locals, op, simd, simdModule, uleb, v128Const } from '../wasm-asm';
 
 /**
  * The inner loop of token-level ranking (attention-keys.ts): integer dot products of a question's
@@ -76,14 +76,70 @@ const body = [
   op.end,
 ];
 
-// both functions take (i32 × 7)
+/**
+ * `frames`: dots and reduce for many frames in one call, so a first pass over tens of thousands of
+ * frames (one row a KV group, a few thousand multiply-adds a frame) does not cross from JavaScript
+ * into WebAssembly twice a group a frame. The same calls with the same arguments as `frame` makes,
+ * so the same bits.
+ *
+ *   (func (export "frames") (param $table i32) (param $count i32) (param $hdr i32) …
+ *     ;; hdr: i32 [kvHeads, hd, stride, q, rowScales, dots, out, rowBytes, groupStart[0 … kvHeads]]
+ *     ;; table: i32 [count, 4]: each frame's slot, T4, key scales and mask (byte offsets)
+ *     for f < count, g < kvHeads with rows (start = groupStart[g], n = groupStart[g+1] − start):
+ *       dots(q + start·hd·2, n, slot + g·hd, T4, stride, hd, dots)
+ *       reduce(dots, n, T4, keyScales + g·T4·4, mask, rowScales + start·4, out + f·rowBytes + start·8))
+ */
+// params 0–2: table, count, hdr (3–6 unused); locals 7–24 (i32)
+const [TABLE, COUNT, HDR] = [0, 1, 2];
+const [F, G, E, SLOT, T4, KS, MASK, OUTF, START, CNT, KVH, HDV, STRIDEV, QAT, SAT, DAT, OAT, RB] = Array.from({ length: 18 }, (_, i) => 7 + i);
+const load = (offset: number) => [op.i32Load, 2, ...uleb(offset)];
+const framesBody = [
+  ...locals(18, 0),
+  ...[KVH, HDV, STRIDEV, QAT, SAT, DAT, OAT, RB].flatMap((local, j) => [op.get, HDR, ...load(j * 4), op.set, local]),
+  ...i32Const(0), op.set, F,
+  op.block, op.void, op.loop, op.void,
+  op.get, F, op.get, COUNT, op.i32GeU, op.brIf, 1,
+  op.get, TABLE, op.get, F, ...i32Const(4), op.i32Shl, op.i32Add, op.set, E,
+  ...[SLOT, T4, KS, MASK].flatMap((local, j) => [op.get, E, ...load(j * 4), op.set, local]),
+  op.get, OAT, op.get, F, op.get, RB, op.i32Mul, op.i32Add, op.set, OUTF,
+  ...i32Const(0), op.set, G,
+  op.block, op.void, op.loop, op.void,
+  op.get, G, op.get, KVH, op.i32GeU, op.brIf, 1,
+  op.get, HDR, op.get, G, ...i32Const(2), op.i32Shl, op.i32Add, ...load(32), op.set, START,
+  op.get, HDR, op.get, G, ...i32Const(2), op.i32Shl, op.i32Add, ...load(36), op.get, START, op.i32Sub, op.set, CNT,
+  op.block, op.void,
+  op.get, CNT, op.i32Eqz, op.brIf, 0,
+  op.get, QAT, op.get, START, op.get, HDV, op.i32Mul, ...i32Const(1), op.i32Shl, op.i32Add,
+  op.get, CNT,
+  op.get, SLOT, op.get, G, op.get, HDV, op.i32Mul, op.i32Add,
+  op.get, T4, op.get, STRIDEV, op.get, HDV, op.get, DAT,
+  op.call, 0,
+  op.get, DAT, op.get, CNT, op.get, T4,
+  op.get, KS, op.get, G, op.get, T4, op.i32Mul, ...i32Const(2), op.i32Shl, op.i32Add,
+  op.get, MASK,
+  op.get, SAT, op.get, START, ...i32Const(2), op.i32Shl, op.i32Add,
+  op.get, OUTF, op.get, START, ...i32Const(3), op.i32Shl, op.i32Add,
+  op.call, 1,
+  op.end,
+  ...addTo(G, 1),
+  op.br, 0,
+  op.end, op.end,
+  ...addTo(F, 1),
+  op.br, 0,
+  op.end, op.end,
+  op.end,
+];
+
+// the functions take (i32 × 7); their indices are their order here (frames calls 0 and 1)
 const MODULE = simdModule(7, [
   { name: 'dots', body },
   { name: 'reduce', body: LOGIT_REDUCE_BODY },
+  { name: 'frames', body: framesBody },
 ]);
 
 type DotsFn = (q: number, n: number, k: number, tokens: number, stride: number, headDim: number, out: number) => void;
 type ReduceFn = (dots: number, n: number, tokens: number, ks: number, mask: number, rs: number, out: number) => void;
+type FramesFn = (table: number, count: number, header: number) => void;
 
 let compiledModule: WebAssembly.Module | null | undefined;
 
@@ -110,6 +166,8 @@ export function quantizeRowsInt16(values: Float32Array, headDim: number): Int16R
 }
 
 const PAGE = 65536;
+/** Frames a `frames` call takes: its table and results (20 B and 8 B a row a frame) stay a few MB. */
+export const FRAMES_PER_CALL = 4096;
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
 /** Where a frame's keys are kept: byte offset, its tokens, and those rounded up to 4. */
@@ -138,6 +196,7 @@ interface Slot {
 export class Int8Logits {
   private readonly dotsFn: DotsFn | null;
   private readonly reduceFn: ReduceFn | null;
+  private readonly framesFn: FramesFn | null;
   private readonly memory: WebAssembly.Memory | null;
   /** The plain path's memory (grown by copying). */
   private plain: ArrayBuffer | null = null;
@@ -164,10 +223,12 @@ export class Int8Logits {
       const exports = new WebAssembly.Instance(module, { env: { mem: this.memory } }).exports;
       this.dotsFn = exports.dots as DotsFn;
       this.reduceFn = exports.reduce as ReduceFn;
+      this.framesFn = exports.frames as FramesFn;
     } else {
       this.memory = null;
       this.dotsFn = null;
       this.reduceFn = null;
+      this.framesFn = null;
       this.plain = new ArrayBuffer(PAGE);
     }
   }
@@ -268,6 +329,43 @@ export class Int8Logits {
       }
     }
     return f32.subarray(this.outAt >> 2, (this.outAt >> 2) + this.rows * 2);
+  }
+
+  /**
+   * `frame` for each listed frame, in one call into WebAssembly where SIMD runs (elsewhere frame
+   * by frame): [frames, rows, 2], each frame's rows as `frame` returns them, the same bits. A view
+   * valid until the next call; at most FRAMES_PER_CALL frames a call.
+   */
+  frames(list: ArrayLike<number>, groupStart: Int32Array): Float32Array {
+    const count = list.length;
+    if (count > FRAMES_PER_CALL) throw new RangeError(`Int8Logits: ${count} frames in one call; at most ${FRAMES_PER_CALL}`);
+    const rowBytes = this.rows * 8;
+    if (!this.framesFn) {
+      const out = new Float32Array(count * this.rows * 2);
+      for (let n = 0; n < count; n++) out.set(this.frame(list[n], groupStart), n * this.rows * 2);
+      return out;
+    }
+    const { headDim: hd, kvHeads } = this;
+    const stride = kvHeads * hd;
+    const headerAt = align16(this.outAt + rowBytes);
+    const tableAt = align16(headerAt + (8 + kvHeads + 1) * 4);
+    const statsAt = align16(tableAt + count * 16);
+    this.ensure(statsAt + count * rowBytes, false);
+    const { i32, f32 } = this.views();
+    i32.set([kvHeads, hd, stride, this.queriesAt, this.scalesAt, this.dotsAt, statsAt, rowBytes], headerAt >> 2);
+    i32.set(groupStart.subarray(0, kvHeads + 1), (headerAt >> 2) + 8);
+    for (let n = 0; n < count; n++) {
+      const slot = this.slots[list[n]];
+      if (!slot) throw new RangeError(`Int8Logits: frame ${list[n]} has no keys`);
+      const ksAt = slot.at + align16(slot.t4 * stride);
+      const e = (tableAt >> 2) + n * 4;
+      i32[e] = slot.at;
+      i32[e + 1] = slot.t4;
+      i32[e + 2] = ksAt;
+      i32[e + 3] = ksAt + kvHeads * slot.t4 * 4;
+    }
+    this.framesFn(tableAt, count, headerAt);
+    return f32.subarray(statsAt >> 2, (statsAt >> 2) + count * this.rows * 2);
   }
 
   /**

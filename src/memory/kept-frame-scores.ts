@@ -1,4 +1,4 @@
-import type { Int8Logits } from './int8-logits';
+import { FRAMES_PER_CALL, type Int8Logits } from './int8-logits';
 
 /** How a frame's logits for one question row become one number: their log-sum-exp, or their max. */
 export type LogitReduction = 'logSumExp' | 'max';
@@ -25,12 +25,18 @@ export function scoreKeptFrames(kernel: Int8Logits, question: PreparedQuestion, 
   const { rows, groupStart } = question;
   kernel.setQuestion(question.codes, question.rowScales);
   const out = new Float32Array(frames.length);
-  for (let n = 0; n < frames.length; n++) {
-    const stats = kernel.frame(frames[n], groupStart);
-    let total = 0;
-    if (reduce === 'max') for (let r = 0; r < rows; r++) total += stats[2 * r];
-    else for (let r = 0; r < rows; r++) total += stats[2 * r] + Math.log(stats[2 * r + 1]);
-    out[n] = total / rows;
+  const list = Int32Array.from(frames);
+  // frames in batches, each one call into the kernel (Int8Logits.frames)
+  for (let first = 0; first < list.length; first += FRAMES_PER_CALL) {
+    const batch = list.subarray(first, Math.min(list.length, first + FRAMES_PER_CALL));
+    const stats = kernel.frames(batch, groupStart);
+    for (let n = 0; n < batch.length; n++) {
+      const at = n * rows * 2;
+      let total = 0;
+      if (reduce === 'max') for (let r = 0; r < rows; r++) total += stats[at + 2 * r];
+      else for (let r = 0; r < rows; r++) total += stats[at + 2 * r] + Math.log(stats[at + 2 * r + 1]);
+      out[first + n] = total / rows;
+    }
   }
   return out;
 }
