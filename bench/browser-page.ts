@@ -5,7 +5,8 @@
 import { StreamEngine } from '../src/engine/stream-engine';
 import { GpuDevice } from '../src/gpu/device';
 import { OpfsSpill } from '../src/platform/browser/opfs-spill';
-import { parseConfig } from '../src/model/config';
+import { parseConfig, type SmolVlmConfig } from '../src/model/config';
+import type { Checkpoint } from '../src/model/checkpoint';
 import { SmolVlm } from '../src/families/smolvlm/smolvlm';
 import { precisionsOf } from '../src/selfcheck/index';
 import { runModelBench, type ModelBenchResult } from './model-bench';
@@ -14,6 +15,8 @@ import { randomCheckpoint } from './random-checkpoint';
 import { fullKvFill, fullKvPositions, reencode } from './stream-baselines';
 import { askFigures, checkpointFigures, median, QUESTIONS, simulatedFrame } from './stream-common';
 import { syntheticModelSource } from './synthetic-model';
+import { decodeHost } from './decode-host';
+import { TextModel } from '../src/model/text-model';
 
 declare global {
   interface Window {
@@ -34,13 +37,31 @@ const streamOnly = params.has('streamOnly');
 const ramBudgetMB = params.has('ramBudgetMB') ? Number(params.get('ramBudgetMB')) : null;
 // ?baselines — after the stream, in the same page: the full-KV and re-encode baselines at the same points
 const baselines = params.has('baselines');
+// ?decodeHost — only the host's side of a decode step, by the code and from a step plan
+// (bench/decode-host.ts), recorded and discarded (?submit: submitted too), in f32 math
+const decodeHostOnly = params.has('decodeHost');
 
 try {
   logEl.textContent = '';
   const gpu = await GpuDevice.acquire();
-  const precisions = precisionsOf(gpu);
   const config = modelConfig(name);
   const { checkpoint } = await randomCheckpoint(config);
+  window.benchDone = decodeHostOnly ? await decodeHostPage(gpu, checkpoint, config) : await modelAndStream(gpu, checkpoint, config);
+} catch (e) {
+  window.benchDone = { error: String(e instanceof Error ? `${e.message}\n${e.stack}` : e) };
+}
+
+/** ?decodeHost: the host's side of a decode step, both ways (bench/decode-host.ts). */
+async function decodeHostPage(gpu: GpuDevice, checkpoint: Checkpoint, config: SmolVlmConfig): Promise<unknown> {
+  const text = TextModel.load(gpu, checkpoint, config, { weightFormat: 'f16', precision: 'f32' });
+  const result = await decodeHost(gpu, text, { context: 200, steps: quick ? 128 : 512, recordOnly: !params.has('submit'), log });
+  text.destroy();
+  return { host: 'chromium', userAgent: navigator.userAgent, adapter: gpu.adapter, features: gpu.features, model: name, results: [], decodeHost: result };
+}
+
+/** The model figures in each precision, then a short stream through the engine (and its baselines). */
+async function modelAndStream(gpu: GpuDevice, checkpoint: Checkpoint, config: SmolVlmConfig): Promise<unknown> {
+  const precisions = precisionsOf(gpu);
   const model: ModelBenchResult[] = [];
   for (const precision of streamOnly ? [] : precisions) {
     model.push(
@@ -99,7 +120,5 @@ try {
   } else {
     await vlm.dispose();
   }
-  window.benchDone = { host: 'chromium', userAgent: navigator.userAgent, adapter: gpu.adapter, features: gpu.features, model: name, results: model, stream: { precision, window: 16, topK: 8, kvBits: 4, ramBudgetMB, checkpoints, baselines: baselineRows } };
-} catch (e) {
-  window.benchDone = { error: String(e instanceof Error ? `${e.message}\n${e.stack}` : e) };
+  return { host: 'chromium', userAgent: navigator.userAgent, adapter: gpu.adapter, features: gpu.features, model: name, results: model, stream: { precision, window: 16, topK: 8, kvBits: 4, ramBudgetMB, checkpoints, baselines: baselineRows } };
 }
