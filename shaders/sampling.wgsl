@@ -246,7 +246,7 @@ fn draw(lid: u32, shift: f32, tau_k: u32, tau_p: u32) {
   }
   let total = group_base[SCAN_GROUPS];  // ≥ 1: the max token (e = 1) is always kept
   // u · total rounds up to total when u is within an f32 step of 1: stay inside [0, total).
-  let goal = min(params.u * total, bitcast<f32>(bitcast<u32>(total) - 1u));
+  let goal = min(uniform_draw() * total, bitcast<f32>(bitcast<u32>(total) - 1u));
   if (before <= goal && goal < through) {
     // Exactly one thread gets here, and its chunk has mass. Its running sum repeats `own`'s
     // additions, but goal − before is rounded, so the walk may end without crossing it: then the
@@ -297,4 +297,15 @@ fn sample(@builtin(local_invocation_index) lid: u32) {
     tau_p = top_p_threshold(lid, shift, tau_k);
   }
   draw(lid, shift, tau_k, tau_p);
+}
+
+// The uniform draw in [0, 1): from the uniform block, or (U_FROM_DRAWS) from a buffer the host
+// writes before each step, so a decode step's commands are the same from one token to the next
+// (gpu/step-plan.ts records them from a plan).
+fn uniform_draw() -> f32 {
+#if U_FROM_DRAWS
+  return draws[0];
+#else
+  return params.u;
+#endif
 }

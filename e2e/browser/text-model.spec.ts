@@ -65,7 +65,7 @@ for (const model of MODELS) {
   }
 }
 
-test('decode steps from a step plan record what the code records, through key splits; a sampled answer is left to the code', async () => {
+test('decode steps from a step plan record what the code records, through key splits, greedy and sampled', async () => {
   const { page, errors } = await openHarness();
   const steps = 72;
   const r = await page.evaluate((n) => window.textHarness.stepPlan('tiny-gqa', 'video', n), steps);
@@ -79,8 +79,10 @@ test('decode steps from a step plan record what the code records, through key sp
   expect(r.fromPlan).toHaveLength(steps);
   expect(r.planReplayed).toBeGreaterThanOrEqual(steps / 2);
   expect(r.planReplayed + r.planRecorded).toBe(steps - 1);
-  // sampling draws a new number each step: its traces disagree, so every step is the code's
-  expect(r.sampled.planReplayed).toBe(0);
+  // a sampled answer reads each step's draw from a buffer written before its submit: its steps
+  // come from the plan too, with the same tokens
+  console.log(`sampled (seed 7): ${JSON.stringify(r.sampled.byCode)}`);
+  expect(r.sampled.planReplayed).toBeGreaterThanOrEqual(steps / 2);
   expect(r.sampled.withPlan).toEqual(r.sampled.byCode);
   expect(errors).toEqual([]);
 });

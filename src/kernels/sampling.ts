@@ -34,9 +34,11 @@ export interface SamplingOptions extends TokenSlot {
   /**
    * The uniform draw in [0, 1), from the caller's seeded generator (used as an f32). The token
    * picked is the first kept one, in index order, whose cumulative renormalised probability
-   * exceeds `u`.
+   * exceeds `u`. Or an f32 tensor whose element 0 the caller writes with the draw before the
+   * recorder is submitted (a queue write is ordered with the submits around it): the recorded
+   * commands then do not change with the draw, so decode steps can be recorded from a step plan.
    */
-  u: number;
+  u: number | Tensor;
 }
 
 const WORKGROUP = 1; // one workgroup per row: see shaders/sampling.wgsl
@@ -53,8 +55,9 @@ const samplingKernel = defineKernel({
     top_p: 'f32', // ≥ 1 = off
     u: 'f32', // the uniform draw, in [0, 1)
   },
-  bindings: { logits: read('array<act>'), out_id: readWrite('array<u32>') },
+  bindings: { logits: read('array<act>'), out_id: readWrite('array<u32>'), draws: read('array<f32>') },
   constants: { WG: 256 },
+  defines: ['U_FROM_DRAWS'],
 });
 
 type SamplingFilters = { top_k: number; inv_temperature: number; top_p: number; u: number };
@@ -102,8 +105,13 @@ export function sampleTopP(rec: CommandRecorder, logits: Tensor, outId: Tensor, 
   }
   if (!(topP >= 0 && topP <= 1)) throw new InputError(`sampleTopP: topP must be in [0, 1], got ${topP}`);
   if (!Number.isInteger(topK) || topK < 0) throw new InputError(`sampleTopP: topK must be a non-negative integer, got ${topK}`);
-  if (!(u >= 0 && u < 1)) throw new InputError(`sampleTopP: u must be a uniform draw in [0, 1), got ${u}`);
-  dispatchSampling(rec, 'sample', row, { top_k: topK, inv_temperature: invTemperature, top_p: topP, u }, logits, outId);
+  if (typeof u === 'number') {
+    if (!(u >= 0 && u < 1)) throw new InputError(`sampleTopP: u must be a uniform draw in [0, 1), got ${u}`);
+    dispatchSampling(rec, 'sample', row, { top_k: topK, inv_temperature: invTemperature, top_p: topP, u }, logits, outId);
+    return;
+  }
+  if (u.dtype !== 'f32' || u.size < 1) throw new InputError(`sampleTopP: u must be a number or an f32 tensor holding the draw, got ${u.dtype} [${u.shape.join(', ')}]`);
+  dispatchSampling(rec, 'sample', row, { top_k: topK, inv_temperature: invTemperature, top_p: topP, u: 0 }, logits, outId, u);
 }
 
 /** Reads outId[index] back (4 bytes). Call after the recorder that wrote it was submitted. */
@@ -114,7 +122,8 @@ export async function readTokenId(outId: Tensor, index = 0): Promise<number> {
   return new Uint32Array(bytes)[0];
 }
 
-function dispatchSampling(rec: CommandRecorder, entryPoint: 'argmax' | 'sample', row: Row, filters: SamplingFilters, logits: Tensor, outId: Tensor): void {
+function dispatchSampling(rec: CommandRecorder, entryPoint: 'argmax' | 'sample', row: Row, filters: SamplingFilters, logits: Tensor, outId: Tensor, draws?: Tensor): void {
   const uniforms = { vocab: row.vocab, offset: row.offset, out_index: row.outIndex, ...filters };
-  dispatchKernel(rec, samplingKernel, { precision: row.precision, entryPoint }, uniforms, { logits, out_id: outId }, [WORKGROUP]);
+  const call = { precision: row.precision, entryPoint, variant: { U_FROM_DRAWS: draws !== undefined } };
+  dispatchKernel(rec, samplingKernel, call, uniforms, { logits, out_id: outId, draws }, [WORKGROUP]);
 }

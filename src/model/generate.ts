@@ -88,8 +88,10 @@ export async function generateGreedy(model: TextModel, cache: KvCache, embedding
   const plan = options.stepPlan === false ? null : options.stepPlan instanceof StepPlan ? options.stepPlan : new StepPlan();
   const uniform = sampling ? seededUniform(sampling.seed ?? Math.floor(Math.random() * 2 ** 32)) : null;
   // the token choice: argmax, or a draw from the tempered, top-k/top-p filtered distribution
+  // a sampled step reads its draw from `draw`, written before each submit, so its commands are
+  // the same every token (a step plan can record them)
   const choose = (rec: CommandRecorder, logits: Tensor) =>
-    sampling && uniform ? sampleTopP(rec, logits, tokenId, { temperature: sampling.temperature, topP: sampling.topP, topK: sampling.topK, u: uniform() }) : argmax(rec, logits, tokenId);
+    sampling && draw ? sampleTopP(rec, logits, tokenId, { temperature: sampling.temperature, topP: sampling.topP, topK: sampling.topK, u: draw }) : argmax(rec, logits, tokenId);
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new InputError(`generate: maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
   const generated: number[] = [];
   if (maxNewTokens === 0) return generated;
@@ -99,6 +101,7 @@ export async function generateGreedy(model: TextModel, cache: KvCache, embedding
   // stop before the cache would overflow: a decode step needs one more row
   cache.reserve(tokens + maxNewTokens - 1);
   const tokenId = Tensor.empty(gpu, [1], 'u32', 'next token');
+  const draw = uniform ? Tensor.empty(gpu, [1], 'f32', 'sampling draw') : null;
   const stepEmbedding = model.createEmbeddings(1);
   const stepPosition = Tensor.empty(gpu, [1], 'u32', 'decode position');
   const prefillPositions = positionTensor(model, cache.length, tokens);
@@ -106,6 +109,8 @@ export async function generateGreedy(model: TextModel, cache: KvCache, embedding
   // ids of submitted steps, oldest first
   const inFlight: Promise<number>[] = [];
   const submit = (rec: CommandRecorder) => {
+    // the draw as an f32, as the uniform block took it before
+    if (uniform && draw) draw.write([uniform()]);
     const staging = readback.record(rec, tokenId);
     rec.submit();
     inFlight.push(readback.read(staging));
@@ -138,6 +143,7 @@ export async function generateGreedy(model: TextModel, cache: KvCache, embedding
     await Promise.allSettled(inFlight);
     readback.destroy();
     for (const t of [tokenId, stepEmbedding, stepPosition, prefillPositions]) t.destroy();
+    draw?.destroy();
   }
   cache.truncate(promptEnd + generated.length - 1);
   return generated;

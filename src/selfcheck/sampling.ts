@@ -31,7 +31,7 @@ interface Case {
   sorted?: boolean;
   /** Indices set to a value above every other logit (several = a tie for the maximum). */
   planted?: number[];
-  sampling?: Omit<SamplingOptions, 'row' | 'outIndex'>;
+  sampling?: Omit<SamplingOptions, 'row' | 'outIndex' | 'u'> & { u: number };
   /** The reference must also pick the argmax (top_p tiny, top_k = 1): guards the case itself. */
   expectArgmax?: boolean;
 }
@@ -141,15 +141,25 @@ async function runCase(gpu: GpuDevice, precision: Precision, c: Case): Promise<C
   rec.submit();
   const id = await readTokenId(outId, outIndex);
   const neighbour = await readTokenId(outId, outIndex + 1);
+  // the same draw read from a buffer (U_FROM_DRAWS, as generateGreedy samples): the same id
+  let fromDraws = id;
+  if (sampling) {
+    const draws = Tensor.from(gpu, new Float32Array([sampling.u]), [1], 'f32');
+    const again = new CommandRecorder(gpu);
+    sampleTopP(again, tLogits, outId, { ...sampling, ...slot, u: draws });
+    again.submit();
+    fromDraws = await readTokenId(outId, outIndex);
+    draws.destroy();
+  }
   tLogits.destroy();
   outId.destroy();
 
   const untouched = neighbour === 0xdeadbeef;
   return {
-    maxAbsError: Math.abs(id - expected),
+    maxAbsError: Math.max(Math.abs(id - expected), Math.abs(fromDraws - expected)),
     tolerance: 'id equal',
-    pass: id === expected && untouched,
-    detail: `id ${id} (reference ${expected})${detail ? `; ${detail}` : ''}${untouched ? '' : '; wrote past outIndex'}`,
+    pass: id === expected && fromDraws === expected && untouched,
+    detail: `id ${id}${fromDraws === id ? '' : `, ${fromDraws} with the draw from a buffer`} (reference ${expected})${detail ? `; ${detail}` : ''}${untouched ? '' : '; wrote past outIndex'}`,
   };
 }
 

@@ -57,7 +57,7 @@ export interface StepPlanResult {
   /** Key splits the walk went through (each traced anew). */
   splitKeys: number;
   mismatches: string[];
-  /** A sampled answer (a new random draw every step): the plan refuses it and records nothing. */
+  /** A sampled answer (a new draw every step, from a buffer): by the code every step and with a plan. */
   sampled: { byCode: number[]; withPlan: number[]; planReplayed: number };
 }
 
