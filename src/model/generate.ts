@@ -117,7 +117,7 @@ export async function generateGreedy(model: TextModel, cache: KvCache, embedding
   };
   try {
     const rec = new CommandRecorder(gpu, undefined, 'prefill');
-    choose(rec, model.forward(rec, cache, embeddings, prefillPositions, 'last'));
+    recordOrDiscard(rec, () => choose(rec, model.forward(rec, cache, embeddings, prefillPositions, 'last')));
     submit(rec);
     let steps = 1;
     for (;;) {
@@ -125,10 +125,12 @@ export async function generateGreedy(model: TextModel, cache: KvCache, embedding
         // a queue write is ordered with the submits around it: this step sees its own position
         stepPosition.write([cache.length]);
         const step = new CommandRecorder(gpu, undefined, 'decode');
-        model.decodeStep(step, cache, plan, () => {
-          model.embed(step, tokenId, stepEmbedding);
-          choose(step, model.forward(step, cache, stepEmbedding, stepPosition, 'last'));
-        });
+        recordOrDiscard(step, () =>
+          model.decodeStep(step, cache, plan, () => {
+            model.embed(step, tokenId, stepEmbedding);
+            choose(step, model.forward(step, cache, stepEmbedding, stepPosition, 'last'));
+          }),
+        );
         submit(step);
         steps++;
       }
@@ -147,4 +149,14 @@ export async function generateGreedy(model: TextModel, cache: KvCache, embedding
   }
   cache.truncate(promptEnd + generated.length - 1);
   return generated;
+}
+
+/** Runs `record` into `rec`; if it throws, `rec` is discarded (its uniform arena goes back to the pool) and the error goes on. */
+function recordOrDiscard(rec: CommandRecorder, record: () => void): void {
+  try {
+    record();
+  } catch (e) {
+    rec.discard();
+    throw e;
+  }
 }
