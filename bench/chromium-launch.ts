@@ -38,9 +38,10 @@ async function chromiumType(): Promise<BrowserType> {
  * The flags: SwiftShader's (a CPU adapter, this machine and CI), then the environment's flags for
  * the real card, with shader-f16 (CHROMIUM_GPU_F16_ARGS) or without (CHROMIUM_GPU_ARGS).
  */
-export function benchChromiumArgs(f16: boolean): string[] {
+export function benchChromiumArgs(f16: boolean, extra: readonly string[] = []): string[] {
   const gpu = (f16 ? (process.env.CHROMIUM_GPU_F16_ARGS ?? process.env.CHROMIUM_GPU_ARGS) : process.env.CHROMIUM_GPU_ARGS) ?? '';
   return [
+    ...extra,
     // a long run in tabs that are not in front must not be slowed down
     '--disable-background-timer-throttling',
     '--disable-renderer-backgrounding',
@@ -49,9 +50,9 @@ export function benchChromiumArgs(f16: boolean): string[] {
   ];
 }
 
-export async function launchChromium(f16: boolean): Promise<Browser> {
+export async function launchChromium(f16: boolean, extraArgs: readonly string[] = []): Promise<Browser> {
   const chromium = await chromiumType();
-  return chromium.launch({ executablePath: chromiumExecutable(), args: benchChromiumArgs(f16) });
+  return chromium.launch({ executablePath: chromiumExecutable(), args: benchChromiumArgs(f16, extraArgs) });
 }
 
 /**
