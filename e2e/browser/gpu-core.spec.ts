@@ -45,6 +45,19 @@ test('a cached bind group goes when a buffer it binds is destroyed; one of kept 
   expect(r).toEqual({ cached: 1, entriesGrowth: 2, value: 8 });
 });
 
+test('a step plan holds after three consecutive steps whose values move by a fixed amount, and only then', async () => {
+  const page = harness();
+  const r = await page.evaluate(() => window.harness.stepPlanRules());
+  // offsets 2n + 1: traced at 0, 1, 2, then from the plan, every copied row right
+  expect(r.affine).toEqual({ ways: ['code', 'code', 'code', 'plan', 'plan', 'plan', 'plan', 'plan'], right: true });
+  // a step that throws is no trace: three more steps are traced after it
+  expect(r.throwing).toEqual({ ways: ['code', 'threw', 'code', 'code', 'code', 'plan', 'plan', 'plan'], right: true, thrown: true });
+  // offsets n²: the steps disagree, so the key is refused and every step is the code's
+  expect(r.notAffine).toEqual({ ways: ['code', 'code', 'code', 'code', 'code', 'code', 'code'], right: true });
+  // lengths 0, 1, then 3: traces start again at 3
+  expect(r.gap).toEqual({ ways: ['code', 'code', 'code', 'code', 'code', 'plan', 'plan'], right: true });
+});
+
 test('timestamp queries time each compute pass', async () => {
   const page = harness();
   const r = await page.evaluate(() => window.harness.timing());

@@ -58,17 +58,21 @@ export class StepPlan {
     rec.startTrace();
     try {
       record();
-    } finally {
-      const ops = rec.endTrace();
-      const last = this.traces[this.traces.length - 1];
-      // traces at consecutive lengths only: the step per unit of n is their difference
-      if (last && last.n !== n - 1) this.traces = [];
-      this.traces.push({ n, ops });
-      if (this.traces.length === 3) {
-        this.plan = Plan.from(this.traces);
-        if (!this.plan) this.refused.add(key);
-        this.traces = [];
-      }
+    } catch (e) {
+      // a step cut short is no trace of a step: start the key's traces again
+      rec.endTrace();
+      this.traces = [];
+      throw e;
+    }
+    const ops = rec.endTrace();
+    const last = this.traces[this.traces.length - 1];
+    // traces at consecutive lengths only: the step per unit of n is their difference
+    if (last && last.n !== n - 1) this.traces = [];
+    this.traces.push({ n, ops });
+    if (this.traces.length === 3) {
+      this.plan = Plan.from(this.traces);
+      if (!this.plan) this.refused.add(key);
+      this.traces = [];
     }
     return false;
   }

@@ -1,6 +1,8 @@
 // The page Playwright drives for kernel parity tests: it acquires the GPU once and exposes the
 // self-check registry, so each test runs real kernels in this Chromium's WebGPU.
 import * as Comlink from 'comlink';
+import { StepPlan } from '../../../src/gpu/step-plan';
+import { copyBytes } from '../../../src/kernels/copy';
 import { GpuDevice } from '../../../src/gpu/device';
 import { bufferEntryCount, cachedBindGroupCount } from '../../../src/gpu/bind-groups';
 import { CommandRecorder } from '../../../src/gpu/recorder';
@@ -25,6 +27,7 @@ declare global {
       pipelineCache: () => Promise<{ sameVariantReused: boolean; otherVariantDistinct: boolean; size: number }>;
       bindGroupRelease: () => Promise<{ cached: number; entriesGrowth: number; value: number }>;
       timing: () => Promise<{ supported: boolean; passes: number[] }>;
+      stepPlanRules: () => Promise<StepPlanRules>;
       timingPerDispatch: () => Promise<{ supported: boolean; dispatches: number; passes: { label: string; ns: number }[]; oversizeRefused: boolean }>;
     };
   }
@@ -32,7 +35,54 @@ declare global {
 
 const gpuPromise = GpuDevice.acquire();
 
+/** Which steps a StepPlan recorded from its plan ('plan') or by their code ('code'), per case, and whether each case's output was right. */
+export interface StepPlanRules {
+  affine: { ways: string[]; right: boolean };
+  throwing: { ways: string[]; right: boolean; thrown: boolean };
+  notAffine: { ways: string[]; right: boolean };
+  gap: { ways: string[]; right: boolean };
+}
+
 window.harness = {
+  async stepPlanRules() {
+    const gpu = await gpuPromise;
+    const values = Float32Array.from({ length: 64 * 4 }, (_, i) => i + 1);
+    // each step n copies the 16 bytes at `at(n)` of src to the same place in dst (copyBytes: the
+    // offsets are uniform words), so a wrong offset from the plan leaves a row of dst at zero
+    const run = async (lengths: number[], at: (n: number) => number, throwAt = -1) => {
+      const src = Tensor.from(gpu, values, [values.length], 'f32');
+      const dst = Tensor.from(gpu, new Float32Array(values.length), [values.length], 'f32');
+      const plan = new StepPlan();
+      const ways: string[] = [];
+      let thrown = false;
+      for (const n of lengths) {
+        const rec = new CommandRecorder(gpu);
+        try {
+          const fromPlan = plan.step(rec, 'copy', n, () => {
+            copyBytes(rec, src, at(n) * 16, dst, at(n) * 16, 16);
+            if (n === throwAt) throw new Error('a step cut short');
+          });
+          ways.push(fromPlan ? 'plan' : 'code');
+          rec.submit();
+        } catch {
+          thrown = true;
+          ways.push('threw');
+          rec.discard();
+        }
+      }
+      const out = await dst.readFloat();
+      const right = lengths.filter((n) => n !== throwAt).every((n) => [0, 1, 2, 3].every((j) => out[at(n) * 4 + j] === values[at(n) * 4 + j]));
+      src.destroy();
+      dst.destroy();
+      return { ways, right, thrown };
+    };
+    const steps = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+    const affine = await run(steps(0, 8), (n) => 2 * n + 1);
+    const throwing = await run(steps(0, 8), (n) => n, 1);
+    const notAffine = await run(steps(0, 7), (n) => n * n);
+    const gap = await run([0, 1, 3, 4, 5, 6, 7], (n) => n);
+    return { affine: { ways: affine.ways, right: affine.right }, throwing, notAffine: { ways: notAffine.ways, right: notAffine.right }, gap: { ways: gap.ways, right: gap.right } };
+  },
   async adapter() {
     const gpu = await gpuPromise;
     return { vendor: gpu.adapter.vendor, architecture: gpu.adapter.architecture, ...gpu.features };
