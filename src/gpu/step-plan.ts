@@ -19,10 +19,11 @@ import type { CommandRecorder, RecordedOp } from './recorder';
  * commands depend on must be in the key (the caller's): for the text model's decode, the
  * attention's key split and its scratch buffer (TextModel.decodeStepKey).
  *
- * A key whose traces do not agree (a sampled step draws a new random number each token) is
- * refused and its steps are always recorded by their code. The plan only ever replaces what the
- * code would record, so the bits on the GPU are the same (e2e/browser/text-model.spec.ts checks
- * tokens and logits with and without it).
+ * A key whose traces do not agree (a value that moves by different amounts, as a draw written
+ * into a uniform would) is refused and its steps are always recorded by their code. The plan
+ * only ever replaces what the code would record, so the bits on the GPU are the same
+ * (e2e/browser/text-model.spec.ts compares planned steps with the code's recording word for word,
+ * and the tokens with and without a plan).
  */
 export class StepPlan {
   private key: string | null = null;
@@ -122,7 +123,8 @@ class Plan {
             }
           }
         }
-        ops.push({ op: z, words: z.uniforms ? z.uniforms.slice() : null, moving: Int32Array.from(moving), steps: Int32Array.from(steps) });
+        // z.uniforms is the trace's own copy (CommandRecorder.dispatch)
+        ops.push({ op: z, words: z.uniforms, moving: Int32Array.from(moving), steps: Int32Array.from(steps) });
       } else if (x.kind === 'copy' && y.kind === 'copy' && z.kind === 'copy') {
         if (x.src !== z.src || y.src !== z.src || x.dst !== z.dst || y.dst !== z.dst) return null;
         const step = (k: 'srcOffset' | 'dstOffset' | 'size') => (y[k] - x[k] === z[k] - y[k] ? z[k] - y[k] : null);

@@ -321,9 +321,8 @@ export function usesDecodeKernel(tq: number, hq: number, hkv: number, headDim: n
  * f32 elements of scratch that `attention()` (and the two kernels with their default splits) may need
  * for these sizes. It grows with `keys` up to a cap; size the scratch for the largest call.
  */
-export function attentionScratchElements(sizes: { tq: number; hq: number; hkv: number; headDim: number; keys: number }): number {
-  const g = { ...sizes, reach: sizes.keys } as Geometry;
-  const splits = usesDecodeKernel(sizes.tq, sizes.hq, sizes.hkv, sizes.headDim) ? decodeSplit(g, true).splits : prefillSplit(g, true).splits;
+export function attentionScratchElements(sizes: AttentionSizes): number {
+  const { splits } = defaultSplit(sizes).split;
   return splits > 1 ? scratchElements(sizes, splits) : 0;
 }
 
@@ -332,11 +331,18 @@ export function attentionScratchElements(sizes: { tq: number; hq: number; hkv: n
  * a split, splits. Within one value the commands it records differ only in values that move with
  * the number of keys; a step plan's key (gpu/step-plan.ts, TextModel.decodeStepKey).
  */
-export function attentionSplitKey(sizes: { tq: number; hq: number; hkv: number; headDim: number; keys: number }): string {
+export function attentionSplitKey(sizes: AttentionSizes): string {
+  const { decode, split } = defaultSplit(sizes);
+  return `${decode ? 'decode' : 'prefill'} ${split.keysPerSplit}/${split.splits}`;
+}
+
+type AttentionSizes = { tq: number; hq: number; hkv: number; headDim: number; keys: number };
+
+/** The kernel `attention()` takes for these sizes (causal, from the first key, with scratch) and its default key split. */
+function defaultSplit(sizes: AttentionSizes): { decode: boolean; split: Split } {
   const g = { ...sizes, reach: sizes.keys } as Geometry;
   const decode = usesDecodeKernel(sizes.tq, sizes.hq, sizes.hkv, sizes.headDim);
-  const s = decode ? decodeSplit(g, true) : prefillSplit(g, true);
-  return `${decode ? 'decode' : 'prefill'} ${s.keysPerSplit}/${s.splits}`;
+  return { decode, split: decode ? decodeSplit(g, true) : prefillSplit(g, true) };
 }
 
 /**

@@ -268,12 +268,13 @@ export class Int8Logits {
     const { i8, f32 } = this.views();
     i8.set(codes, slot.at);
     i8.fill(0, slot.at + codes.length, slot.at + t4 * stride);
-    const ksAt = (slot.at + align16(t4 * stride)) >> 2;
+    const parts = slotParts(slot, stride, kvHeads);
+    const ksAt = parts.scalesAt >> 2;
     for (let g = 0; g < kvHeads; g++) {
       for (let t = 0; t < tokens; t++) f32[ksAt + g * t4 + t] = keyScales[t * kvHeads + g];
       f32.fill(0, ksAt + g * t4 + tokens, ksAt + (g + 1) * t4);
     }
-    const maskAt = ksAt + kvHeads * t4;
+    const maskAt = parts.maskAt >> 2;
     f32.fill(0, maskAt, maskAt + tokens);
     f32.fill(-Infinity, maskAt + tokens, maskAt + t4);
   }
@@ -311,8 +312,7 @@ export class Int8Logits {
     const { headDim: hd, kvHeads } = this;
     const stride = kvHeads * hd;
     const { t4 } = slot;
-    const ksAt = slot.at + align16(t4 * stride);
-    const maskAt = ksAt + kvHeads * t4 * 4;
+    const { scalesAt: ksAt, maskAt } = slotParts(slot, stride, kvHeads);
     const { i8, i16, f32 } = this.views();
     for (let g = 0; g < kvHeads; g++) {
       const start = groupStart[g];
@@ -357,12 +357,12 @@ export class Int8Logits {
     for (let n = 0; n < count; n++) {
       const slot = this.slots[list[n]];
       if (!slot) throw new RangeError(`Int8Logits: frame ${list[n]} has no keys`);
-      const ksAt = slot.at + align16(slot.t4 * stride);
+      const { scalesAt, maskAt } = slotParts(slot, stride, kvHeads);
       const e = (tableAt >> 2) + n * 4;
       i32[e] = slot.at;
       i32[e + 1] = slot.t4;
-      i32[e + 2] = ksAt;
-      i32[e + 3] = ksAt + kvHeads * slot.t4 * 4;
+      i32[e + 2] = scalesAt;
+      i32[e + 3] = maskAt;
     }
     this.framesFn(tableAt, count, headerAt);
     return f32.subarray(statsAt >> 2, (statsAt >> 2) + count * this.rows * 2);
@@ -413,6 +413,12 @@ export class Int8Logits {
 /** Bytes Int8Logits keeps for a frame of `tokens` tokens (its `bytes` is their sum over the frames kept). */
 export function keptFrameBytes(tokens: number, kvHeads: number, headDim: number): number {
   return slotSize(Math.ceil(tokens / 4) * 4, kvHeads * headDim, kvHeads);
+}
+
+/** Byte offsets of a slot's key scales [kvHeads, T4] and mask [T4] (after its codes). */
+function slotParts(slot: Slot, stride: number, kvHeads: number): { scalesAt: number; maskAt: number } {
+  const scalesAt = slot.at + align16(slot.t4 * stride);
+  return { scalesAt, maskAt: scalesAt + kvHeads * slot.t4 * 4 };
 }
 
 /** Bytes of a frame slot of t4 tokens: codes, key scales, mask. */

@@ -118,6 +118,22 @@ function fixture(name: string): Promise<Fixture> {
   return f;
 }
 
+/**
+ * A case's prompt as the decoder takes it: its ids, the fixture's connector output as the image
+ * features, and `merge`, which records them merged into `embeddings` [T, hidden].
+ */
+async function promptInputs(model: TextModel, fx: Fixture, modelName: string, caseName: string) {
+  const c = fx.expected.cases[caseName];
+  const hidden = fx.config.text.hiddenSize;
+  const T = c.input_ids.length;
+  const idTensor = Tensor.from(model.gpu, c.input_ids, [T], 'u32', 'input ids');
+  const connector = await f32(`/tools/fixtures/${modelName}/${c.connector.file}`);
+  const features = Tensor.from(model.gpu, connector, [connector.length / hidden, hidden], 'f32', 'image features');
+  const embeddings = model.createEmbeddings(T);
+  const merge = (rec: CommandRecorder) => mergeImageFeatures(rec, model, c.input_ids, idTensor, features, fx.config.imageTokenId, embeddings);
+  return { T, idTensor, features, embeddings, merge };
+}
+
 /** Where two traces of a step differ (empty: the same commands, uniform words and copy ranges). */
 function traceDifferences(a: RecordedOp[], b: RecordedOp[]): string[] {
   if (a.length !== b.length) return [`${a.length} commands against ${b.length}`];
@@ -159,19 +175,13 @@ window.textHarness = {
     const base = `/tools/fixtures/${modelName}/`;
     const t0 = performance.now();
     const model = TextModel.load(gpu, fx.checkpoint, fx.config, { weightFormat: format });
-    const hidden = fx.config.text.hiddenSize;
-    const ids = c.input_ids;
-    const T = ids.length;
-    const idTensor = Tensor.from(gpu, ids, [T], 'u32', 'input ids');
-    const connector = await f32(base + c.connector.file);
-    const features = Tensor.from(gpu, connector, [connector.length / hidden, hidden], 'f32', 'image features');
+    const { T, idTensor, features, embeddings, merge } = await promptInputs(model, fx, modelName, caseName);
     const expectedLast = await f32(base + c.last_logits.file);
-    const embeddings = model.createEmbeddings(T);
     const eos = eosTokenIds(fx.generationConfig);
 
     // 1. all-row logits (whole-prompt summary), in a cache of its own
     const rec = new CommandRecorder(gpu);
-    mergeImageFeatures(rec, model, ids, idTensor, features, fx.config.imageTokenId, embeddings);
+    merge(rec);
     const scoreCache = model.createCache(T);
     const positions = positionTensor(model, 0, T);
     const allLogits = model.forward(rec, scoreCache, embeddings, positions, 'all');
@@ -279,16 +289,10 @@ window.textHarness = {
   async stepPlan(modelName, caseName, steps) {
     const gpu = await gpuPromise;
     const fx = await fixture(modelName);
-    const c = fx.expected.cases[caseName];
     const model = TextModel.load(gpu, fx.checkpoint, fx.config, { weightFormat: 'f32' });
-    const hidden = fx.config.text.hiddenSize;
-    const T = c.input_ids.length;
-    const idTensor = Tensor.from(gpu, c.input_ids, [T], 'u32', 'input ids');
-    const connector = await f32(`/tools/fixtures/${modelName}/${c.connector.file}`);
-    const features = Tensor.from(gpu, connector, [connector.length / hidden, hidden], 'f32', 'image features');
-    const embeddings = model.createEmbeddings(T);
+    const { T, idTensor, features, embeddings, merge } = await promptInputs(model, fx, modelName, caseName);
     const rec = new CommandRecorder(gpu);
-    mergeImageFeatures(rec, model, c.input_ids, idTensor, features, fx.config.imageTokenId, embeddings);
+    merge(rec);
     rec.submit();
     const generate = async (stepPlan: boolean | StepPlan, sampling?: { temperature: number; seed: number }) => {
       const cache = model.createCache(T + steps + 1);
